@@ -1,0 +1,68 @@
+"""The ``nhvmetrics`` command line: a thin layer over the library.
+
+Each command lives in its own module (``validate.py``, ``compute.py`` …) that imports only
+typer at module level; polars, pandera, jinja2 and plotting are imported inside the command
+so that ``nhvmetrics --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from nhvmetrics import __version__
+from nhvmetrics.errors import NhvError
+
+app = typer.Typer(
+    name="nhvmetrics",
+    help=(
+        "Validate INCA-style registry exports and compute the NHV follow-up indicators "
+        "(areas: acc, net, anal, pelvic).\n\n"
+        "Example: nhvmetrics validate sample_data/acc_cases.csv --area acc"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nhvmetrics {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Validate INCA-style registry exports and compute the NHV follow-up indicators."""
+
+
+# Command modules register themselves on ``app`` when imported.
+from nhvmetrics.cli import (  # noqa: E402,F401
+    compute,
+    convert,
+    indicators,
+    report,
+    sample,
+    validate,
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script: user errors become one line on stderr.
+
+    Usage errors (unknown option, missing argument) are reported by typer itself with exit 2.
+    """
+    try:
+        app(args=argv, prog_name="nhvmetrics")
+    except NhvError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted.", err=True)
+        sys.exit(130)
