@@ -1,0 +1,131 @@
+"""Keyed pseudonyms for patient ids, and a scanner that finds personnummer in text.
+
+The pseudonym is HMAC-SHA-256 of the normalised id under a secret key. The key comes from the
+environment variable ``NHVMETRICS_PSEUDONYM_KEY`` or from a key file, never from the command line
+(where it would end up in shell history and process listings) and it is never logged.
+The same key gives the same pseudonym for the same person across runs and files; without the key
+the pseudonym cannot be linked back to the personnummer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from pathlib import Path
+
+from nhvmetrics.errors import NhvError
+
+KEY_ENV = "NHVMETRICS_PSEUDONYM_KEY"
+MIN_KEY_BYTES = 16
+PSEUDONYM_PREFIX = "ps_"
+
+# 10 or 12 digits, optionally with - or + before the last four; not part of a longer digit run.
+_PNR_RE = re.compile(r"(?<![0-9])((?:19|20)?[0-9]{6})([-+]?)([0-9]{4})(?![0-9])")
+
+
+def load_key(key_file: Path | None = None) -> bytes:
+    """Return the pseudonymisation key from ``key_file`` or the environment.
+
+    Raises NhvError (exit 2) when no key is available or it is too short.
+    """
+    if key_file is not None:
+        try:
+            key = Path(key_file).read_bytes().strip()
+        except OSError:
+            raise NhvError(f"cannot read the key file {key_file}; check the path and its permissions.")
+        source = f"the key file {key_file}"
+    else:
+        value = os.environ.get(KEY_ENV, "")
+        if not value:
+            raise NhvError(
+                f"--pseudonymize needs a secret key: set {KEY_ENV} or pass --key-file PATH."
+            )
+        key = value.encode("utf-8")
+        source = KEY_ENV
+    if len(key) < MIN_KEY_BYTES:
+        raise NhvError(f"the key in {source} is shorter than {MIN_KEY_BYTES} bytes; use a longer random key.")
+    return key
+
+
+def normalise_id(value: str) -> str:
+    """Canonical form of a patient id before hashing: digits of a personnummer without separator.
+
+    ``19121212-1212``, ``191212121212`` and ``121212-1212`` all become ``191212121212`` when
+    the century can be told (a ``+`` separator means 100 years or older); other ids
+    (registry pseudonyms) are only stripped of surrounding blanks.
+    """
+    v = value.strip()
+    m = _PNR_RE.fullmatch(v)
+    if not m:
+        return v
+    date, sep, tail = m.groups()
+    if len(date) == 8:
+        return date + tail
+    return _century(date, sep) + date + tail
+
+
+def _century(yymmdd: str, sep: str) -> str:
+    import datetime as _dt
+
+    this_year = _dt.date.today().year
+    yy = int(yymmdd[:2])
+    year = (this_year // 100) * 100 + yy
+    if year > this_year:
+        year -= 100
+    if sep == "+":
+        year -= 100
+    return str(year // 100)
+
+
+def pseudonym(value: str, key: bytes) -> str:
+    digest = hmac.new(key, normalise_id(value).encode("utf-8"), hashlib.sha256).hexdigest()
+    return PSEUDONYM_PREFIX + digest[:32]
+
+
+def pseudonymize_frame(frame, key: bytes, column: str = "patient_id"):
+    """Replace ``column`` of a polars frame with keyed pseudonyms (hashing each distinct id once)."""
+    import polars as pl
+
+    if column not in frame.columns:
+        return frame
+    distinct = frame.get_column(column).drop_nulls().unique()
+    mapping = pl.DataFrame(
+        {
+            column: distinct,
+            "__ps": [pseudonym(v, key) for v in distinct.to_list()],
+        },
+        schema={column: pl.String, "__ps": pl.String},
+    )
+    return (
+        frame.join(mapping, on=column, how="left", maintain_order="left")
+        .with_columns(pl.col("__ps").alias(column))
+        .drop("__ps")
+    )
+
+
+def _luhn_ok(digits10: str) -> bool:
+    total = 0
+    for i, ch in enumerate(digits10):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def find_personnummer(text: str) -> list[str]:
+    """Return every substring of ``text`` that is a valid personnummer or samordningsnummer.
+
+    Used by the tests that scan every file the commands write; a match needs a plausible date
+    (day 1–31, or 61–91 for a samordningsnummer) and a correct Luhn check digit.
+    """
+    found = []
+    for m in _PNR_RE.finditer(text):
+        date, _sep, tail = m.groups()
+        yymmdd = date[-6:]
+        month, day = int(yymmdd[2:4]), int(yymmdd[4:6])
+        if not (1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91)):
+            continue
+        if _luhn_ok(yymmdd + tail):
+            found.append(m.group(0))
+    return found

@@ -1,0 +1,73 @@
+"""Keyed pseudonyms and the personnummer scanner used by the privacy tests."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from nhvmetrics.errors import NhvError
+from nhvmetrics.privacy import (
+    KEY_ENV,
+    find_personnummer,
+    load_key,
+    normalise_id,
+    pseudonym,
+    pseudonymize_frame,
+)
+
+KEY = b"0123456789abcdef-test-key"
+
+
+def test_scanner_finds_valid_numbers_in_every_spelling() -> None:
+    text = "x 19121212-1212 y 121212-1212 z 201212121212; 121212+1212"
+    assert find_personnummer(text) == ["19121212-1212", "121212-1212", "201212121212", "121212+1212"]
+
+
+def test_scanner_finds_samordningsnummer() -> None:
+    # 701063-2391: day 63 = 3rd + 60; Luhn over 7010632391 is valid.
+    assert find_personnummer("id 701063-2391") == ["701063-2391"]
+
+
+def test_scanner_ignores_bad_check_digit_and_longer_digit_runs() -> None:
+    assert find_personnummer("121212-1213") == []
+    assert find_personnummer("9121212121212") == []  # 13 digits: not a personnummer
+    assert find_personnummer("2025-01-31") == []
+
+
+def test_normalise_id_makes_one_form_per_person() -> None:
+    assert normalise_id("19121212-1212") == "191212121212"
+    assert normalise_id("191212121212") == "191212121212"
+    assert normalise_id("121212+1212") == "191212121212"  # '+' = 100 years or older
+    assert normalise_id(" PAT000123 ") == "PAT000123"
+
+
+def test_pseudonym_is_keyed_stable_and_hides_the_number() -> None:
+    a = pseudonym("19121212-1212", KEY)
+    assert a == pseudonym("191212121212", KEY) == pseudonym("121212+1212", KEY)
+    assert a != pseudonym("19121212-1212", KEY + b"x")
+    assert a.startswith("ps_") and len(a) == 35
+    assert find_personnummer(a) == []
+
+
+def test_pseudonymize_frame_replaces_ids_and_keeps_rows() -> None:
+    df = pl.DataFrame({"patient_id": ["19121212-1212", None, "191212121212"], "x": [1, 2, 3]})
+    out = pseudonymize_frame(df, KEY)
+    assert out["x"].to_list() == [1, 2, 3]
+    ids = out["patient_id"].to_list()
+    assert ids[1] is None and ids[0] == ids[2] == pseudonym("19121212-1212", KEY)
+
+
+def test_key_comes_from_env_or_file_never_too_short(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    with pytest.raises(NhvError, match=KEY_ENV):
+        load_key()
+    monkeypatch.setenv(KEY_ENV, "short")
+    with pytest.raises(NhvError, match="shorter"):
+        load_key()
+    monkeypatch.setenv(KEY_ENV, KEY.decode())
+    assert load_key() == KEY
+    f = tmp_path / "key"
+    f.write_bytes(b"file-key-0123456789\n")
+    assert load_key(f) == b"file-key-0123456789"
+    with pytest.raises(NhvError, match="cannot read"):
+        load_key(tmp_path / "missing")
