@@ -8,7 +8,9 @@ import typer
 
 from nhvmetrics.cli import app
 
-indicators_app = typer.Typer(help="List, show and check indicator definitions.", no_args_is_help=True)
+indicators_app = typer.Typer(
+    help="List, show and check indicator definitions.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(indicators_app, name="indicators")
 
 
