@@ -1,0 +1,415 @@
+"""Load ``schemas/common.yaml`` + ``schemas/<area>.yaml`` into frozen dataclasses.
+
+The YAML format is described at the top of ``schemas/common.yaml``.  Every problem in a schema
+file raises :class:`~nhvmetrics.errors.DefinitionError` naming the file and the problem.
+
+    >>> schema = load_schema("acc")
+    >>> schema.table("cases").column("sex").inca_name
+    'KON_VALUE'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from nhvmetrics import AREAS
+from nhvmetrics.errors import DefinitionError
+
+TYPES = ("string", "int", "float", "date", "bool")
+CHECKS = ("personnummer",)
+RULE_CHECKS = ("date_order", "not_before_birth", "not_after_death", "age_range")
+SEVERITIES = ("error", "warning")
+CASE_TABLE = "cases"
+
+LIST_VALUE_SUFFIX = "_Värde"
+LIST_VALUE_SUFFIX_ASCII = "_Varde"
+LIST_TEXT_SUFFIX = "_Beskrivning"
+
+# INCA export of a bool list variable: code -> canonical value, and its description.
+BOOL_INCA_CODES = {True: "1", False: "0"}
+BOOL_LABELS = {True: "Ja", False: "Nej"}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One canonical column of a table."""
+
+    name: str
+    type: str
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    list_variable: bool = False
+    codes: tuple[str, ...] | None = None
+    values: dict[str, str] = field(default_factory=dict)  # raw (lower case) -> canonical
+    labels: dict[str, str] = field(default_factory=dict)  # canonical -> Swedish text
+    range: tuple[float | None, float | None] | None = None
+    zfill: int | None = None
+    check: str | None = None
+    description: str = ""
+
+    @property
+    def inca_base(self) -> str:
+        """The INCA variable name (first alias, or the canonical name when there is none)."""
+        return self.aliases[0] if self.aliases else self.name
+
+    @property
+    def inca_name(self) -> str:
+        """The column name an INCA export uses: ``<var>_Värde`` for list variables."""
+        return self.inca_base + (LIST_VALUE_SUFFIX if self.list_variable else "")
+
+    @property
+    def inca_description_name(self) -> str | None:
+        """``<var>_Beskrivning`` for list variables, else None."""
+        return self.inca_base + LIST_TEXT_SUFFIX if self.list_variable else None
+
+    def inca_code(self, value: Any) -> str | None:
+        """The INCA code written for a canonical value (None → None).
+
+        Bools are ``1``/``0``; coded strings use the first key of ``values`` that maps to the value
+        (or the value itself when the map has none); ints and other values are written as text.
+        """
+        if value is None:
+            return None
+        if self.type == "bool":
+            return BOOL_INCA_CODES[bool(value)]
+        text = str(value)
+        for raw, canonical in self.values.items():
+            if canonical == text:
+                return raw
+        return text
+
+    def inca_label(self, value: Any) -> str | None:
+        """The ``_Beskrivning`` text for a canonical value (Swedish), or None."""
+        if value is None:
+            return None
+        if self.type == "bool":
+            return BOOL_LABELS[bool(value)]
+        return self.labels.get(str(value), str(value))
+
+    @property
+    def is_coded(self) -> bool:
+        """True for columns where 98/99 mean unknown (bools, ints, coded strings)."""
+        return self.type in ("bool", "int") or self.codes is not None or bool(self.values)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A declarative cross-field rule, e.g. ``{check: date_order, before: a, after: b}``."""
+
+    check: str
+    params: dict[str, Any]
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
+class DropRule:
+    """Rows that are not data (``MAKULERAD`` true, ``REGION_NAMN`` = "Region Demo")."""
+
+    column: str
+    reason: str
+    when_true: bool = False
+    equals: str | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: dict[str, ColumnSpec]
+    key: str | None = None
+    parent: tuple[str, str] | None = None  # (table, column)
+    rules: tuple[RuleSpec, ...] = ()
+    sheets: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns.values() if c.required)
+
+    def column(self, name: str) -> ColumnSpec:
+        return self.columns[name]
+
+    def inca_names(self) -> dict[str, str]:
+        """Canonical name → INCA export name (``<var>_Värde`` for list variables)."""
+        return {c.name: c.inca_name for c in self.columns.values()}
+
+
+@dataclass(frozen=True)
+class AreaSchema:
+    area: str
+    version: int
+    tables: dict[str, TableSpec]
+    drop_rows: tuple[DropRule, ...]
+    system_columns: tuple[str, ...]
+    missing_values: tuple[str, ...]
+    unknown_codes: tuple[str, ...]
+    source: tuple[Path, ...] = ()
+
+    def table(self, name: str) -> TableSpec:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise DefinitionError(
+                f"area '{self.area}' has no table '{name}'; its tables are: {', '.join(self.tables)}."
+            ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# loading
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    if not path.is_file():
+        raise DefinitionError(f"{path}: schema file not found; reinstall nhvmetrics or restore it.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DefinitionError(f"{path}: not valid YAML ({str(exc).splitlines()[0]}); fix the file.") from None
+    if not isinstance(data, dict):
+        raise DefinitionError(f"{path}: expected a mapping at the top level; fix the file.")
+    return data
+
+
+def _str_list(path: Path, where: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+        raise DefinitionError(f"{path}: {where} must be a list of strings; fix the file.")
+    return tuple(str(v) for v in value)
+
+
+_COLUMN_KEYS = {"type", "aliases", "list", "codes", "values", "labels", "range", "zfill", "check", "description"}
+
+
+def _column(path: Path, name: str, raw: Any, required: bool) -> ColumnSpec:
+    where = f"column '{name}'"
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{path}: {where} must be a mapping; fix the file.")
+    unknown = set(raw) - _COLUMN_KEYS
+    if unknown:
+        raise DefinitionError(f"{path}: {where} has unknown key(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(_COLUMN_KEYS))}.")
+    ctype = raw.get("type")
+    if ctype not in TYPES:
+        raise DefinitionError(f"{path}: {where} has type {ctype!r}; use one of {', '.join(TYPES)}.")
+    codes = _str_list(path, f"{where} codes", raw.get("codes")) if "codes" in raw else None
+    values_raw = raw.get("values") or {}
+    if not isinstance(values_raw, dict):
+        raise DefinitionError(f"{path}: {where} values must be a mapping of input value to canonical value.")
+    values: dict[str, str] = {}
+    for k, v in values_raw.items():
+        if isinstance(k, bool) or isinstance(v, bool):
+            raise DefinitionError(f"{path}: {where} values: quote yes/no/true/false in YAML (got {k!r}: {v!r}).")
+        v = str(v)
+        if codes is not None and v not in codes:
+            raise DefinitionError(f"{path}: {where} maps {k!r} to {v!r}, which is not in its codes.")
+        values[str(k).strip().lower()] = v
+    labels_raw = raw.get("labels") or {}
+    if not isinstance(labels_raw, dict):
+        raise DefinitionError(f"{path}: {where} labels must be a mapping of canonical value to text.")
+    labels = {str(k): str(v) for k, v in labels_raw.items()}
+    rng = raw.get("range")
+    if rng is not None:
+        if (
+            not isinstance(rng, list)
+            or len(rng) != 2
+            or not all(x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)) for x in rng)
+        ):
+            raise DefinitionError(f"{path}: {where} range must be [min, max]; fix the file.")
+        if ctype not in ("int", "float"):
+            raise DefinitionError(f"{path}: {where} has a range but type {ctype}; ranges are for int and float.")
+        rng = (rng[0], rng[1])
+    if codes is not None and ctype != "string":
+        raise DefinitionError(f"{path}: {where} has codes but type {ctype}; codes are for string columns.")
+    check = raw.get("check")
+    if check is not None and check not in CHECKS:
+        raise DefinitionError(f"{path}: {where} has check {check!r}; use one of {', '.join(CHECKS)}.")
+    zfill = raw.get("zfill")
+    if zfill is not None and (not isinstance(zfill, int) or isinstance(zfill, bool) or zfill < 1):
+        raise DefinitionError(f"{path}: {where} zfill must be a positive integer.")
+    lst = raw.get("list", False)
+    if not isinstance(lst, bool):
+        raise DefinitionError(f"{path}: {where} list must be true or false.")
+    return ColumnSpec(
+        name=name,
+        type=ctype,
+        required=required,
+        aliases=_str_list(path, f"{where} aliases", raw.get("aliases")),
+        list_variable=lst,
+        codes=codes,
+        values=values,
+        labels=labels,
+        range=rng,
+        zfill=zfill,
+        check=check,
+        description=str(raw.get("description", "")),
+    )
+
+
+def _rules(path: Path, table: str, raw: Any, columns: dict[str, Any]) -> tuple[RuleSpec, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise DefinitionError(f"{path}: table '{table}' rules must be a list; fix the file.")
+    out = []
+    for i, item in enumerate(raw, 1):
+        where = f"table '{table}' rule {i}"
+        if not isinstance(item, dict) or "check" not in item:
+            raise DefinitionError(f"{path}: {where} must be a mapping with a 'check' key.")
+        params = dict(item)
+        check = params.pop("check")
+        severity = params.pop("severity", "error")
+        if check not in RULE_CHECKS:
+            raise DefinitionError(f"{path}: {where} has check {check!r}; use one of {', '.join(RULE_CHECKS)}.")
+        if severity not in SEVERITIES:
+            raise DefinitionError(f"{path}: {where} has severity {severity!r}; use error or warning.")
+        needed = {
+            "date_order": ("before", "after"),
+            "not_before_birth": ("birth",),
+            "not_after_death": ("death",),
+            "age_range": ("birth", "at", "min", "max"),
+        }[check]
+        for key in needed:
+            if key not in params:
+                raise DefinitionError(f"{path}: {where} ({check}) needs '{key}'.")
+        for key in ("before", "after", "birth", "death", "at"):
+            if key in params and params[key] not in columns:
+                raise DefinitionError(f"{path}: {where} refers to unknown column {params[key]!r}.")
+        for c in params.get("except", []) or []:
+            if c not in columns:
+                raise DefinitionError(f"{path}: {where} refers to unknown column {c!r}.")
+        out.append(RuleSpec(check=check, params=params, severity=severity))
+    return tuple(out)
+
+
+@cache
+def load_schema(area: str) -> AreaSchema:
+    """Load and check the schema of ``area`` (``acc``, ``net``, ``anal``, ``pelvic``)."""
+    from nhvmetrics.resources import schemas_dir
+
+    if area not in AREAS:
+        raise DefinitionError(f"unknown area '{area}'; use one of: {', '.join(AREAS)}.")
+    folder = schemas_dir()
+    return load_schema_files(folder / "common.yaml", folder / f"{area}.yaml")
+
+
+def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
+    """Load a schema from explicit files (used by tests and by :func:`load_schema`)."""
+    common = _read_yaml(common_path)
+    spec = _read_yaml(area_path)
+    area = spec.get("area")
+    if not isinstance(area, str):
+        raise DefinitionError(f"{area_path}: missing 'area: <name>' at the top; fix the file.")
+    if spec.get("extends", "common") != "common":
+        raise DefinitionError(f"{area_path}: 'extends' must be 'common'.")
+
+    common_cols_raw = common.get("columns")
+    if not isinstance(common_cols_raw, dict):
+        raise DefinitionError(f"{common_path}: missing the 'columns' mapping; fix the file.")
+    common_cases = common.get("cases") or {}
+    if not isinstance(common_cases, dict):
+        raise DefinitionError(f"{common_path}: 'cases' must be a mapping; fix the file.")
+
+    drop_rules = []
+    for i, d in enumerate(common.get("drop_rows") or [], 1):
+        if not isinstance(d, dict) or "column" not in d or "reason" not in d or not ({"when", "equals"} & set(d)):
+            raise DefinitionError(f"{common_path}: drop_rows entry {i} needs column, reason and when/equals.")
+        drop_rules.append(
+            DropRule(
+                column=str(d["column"]),
+                reason=str(d["reason"]),
+                when_true=d.get("when") is True,
+                equals=None if d.get("equals") is None else str(d["equals"]),
+            )
+        )
+
+    tables_raw = spec.get("tables")
+    if not isinstance(tables_raw, dict) or CASE_TABLE not in tables_raw:
+        raise DefinitionError(f"{area_path}: 'tables' must be a mapping that includes '{CASE_TABLE}'.")
+
+    tables: dict[str, TableSpec] = {}
+    for tname, traw in tables_raw.items():
+        if not isinstance(traw, dict):
+            raise DefinitionError(f"{area_path}: table '{tname}' must be a mapping; fix the file.")
+        is_cases = tname == CASE_TABLE
+        used_common = _str_list(area_path, f"table '{tname}' common", traw.get("common"))
+        for c in used_common:
+            if c not in common_cols_raw:
+                raise DefinitionError(f"{area_path}: table '{tname}' uses unknown common column {c!r}.")
+        own = traw.get("columns") or {}
+        if not isinstance(own, dict):
+            raise DefinitionError(f"{area_path}: table '{tname}' columns must be a mapping.")
+        dup = set(own) & set(used_common)
+        if dup:
+            raise DefinitionError(f"{area_path}: table '{tname}' redefines common column(s) {', '.join(sorted(dup))}.")
+        if "required" in traw:
+            required = set(_str_list(area_path, f"table '{tname}' required", traw["required"]))
+        elif is_cases:
+            required = set(_str_list(common_path, "cases required", common_cases.get("required")))
+        else:
+            required = set()
+        all_names = list(used_common) + list(own)
+        for r in required:
+            if r not in all_names:
+                raise DefinitionError(f"{area_path}: table '{tname}' requires {r!r}, which it does not define.")
+        columns: dict[str, ColumnSpec] = {}
+        for c in used_common:
+            columns[c] = _column(common_path, c, common_cols_raw[c], c in required)
+        for c, craw in own.items():
+            columns[str(c)] = _column(area_path, str(c), craw, c in required)
+        # aliases must be unambiguous within a table
+        seen: dict[str, str] = {}
+        for col in columns.values():
+            for n in (col.name, *col.aliases):
+                k = n.lower()
+                if k in seen and seen[k] != col.name:
+                    raise DefinitionError(
+                        f"{area_path}: table '{tname}': name {n!r} is used by both {seen[k]!r} and {col.name!r}."
+                    )
+                seen[k] = col.name
+        rules: list[RuleSpec] = []
+        if is_cases:
+            rules += _rules(common_path, tname, common_cases.get("rules"), columns)
+        rules += _rules(area_path, tname, traw.get("rules"), columns)
+        key = traw.get("key", common_cases.get("key") if is_cases else None)
+        if key is not None and key not in columns:
+            raise DefinitionError(f"{area_path}: table '{tname}' key {key!r} is not one of its columns.")
+        parent = None
+        if "parent" in traw:
+            p = traw["parent"]
+            if not isinstance(p, dict) or "table" not in p or "column" not in p:
+                raise DefinitionError(f"{area_path}: table '{tname}' parent must be {{table: ..., column: ...}}.")
+            if p["table"] not in tables_raw or p["column"] not in columns:
+                raise DefinitionError(f"{area_path}: table '{tname}' parent refers to an unknown table or column.")
+            parent = (str(p["table"]), str(p["column"]))
+        tables[str(tname)] = TableSpec(
+            name=str(tname),
+            columns=columns,
+            key=key,
+            parent=parent,
+            rules=tuple(rules),
+            sheets=_str_list(area_path, f"table '{tname}' sheets", traw.get("sheets")) or (str(tname),),
+        )
+    version = common.get("version", 1)
+    return AreaSchema(
+        area=area,
+        version=int(version),
+        tables=tables,
+        drop_rows=tuple(drop_rules),
+        system_columns=_str_list(common_path, "system_columns", common.get("system_columns")),
+        missing_values=_str_list(common_path, "missing_values", common.get("missing_values")),
+        unknown_codes=_str_list(common_path, "unknown_codes", common.get("unknown_codes")),
+        source=(common_path, area_path),
+    )
+
+
+def inca_name(area: str, column: str, table: str = CASE_TABLE) -> str:
+    """The INCA export name of a canonical column, e.g. ``inca_name("acc", "sex") == "KON_VALUE"``."""
+    return load_schema(area).table(table).column(column).inca_name
+
+
+def inca_names(area: str, table: str = CASE_TABLE) -> dict[str, str]:
+    """Canonical name → INCA export name for every column of a table."""
+    return load_schema(area).table(table).inca_names()

@@ -1,0 +1,80 @@
+"""The schema files load, and the loader rejects broken ones naming file and problem."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from nhvmetrics import AREAS
+from nhvmetrics.errors import DefinitionError
+from nhvmetrics.resources import schemas_dir
+from nhvmetrics.schema.model import inca_name, inca_names, load_schema, load_schema_files
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_every_area_loads_with_required_common_columns(area):
+    s = load_schema(area)
+    cases = s.table("cases")
+    assert set(cases.required) == {"patient_id", "case_id", "unit", "sex", "referral_date"}
+    assert cases.key == "case_id"
+    assert cases.column("referral_date").type == "date"
+
+
+def test_anal_secondary_tables():
+    s = load_schema("anal")
+    ep = s.table("episodes")
+    assert ep.parent == ("cases", "case_id")
+    assert set(ep.required) == {"episode_id", "case_id", "visit_date"}
+    prem = s.table("prem")
+    assert "patient_id" not in prem.columns
+    assert set(prem.required) == {"response_id", "unit", "response_date"}
+    assert prem.column("q3").range == (1, 5)
+
+
+def test_inca_names_and_codes():
+    assert inca_name("acc", "patient_id") == "PAT_ID"
+    assert inca_name("acc", "sex") == "KON_VALUE"
+    assert inca_name("net", "home_region") == "LAN_VALUE"
+    assert inca_name("pelvic", "unit") == "SjukhusKod"
+    assert inca_name("acc", "resection_margin") == "radikalitet_Värde"
+    names = inca_names("anal", "episodes")
+    assert names["case_id"] == "REG_ID"
+    col = load_schema("acc").table("cases").column("sex")
+    assert col.inca_code("K") == "2" and col.inca_code("M") == "1"
+    rm = load_schema("pelvic").table("cases").column("resection_margin")
+    assert rm.inca_description_name == "radikalitet_Beskrivning"
+    assert rm.inca_code("R2") == "3"
+    mdk = load_schema("net").table("cases").column("national_mdk")
+    assert (mdk.inca_code(True), mdk.inca_label(False)) == ("1", "Nej")
+
+
+def _copy(tmp_path):
+    for f in ("common.yaml", "acc.yaml"):
+        shutil.copy(schemas_dir() / f, tmp_path / f)
+    return tmp_path / "common.yaml", tmp_path / "acc.yaml"
+
+
+@pytest.mark.parametrize(
+    "old, new, fragment",
+    [
+        ("type: float", "type: decimal", "type 'decimal'"),
+        ("{check: date_order, before: referral_date, after: oncology_start_date, severity: warning}",
+         "{check: date_order, before: referral_date, after: no_such_date}", "unknown column 'no_such_date'"),
+        ("range: [0, 100]", "range: [0]", "range must be [min, max]"),
+        ("area: acc", "aera: acc", "missing 'area"),
+    ],
+)
+def test_broken_schema_names_file_and_problem(tmp_path, old, new, fragment):
+    common, acc = _copy(tmp_path)
+    text = acc.read_text(encoding="utf-8")
+    assert old in text
+    acc.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(DefinitionError) as exc:
+        load_schema_files(common, acc)
+    assert "acc.yaml" in str(exc.value) and fragment in str(exc.value)
+
+
+def test_loaded_file_equals_check_ok(tmp_path):
+    common, acc = _copy(tmp_path)
+    assert load_schema_files(common, acc).table("cases").columns == load_schema("acc").table("cases").columns
