@@ -1,0 +1,194 @@
+"""The plain data behind a report: what the renderers (HTML, workbook) are given.
+
+Everything here is a frozen dataclass of plain Python values (str, int, float, date, tuples),
+so a report can be built by hand (see :mod:`nhvmetrics.report.example`) and rendered without
+polars, the engine or the validator. :func:`nhvmetrics.report.build.build_report_data` fills
+it from a real export.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+#: the indicator types of the engine's definitions
+INDICATOR_TYPES = ("count", "proportion", "duration", "distribution", "survival")
+
+
+@dataclass(frozen=True)
+class IndicatorInfo:
+    """One indicator definition, as the report shows it."""
+
+    id: str
+    version: str
+    title_sv: str
+    title_en: str
+    type: str  # count / proportion / duration / distribution / survival
+    definition: str = ""  # the operational definition in words
+    definition_en: str = ""
+    source: str = ""  # where in the seed document it comes from
+    params: tuple[tuple[str, str], ...] = ()  # (name, value) as shown, in a stable order
+    target_intermediate: float | None = None
+    target_high: float | None = None
+    higher_is_better: bool = True
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" and self.title_en else self.title_sv
+
+    def definition_text(self, lang: str) -> str:
+        return self.definition_en if lang == "en" and self.definition_en else self.definition
+
+    @property
+    def has_targets(self) -> bool:
+        return self.target_intermediate is not None or self.target_high is not None
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    """One row of the engine's indicator table (SPEC §4), raw numbers kept.
+
+    ``suppressed`` is the engine's flag (primary and complementary suppression); the renderers
+    hide value, CI and counts of a suppressed row.
+    """
+
+    indicator_id: str
+    period: int
+    unit: str
+    stratum: str = "all"
+    numerator: int | None = None
+    denominator: int | None = None
+    value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    q1: float | None = None
+    q3: float | None = None
+    n_missing: int | None = None
+    n_pending: int | None = None
+    suppressed: bool = False
+    computable: bool = True
+    note: str = ""
+    definition_version: str = ""
+
+    @property
+    def has_value(self) -> bool:
+        return self.value is not None and not (isinstance(self.value, float) and math.isnan(self.value))
+
+
+@dataclass(frozen=True)
+class Completeness:
+    column: str
+    filled: int
+    total: int
+
+    @property
+    def share(self) -> float | None:
+        return self.filled / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class TableQuality:
+    """Rows read / accepted / quarantined / dropped for one input table."""
+
+    name: str  # cases, episodes, prem …
+    file_name: str
+    sha256: str
+    rows_read: int
+    accepted: int
+    quarantined: int
+    dropped: tuple[tuple[str, int], ...] = ()  # (reason, count)
+    unknown_columns: tuple[str, ...] = ()
+    completeness: tuple[Completeness, ...] = ()
+
+    @property
+    def dropped_total(self) -> int:
+        return sum(n for _, n in self.dropped)
+
+
+@dataclass(frozen=True)
+class FindingCount:
+    """Validation findings summarised: how many rows failed one check on one column."""
+
+    table: str
+    check: str
+    severity: str  # error (row quarantined) / warning (row kept)
+    column: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Provenance:
+    extract_date: dt.date
+    extract_date_source: str  # "option" (--extract-date) or "data"
+    tool_version: str
+    parameters: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything one area's annual report shows."""
+
+    area: str
+    year: int
+    indicators: tuple[IndicatorInfo, ...]
+    rows: tuple[IndicatorRow, ...]  # every period present (trend), every unit, every stratum
+    quality: tuple[TableQuality, ...]
+    findings: tuple[FindingCount, ...]
+    provenance: Provenance
+    unit: str | None = None  # the reporting unit (--unit), shown beside the national figure
+    min_count: int = 5
+    national: str = "ALL"
+    _index: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    # -- look-ups used by the renderers -------------------------------------------------
+    def _rows_by_key(self) -> dict:
+        if not self._index:
+            idx: dict = {}
+            for r in self.rows:
+                idx.setdefault((r.indicator_id, r.period, r.unit, r.stratum), r)
+            self._index.update(idx)
+        return self._index
+
+    def row(self, indicator_id: str, unit: str, period: int | None = None, stratum: str = "all"):
+        """The row of one indicator for one unit (default: the report year, stratum all)."""
+        return self._rows_by_key().get(
+            (indicator_id, self.year if period is None else period, unit, stratum)
+        )
+
+    def periods(self, indicator_id: str) -> list[int]:
+        return sorted({r.period for r in self.rows if r.indicator_id == indicator_id})
+
+    def units(self, indicator_id: str, period: int | None = None) -> list[IndicatorRow]:
+        """Rows of every unit (not the national total), stratum all, for one period."""
+        p = self.year if period is None else period
+        out = [
+            r
+            for r in self.rows
+            if r.indicator_id == indicator_id and r.period == p and r.stratum == "all"
+            and r.unit != self.national
+        ]
+        return sorted(out, key=lambda r: r.unit)
+
+    def strata(self, indicator_id: str, unit: str, period: int | None = None) -> list[IndicatorRow]:
+        p = self.year if period is None else period
+        out = [
+            r
+            for r in self.rows
+            if r.indicator_id == indicator_id and r.period == p and r.unit == unit
+            and r.stratum != "all"
+        ]
+        return sorted(out, key=lambda r: _stratum_key(r.stratum))
+
+    @property
+    def total_files(self) -> int:
+        return len(self.quality)
+
+
+def _stratum_key(stratum: str) -> tuple:
+    name, _, val = stratum.partition("=")
+    # numeric-looking values sort as numbers (indication=2 before indication=10), age bands by start
+    head = val.split("-")[0].split("–")[0].strip().rstrip("+")
+    try:
+        return (name, 0, float(head), val)
+    except ValueError:
+        return (name, 1, 0.0, val)

@@ -1,0 +1,181 @@
+"""Figures as a reader sees them: number formatting and suppression applied on the way out.
+
+Both renderers (HTML and workbook) go through :func:`present`, so a suppressed row can never
+show its value, CI or counts in one output and not the other. Suppression itself (primary and
+complementary) is decided by the engine (``nhvmetrics.engine.suppression``) and arrives as the
+row's ``suppressed`` flag; :func:`present` also hides any row whose own counts are below the
+threshold, as a second line of defence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nhvmetrics.report.labels import labels
+from nhvmetrics.report.model import IndicatorInfo, IndicatorRow
+
+NBSP = "\u00a0"
+DASH = "–"
+
+
+def fmt_number(x: float | int | None, decimals: int = 0, lang: str = "sv") -> str:
+    if x is None:
+        return ""
+    s = f"{x:,.{decimals}f}"
+    if lang == "sv":
+        # 12,345.6 -> 12 345,6 (narrow no-break space as thousands separator)
+        s = s.replace(",", "\u202f").replace(".", ",")
+    return s
+
+
+def fmt_percent(x: float | None, lang: str = "sv", decimals: int = 1) -> str:
+    if x is None:
+        return ""
+    num = fmt_number(100 * x, decimals, lang)
+    return f"{num}{NBSP}%" if lang == "sv" else f"{num}%"
+
+
+def fmt_value(info: IndicatorInfo, value: float | None, lang: str) -> str:
+    """A value in the indicator's own measure: a share as %, days with one decimal, counts whole."""
+    if value is None:
+        return ""
+    if info.type in ("proportion", "survival"):
+        return fmt_percent(value, lang)
+    if info.type == "duration":
+        return fmt_number(value, 0 if float(value).is_integer() else 1, lang)
+    return fmt_number(value, 0 if float(value).is_integer() else 1, lang)
+
+
+def fmt_target(info: IndicatorInfo, value: float | None, lang: str) -> str:
+    if value is None:
+        return ""
+    return fmt_value(info, value, lang)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One indicator row, ready to print. Empty strings where there is nothing to show."""
+
+    status: str  # ok / suppressed / not_computable / no_data
+    value: str = ""
+    ci: str = ""
+    counts: str = ""  # "n/N" for proportions, "N" otherwise
+    quartiles: str = ""  # "q1–q3" for durations
+    target: str = ""  # high / intermediate / not_met / none
+    n_missing: str = ""
+    n_pending: str = ""
+    note: str = ""
+    # raw numbers for the workbook (None when hidden)
+    raw_value: float | None = None
+    raw_ci_low: float | None = None
+    raw_ci_high: float | None = None
+    raw_numerator: int | None = None
+    raw_denominator: int | None = None
+
+    @property
+    def text(self) -> str:
+        """The single text that replaces the figures when there are none to show."""
+        return self.status
+
+
+def is_suppressed(row: IndicatorRow, info: IndicatorInfo, min_count: int) -> bool:
+    if row.suppressed:
+        return True
+    # second line of defence: a population below the threshold is never shown
+    counts = (row.denominator,) if row.denominator is not None else (row.numerator,)
+    return any(n is not None and 0 < n < min_count for n in counts)
+
+
+def target_status(info: IndicatorInfo, value: float | None) -> str:
+    if not info.has_targets or value is None:
+        return "none"
+
+    def met(level: float | None) -> bool:
+        if level is None:
+            return False
+        return value >= level if info.higher_is_better else value <= level
+
+    if met(info.target_high):
+        return "high"
+    if met(info.target_intermediate):
+        return "intermediate"
+    return "not_met"
+
+
+def _small(n: int | None, min_count: int, lang: str) -> str:
+    """Counts of left-out cases: 1–4 read "<5" so no small count is published."""
+    if n is None:
+        return ""
+    if 0 < n < min_count:
+        return f"<{min_count}"
+    return fmt_number(n, 0, lang)
+
+
+def present(
+    row: IndicatorRow | None, info: IndicatorInfo, lang: str = "sv", min_count: int = 5
+) -> Shown:
+    """The figures of ``row`` as text, with suppression applied."""
+    if row is None:
+        return Shown(status="no_data")
+    if not row.computable:
+        return Shown(status="not_computable", note=row.note)
+    if is_suppressed(row, info, min_count):
+        return Shown(status="suppressed", note="")
+    if not row.has_value and not row.denominator:
+        return Shown(status="no_data", note=row.note)
+    value = fmt_value(info, row.value, lang) if row.has_value else ""
+    ci = ""
+    if row.ci_low is not None and row.ci_high is not None and row.has_value:
+        if info.type in ("proportion", "survival"):
+            lo, hi = fmt_number(100 * row.ci_low, 1, lang), fmt_number(100 * row.ci_high, 1, lang)
+            ci = f"{lo}{DASH}{hi}{NBSP}%" if lang == "sv" else f"{lo}{DASH}{hi}%"
+        else:
+            ci = f"{fmt_value(info, row.ci_low, lang)}{DASH}{fmt_value(info, row.ci_high, lang)}"
+    if info.type == "count":
+        counts = ""  # the value is the count
+    elif info.type == "proportion" and row.numerator is not None and row.denominator is not None:
+        counts = f"{fmt_number(row.numerator, 0, lang)}/{fmt_number(row.denominator, 0, lang)}"
+    elif row.denominator is not None:
+        counts = fmt_number(row.denominator, 0, lang)
+    elif row.numerator is not None:
+        counts = fmt_number(row.numerator, 0, lang)
+    else:
+        counts = ""
+    quart = ""
+    if info.type == "duration" and row.q1 is not None and row.q3 is not None:
+        quart = f"{fmt_value(info, row.q1, lang)}{DASH}{fmt_value(info, row.q3, lang)}"
+    return Shown(
+        status="ok",
+        value=value,
+        ci=ci,
+        counts=counts,
+        quartiles=quart,
+        target=target_status(info, row.value if row.has_value else None),
+        n_missing=_small(row.n_missing, min_count, lang),
+        n_pending=_small(row.n_pending, min_count, lang),
+        note=row.note,
+        raw_value=row.value if row.has_value else None,
+        raw_ci_low=row.ci_low,
+        raw_ci_high=row.ci_high,
+        raw_numerator=row.numerator,
+        raw_denominator=row.denominator,
+    )
+
+
+def status_text(shown: Shown, lang: str) -> str:
+    t = labels(lang)
+    return {
+        "suppressed": t["suppressed"],
+        "not_computable": t["not_computable"],
+        "no_data": t["no_data"],
+    }.get(shown.status, "")
+
+
+def target_text(status: str, lang: str) -> str:
+    t = labels(lang)
+    return {
+        "high": t["target_high"],
+        "intermediate": t["target_intermediate"],
+        "not_met": t["target_not_met"],
+        "none": "",
+    }[status]

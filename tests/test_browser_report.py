@@ -1,0 +1,249 @@
+"""The report in a real browser: headless Chromium, driven over the DevTools protocol.
+
+Checks what a reader's browser does with the page: no request leaves it (everything is
+inline), no console errors (the Content-Security-Policy blocks nothing the page needs), every
+chart renders with a non-zero size, and it prints to PDF. A screenshot is saved for a person to
+look at (``NHV_SCREENSHOT_DIR``, default the test's tmp folder).
+
+No websocket library is needed: Chromium speaks the protocol over a pipe
+(``--remote-debugging-pipe``: commands on fd 3, replies on fd 4, NUL-separated JSON).
+Without a browser (``/usr/bin/chromium``, ``chromium``, ``chromium-browser`` or
+``google-chrome`` on PATH, or ``NHV_CHROMIUM``) the test is skipped and says so.
+
+Run by hand on any report:  python tests/test_browser_report.py report.html shot.png
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--remote-debugging-pipe",
+]
+
+
+def find_chromium() -> str | None:
+    env = os.environ.get("NHV_CHROMIUM")
+    if env and Path(env).exists():
+        return env
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+class Chromium:
+    """A headless Chromium and one page, over the DevTools pipe."""
+
+    def __init__(self, exe: str, timeout: float = 30.0) -> None:
+        self.timeout = timeout
+        self.profile = tempfile.mkdtemp(prefix="nhv-chromium-")
+        to_chrome_r, self._w = os.pipe()
+        self._r, from_chrome_w = os.pipe()
+        # Chromium reads commands on fd 3 and writes replies on fd 4 (moved there in the child;
+        # the high copies keep one dup2 from clobbering the other)
+        hi_r = os.dup2(to_chrome_r, 1001, inheritable=True)
+        hi_w = os.dup2(from_chrome_w, 1002, inheritable=True)
+
+        def _fds() -> None:
+            os.dup2(hi_r, 3)
+            os.dup2(hi_w, 4)
+
+        self.proc = subprocess.Popen(
+            [exe, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(3, 4, hi_r, hi_w), preexec_fn=_fds,
+        )
+        for fd in (to_chrome_r, from_chrome_w, hi_r, hi_w):
+            os.close(fd)
+        self._buf = b""
+        self._id = 0
+        self.events: list[dict] = []
+        self.session: str | None = None
+
+    # -- protocol ---------------------------------------------------------------------
+    def _read_message(self, deadline: float) -> dict:
+        while b"\0" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("Chromium did not answer in time")
+            ready, _, _ = select.select([self._r], [], [], left)
+            if ready:
+                chunk = os.read(self._r, 1 << 20)
+                if not chunk:
+                    raise RuntimeError("Chromium closed the DevTools pipe")
+                self._buf += chunk
+        raw, _, self._buf = self._buf.partition(b"\0")
+        return json.loads(raw)
+
+    def send(self, method: str, params: dict | None = None, *, session: bool = True) -> dict:
+        self._id += 1
+        msg: dict = {"id": self._id, "method": method, "params": params or {}}
+        if session and self.session:
+            msg["sessionId"] = self.session
+        os.write(self._w, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + self.timeout
+        while True:
+            reply = self._read_message(deadline)
+            if reply.get("id") == self._id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            if "method" in reply:
+                self.events.append(reply)
+
+    def wait_for(self, method: str) -> dict:
+        for ev in self.events:
+            if ev["method"] == method:
+                return ev
+        deadline = time.monotonic() + self.timeout
+        while True:
+            ev = self._read_message(deadline)
+            if "method" in ev:
+                self.events.append(ev)
+                if ev["method"] == method:
+                    return ev
+
+    def open_page(self) -> None:
+        target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)
+        att = self.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True},
+                        session=False)
+        self.session = att["sessionId"]
+        for domain in ("Page", "Network", "Runtime", "Log"):
+            self.send(f"{domain}.enable")
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close", session=False)
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for fd in (self._r, self._w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def inspect_report(exe: str, html: Path, screenshot: Path | None = None,
+                   width: int = 1200) -> dict:
+    """Load ``html`` and return what the browser saw (requests, console errors, chart sizes)."""
+    b = Chromium(exe)
+    try:
+        b.open_page()
+        b.send("Emulation.setDeviceMetricsOverride",
+               {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+        url = html.resolve().as_uri()
+        b.events.clear()
+        b.send("Page.navigate", {"url": url})
+        b.wait_for("Page.loadEventFired")
+        sizes = b.send("Runtime.evaluate", {
+            "expression": "JSON.stringify(Array.from(document.querySelectorAll('figure.chart svg'))"
+                          ".map(s => { const r = s.getBoundingClientRect();"
+                          " return [r.width, r.height]; }))",
+            "returnByValue": True,
+        })["result"]["value"]
+        height = b.send("Runtime.evaluate", {
+            "expression": "document.documentElement.scrollHeight", "returnByValue": True,
+        })["result"]["value"]
+        shot = None
+        if screenshot is not None:
+            shot = b.send("Page.captureScreenshot", {
+                "format": "png", "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": width, "height": min(int(height), 16000),
+                         "scale": 1},
+            })
+            screenshot.write_bytes(base64.b64decode(shot["data"]))
+        pdf = b.send("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True})
+        requests = [ev["params"]["request"]["url"] for ev in b.events
+                    if ev["method"] == "Network.requestWillBeSent"]
+        failed = [ev["params"] for ev in b.events if ev["method"] == "Network.loadingFailed"]
+        errors = [ev["params"]["entry"]["text"] for ev in b.events
+                  if ev["method"] == "Log.entryAdded" and ev["params"]["entry"]["level"] == "error"]
+        errors += [json.dumps(ev["params"]["args"]) for ev in b.events
+                   if ev["method"] == "Runtime.consoleAPICalled" and ev["params"]["type"] == "error"]
+        errors += [ev["params"]["exceptionDetails"].get("text", "exception") for ev in b.events
+                   if ev["method"] == "Runtime.exceptionThrown"]
+        return {
+            "url": url, "requests": requests, "failed": failed, "errors": errors,
+            "chart_sizes": json.loads(sizes), "height": height,
+            "pdf_bytes": len(base64.b64decode(pdf["data"])),
+        }
+    finally:
+        b.close()
+
+
+# -- the test ------------------------------------------------------------------------------
+
+CHROMIUM = find_chromium()
+needs_browser = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no headless Chromium found (install Debian's 'chromium' package, or set NHV_CHROMIUM)",
+)
+
+
+@needs_browser
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_report_renders_in_chromium_without_requests_or_errors(tmp_path: Path, lang: str) -> None:
+    from nhvmetrics.report.example import example_report_data
+    from nhvmetrics.report.html import render_html
+
+    html = tmp_path / f"report-{lang}.html"
+    html.write_text(render_html(example_report_data(), lang), encoding="utf-8")
+    shots = Path(os.environ.get("NHV_SCREENSHOT_DIR", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    shot = shots / f"report-{lang}.png"
+
+    seen = inspect_report(CHROMIUM, html, shot)
+
+    outside = [u for u in seen["requests"] if u != seen["url"]]
+    assert outside == [], f"the page requested {outside}"
+    assert seen["failed"] == [], f"failed loads: {seen['failed']}"
+    assert seen["errors"] == [], f"console errors: {seen['errors']}"
+    n_charts = html.read_text(encoding="utf-8").count("<svg ")
+    assert n_charts > 0 and len(seen["chart_sizes"]) == n_charts
+    for w, h in seen["chart_sizes"]:
+        assert w > 100 and h > 50, f"a chart rendered at {w}×{h}"
+    assert seen["pdf_bytes"] > 10_000, "printing to PDF gave (almost) nothing"
+    assert shot.stat().st_size > 10_000
+
+
+if __name__ == "__main__":  # python tests/test_browser_report.py report.html [shot.png]
+    exe = find_chromium()
+    if exe is None:
+        sys.exit("no chromium found")
+    out = inspect_report(exe, Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else None)
+    print(json.dumps({k: v for k, v in out.items() if k != "chart_sizes"}, indent=1))
+    print("charts:", out["chart_sizes"])
