@@ -1,0 +1,351 @@
+"""Collect one area's validation and computation into a :class:`ReportData`.
+
+``build_report_data`` runs the stages below the report (``validate_export`` then
+``compute_area`` for the report year and every earlier year in the data, for the trend) and
+turns their results into the plain dataclasses of :mod:`nhvmetrics.report.model`.
+``report_data_from_results`` does the second half only, for callers that already hold a
+validation result and indicator tables (and for tests).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from nhvmetrics.report.model import (
+    Completeness,
+    FindingCount,
+    IndicatorInfo,
+    IndicatorRow,
+    Provenance,
+    ReportData,
+    TableQuality,
+)
+
+#: at most this many years back from Y are computed for the trend charts
+MAX_TREND_YEARS = 10
+
+# the order reasons and severities are listed in
+_SEVERITY_ORDER = {"error": 0, "warning": 1}
+
+
+# ---------------------------------------------------------------- definitions
+
+
+def indicator_info(d: Any) -> IndicatorInfo:
+    """An engine ``Definition`` as the report shows it."""
+    targets = getattr(d, "targets", None) or {}
+    params = getattr(d, "params", None) or {}
+    param_help = getattr(d, "param_help", None) or {}
+
+    def show(v: Any) -> str:
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, dict):
+            return ", ".join(f"{k} {show(x)}" for k, x in v.items())
+        if isinstance(v, list | tuple):
+            return ", ".join(show(x) for x in v)
+        return str(v)
+
+    shown_params = tuple(
+        (f"{k} ({param_help[k]})" if param_help.get(k) else k, show(v)) for k, v in params.items()
+    )
+    offset = int(getattr(d, "period_offset_years", 0) or 0)
+    period_date = getattr(d, "period_date", "")
+    definition_sv = getattr(d, "description_sv", "") or getattr(d, "definition", "") or ""
+    definition_en = getattr(d, "description_en", "") or ""
+    cohort_sv = f" Kohort: {period_date} under år Y{offset:+d}." if offset else ""
+    cohort_en = f" Cohort: {period_date} in year Y{offset:+d}." if offset else ""
+    source = getattr(d, "source", "") or ""
+    kind = getattr(d, "type", "count")
+    return IndicatorInfo(
+        id=d.id,
+        version=str(getattr(d, "version", "")),
+        title_sv=getattr(d, "title_sv", "") or d.id,
+        title_en=getattr(d, "title_en", "") or getattr(d, "title_sv", "") or d.id,
+        type=kind,
+        definition=(definition_sv.strip() + cohort_sv).strip(),
+        definition_en=(definition_en.strip() + cohort_en).strip() if definition_en else "",
+        source=str(source),
+        params=shown_params,
+        target_intermediate=_float(targets.get("intermediate")),
+        target_high=_float(targets.get("high")),
+        higher_is_better=targets.get("direction", "higher") != "lower",
+    )
+
+
+def _float(x: Any) -> float | None:
+    return None if x is None else float(x)
+
+
+# ---------------------------------------------------------------- indicator table
+
+
+def rows_from_table(table: Any) -> list[IndicatorRow]:
+    """The rows of an engine indicator table (polars DataFrame) as :class:`IndicatorRow`."""
+    cols = set(table.columns)
+    out: list[IndicatorRow] = []
+    for r in table.iter_rows(named=True):
+        def g(name: str, default: Any = None, r: dict = r) -> Any:
+            return r.get(name, default) if name in cols else default
+
+        period = g("period")
+        try:
+            period = int(str(period)[:4])
+        except (TypeError, ValueError):
+            continue
+        computable = g("computable", True)
+        out.append(IndicatorRow(
+            indicator_id=str(g("indicator_id")),
+            period=period,
+            unit=str(g("unit")),
+            stratum=str(g("stratum") or "all"),
+            numerator=_int(g("numerator")),
+            denominator=_int(g("denominator")),
+            value=_num(g("value")),
+            ci_low=_num(g("ci_low")),
+            ci_high=_num(g("ci_high")),
+            q1=_num(g("q1")),
+            q3=_num(g("q3")),
+            n_missing=_int(g("n_missing")),
+            n_pending=_int(g("n_pending")),
+            suppressed=bool(g("suppressed", False)),
+            computable=True if computable is None else bool(computable),
+            note=str(g("note") or ""),
+            definition_version=str(g("definition_version") or ""),
+        ))
+    return out
+
+
+def _int(x: Any) -> int | None:
+    if x is None:
+        return None
+    try:
+        return int(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if v != v else v  # NaN -> None
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _table_results(validation: Any) -> dict[str, Any]:
+    """``{table name: per-table result}`` from a ValidationResult, whatever its exact shape."""
+    for attr in ("tables", "results", "per_table"):
+        got = getattr(validation, attr, None)
+        if isinstance(got, Mapping):
+            return dict(got)
+    if isinstance(validation, Mapping):
+        return dict(validation)
+    raise TypeError("cannot find the per-table results in the validation result")
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _height(frame: Any) -> int:
+    if frame is None:
+        return 0
+    if isinstance(frame, int):
+        return frame
+    return int(getattr(frame, "height", len(frame)))
+
+
+def completeness(frame: Any, expected: Sequence[str] = ()) -> tuple[Completeness, ...]:
+    """Filled-in count per column of the accepted rows (expected columns the export lacks: 0)."""
+    total = _height(frame)
+    present = [c for c in getattr(frame, "columns", []) if not c.startswith("_")]
+    out = []
+    if present and total:
+        counts = frame.select(present).count().row(0, named=True)
+    else:
+        counts = dict.fromkeys(present, 0)
+    order = list(expected) + [c for c in present if c not in expected]
+    for col in order:
+        out.append(Completeness(col, int(counts.get(col, 0)) if col in counts else 0, total))
+    return tuple(out)
+
+
+def quality_from_validation(validation: Any, area: str, files: Mapping[str, Path]) -> tuple[
+        tuple[TableQuality, ...], tuple[FindingCount, ...]]:
+    """Rows read/accepted/quarantined/dropped, completeness, and the findings summarised."""
+    try:
+        from nhvmetrics.engine.columns import table_columns
+    except ImportError:  # pragma: no cover - the engine is part of the package
+        def table_columns(area: str, table: str = "cases") -> dict[str, str]:
+            return {}
+
+    quality = []
+    tables = _table_results(validation)
+    names = sorted(tables, key=lambda n: (n != "cases", n))
+    for name in names:
+        t = tables[name]
+        accepted = _get(t, "accepted")
+        dropped = _get(t, "dropped", {}) or {}
+        path = files.get(name) or _get(t, "path")
+        quality.append(TableQuality(
+            name=name,
+            file_name=Path(str(path)).name if path else "",
+            sha256=str(_get(t, "sha256", "") or ""),
+            rows_read=int(_get(t, "rows_read", 0) or 0),
+            accepted=_height(accepted),
+            quarantined=_height(_get(t, "quarantined")),
+            dropped=tuple(sorted((str(k), int(v)) for k, v in dict(dropped).items() if v)),
+            unknown_columns=tuple(sorted(str(c) for c in (_get(t, "unknown_columns", ()) or ()))),
+            completeness=completeness(accepted, list(table_columns(area, name))) if accepted is not None else (),
+        ))
+    return tuple(quality), findings_summary(_get(validation, "findings"))
+
+
+def findings_summary(findings: Any) -> tuple[FindingCount, ...]:
+    """Findings counted per table, check, severity and column (no values, no row ids)."""
+    if findings is None or _height(findings) == 0:
+        return ()
+    import polars as pl
+
+    cols = [c for c in ("table", "check", "severity", "column") if c in findings.columns]
+    g = findings.select(cols).with_columns(pl.col(c).cast(pl.String).fill_null("") for c in cols)
+    g = g.group_by(cols).agg(pl.len().alias("count"))
+    rows = []
+    for r in g.iter_rows(named=True):
+        rows.append(FindingCount(r.get("table", ""), r.get("check", ""), r.get("severity", ""),
+                                 r.get("column", ""), int(r["count"])))
+    rows.sort(key=lambda f: (f.table != "cases", f.table, _SEVERITY_ORDER.get(f.severity, 9),
+                             -f.count, f.check, f.column))
+    return tuple(rows)
+
+
+# ---------------------------------------------------------------- assembling
+
+
+def report_data_from_results(
+    area: str,
+    year: int,
+    *,
+    validation: Any,
+    tables: Sequence[Any],
+    definitions: Sequence[Any],
+    extract_date: dt.date,
+    extract_date_given: bool,
+    files: Mapping[str, Path],
+    unit: str | None = None,
+    min_count: int = 5,
+    ci_method: str = "wilson",
+) -> ReportData:
+    """Assemble a :class:`ReportData` from results already computed.
+
+    ``tables`` are engine indicator tables (one per computed year; rows of every year are
+    kept, the trend reads them); ``definitions`` are the engine's ``Definition`` objects.
+    """
+    from nhvmetrics import __version__
+
+    rows: dict[tuple, IndicatorRow] = {}
+    for table in tables:
+        for r in rows_from_table(table):
+            if r.period > year:
+                continue
+            rows.setdefault((r.indicator_id, r.period, r.unit, r.stratum), r)
+    infos = tuple(indicator_info(d) for d in definitions)
+    known = {i.id for i in infos}
+    ordered = tuple(sorted(
+        (r for r in rows.values() if r.indicator_id in known),
+        key=lambda r: (r.indicator_id, r.period, r.unit != "ALL", r.unit, r.stratum),
+    ))
+    quality, findings = quality_from_validation(validation, area, files)
+    params = [
+        ("year", str(year)),
+        ("unit", unit or "ALL"),
+        ("ci_method", ci_method),
+        ("min_count", str(min_count)),
+        ("trend_years", ", ".join(str(p) for p in sorted({r.period for r in ordered}))),
+    ]
+    prov = Provenance(
+        extract_date=extract_date,
+        extract_date_source="option" if extract_date_given else "data",
+        tool_version=__version__,
+        parameters=tuple(params),
+    )
+    return ReportData(
+        area=area, year=year, indicators=infos, rows=ordered, quality=quality, findings=findings,
+        provenance=prov, unit=unit, min_count=min_count,
+    )
+
+
+def data_years(frames: Mapping[str, Any], year: int) -> list[int]:
+    """The years up to ``year`` in which the export has any dated event (for the trend)."""
+    import polars as pl
+
+    years: set[int] = set()
+    for frame in frames.values():
+        if frame is None:
+            continue
+        for col, dtype in frame.schema.items():
+            if dtype == pl.Date and col.endswith("_date") and col not in ("birth_date", "death_date",
+                                                                         "vital_status_date"):
+                ys = frame.select(pl.col(col).dt.year().unique().drop_nulls()).to_series().to_list()
+                years.update(int(y) for y in ys)
+    years = {y for y in years if year - MAX_TREND_YEARS < y <= year}
+    years.add(year)
+    return sorted(years)
+
+
+def build_report_data(
+    area: str,
+    files: Mapping[str, Path | str],
+    year: int,
+    *,
+    extract_date: dt.date | None = None,
+    unit: str | None = None,
+    min_count: int = 5,
+    ci_method: str = "wilson",
+    validation: Any = None,
+) -> ReportData:
+    """Validate the export, compute every indicator for Y (and earlier years) and collect it all.
+
+    ``files`` is ``{"cases": path, "episodes": path, ...}``. A ``validation`` result may be
+    passed in when the caller has already validated the export.
+    """
+    from nhvmetrics.engine.compute import compute_area
+    from nhvmetrics.schema.validate import validate_export
+
+    files = {k: Path(v) for k, v in files.items()}
+    if validation is None:
+        validation = validate_export(area, files)
+    frames = {name: _get(t, "accepted") for name, t in _table_results(validation).items()}
+    main = compute_area(area, frames, year, extract_date, ci_method=ci_method, min_count=min_count)
+    tables = [main.table]
+    for y in data_years(frames, year):
+        if y == year:
+            continue
+        tables.append(compute_area(area, frames, y, main.extract_date, ci_method=ci_method,
+                                   min_count=min_count).table)
+    definitions = getattr(main, "definitions", None)
+    if not definitions:
+        from nhvmetrics.engine.definitions import load_definitions
+
+        definitions = load_definitions(area)
+    ex = main.extract_date
+    if isinstance(ex, str):
+        ex = dt.date.fromisoformat(ex[:10])
+    elif isinstance(ex, dt.datetime):
+        ex = ex.date()
+    return report_data_from_results(
+        area, year, validation=validation, tables=tables, definitions=definitions,
+        extract_date=ex, extract_date_given=extract_date is not None, files=files, unit=unit,
+        min_count=min_count, ci_method=ci_method,
+    )
