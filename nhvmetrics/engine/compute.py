@@ -1,0 +1,765 @@
+"""Compute the indicator table of one area from canonical frames.
+
+How a case is counted (every proportion-like indicator):
+
+1. *population*: the period date falls in the period (year of the date + ``offset_years``),
+   the ``population`` condition holds and no ``exclusions`` condition holds;
+2. the **numerator** condition is true  -> numerator and denominator (a case that already met a
+   "within X days" target, or already died within 30 days, is never pending);
+3. else the **pending** condition is true (its follow-up window has not closed by the extract
+   date) -> ``n_pending``;
+4. else the numerator is unknown (null) or the **missing** condition is true -> ``n_missing``;
+5. else -> denominator only.
+
+Neither pending nor missing cases enter the denominator.  Rows are produced per unit and for
+``unit = ALL``, per stratum (``all``, ``sex=K``, ``age_band=60-69``, ``measure=…``,
+``referring_region=12`` …) for every period up to the reporting year that is present in the
+data.  All aggregation is done by polars ``group_by`` over one materialised frame per table
+holding only the columns the area's definitions need plus one small status column per
+indicator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from nhvmetrics.engine import columns as C
+from nhvmetrics.engine.definitions import Definition, load_definitions
+from nhvmetrics.engine.expr import age_years, compile_expr
+from nhvmetrics.errors import NhvError
+
+ALL = "ALL"
+OUTPUT_SCHEMA: dict[str, Any] = {
+    "area": pl.String,
+    "indicator_id": pl.String,
+    "period": pl.Int64,
+    "unit": pl.String,
+    "stratum": pl.String,
+    "numerator": pl.Int64,
+    "denominator": pl.Int64,
+    "value": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "n_missing": pl.Int64,
+    "n_pending": pl.Int64,
+    "suppressed": pl.Boolean,
+    "definition_version": pl.String,
+    "q1": pl.Float64,
+    "q3": pl.Float64,
+    "kind": pl.String,
+    "computable": pl.Boolean,
+    "note": pl.String,
+    "parameters": pl.String,
+    "extract_date": pl.Date,
+}
+OUTPUT_COLUMNS = list(OUTPUT_SCHEMA)
+_ROW_COLS = ["unit", "period", "stratum", "numerator", "denominator", "value", "q1", "q3",
+             "n_missing", "n_pending", "kind", "ci_low", "ci_high"]
+
+
+@dataclass
+class ComputeResult:
+    """What :func:`compute_area` returns."""
+
+    table: pl.DataFrame
+    extract_date: dt.date
+    definitions: list[Definition]
+    extract_date_source: str = "argument"  # or "data"
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- extract date
+
+
+def infer_extract_date(frames: dict[str, pl.DataFrame], today: dt.date | None = None) -> dt.date:
+    """The latest date present in any date column of the data that is not after ``today``.
+
+    Exports are taken on the extract date and ``vital_status_date`` is normally that date, so
+    the latest plausible date in the data is the best stand-in; dates in the future are data
+    errors and are ignored.  Raises :class:`NhvError` if the data hold no date at all.
+    """
+    today = today or dt.date.today()
+    best: dt.date | None = None
+    for df in frames.values():
+        cols = [c for c, t in df.schema.items() if t == pl.Date and not c.startswith("_")]
+        if not cols or df.height == 0:
+            continue
+        row = df.select([pl.col(c).filter(pl.col(c) <= today).max().alias(c) for c in cols]).row(0)
+        for v in row:
+            if v is not None and (best is None or v > best):
+                best = v
+    if best is None:
+        raise NhvError("the data hold no dates to take the extract date from; give --extract-date YYYY-MM-DD.")
+    return best
+
+
+# ---------------------------------------------------------------- public entry point
+
+
+def compute_area(
+    area: str,
+    frames: dict[str, pl.DataFrame],
+    year: int,
+    extract_date: dt.date | None = None,
+    *,
+    ci_method: str = "wilson",
+    min_count: int = 5,
+    params: dict | None = None,
+    definitions: list[Definition] | None = None,
+) -> ComputeResult:
+    """Compute every indicator of ``area`` for ``year`` and each earlier year in the data.
+
+    ``frames`` maps table names (``cases``, ``episodes``, ``prem``) to canonical polars frames
+    (columns starting with ``_`` are ignored).  ``params`` overrides parameter defaults,
+    either globally (``{"x_days": 10}``) or per indicator (``{"acc.visit_within_x":
+    {"x_days": 10}}``).  ``definitions`` replaces the shipped definitions of the area.
+    """
+    from nhvmetrics.engine.stats import CI_METHODS
+    from nhvmetrics.engine.suppression import apply_suppression
+
+    if ci_method not in CI_METHODS:
+        raise NhvError(f"unknown CI method '{ci_method}'; use one of: {', '.join(CI_METHODS)}.")
+    if min_count < 1:
+        raise NhvError("--min-count must be at least 1.")
+    defs = definitions if definitions is not None else load_definitions(area)
+    defs = [d for d in defs if d.area == area]
+    frames = {
+        str(k).lower(): v.select([c for c in v.columns if not c.startswith("_")])
+        for k, v in frames.items()
+        if v is not None
+    }
+    source = "argument"
+    if extract_date is None:
+        extract_date = infer_extract_date(frames)
+        source = "data"
+    if isinstance(extract_date, dt.datetime):
+        extract_date = extract_date.date()
+
+    units = _units(frames)
+    by_table: dict[str, list[Definition]] = defaultdict(list)
+    for d in defs:
+        by_table[d.table].append(d)
+
+    results: dict[str, pl.DataFrame] = {}
+    not_computable: dict[str, str] = {}
+    for table, tdefs in by_table.items():
+        df = frames.get(table)
+        ok: list[tuple[Definition, dict[str, Any]]] = []
+        for d in tdefs:
+            if df is None:
+                not_computable[d.id] = f"table '{table}' is not in the export"
+                continue
+            absent = sorted(d.required_columns - set(df.columns))
+            if absent:
+                cols = ", ".join(absent)
+                not_computable[d.id] = f"column{'s' if len(absent) > 1 else ''} {cols} not in the export"
+                continue
+            ok.append((d, _resolve_params(d, params)))
+        if ok:
+            results.update(_compute_table(df, ok, year, extract_date))
+
+    periods = {year}
+    for r in results.values():
+        periods |= set(r["period"].drop_nulls().to_list())
+    periods = sorted(p for p in periods if p <= year)
+
+    parts = []
+    for d in defs:
+        if d.id in not_computable:
+            parts.append(_not_computable_rows(d, periods, not_computable[d.id]))
+            continue
+        p = _resolve_params(d, params)
+        rows = _fill_skeleton(d, results[d.id], periods, units, p)
+        parts.append(
+            rows.with_columns(
+                area=pl.lit(area),
+                indicator_id=pl.lit(d.id),
+                definition_version=pl.lit(d.version),
+                computable=pl.lit(True),
+                note=pl.lit(None, dtype=pl.String),
+                parameters=pl.lit(_params_text(p)),
+            )
+        )
+    if parts:
+        table = pl.concat([_conform(x) for x in parts], how="vertical")
+    else:
+        table = pl.DataFrame(schema=OUTPUT_SCHEMA)
+    table = table.with_columns(extract_date=pl.lit(extract_date, dtype=pl.Date))
+    table = _add_ci(table, ci_method)
+    table = _order(table)
+    table = apply_suppression(table, min_count)
+    return ResultTable(table, extract_date, defs, source)
+
+
+def ResultTable(table, extract_date, defs, source) -> ComputeResult:  # noqa: N802
+    return ComputeResult(table=table.select(OUTPUT_COLUMNS), extract_date=extract_date,
+                         definitions=defs, extract_date_source=source)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _resolve_params(d: Definition, overrides: dict | None) -> dict[str, Any]:
+    p = dict(d.params)
+    for k, v in (overrides or {}).items():
+        if isinstance(v, dict):
+            if k == d.id:
+                p.update({kk: vv for kk, vv in v.items() if kk in p})
+        elif k in p:
+            p[k] = v
+    return p
+
+
+def _params_text(p: dict[str, Any]) -> str:
+    def f(v):
+        return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+    return ";".join(f"{k}={f(v)}" for k, v in p.items())
+
+
+def _units(frames: dict[str, pl.DataFrame]) -> list[str]:
+    units: set[str] = set()
+    for df in frames.values():
+        if "unit" in df.columns:
+            units |= set(df.get_column("unit").drop_nulls().unique().to_list())
+    return sorted(str(u) for u in units)
+
+
+def _conform(df: pl.DataFrame) -> pl.DataFrame:
+    cols = []
+    for c, t in OUTPUT_SCHEMA.items():
+        if c == "extract_date" or c == "suppressed":
+            continue
+        cols.append(pl.col(c).cast(t) if c in df.columns else pl.lit(None, dtype=t).alias(c))
+    return df.select(cols).with_columns(suppressed=pl.lit(False))
+
+
+def _not_computable_rows(d: Definition, periods: list[int], reason: str) -> pl.DataFrame:
+    n = len(periods)
+    return pl.DataFrame(
+        {
+            "area": [d.area] * n,
+            "indicator_id": [d.id] * n,
+            "period": periods,
+            "unit": [ALL] * n,
+            "stratum": ["all"] * n,
+            "definition_version": [d.version] * n,
+            "kind": [_main_kind(d)] * n,
+            "computable": [False] * n,
+            "note": [f"not computable: {reason}"] * n,
+            "parameters": [d.parameters_text] * n,
+        },
+        schema_overrides={"period": pl.Int64},
+    )
+
+
+def _main_kind(d: Definition) -> str:
+    return {
+        "count": "count",
+        "proportion": "proportion",
+        "duration": "median",
+        "distribution": "median" if d.value is not None else "count",
+        "survival": "survival",
+        "prem": "count",
+    }[d.type]
+
+
+def _base_strata(d: Definition) -> list[tuple[str, str]]:
+    """(stratum, kind) of the rows every unit and period gets even when empty."""
+    out = [("all", _main_kind(d))]
+    out += [(f"measure={m.name}", "proportion") for m in d.measures]
+    if d.type == "prem":
+        out += [(f"question={q}", "proportion") for q in d.questions]
+    return out
+
+
+def _fill_skeleton(d: Definition, rows: pl.DataFrame, periods: list[int], units: list[str],
+                   params: dict[str, Any]) -> pl.DataFrame:
+    rows = rows.filter(pl.col("period").is_in(periods))
+    skel = []
+    for p in periods:
+        for u in [ALL, *units]:
+            for s, k in _base_strata(d):
+                skel.append((u, p, s, k))
+    sk = pl.DataFrame(skel, schema={"unit": pl.String, "period": pl.Int64, "stratum": pl.String,
+                                    "kind": pl.String}, orient="row")
+    missing = sk.join(rows.select("unit", "period", "stratum"), on=["unit", "period", "stratum"],
+                      how="anti")
+    if missing.height:
+        zero = pl.lit(0, dtype=pl.Int64)
+        missing = missing.with_columns(
+            numerator=pl.when(pl.col("kind").is_in(["count", "proportion", "survival"])).then(zero),
+            denominator=pl.when(pl.col("kind") != "count").then(zero),
+            value=pl.when(pl.col("kind") == "count").then(pl.lit(0.0)),
+            n_missing=zero,
+            n_pending=zero,
+        )
+        rows = pl.concat([_rowframe(rows), _rowframe(missing)], how="vertical")
+    return rows
+
+
+def _rowframe(df: pl.DataFrame) -> pl.DataFrame:
+    types = {"unit": pl.String, "period": pl.Int64, "stratum": pl.String, "numerator": pl.Int64,
+             "denominator": pl.Int64, "value": pl.Float64, "q1": pl.Float64, "q3": pl.Float64,
+             "n_missing": pl.Int64, "n_pending": pl.Int64, "kind": pl.String,
+             "ci_low": pl.Float64, "ci_high": pl.Float64}
+    return df.select([pl.col(c).cast(t) if c in df.columns else pl.lit(None, dtype=t).alias(c)
+                      for c, t in types.items()])
+
+
+def _add_ci(table: pl.DataFrame, method: str) -> pl.DataFrame:
+    import numpy as np
+
+    from nhvmetrics.engine.stats import proportion_ci
+
+    is_prop = table["kind"].is_in(["proportion", "distribution"]).to_numpy()
+    x = table["numerator"].fill_null(0).to_numpy().astype("float64")
+    n = table["denominator"].fill_null(0).to_numpy().astype("float64")
+    lo, hi = proportion_ci(x, n, method)
+    old_lo = table["ci_low"].to_numpy().astype("float64")
+    old_hi = table["ci_high"].to_numpy().astype("float64")
+    lo = np.where(is_prop, lo, old_lo)
+    hi = np.where(is_prop, hi, old_hi)
+    return table.with_columns(
+        pl.Series("ci_low", lo, dtype=pl.Float64).fill_nan(None),
+        pl.Series("ci_high", hi, dtype=pl.Float64).fill_nan(None),
+        pl.col("value").fill_nan(None),
+        pl.col("q1").fill_nan(None),
+        pl.col("q3").fill_nan(None),
+    )
+
+
+def _order(table: pl.DataFrame) -> pl.DataFrame:
+    from nhvmetrics import AREAS
+
+    area_rank = {a: i for i, a in enumerate(AREAS)}
+    return (
+        table.with_columns(
+            __a=pl.col("area").replace_strict(area_rank, default=99, return_dtype=pl.Int64),
+            __u=(pl.col("unit") != ALL).cast(pl.Int8),
+            __s=(pl.col("stratum") != "all").cast(pl.Int8),
+        )
+        .sort(["__a", "indicator_id", "period", "__u", "unit", "__s", "stratum"])
+        .drop(["__a", "__u", "__s"])
+    )
+
+
+# ---------------------------------------------------------------- the per-table computation
+
+
+def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]]], year: int,
+                   extract_date: dt.date) -> dict[str, pl.DataFrame]:
+    """Build one narrow frame with a status column per indicator, then aggregate."""
+    needed: set[str] = {"unit"}
+    opt_nulls: dict[str, Any] = {}
+    schema = df.schema
+    for d, _ in defs:
+        needed |= d.required_columns
+        for c in d.optional_columns:
+            if c in schema:
+                needed.add(c)
+            else:
+                t = C.table_columns(d.area, d.table).get(c, "String")
+                opt_nulls[c] = getattr(pl, t)
+        if d.type == "prem":
+            needed |= set(d.questions)
+        for s in d.stratifiers:
+            if s == "age_band":
+                if "birth_date" in schema:
+                    needed.add("birth_date")
+            elif s in schema:
+                needed.add(s)
+    base = df.lazy().select(sorted(needed))
+    if opt_nulls:
+        base = base.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in opt_nulls.items()])
+
+    exprs: list[pl.Expr] = []
+    plans = []
+    for i, (d, p) in enumerate(defs):
+        e, plan = _plan(i, d, p, extract_date, schema)
+        exprs += e
+        plans.append(plan)
+    keep = ["unit"] + sorted({s for pl_ in plans for s in pl_["strat_cols"].values() if s})
+    new_cols = [x.meta.output_name() for x in exprs]
+    narrow = base.with_columns(exprs).select(list(dict.fromkeys(keep + new_cols))).collect()
+
+    lazies: list[pl.LazyFrame] = []
+    owners: list[tuple[int, str | None, bool]] = []
+    lf = narrow.lazy()
+    for i, plan in enumerate(plans):
+        for strat, scol in plan["strat_cols"].items():
+            if strat is not None and scol is None:
+                continue
+            for with_unit in (True, False):
+                q = plan["query"](lf, year, scol, with_unit)
+                lazies.append(q)
+                owners.append((i, strat, with_unit))
+    collected = pl.collect_all(lazies) if lazies else []
+    out: dict[str, list[pl.DataFrame]] = defaultdict(list)
+    for (i, strat, with_unit), res in zip(owners, collected, strict=True):
+        d = defs[i][0]
+        rows = plans[i]["rows"](res, strat, plans[i]["strat_cols"].get(strat))
+        if not with_unit:
+            rows = rows.with_columns(unit=pl.lit(ALL))
+        out[d.id].append(_rowframe(rows))
+    return {d.id: pl.concat(out[d.id], how="vertical") if out[d.id] else _rowframe(pl.DataFrame())
+            for d, _ in defs}
+
+
+def _strat_cols(i: int, d: Definition, schema, exprs: list[pl.Expr], period_date: str):
+    cols: dict[str | None, str | None] = {None: None}
+    for s in d.stratifiers:
+        if s == "age_band":
+            if "birth_date" in schema:
+                name = f"__ab{i}"
+                exprs.append(_age_band(pl.col("birth_date"), pl.col(period_date)).alias(name))
+                cols[s] = name
+            else:
+                cols[s] = None
+        else:
+            cols[s] = s if s in schema else None
+    return cols
+
+
+def _age_band(birth: pl.Expr, at: pl.Expr) -> pl.Expr:
+    age = age_years(birth, at)
+    labels = C.age_band_labels()
+    lows = C.AGE_BAND_LOWER
+    e = pl.when(age.is_null() | (age < 0)).then(pl.lit(None, dtype=pl.String))
+    for k in range(len(lows) - 1, -1, -1):
+        e = e.when(age >= lows[k]).then(pl.lit(labels[k]))
+    return e.otherwise(pl.lit(None, dtype=pl.String))
+
+
+def _label(strat: str | None, scol: str | None, extra: str | None = None) -> pl.Expr:
+    """Stratum label: measure first, then the stratifier, then a distribution category."""
+    parts: list[pl.Expr] = []
+    if extra:
+        parts.append(pl.lit(extra))
+    if strat is not None:
+        parts.append(pl.format("{}={}", pl.lit(strat), pl.col(scol).cast(pl.String).fill_null("unknown")))
+    if not parts:
+        return pl.lit("all")
+    if len(parts) == 1:
+        return parts[0]
+    return pl.concat_str(parts, separator=";")
+
+
+def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, schema):
+    """Columns to add to the narrow frame, and how to aggregate them."""
+    ce = lambda p: compile_expr(p, params, extract_date)  # noqa: E731
+    exprs: list[pl.Expr] = []
+    pcol = f"__p{i}"
+    strat_cols = _strat_cols(i, d, schema, exprs, d.period_date)
+
+    pop = pl.lit(True)
+    if d.population is not None:
+        pop = pop & ce(d.population).fill_null(False)
+    for ex in d.exclusions:
+        pop = pop & ~ce(ex).fill_null(False)
+    year_of = lambda c: (pl.col(c).dt.year().cast(pl.Int32) + d.period_offset_years)  # noqa: E731
+
+    if d.type != "count" or not d.events:
+        exprs.append(pl.when(pop).then(year_of(d.period_date)).alias(pcol))
+
+    def keys(scol, with_unit, per=pcol):
+        k = ["unit"] if with_unit else []
+        return [*k, per] + ([scol] if scol else [])
+
+    def in_period(per=pcol, year=None):
+        return pl.col(per).is_not_null() & (pl.col(per) <= year)
+
+    def status(num, missing, pending):
+        n = ce(num)
+        e = pl.when(n.fill_null(False)).then(pl.lit(1, dtype=pl.Int8))
+        if pending is not None:
+            e = e.when(ce(pending).fill_null(False)).then(pl.lit(3, dtype=pl.Int8))
+        miss = n.is_null()
+        if missing is not None:
+            miss = miss | ce(missing).fill_null(False)
+        return e.when(miss).then(pl.lit(2, dtype=pl.Int8)).otherwise(pl.lit(0, dtype=pl.Int8))
+
+    def prop_aggs(scol_name: str, prefix: str) -> list[pl.Expr]:
+        s = pl.col(scol_name)
+        return [
+            (s == 1).sum().alias(f"{prefix}num"),
+            (s <= 1).sum().alias(f"{prefix}den"),
+            (s == 2).sum().alias(f"{prefix}mis"),
+            (s == 3).sum().alias(f"{prefix}pen"),
+        ]
+
+    def prop_rows(res: pl.DataFrame, prefix: str, strat, scol, extra, kind="proportion"):
+        num, den = pl.col(f"{prefix}num").cast(pl.Int64), pl.col(f"{prefix}den").cast(pl.Int64)
+        return res.select(
+            pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit"),
+            pl.col(pcol).cast(pl.Int64).alias("period"),
+            _label(strat, scol, extra).alias("stratum"),
+            num.alias("numerator"),
+            den.alias("denominator"),
+            pl.when(den > 0).then(num / den).alias("value"),
+            pl.col(f"{prefix}mis").cast(pl.Int64).alias("n_missing"),
+            pl.col(f"{prefix}pen").cast(pl.Int64).alias("n_pending"),
+            pl.lit(kind).alias("kind"),
+        )
+
+    measure_cols: list[tuple[str, str]] = []
+    for m in d.measures:
+        mcol = f"__s{i}_{m.name}"
+        st = status(m.numerator, m.missing if m.missing is not None else None, m.pending)
+        if m.population is not None:
+            st = pl.when(ce(m.population).fill_null(False)).then(st)
+        exprs.append(st.alias(mcol))
+        measure_cols.append((m.name, mcol))
+
+    def measure_aggs():
+        out = []
+        for name, mcol in measure_cols:
+            out += prop_aggs(mcol, f"m_{name}_")
+        return out
+
+    def measure_rows(res, strat, scol):
+        return [prop_rows(res, f"m_{name}_", strat, scol, f"measure={name}") for name, _ in measure_cols]
+
+    if d.type == "proportion":
+        scol_ = f"__s{i}"
+        exprs.append(status(d.numerator, d.missing, d.pending).alias(scol_))
+
+        def query(lf, year, scol, with_unit):
+            return (lf.filter(in_period(year=year)).group_by(keys(scol, with_unit))
+                    .agg(prop_aggs(scol_, "a_") + measure_aggs()))
+
+        def rows(res, strat, scol):
+            return pl.concat([prop_rows(res, "a_", strat, scol, None)] + measure_rows(res, strat, scol),
+                             how="vertical")
+
+    elif d.type == "duration":
+        vcol, scol_ = f"__v{i}", f"__s{i}"
+        v = ce(d.value).cast(pl.Float64)
+        st = pl.when(v.is_not_null()).then(pl.lit(0, dtype=pl.Int8))
+        if d.pending is not None:
+            st = st.when(ce(d.pending).fill_null(False)).then(pl.lit(3, dtype=pl.Int8))
+        st = st.otherwise(pl.lit(2, dtype=pl.Int8))
+        if d.missing is not None:
+            st = pl.when(ce(d.missing).fill_null(False) & v.is_null()).then(pl.lit(2, dtype=pl.Int8)).otherwise(st)
+        exprs += [v.alias(vcol), st.alias(scol_)]
+
+        def query(lf, year, scol, with_unit):
+            known = pl.col(vcol).filter(pl.col(scol_) == 0)
+            return (lf.filter(in_period(year=year)).group_by(keys(scol, with_unit)).agg(
+                (pl.col(scol_) == 0).sum().alias("den"),
+                known.quantile(0.5, "linear").alias("med"),
+                known.quantile(0.25, "linear").alias("q1"),
+                known.quantile(0.75, "linear").alias("q3"),
+                (pl.col(scol_) == 2).sum().alias("mis"),
+                (pl.col(scol_) == 3).sum().alias("pen"),
+                *measure_aggs(),
+            ))
+
+        def rows(res, strat, scol):
+            main = res.select(
+                pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit"),
+                pl.col(pcol).cast(pl.Int64).alias("period"),
+                _label(strat, scol).alias("stratum"),
+                pl.lit(None, dtype=pl.Int64).alias("numerator"),
+                pl.col("den").cast(pl.Int64).alias("denominator"),
+                pl.col("med").alias("value"),
+                pl.col("q1"), pl.col("q3"),
+                pl.col("mis").cast(pl.Int64).alias("n_missing"),
+                pl.col("pen").cast(pl.Int64).alias("n_pending"),
+                pl.lit("median").alias("kind"),
+            )
+            return pl.concat([_rowframe(main)] + [_rowframe(x) for x in measure_rows(res, strat, scol)],
+                             how="vertical")
+
+    elif d.type == "count":
+        events = d.events or []
+        if events:
+            pcols = []
+            for k, ev in enumerate(events):
+                ok = pop
+                if ev.when is not None:
+                    ok = ok & ce(ev.when).fill_null(False)
+                name = f"__p{i}_{k}"
+                exprs.append(pl.when(ok).then(year_of(ev.date)).alias(name))
+                pcols.append(name)
+        else:
+            pcols = [pcol]
+
+        def query(lf, year, scol, with_unit):
+            qs = []
+            for pc in pcols:
+                k = (["unit"] if with_unit else []) + [pc] + ([scol] if scol else [])
+                qs.append(lf.filter(in_period(pc, year)).group_by(k).agg(pl.len().alias("n"))
+                          .rename({pc: pcol}))
+            q = pl.concat(qs, how="vertical") if len(qs) > 1 else qs[0]
+            if len(qs) > 1:
+                k = (["unit"] if with_unit else []) + [pcol] + ([scol] if scol else [])
+                q = q.group_by(k).agg(pl.col("n").sum())
+            return q
+
+        def rows(res, strat, scol):
+            return res.select(
+                pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit"),
+                pl.col(pcol).cast(pl.Int64).alias("period"),
+                _label(strat, scol).alias("stratum"),
+                pl.col("n").cast(pl.Int64).alias("numerator"),
+                pl.col("n").cast(pl.Float64).alias("value"),
+                pl.lit(0, dtype=pl.Int64).alias("n_missing"),
+                pl.lit(0, dtype=pl.Int64).alias("n_pending"),
+                pl.lit("count").alias("kind"),
+            )
+
+    elif d.type == "distribution":
+        ccol, vcol = f"__c{i}", f"__v{i}"
+        if d.category == "age_band":
+            exprs.append(_age_band(pl.col("birth_date"), pl.col(d.period_date)).alias(ccol))
+        else:
+            exprs.append(pl.col(d.category).cast(pl.String).alias(ccol))
+        has_value = d.value is not None
+        if has_value:
+            exprs.append(ce(d.value).cast(pl.Float64).alias(vcol))
+
+        def query(lf, year, scol, with_unit):
+            base = lf.filter(in_period(year=year))
+            k = keys(scol, with_unit)
+            tot_aggs = [pl.col(ccol).is_not_null().sum().alias("den"),
+                        pl.col(ccol).is_null().sum().alias("mis")]
+            if has_value:
+                known = pl.col(vcol).drop_nulls()
+                tot_aggs += [known.len().alias("vn"), known.quantile(0.5, "linear").alias("med"),
+                             known.quantile(0.25, "linear").alias("q1"),
+                             known.quantile(0.75, "linear").alias("q3"),
+                             pl.col(vcol).is_null().sum().alias("vmis")]
+            tot = base.group_by(k).agg(tot_aggs)
+            cats = base.filter(pl.col(ccol).is_not_null()).group_by([*k, ccol]).agg(pl.len().alias("n"))
+            return pl.concat([tot, cats], how="diagonal_relaxed")
+
+        def rows(res, strat, scol):
+            unit = pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit")
+            tot = res.filter(pl.col("n").is_null())
+            cats = res.filter(pl.col("n").is_not_null())
+            k = (["unit"] if "unit" in res.columns else []) + [pcol] + ([scol] if scol else [])
+            cats = cats.drop("den").join(tot.select([*k, "den"]), on=k, how="left", nulls_equal=True)
+            if has_value:
+                main = tot.select(unit, pl.col(pcol).cast(pl.Int64).alias("period"),
+                                  _label(strat, scol).alias("stratum"),
+                                  pl.col("vn").cast(pl.Int64).alias("denominator"),
+                                  pl.col("med").alias("value"), pl.col("q1"), pl.col("q3"),
+                                  pl.col("vmis").cast(pl.Int64).alias("n_missing"),
+                                  pl.lit(0, dtype=pl.Int64).alias("n_pending"),
+                                  pl.lit("median").alias("kind"))
+            else:
+                main = tot.select(unit, pl.col(pcol).cast(pl.Int64).alias("period"),
+                                  _label(strat, scol).alias("stratum"),
+                                  pl.col("den").cast(pl.Int64).alias("numerator"),
+                                  pl.col("den").cast(pl.Float64).alias("value"),
+                                  pl.col("mis").cast(pl.Int64).alias("n_missing"),
+                                  pl.lit(0, dtype=pl.Int64).alias("n_pending"),
+                                  pl.lit("count").alias("kind"))
+            catlabel = pl.format("{}={}", pl.lit(d.category), pl.col(ccol))
+            lab = catlabel if strat is None else pl.concat_str([_label(strat, scol), catlabel], separator=";")
+            cr = cats.select(unit, pl.col(pcol).cast(pl.Int64).alias("period"), lab.alias("stratum"),
+                             pl.col("n").cast(pl.Int64).alias("numerator"),
+                             pl.col("den").cast(pl.Int64).alias("denominator"),
+                             (pl.col("n") / pl.col("den")).alias("value"),
+                             pl.lit(0, dtype=pl.Int64).alias("n_missing"),
+                             pl.lit(0, dtype=pl.Int64).alias("n_pending"),
+                             pl.lit("distribution").alias("kind"))
+            return pl.concat([_rowframe(main), _rowframe(cr)], how="vertical")
+
+    elif d.type == "survival":
+        tcol, ecol = f"__t{i}", f"__e{i}"
+        horizon = int(params["horizon_days"])
+        origin = pl.col(d.time_origin)
+        ev_date = pl.col(d.event)
+        ed = pl.lit(extract_date, dtype=pl.Date)
+        died = ev_date.is_not_null() & (ev_date <= ed)
+        censor = ce(d.censor) if d.censor is not None else ed
+        censor = pl.min_horizontal(censor, ed)
+        t = pl.when(died).then((ev_date - origin).dt.total_days()).otherwise((censor - origin).dt.total_days())
+        t_ok = t.is_not_null() & (t >= 0)
+        # times after the horizon only matter as "still at risk at the horizon": clip them
+        exprs += [
+            pl.when(t_ok).then(pl.min_horizontal(t, pl.lit(horizon + 1))).alias(tcol),
+            pl.when(t_ok).then((died & (t <= horizon)).cast(pl.Int8)).alias(ecol),
+        ]
+
+        def query(lf, year, scol, with_unit):
+            k = keys(scol, with_unit)
+            base = lf.filter(in_period(year=year))
+            miss = base.group_by(k).agg(pl.col(tcol).is_null().sum().alias("mis"))
+            g = (base.filter(pl.col(tcol).is_not_null()).group_by([*k, tcol])
+                 .agg(pl.col(ecol).sum().alias("d"), pl.len().alias("c"))
+                 .sort([*k, tcol], nulls_last=True)
+                 .with_columns(r=(pl.col("c").sum().over(k) - pl.col("c").cum_sum().over(k) + pl.col("c")))
+                 .group_by(k).agg(
+                     pl.col("c").sum().alias("n"),
+                     pl.col("d").sum().alias("events"),
+                     (pl.col("c") - pl.col("d")).filter(pl.col(tcol) < horizon).sum().alias("pen"),
+                     (1 - pl.col("d") / pl.col("r")).log().filter(pl.col("d") > 0).sum().alias("logs"),
+                     (pl.col("d") / (pl.col("r") * (pl.col("r") - pl.col("d"))))
+                     .filter((pl.col("d") > 0) & (pl.col("r") > pl.col("d"))).sum().alias("gw"),
+                 ))
+            return miss.join(g, on=k, how="left", nulls_equal=True)
+
+        def rows(res, strat, scol):
+            from nhvmetrics.engine.stats import loglog_ci
+
+            res = res.with_columns(s=pl.when(pl.col("n") > 0).then(pl.col("logs").exp()))
+            lo, hi = loglog_ci(res["s"].fill_null(float("nan")).to_numpy(),
+                               res["gw"].fill_null(0.0).to_numpy())
+            res = res.with_columns(pl.Series("ci_low", lo), pl.Series("ci_high", hi))
+            return res.select(
+                pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit"),
+                pl.col(pcol).cast(pl.Int64).alias("period"),
+                _label(strat, scol).alias("stratum"),
+                pl.col("events").fill_null(0).cast(pl.Int64).alias("numerator"),
+                pl.col("n").fill_null(0).cast(pl.Int64).alias("denominator"),
+                pl.col("s").alias("value"),
+                pl.col("ci_low"), pl.col("ci_high"),
+                pl.col("mis").cast(pl.Int64).alias("n_missing"),
+                pl.col("pen").fill_null(0).cast(pl.Int64).alias("n_pending"),
+                pl.lit("survival").alias("kind"),
+            )
+
+    elif d.type == "prem":
+        qs = d.questions
+        pos = params["positive_min"]
+
+        def query(lf, year, scol, with_unit):
+            aggs = [pl.len().alias("resp")]
+            for q in qs:
+                aggs += [(pl.col(q) >= pos).sum().alias(f"{q}_num"),
+                         pl.col(q).is_not_null().sum().alias(f"{q}_den"),
+                         pl.col(q).is_null().sum().alias(f"{q}_mis")]
+            return lf.filter(in_period(year=year)).group_by(keys(scol, with_unit)).agg(aggs)
+
+        def rows(res, strat, scol):
+            unit = pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit")
+            per = pl.col(pcol).cast(pl.Int64).alias("period")
+            out = [_rowframe(res.select(unit, per, _label(strat, scol).alias("stratum"),
+                                        pl.col("resp").cast(pl.Int64).alias("numerator"),
+                                        pl.col("resp").cast(pl.Float64).alias("value"),
+                                        pl.lit(0, dtype=pl.Int64).alias("n_missing"),
+                                        pl.lit(0, dtype=pl.Int64).alias("n_pending"),
+                                        pl.lit("count").alias("kind")))]
+            for q in qs:
+                num, den = pl.col(f"{q}_num").cast(pl.Int64), pl.col(f"{q}_den").cast(pl.Int64)
+                out.append(_rowframe(res.select(
+                    unit, per, _label(strat, scol, f"question={q}").alias("stratum"),
+                    num.alias("numerator"), den.alias("denominator"),
+                    pl.when(den > 0).then(num / den).alias("value"),
+                    pl.col(f"{q}_mis").cast(pl.Int64).alias("n_missing"),
+                    pl.lit(0, dtype=pl.Int64).alias("n_pending"),
+                    pl.lit("proportion").alias("kind"))))
+            return pl.concat(out, how="vertical")
+
+    else:  # pragma: no cover - the loader rejects other types
+        raise NhvError(f"{d.id}: unsupported type {d.type}")
+
+    return exprs, {"query": query, "rows": rows, "strat_cols": strat_cols}
