@@ -1,0 +1,454 @@
+"""Read one table of an export (CSV, XLSX or Parquet) into an all-String polars frame.
+
+Every reader returns a :class:`RawTable` whose ``frame`` holds the input columns as ``String``
+(names as in the file, stripped of blanks) plus ``_row`` (Int64): the row number as a spreadsheet
+shows it, header = row 1, first data row = 2.  Typing and the INCA conventions are applied later by
+:mod:`nhvmetrics.schema.normalize`, so every format goes through the same normalisation.
+
+CSV: the delimiter (``;`` ``,`` tab) is sniffed from the header line; the encoding is detected on a
+sample of bytes (UTF-8, UTF-8 with BOM, UTF-16 with BOM, else Windows-1252 / Latin-1) and the file
+is transcoded in memory only when it is not UTF-8.  The rows themselves are parsed by polars' native
+reader.  Anything that cannot be read raises :class:`~nhvmetrics.errors.InputError` (exit 2).
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nhvmetrics.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
+
+ROW = "_row"
+FIRST_DATA_ROW = 2
+SAMPLE_BYTES = 1 << 16
+
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+_MAGIC = [
+    (b"PK\x03\x04", "a zip archive (an Excel workbook?)", "give it the .xlsx extension or export it as CSV"),
+    (b"\x1f\x8b", "gzip-compressed", "decompress it first"),
+    (b"%PDF", "a PDF document", "export the table from INCA as CSV, XLSX or Parquet"),
+    (b"PAR1", "a Parquet file", "give it the .parquet extension"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls (or other OLE) file", "save it as .xlsx or CSV"),
+]
+
+
+@dataclass
+class RawTable:
+    """One table as read: all-String columns plus ``_row``."""
+
+    frame: pl.DataFrame
+    path: Path | None = None
+    format: str = "frame"
+    sha256: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    notes: list[str] = field(default_factory=list)  # reader remarks, reported as warnings
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class _Hasher(threading.Thread):
+    """SHA-256 of a file in a background thread (hashlib releases the GIL), overlapping the read."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self.path = path
+        self.digest: str | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.digest = sha256_file(self.path)
+        except BaseException as exc:  # pragma: no cover - reported by the reader
+            self.error = exc
+
+    def result(self) -> str | None:
+        self.join()
+        return self.digest
+
+
+def read_table(
+    path: Path | str,
+    table: str = "cases",
+    sheets: Iterable[str] = (),
+    known_names: Iterable[str] = (),
+) -> RawTable:
+    """Read ``path`` (CSV, XLSX or Parquet, by extension) into a :class:`RawTable`.
+
+    ``sheets`` are the sheet names tried for this table in a workbook (else the first visible
+    sheet for the case table); ``known_names`` (lower case) help find the header row in a
+    workbook that has a title row above it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"the file {path} does not exist; check the path.")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a file; give the path of the exported table.")
+    suffix = path.suffix.lower()
+    if suffix not in CSV_SUFFIXES | XLSX_SUFFIXES | PARQUET_SUFFIXES:
+        if suffix == ".xls":
+            raise InputError(f"{path} is an old-style .xls workbook; save it as .xlsx or CSV and try again.")
+        raise InputError(
+            f"{path} has the extension '{suffix or '(none)'}', which nhvmetrics does not read; "
+            "export the table as .csv, .xlsx or .parquet."
+        )
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise InputError(f"{path} is empty; export the table again.")
+        hasher = _Hasher(path)
+        hasher.start()
+        if suffix in CSV_SUFFIXES:
+            raw = read_csv(path)
+        elif suffix in XLSX_SUFFIXES:
+            raw = read_xlsx(path, table=table, sheets=sheets, known_names=known_names)
+        else:
+            raw = read_parquet(path)
+        raw.sha256 = hasher.result()
+        return raw
+    except PermissionError:
+        raise InputError(f"cannot read {path}: permission denied; check the file's permissions.") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path} ({exc.strerror or exc}); check the file.") from None
+
+
+# --------------------------------------------------------------------------------------------
+# CSV
+
+
+def _check_magic(path: Path, head: bytes) -> None:
+    for magic, what, todo in _MAGIC:
+        if head.startswith(magic):
+            raise InputError(f"{path} is {what}, not a CSV file; {todo}.")
+
+
+def _looks_binary(sample: str) -> bool:
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\r\n") or ch == "\ufffd")
+    return bad / len(sample) > 0.02
+
+
+def detect_encoding(head: bytes, complete: bool) -> str:
+    """Return ``utf-8``, ``utf-8-sig``, ``utf-16`` or ``cp1252`` for a sample of the file's bytes."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "cp1252"
+
+
+def _decode_cp1252(data: bytes) -> str:
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D are undefined in cp1252
+        return data.decode("latin-1")
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of the header line: the most frequent of ``;`` tab ``,`` outside quotes."""
+    line = ""
+    in_quotes = False
+    for ch in text:
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif ch in "\r\n" and not in_quotes:
+            if line.strip():
+                break
+            line = ""
+            continue
+        line += ch if not in_quotes else ""
+    counts = {d: line.count(d) for d in (";", "\t", ",")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_csv(path: Path) -> RawTable:
+    import polars as pl
+
+    with open(path, "rb") as f:
+        head = f.read(SAMPLE_BYTES)
+        complete = len(head) < SAMPLE_BYTES
+    _check_magic(path, head)
+    encoding = detect_encoding(head, complete)
+    notes: list[str] = []
+    source: Path | bytes = path
+    if encoding == "utf-16":
+        try:
+            text = path.read_bytes().decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"{path} starts like UTF-16 but is not valid UTF-16; save it as UTF-8 CSV.") from None
+        source = text.encode("utf-8")
+        sample = text[:SAMPLE_BYTES]
+    elif encoding == "cp1252":
+        text = _decode_cp1252(path.read_bytes())
+        source = text.encode("utf-8")
+        sample = text[:SAMPLE_BYTES]
+    else:
+        sample = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if not sample.strip():
+        raise InputError(f"{path} contains no table (only blank lines); export the table again.")
+    if _looks_binary(sample):
+        raise InputError(f"{path} does not look like a text (CSV) file; export the table as CSV, XLSX or Parquet.")
+    if "\r" in sample and "\n" not in sample:  # old Mac line endings: polars needs \n
+        data = source if isinstance(source, bytes) else path.read_bytes()
+        source = data.replace(b"\r", b"\n")
+    delimiter = sniff_delimiter(sample)
+
+    def _read(src: Path | bytes, enc: str) -> pl.DataFrame:
+        return pl.read_csv(
+            src,
+            separator=delimiter,
+            infer_schema=False,
+            encoding=enc,
+            row_index_name=ROW,
+            row_index_offset=FIRST_DATA_ROW,
+            raise_if_empty=True,
+        )
+
+    try:
+        try:
+            frame = _read(source, "utf8")
+        except pl.exceptions.ComputeError as exc:
+            if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
+                raise
+            frame = _read(source, "utf8-lossy")
+            notes.append("the file has bytes that are not valid UTF-8; they were replaced by '\ufffd'")
+            encoding = "utf-8 (lossy)"
+    except pl.exceptions.NoDataError:
+        raise InputError(f"{path} contains no table; export the table again.") from None
+    except pl.exceptions.PolarsError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "more fields" in first:
+            raise InputError(
+                f"{path}: a row has more fields than the header (delimiter '{_show(delimiter)}'); "
+                "check the delimiter and quoting of the file."
+            ) from None
+        if "escaped" in str(exc) or "quote" in str(exc).lower():
+            raise InputError(f"{path}: unbalanced quotes in the file; fix the quoting and try again.") from None
+        raise InputError(f"cannot read {path} as CSV ({first}); check that it is a CSV export.") from None
+    frame = _clean_names(frame)
+    return RawTable(frame=frame, path=path, format="csv", encoding=encoding, delimiter=delimiter, notes=notes)
+
+
+def _show(delimiter: str) -> str:
+    return "tab" if delimiter == "\t" else delimiter
+
+
+def _clean_names(frame: pl.DataFrame) -> pl.DataFrame:
+    import polars as pl
+
+    mapping = {}
+    for c in frame.columns:
+        if c == ROW:
+            continue
+        mapping[c] = c.strip().lstrip("\ufeff").strip()
+    frame = frame.rename({k: v for k, v in mapping.items() if k != v}) if any(k != v for k, v in mapping.items()) else frame
+    return frame.with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+# --------------------------------------------------------------------------------------------
+# Parquet
+
+
+def read_parquet(path: Path) -> RawTable:
+    import polars as pl
+
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several kinds for a broken file
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InputError(f"cannot read {path} as Parquet ({first}); export the table again.") from None
+    if ROW in frame.columns:
+        frame = frame.drop(ROW)
+    try:
+        frame = frame.select(
+            [_to_string(pl, c, frame.schema[c]) for c in frame.columns]
+        ).with_row_index(ROW, offset=FIRST_DATA_ROW)
+    except pl.exceptions.PolarsError:
+        raise InputError(f"{path} has nested (list or struct) columns; export a flat table.") from None
+    return RawTable(frame=_clean_names(frame.select([ROW, *[c for c in frame.columns if c != ROW]])), path=path, format="parquet")
+
+
+def _to_string(pl, name: str, dtype) -> pl.Expr:
+    col = pl.col(name)
+    if dtype == pl.Date:
+        return col.dt.strftime("%Y-%m-%d").alias(name)
+    if isinstance(dtype, pl.Datetime):
+        return col.dt.strftime("%Y-%m-%d %H:%M:%S").alias(name)
+    if dtype == pl.Boolean:
+        return col.cast(pl.String).alias(name)
+    if dtype.is_float():
+        # whole numbers as integers ("1", not "1.0"), so codes written as floats still match
+        return (
+            pl.when(col.is_finite() & (col == col.round(0)) & (col.abs() < 1e15))
+            .then(col.cast(pl.Int64, strict=False).cast(pl.String))
+            .otherwise(col.cast(pl.String))
+            .alias(name)
+        )
+    return col.cast(pl.String).alias(name)
+
+
+# --------------------------------------------------------------------------------------------
+# XLSX
+
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _known(name: str, known: set[str]) -> bool:
+    n = name.strip().lower()
+    for suffix in ("_värde", "_varde", "_beskrivning"):
+        if n.endswith(suffix):
+            n = n[: -len(suffix)]
+    return n in known
+
+
+def read_xlsx(
+    path: Path, table: str = "cases", sheets: Iterable[str] = (), known_names: Iterable[str] = ()
+) -> RawTable:
+    import zipfile
+
+    import polars as pl
+
+    try:
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+    except ImportError:  # pragma: no cover
+        raise InputError("reading .xlsx needs openpyxl; install it with: pip install openpyxl") from None
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, EOFError):
+        raise InputError(f"{path} is not a valid .xlsx workbook; open and save it again in Excel, or export CSV.") from None
+    try:
+        wanted = [s.lower() for s in (*sheets, table)]
+        by_name = {ws.title.lower(): ws for ws in wb.worksheets}
+        ws = next((by_name[n] for n in wanted if n in by_name), None)
+        visible = [w for w in wb.worksheets if w.sheet_state == "visible"]
+        if ws is None:
+            if table == "cases" or len(visible) == 1:
+                if not visible:
+                    raise InputError(f"{path} has no visible sheet; unhide the sheet with the table.")
+                ws = visible[0]
+            else:
+                raise InputError(
+                    f"{path} has no sheet named '{table}' (sheets: {', '.join(w.title for w in wb.worksheets)}); "
+                    f"rename the sheet holding the {table} table to '{table}'."
+                )
+        known = {k.lower() for k in known_names}
+        rows = ws.iter_rows(values_only=True)
+        header: list[str] | None = None
+        header_row = 0
+        pending: list[tuple] = []
+        for i, values in enumerate(rows, 1):
+            texts = [_cell_text(v) for v in values]
+            if header is None:
+                pending.append((i, texts))
+                nonempty = [t for t in texts if t is not None]
+                if known and any(_known(t, known) for t in nonempty):
+                    header, header_row = texts, i
+                    pending = []
+                elif len(pending) >= 10:
+                    break
+                continue
+            pending.append((i, texts))
+        if header is None:
+            # no known column name found: the first non-empty row is the header
+            rows_all = pending
+            first = next((k for k, (_, t) in enumerate(rows_all) if any(x is not None for x in t)), None)
+            if first is None:
+                raise InputError(f"{path}: the sheet '{ws.title}' is empty; put the table on it or export CSV.")
+            header_row, header = rows_all[first]
+            if len(rows_all) >= 10:  # we stopped early: read the rest
+                rest = [(i, [_cell_text(v) for v in vals]) for i, vals in enumerate(rows, len(rows_all) + 1)]
+                pending = rows_all[first + 1 :] + rest
+            else:
+                pending = rows_all[first + 1 :]
+        sheet_title = ws.title
+    finally:
+        wb.close()
+    # drop trailing empty rows (Excel often reports formatted but empty rows)
+    while pending and all(t is None for t in pending[-1][1]):
+        pending.pop()
+    names = []
+    seen: dict[str, int] = {}
+    for j, h in enumerate(header):
+        name = (h or "").strip() or f"unnamed_{j + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_duplicated_{seen[name] - 1}"
+        else:
+            seen[name] = 1
+        names.append(name)
+    width = len(names)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    row_numbers = []
+    for i, texts in pending:
+        row_numbers.append(i)
+        for j in range(width):
+            columns[j].append(texts[j] if j < len(texts) else None)
+    data = {ROW: pl.Series(ROW, row_numbers, dtype=pl.Int64)}
+    for name, values in zip(names, columns):
+        data[name] = pl.Series(name, values, dtype=pl.String)
+    frame = pl.DataFrame(data)
+    # drop wholly empty unnamed columns (formatting beyond the table)
+    frame = frame.drop([n for n in names if n.startswith("unnamed_") and frame[n].null_count() == frame.height])
+    notes = []
+    if header_row > 1:
+        notes.append(f"the header is on row {header_row} of sheet '{sheet_title}'; rows above it were skipped")
+    return RawTable(frame=frame, path=path, format="xlsx", sheet=sheet_title, notes=notes)
+
+
+def frame_as_raw(frame: pl.DataFrame) -> RawTable:
+    """Wrap an already-loaded frame (any dtypes) as a :class:`RawTable` (all String + ``_row``)."""
+    import polars as pl
+
+    if ROW in frame.columns:
+        rows = frame[ROW].cast(pl.Int64)
+        body = frame.drop(ROW)
+    else:
+        rows = pl.int_range(FIRST_DATA_ROW, FIRST_DATA_ROW + frame.height, dtype=pl.Int64, eager=True)
+        body = frame
+    body = body.select([_to_string(pl, c, body.schema[c]) for c in body.columns])
+    return RawTable(frame=body.with_columns(rows.alias(ROW)).select([ROW, *body.columns]), format="frame")

@@ -1,0 +1,166 @@
+"""Row checks as polars expressions: each is a boolean mask plus the finding it produces.
+
+A check never loops over rows in Python: :func:`row_checks` returns :class:`RowCheck` objects whose
+``mask`` is evaluated over the whole table at once; the findings are then built as polars frames
+from the rows where the mask is true.
+
+Check names (the ``check`` column of the findings):
+
+==========================  ========  =====================================================
+check                       severity  meaning
+==========================  ========  =====================================================
+missing_required_column     error     a required column is absent (table-level, every row quarantined)
+missing_value               error     a required column is empty in this row
+wrong_type                  error     not a date / number / yes-no value
+invalid_code                error     a code outside the column's code list
+out_of_range                error     a number outside the column's range (e.g. mitotane 0–100 mg/L)
+invalid_personnummer        error     a personnummer-shaped id with a bad check digit or date
+future_date                 error     a date after the extract date (or today)
+before_birth                error     a date before ``birth_date``
+after_death                 error     a date after ``death_date``
+implausible_age             error     age at referral outside 0–110
+date_order                  per rule  e.g. referral after treatment start, discharge before admission
+duplicate_id                error     the table key (``case_id`` …) occurs more than once
+orphan_row                  error     a secondary-table row whose ``case_id`` is not in cases
+unknown_column              warning   a column the schema does not know (left out of the outputs)
+duplicate_column            warning   a second input column for the same canonical column (ignored)
+input_note                  warning   a remark of the reader (e.g. invalid UTF-8 replaced)
+==========================  ========  =====================================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from nhvmetrics.schema import personnummer
+from nhvmetrics.schema.model import TableSpec
+
+RAW = "__raw__"  # prefix of the cleaned-string copy of a column in the work frame
+
+
+def raw(name: str) -> pl.Expr:
+    return pl.col(RAW + name)
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    check: str
+    severity: str
+    column: str | None
+    mask: pl.Expr  # true where the row fails
+    value: pl.Expr  # String: the offending value (masked later)
+    message: str | pl.Expr
+
+
+def _fmt_range(lo, hi) -> str:
+    if lo is not None and hi is not None:
+        return f"between {lo:g} and {hi:g}"
+    if lo is not None:
+        return f"at least {lo:g}"
+    return f"at most {hi:g}"
+
+
+def row_checks(
+    table: TableSpec,
+    present: list[str],
+    extract_date: dt.date,
+    today: dt.date,
+    parent_ids: pl.Series | None = None,
+) -> list[RowCheck]:
+    """Every row check that applies to the columns present in a table."""
+    checks: list[RowCheck] = []
+    cols = table.columns
+    has = set(present)
+
+    for name in present:
+        spec = cols[name]
+        if spec.required:
+            checks.append(
+                RowCheck("missing_value", "error", name, raw(name).is_null(), pl.lit(None, pl.String),
+                         f"{name} is required but empty")
+            )
+        failed = raw(name).is_not_null() & pl.col(name).is_null()
+        if spec.type == "string" and (spec.codes is not None or spec.values):
+            allowed = ", ".join(spec.codes or sorted(set(spec.values.values())))
+            checks.append(RowCheck("invalid_code", "error", name, failed, raw(name),
+                                   f"{name} must be one of: {allowed}"))
+        elif spec.type != "string":
+            expected = {
+                "date": "a date YYYY-MM-DD",
+                "int": "a whole number",
+                "float": "a number",
+                "bool": "yes/no (1/0, Ja/Nej, True/False)",
+            }[spec.type]
+            checks.append(RowCheck("wrong_type", "error", name, failed, raw(name), f"{name} must be {expected}"))
+        if spec.range is not None and spec.type in ("int", "float"):
+            lo, hi = spec.range
+            cond = pl.lit(False)
+            if lo is not None:
+                cond = cond | (pl.col(name) < lo)
+            if hi is not None:
+                cond = cond | (pl.col(name) > hi)
+            checks.append(RowCheck("out_of_range", "error", name, cond.fill_null(False), raw(name),
+                                   f"{name} must be {_fmt_range(lo, hi)}"))
+        if spec.check == "personnummer":
+            reason = personnummer.analyse(raw(name), today).struct.field("reason")
+            checks.append(RowCheck("invalid_personnummer", "error", name, reason.is_not_null(), raw(name),
+                                   pl.format("{} looks like a personnummer but has a {}", pl.lit(name), reason)))
+        if spec.type == "date":
+            checks.append(RowCheck("future_date", "error", name, (pl.col(name) > pl.lit(extract_date)).fill_null(False),
+                                   raw(name), f"{name} is after the extract date {extract_date.isoformat()}"))
+
+    dates = [c for c in present if cols[c].type == "date"]
+    for rule in table.rules:
+        p = rule.params
+        sev = rule.severity
+        if rule.check == "not_before_birth" and p["birth"] in has:
+            b = p["birth"]
+            for c in dates:
+                if c == b:
+                    continue
+                checks.append(RowCheck("before_birth", sev, c, (pl.col(c) < pl.col(b)).fill_null(False),
+                                       _pair(c, b), f"{c} is before {b}"))
+        elif rule.check == "not_after_death" and p["death"] in has:
+            d = p["death"]
+            skip = {d, *(p.get("except") or [])}
+            for c in dates:
+                if c in skip:
+                    continue
+                checks.append(RowCheck("after_death", sev, c, (pl.col(c) > pl.col(d)).fill_null(False),
+                                       _pair(c, d), f"{c} is after {d}"))
+        elif rule.check == "date_order" and p["before"] in has and p["after"] in has:
+            a, b = p["before"], p["after"]
+            checks.append(RowCheck("date_order", sev, b, (pl.col(a) > pl.col(b)).fill_null(False),
+                                   _pair(a, b), f"{a} is after {b}"))
+        elif rule.check == "age_range" and p["birth"] in has and p["at"] in has:
+            b, at = p["birth"], p["at"]
+            age = _age(pl.col(b), pl.col(at))
+            checks.append(RowCheck("implausible_age", sev, at,
+                                   ((age < p["min"]) | (age > p["max"])).fill_null(False),
+                                   pl.format("age {}", age),
+                                   f"age at {at} must be between {p['min']} and {p['max']} years"))
+
+    if table.key and table.key in has:
+        k = table.key
+        checks.append(RowCheck("duplicate_id", "error", k, (raw(k).is_not_null() & raw(k).is_duplicated()),
+                               raw(k), f"{k} occurs more than once in the table"))
+    if table.parent and parent_ids is not None and table.parent[1] in has:
+        ptable, pcol = table.parent
+        checks.append(RowCheck("orphan_row", "error", pcol,
+                               (raw(pcol).is_not_null() & ~raw(pcol).is_in(parent_ids.implode())),
+                               raw(pcol), f"{pcol} is not in the {ptable} table"))
+    return checks
+
+
+def _pair(a: str, b: str) -> pl.Expr:
+    return pl.format("{}={}, {}={}", pl.lit(a), pl.col(a).dt.strftime("%Y-%m-%d"), pl.lit(b), pl.col(b).dt.strftime("%Y-%m-%d"))
+
+
+def _age(birth: pl.Expr, at: pl.Expr) -> pl.Expr:
+    """Whole years between two dates (birthday not yet reached → one less)."""
+    years = at.dt.year() - birth.dt.year()
+    before_birthday = (at.dt.month() * 100 + at.dt.day()) < (birth.dt.month() * 100 + birth.dt.day())
+    return years.cast(pl.Int64) - before_birthday.cast(pl.Int64)
