@@ -40,6 +40,12 @@ def indicator_info(d: Any) -> IndicatorInfo:
     params = getattr(d, "params", None) or {}
     param_help = getattr(d, "param_help", None) or {}
 
+    measures = tuple(
+        (f"measure={m.name}", getattr(m, "title_sv", "") or m.name,
+         getattr(m, "title_en", "") or getattr(m, "title_sv", "") or m.name)
+        for m in (getattr(d, "measures", None) or ())
+    )
+
     def show(v: Any) -> str:
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
@@ -73,6 +79,7 @@ def indicator_info(d: Any) -> IndicatorInfo:
         target_intermediate=_float(targets.get("intermediate")),
         target_high=_float(targets.get("high")),
         higher_is_better=targets.get("direction", "higher") != "lower",
+        stratum_titles=measures,
     )
 
 
@@ -115,6 +122,7 @@ def rows_from_table(table: Any) -> list[IndicatorRow]:
             computable=True if computable is None else bool(computable),
             note=str(g("note") or ""),
             definition_version=str(g("definition_version") or ""),
+            kind=str(g("kind") or ""),
         ))
     return out
 
@@ -286,24 +294,6 @@ def report_data_from_results(
     )
 
 
-def data_years(frames: Mapping[str, Any], year: int) -> list[int]:
-    """The years up to ``year`` in which the export has any dated event (for the trend)."""
-    import polars as pl
-
-    years: set[int] = set()
-    for frame in frames.values():
-        if frame is None:
-            continue
-        for col, dtype in frame.schema.items():
-            if dtype == pl.Date and col.endswith("_date") and col not in ("birth_date", "death_date",
-                                                                         "vital_status_date"):
-                ys = frame.select(pl.col(col).dt.year().unique().drop_nulls()).to_series().to_list()
-                years.update(int(y) for y in ys)
-    years = {y for y in years if year - MAX_TREND_YEARS < y <= year}
-    years.add(year)
-    return sorted(years)
-
-
 def build_report_data(
     area: str,
     files: Mapping[str, Path | str],
@@ -327,13 +317,9 @@ def build_report_data(
     if validation is None:
         validation = validate_export(area, files)
     frames = {name: _get(t, "accepted") for name, t in _table_results(validation).items()}
+    # the engine computes Y and every earlier year present in the data (the trend)
     main = compute_area(area, frames, year, extract_date, ci_method=ci_method, min_count=min_count)
-    tables = [main.table]
-    for y in data_years(frames, year):
-        if y == year:
-            continue
-        tables.append(compute_area(area, frames, y, main.extract_date, ci_method=ci_method,
-                                   min_count=min_count).table)
+    tables = [main.table.filter(main.table["period"] > year - MAX_TREND_YEARS)]
     definitions = getattr(main, "definitions", None)
     if not definitions:
         from nhvmetrics.engine.definitions import load_definitions
@@ -346,6 +332,8 @@ def build_report_data(
         ex = ex.date()
     return report_data_from_results(
         area, year, validation=validation, tables=tables, definitions=definitions,
-        extract_date=ex, extract_date_given=extract_date is not None, files=files, unit=unit,
+        extract_date=ex,
+        extract_date_given=getattr(main, "extract_date_source", "argument") != "data",
+        files=files, unit=unit,
         min_count=min_count, ci_method=ci_method,
     )

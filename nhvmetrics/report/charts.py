@@ -95,17 +95,20 @@ def _draw(salt: str, draw, aria_label: str, height: float = HEIGHT_IN) -> str | 
         return _to_svg(fig, aria_label, prefix)
 
 
-def _scale(info: IndicatorInfo) -> float:
-    return 100.0 if info.type in ("proportion", "survival") else 1.0
+def _scale(kind: str) -> float:
+    return 100.0 if kind in ("proportion", "survival", "distribution") else 1.0
 
 
-def _axis_label(info: IndicatorInfo, lang: str) -> str:
+def _axis_label(kind: str, info: IndicatorInfo, lang: str) -> str:
     t = labels(lang)
+    if kind == "median" and info.type != "duration":
+        return t["median_axis"]
     return {
         "proportion": t["share_axis"],
+        "distribution": t["share_axis"],
         "survival": t["survival_axis"],
-        "duration": t["days_axis"],
-    }.get(info.type, t["count_axis"])
+        "median": t["days_axis"],
+    }.get(kind, t["count_axis"])
 
 
 def _percent_formatter(lang: str):
@@ -114,9 +117,9 @@ def _percent_formatter(lang: str):
     return FuncFormatter(lambda v, _pos: fmt_number(v, 0, lang))
 
 
-def _targets(ax, info: IndicatorInfo, lang: str) -> None:
+def _targets(ax, info: IndicatorInfo, lang: str, kind: str) -> None:
     t = labels(lang)
-    s = _scale(info)
+    s = _scale(kind)
     if info.target_high is not None:
         ax.axhline(info.target_high * s, color=GREEN, linestyle=(0, (6, 3)), linewidth=1.1,
                    label=f"{t['target']} – {t['target_level_high']}")
@@ -131,7 +134,8 @@ def trend_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> str | 
     periods = data.periods(info.id)
     if not periods:
         return None
-    s = _scale(info)
+    kind = data.kind(info)
+    s = _scale(kind)
     series = [(data.national, t["national_short"], BLUE, "o", "-")]
     if data.unit:
         series.append((data.unit, f"{t['unit']} {data.unit}", VERMILLION, "s", "--"))
@@ -144,7 +148,7 @@ def trend_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> str | 
                 r, info, data.min_count)
             xs.append(p)
             ys.append(r.value * s if ok else math.nan)
-            if ok and info.type == "duration" and r.q1 is not None and r.q3 is not None:
+            if ok and kind == "median" and r.q1 is not None and r.q3 is not None:
                 lo.append(r.q1 * s)
                 hi.append(r.q3 * s)
             elif ok and r.ci_low is not None and r.ci_high is not None:
@@ -164,9 +168,9 @@ def trend_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> str | 
             if any(not math.isnan(v) for v in lo):
                 ax.fill_between(xs, lo, hi, color=colour, alpha=0.15, linewidth=0)
             ax.plot(xs, ys, color=colour, marker=marker, linestyle=ls, markersize=5, label=name)
-        _targets(ax, info, lang)
+        _targets(ax, info, lang, kind)
         ax.set_xlabel(t["year_axis"])
-        ax.set_ylabel(_axis_label(info, lang))
+        ax.set_ylabel(_axis_label(kind, info, lang))
         ax.set_xticks(periods)
         ax.set_xticklabels([str(p) for p in periods])
         if len(periods) == 1:
@@ -204,9 +208,10 @@ def comparison_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> s
     national = data.row(info.id, data.national)
     nat_ok = national is not None and national.has_value and not is_suppressed(
         national, info, data.min_count)
-    if info.type == "proportion" and nat_ok and all(r.denominator for r in units):
+    kind = data.kind(info)
+    if kind == "proportion" and nat_ok and all(r.denominator for r in units):
         return _funnel(data, info, units, national.value, lang)
-    return _forest(data, info, units, national.value if nat_ok else None, lang)
+    return _forest(data, info, units, national.value if nat_ok else None, lang, kind)
 
 
 def _funnel(data: ReportData, info: IndicatorInfo, units, p0: float, lang: str) -> str | None:
@@ -229,7 +234,7 @@ def _funnel(data: ReportData, info: IndicatorInfo, units, p0: float, lang: str) 
         for r in units:
             ax.annotate(r.unit, (r.denominator, r.value * 100), textcoords="offset points",
                         xytext=(4, 3), fontsize=7, color="#333333")
-        _targets(ax, info, lang)
+        _targets(ax, info, lang, "proportion")
         ax.set_xlim(0, n_max)
         ax.set_ylim(0, 102)
         ax.set_xlabel(t["denominator_axis"])
@@ -241,9 +246,10 @@ def _funnel(data: ReportData, info: IndicatorInfo, units, p0: float, lang: str) 
                  f"{t['comparison']}: {info.title(lang)}")
 
 
-def _forest(data: ReportData, info: IndicatorInfo, units, national: float | None, lang: str):
+def _forest(data: ReportData, info: IndicatorInfo, units, national: float | None, lang: str,
+            kind: str):
     t = labels(lang)
-    s = _scale(info)
+    s = _scale(kind)
     height = max(1.6, 0.9 + 0.28 * len(units))
 
     def draw(fig, ax):
@@ -251,9 +257,9 @@ def _forest(data: ReportData, info: IndicatorInfo, units, national: float | None
         for y, r in zip(ys, units, strict=True):
             mine = r.unit == data.unit
             colour = VERMILLION if mine else BLUE
-            lo, hi = (r.q1, r.q3) if info.type == "duration" else (r.ci_low, r.ci_high)
-            if info.type == "count" or (lo is None or hi is None):
-                if info.type == "count":
+            lo, hi = (r.q1, r.q3) if kind == "median" else (r.ci_low, r.ci_high)
+            if kind == "count" or (lo is None or hi is None):
+                if kind == "count":
                     ax.barh(y, r.value * s, height=0.55, color=SKY if not mine else VERMILLION,
                             edgecolor=colour, linewidth=0.8)
                     continue
@@ -261,10 +267,10 @@ def _forest(data: ReportData, info: IndicatorInfo, units, national: float | None
                 ax.plot([lo * s, hi * s], [y, y], color=colour, linewidth=1.6)
             ax.plot([r.value * s], [y], marker="s" if mine else "o", color=colour, markersize=6,
                     linestyle="none")
-        if national is not None and info.type != "count":
+        if national is not None and kind != "count":
             ax.axvline(national * s, color=GREY, linestyle=(0, (5, 3)), linewidth=1.0,
                        label=t["national_short"])
-        if info.type in ("proportion", "survival"):
+        if s == 100.0:
             ax.set_xlim(0, 102)
         else:
             ax.set_xlim(left=0)
@@ -272,9 +278,9 @@ def _forest(data: ReportData, info: IndicatorInfo, units, national: float | None
         ax.set_yticks(ys)
         ax.set_yticklabels([r.unit for r in units])
         ax.set_ylabel(t["unit"])
-        ax.set_xlabel(_axis_label(info, lang))
+        ax.set_xlabel(_axis_label(kind, info, lang))
         ax.grid(axis="y", visible=False)
-        if national is not None and info.type != "count":
+        if national is not None and kind != "count":
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
     return _draw(f"forest-{data.area}-{info.id}-{data.unit}-{lang}", draw,

@@ -8,6 +8,7 @@ reporting unit beside the national figure.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -175,6 +176,22 @@ def _rows() -> list[IndicatorRow]:
     return rows
 
 
+_KINDS = {
+    "acc.patients": "count",
+    "acc.visit_within_x": "proportion",
+    "acc.nonradical_curative_surgery": "proportion",
+    "acc.referral_to_treatment_days": "median",
+    "acc.survival_1y": "survival",
+    "acc.referring_region": "count",
+    "acc.mitotane_level_1y": "proportion",
+}
+
+
+def _with_kind(r: IndicatorRow) -> IndicatorRow:
+    kind = "distribution" if r.stratum != "all" else _KINDS[r.indicator_id]
+    return dataclasses.replace(r, kind=kind)
+
+
 def example_report_data(unit: str | None = "SE100") -> ReportData:
     """The example report for area ``acc``, year 2025 (``unit`` beside the national figure)."""
     cases = TableQuality(
@@ -201,6 +218,6 @@ def example_report_data(unit: str | None = "SE100") -> ReportData:
                     ("unit", unit or "")),
     )
     return ReportData(
-        area="acc", year=2025, indicators=INDICATORS, rows=tuple(_rows()), quality=(cases,),
+        area="acc", year=2025, indicators=INDICATORS, rows=tuple(_with_kind(r) for r in _rows()), quality=(cases,),
         findings=findings, provenance=prov, unit=unit, min_count=5,
     )

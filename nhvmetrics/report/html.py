@@ -73,8 +73,11 @@ def _targets_text(info: IndicatorInfo, lang: str) -> str:
 
 
 def _stratum_label(stratum: str) -> str:
-    name, sep, value = stratum.partition("=")
-    return f"{name} = {value}" if sep else stratum
+    parts = []
+    for item in stratum.split(";"):
+        name, sep, value = item.partition("=")
+        parts.append(f"{name} = {value}" if sep else item)
+    return ", ".join(parts)
 
 
 def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> dict:
@@ -97,12 +100,14 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         "unit_fig": None, "unit_status": "", "unit_target": "",
         "trend_svg": Markup(charts["trend"]) if charts.get("trend") else None,
         "comparison_svg": Markup(charts["comparison"]) if charts.get("comparison") else None,
-        "comparison_note": t["funnel_note"] if info.type == "proportion" else (
-            t["bar_note"] if info.type == "count" else t["forest_note"]),
+        "comparison_note": t["funnel_note"] if data.kind(info) == "proportion" else (
+            t["bar_note"] if data.kind(info) == "count" else t["forest_note"]),
     }
     unit_row = None
     if data.unit:
         unit_row = data.row(info.id, data.unit)
+        if unit_row is None and nat_row is not None and not nat_row.computable:
+            unit_row = nat_row  # not computable for any unit
         sec["unit_fig"], sec["unit_status"], sec["unit_target"] = _figure(
             present(unit_row, info, lang, data.min_count), lang)
     # strata for the report year (national, and the unit's)
@@ -111,16 +116,12 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
     unit_strata = {r.stratum: r for r in data.strata(info.id, data.unit)} if data.unit else {}
     keys = list(nat_strata) + [k for k in unit_strata if k not in nat_strata]
     for k in keys:
-        shown_info = info
-        if info.type == "distribution":
-            # a stratum of a distribution is a share of the cases
-            shown_info = IndicatorInfo(info.id, info.version, info.title_sv, info.title_en, "proportion")
-        f, fs, _ = _figure(present(nat_strata.get(k), shown_info, lang, data.min_count), lang)
-        st = {"label": _stratum_label(k), "nat_fig": f, "nat_status": fs,
-              "unit_fig": None, "unit_status": ""}
+        f, fs, _ = _figure(present(nat_strata.get(k), info, lang, data.min_count), lang)
+        st = {"label": info.stratum_title(k, lang) or _stratum_label(k), "nat_fig": f,
+              "nat_status": fs, "unit_fig": None, "unit_status": ""}
         if data.unit:
             st["unit_fig"], st["unit_status"], _ = _figure(
-                present(unit_strata.get(k), shown_info, lang, data.min_count), lang)
+                present(unit_strata.get(k), info, lang, data.min_count), lang)
         strata.append(st)
     sec["strata"] = strata
     # notes: cases left out, and why an indicator could not be computed

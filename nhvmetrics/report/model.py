@@ -13,7 +13,9 @@ import math
 from dataclasses import dataclass, field
 
 #: the indicator types of the engine's definitions
-INDICATOR_TYPES = ("count", "proportion", "duration", "distribution", "survival")
+INDICATOR_TYPES = ("count", "proportion", "duration", "distribution", "survival", "prem")
+#: the kinds of rows in the engine's indicator table (how a row's value reads)
+ROW_KINDS = ("count", "proportion", "median", "distribution", "survival")
 
 
 @dataclass(frozen=True)
@@ -32,12 +34,25 @@ class IndicatorInfo:
     target_intermediate: float | None = None
     target_high: float | None = None
     higher_is_better: bool = True
+    # titles of named sub-measures: (stratum, title_sv, title_en), e.g. ("measure=leak", …)
+    stratum_titles: tuple[tuple[str, str, str], ...] = ()
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" and self.title_en else self.title_sv
 
     def definition_text(self, lang: str) -> str:
         return self.definition_en if lang == "en" and self.definition_en else self.definition
+
+    def stratum_title(self, stratum: str, lang: str) -> str | None:
+        for key, sv, en in self.stratum_titles:
+            if key == stratum:
+                return en if lang == "en" and en else sv
+        return None
+
+    @property
+    def main_kind(self) -> str:
+        """The kind of the indicator's ``all`` row (the engine's ``kind`` column)."""
+        return {"duration": "median", "prem": "count", "distribution": "count"}.get(self.type, self.type)
 
     @property
     def has_targets(self) -> bool:
@@ -69,6 +84,7 @@ class IndicatorRow:
     computable: bool = True
     note: str = ""
     definition_version: str = ""
+    kind: str = ""  # count / proportion / median / distribution / survival (engine's ``kind``)
 
     @property
     def has_value(self) -> bool:
@@ -154,6 +170,16 @@ class ReportData:
         return self._rows_by_key().get(
             (indicator_id, self.year if period is None else period, unit, stratum)
         )
+
+    def kind(self, info: IndicatorInfo) -> str:
+        """How the indicator's main (``all``) row reads, from the table (else the definition)."""
+        r = self.row(info.id, self.national)
+        if r is not None and r.kind:
+            return r.kind
+        for r in self.rows:
+            if r.indicator_id == info.id and r.stratum == "all" and r.kind:
+                return r.kind
+        return info.main_kind
 
     def periods(self, indicator_id: str) -> list[int]:
         return sorted({r.period for r in self.rows if r.indicator_id == indicator_id})

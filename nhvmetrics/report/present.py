@@ -35,21 +35,30 @@ def fmt_percent(x: float | None, lang: str = "sv", decimals: int = 1) -> str:
     return f"{num}{NBSP}%" if lang == "sv" else f"{num}%"
 
 
-def fmt_value(info: IndicatorInfo, value: float | None, lang: str) -> str:
-    """A value in the indicator's own measure: a share as %, days with one decimal, counts whole."""
+SHARE_KINDS = ("proportion", "distribution", "survival")
+
+
+def row_kind(row: IndicatorRow | None, info: IndicatorInfo) -> str:
+    """How a row reads: the engine's ``kind`` column, else from the definition's type."""
+    if row is not None and row.kind:
+        return row.kind
+    return info.main_kind
+
+
+def fmt_value(kind: str, value: float | None, lang: str) -> str:
+    """A value in its own measure: a share as %, medians with one decimal, counts whole."""
     if value is None:
         return ""
-    if info.type in ("proportion", "survival"):
+    if kind in SHARE_KINDS:
         return fmt_percent(value, lang)
-    if info.type == "duration":
-        return fmt_number(value, 0 if float(value).is_integer() else 1, lang)
     return fmt_number(value, 0 if float(value).is_integer() else 1, lang)
 
 
 def fmt_target(info: IndicatorInfo, value: float | None, lang: str) -> str:
     if value is None:
         return ""
-    return fmt_value(info, value, lang)
+    return fmt_value("proportion" if info.type in ("proportion", "prem") else info.main_kind,
+                     value, lang)
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,7 @@ class Shown:
     """One indicator row, ready to print. Empty strings where there is nothing to show."""
 
     status: str  # ok / suppressed / not_computable / no_data
+    kind: str = ""
     value: str = ""
     ci: str = ""
     counts: str = ""  # "n/N" for proportions, "N" otherwise
@@ -79,11 +89,18 @@ class Shown:
 
 
 def is_suppressed(row: IndicatorRow, info: IndicatorInfo, min_count: int) -> bool:
+    """The engine's flag, or (second line of defence) the engine's primary rule itself:
+    a count below the threshold (the numerator for counts and distribution categories, the
+    denominator for everything else) is never shown."""
     if row.suppressed:
         return True
-    # second line of defence: a population below the threshold is never shown
-    counts = (row.denominator,) if row.denominator is not None else (row.numerator,)
-    return any(n is not None and 0 < n < min_count for n in counts)
+    if not row.computable:
+        return False
+    kind = row_kind(row, info)
+    n = row.numerator if kind in ("count", "distribution") else row.denominator
+    if n is None and kind == "count" and row.has_value:
+        n = int(row.value)
+    return n is not None and 0 < n < min_count
 
 
 def target_status(info: IndicatorInfo, value: float | None) -> str:
@@ -121,19 +138,20 @@ def present(
         return Shown(status="not_computable", note=row.note)
     if is_suppressed(row, info, min_count):
         return Shown(status="suppressed", note="")
-    if not row.has_value and not row.denominator:
+    kind = row_kind(row, info)
+    if not row.has_value and not row.denominator and not row.numerator and kind != "count":
         return Shown(status="no_data", note=row.note)
-    value = fmt_value(info, row.value, lang) if row.has_value else ""
+    value = fmt_value(kind, row.value, lang) if row.has_value else ""
     ci = ""
     if row.ci_low is not None and row.ci_high is not None and row.has_value:
-        if info.type in ("proportion", "survival"):
+        if kind in SHARE_KINDS:
             lo, hi = fmt_number(100 * row.ci_low, 1, lang), fmt_number(100 * row.ci_high, 1, lang)
             ci = f"{lo}{DASH}{hi}{NBSP}%" if lang == "sv" else f"{lo}{DASH}{hi}%"
         else:
-            ci = f"{fmt_value(info, row.ci_low, lang)}{DASH}{fmt_value(info, row.ci_high, lang)}"
-    if info.type == "count":
+            ci = f"{fmt_value(kind, row.ci_low, lang)}{DASH}{fmt_value(kind, row.ci_high, lang)}"
+    if kind == "count":
         counts = ""  # the value is the count
-    elif info.type == "proportion" and row.numerator is not None and row.denominator is not None:
+    elif kind in ("proportion", "distribution") and row.numerator is not None and row.denominator is not None:
         counts = f"{fmt_number(row.numerator, 0, lang)}/{fmt_number(row.denominator, 0, lang)}"
     elif row.denominator is not None:
         counts = fmt_number(row.denominator, 0, lang)
@@ -142,15 +160,16 @@ def present(
     else:
         counts = ""
     quart = ""
-    if info.type == "duration" and row.q1 is not None and row.q3 is not None:
-        quart = f"{fmt_value(info, row.q1, lang)}{DASH}{fmt_value(info, row.q3, lang)}"
+    if kind == "median" and row.q1 is not None and row.q3 is not None:
+        quart = f"{fmt_value(kind, row.q1, lang)}{DASH}{fmt_value(kind, row.q3, lang)}"
     return Shown(
         status="ok",
+        kind=kind,
         value=value,
         ci=ci,
         counts=counts,
         quartiles=quart,
-        target=target_status(info, row.value if row.has_value else None),
+        target=target_status(info, row.value if row.has_value and row.stratum == "all" else None),
         n_missing=_small(row.n_missing, min_count, lang),
         n_pending=_small(row.n_pending, min_count, lang),
         note=row.note,

@@ -96,12 +96,10 @@ def _put(ws, row: int, col: int, value, fmt: str | None = None, bold: bool = Fal
     return cell
 
 
-def _value_format(info: IndicatorInfo) -> str:
-    if info.type in ("proportion", "survival"):
+def _value_format(kind: str) -> str:
+    if kind in ("proportion", "survival", "distribution"):
         return PCT
-    if info.type == "duration":
-        return DAYS
-    return INT if info.type in ("count", "distribution") else DAYS
+    return INT if kind == "count" else DAYS
 
 
 def _sheet_name(text: str, used: set[str]) -> str:
@@ -145,15 +143,16 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
         r += 1
         row = data.row(info.id, who)
         shown = present(row, info, lang, data.min_count)
-        fmt = _value_format(info)
+        fmt = _value_format(data.kind(info))
+        tfmt = PCT if info.type in ("proportion", "prem") else fmt
         vals: dict[str, tuple] = {
             "id": (info.id, None),
             "title": (info.title(lang), None),
             "version": (info.version, None),
             "period": (data.year, INT),
             "unit": (who, None),
-            "target_intermediate": (info.target_intermediate, fmt),
-            "target_high": (info.target_high, fmt),
+            "target_intermediate": (info.target_intermediate, tfmt),
+            "target_high": (info.target_high, tfmt),
             "params": ("; ".join(f"{k}={v}" for k, v in info.params), None),
         }
         if shown.status == "ok":
@@ -163,8 +162,8 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
                 "value": (shown.raw_value, fmt),
                 "ci_low": (shown.raw_ci_low, fmt),
                 "ci_high": (shown.raw_ci_high, fmt),
-                "q1": (row.q1 if info.type == "duration" else None, DAYS),
-                "q3": (row.q3 if info.type == "duration" else None, DAYS),
+                "q1": (row.q1 if shown.kind == "median" else None, DAYS),
+                "q3": (row.q3 if shown.kind == "median" else None, DAYS),
                 "target_met": (target_text(shown.target, lang) or None, None),
                 "n_missing": (_count_or_text(row.n_missing, shown.n_missing), INT),
                 "n_pending": (_count_or_text(row.n_pending, shown.n_pending), INT),
