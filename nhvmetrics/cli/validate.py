@@ -9,6 +9,8 @@ import typer
 from nhvmetrics.cli import app
 from nhvmetrics.cli._common import AREA_OPT, TABLE_OPT
 
+EXAMPLES_PER_CHECK = 3
+
 
 @app.command()
 def validate(
@@ -16,10 +18,117 @@ def validate(
     area: str = AREA_OPT,
     table: list[str] = TABLE_OPT,
     errors: Path = typer.Option(None, "--errors", help="Write every finding to this .csv or .json file."),
-    quarantine: Path = typer.Option(None, "--quarantine", help="Write the quarantined rows to this .csv file."),
+    quarantine: Path = typer.Option(
+        None, "--quarantine", help="Write the quarantined rows (personnummer masked) to this .csv file."
+    ),
+    extract_date: str = typer.Option(
+        None, "--extract-date", help="Reference date for 'in the future' checks (YYYY-MM-DD; default today)."
+    ),
 ) -> None:
     """Check an export against the area's schema.
 
+    Prints rows read / accepted / quarantined / dropped per table and the findings grouped by
+    check. Exit code 0: no errors (warnings allowed); 1: error findings (rows quarantined);
+    2: unreadable input or usage error. See docs/validation.md.
+
     Example: nhvmetrics validate sample_data/acc_cases.csv --area acc --errors findings.csv
     """
-    raise NotImplementedError
+    from nhvmetrics.cli._common import check_area, parse_tables
+    from nhvmetrics.errors import EXIT_INVALID, EXIT_OK, NhvError
+    from nhvmetrics.io.atomic import ensure_not_input
+
+    a = check_area(area)
+    tables = parse_tables(path, table)
+    ref = _parse_date(extract_date)
+    outputs = [p for p in (errors, quarantine) if p is not None]
+    for out in outputs:
+        ensure_not_input(out, tables.values())
+    if errors is not None and errors.suffix.lower() not in (".csv", ".json"):
+        raise NhvError(f"--errors must end in .csv or .json, got '{errors.name}'.")
+    if quarantine is not None and quarantine.suffix.lower() != ".csv":
+        raise NhvError(f"--quarantine must end in .csv, got '{quarantine.name}'.")
+    if errors is not None and quarantine is not None and errors.resolve() == quarantine.resolve():
+        raise NhvError("--errors and --quarantine must be different files.")
+
+    from nhvmetrics.schema.validate import validate_export, write_findings, write_quarantine
+
+    result = validate_export(a, tables, extract_date=ref)
+    if errors is not None:
+        write_findings(result, errors)
+    if quarantine is not None:
+        write_quarantine(result, quarantine)
+    print_summary(result, errors=errors, quarantine=quarantine)
+    raise typer.Exit(EXIT_INVALID if result.has_errors else EXIT_OK)
+
+
+def _parse_date(text: str | None):
+    import datetime as dt
+
+    from nhvmetrics.errors import NhvError
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise NhvError(f"--extract-date takes a date YYYY-MM-DD, got '{text}'.") from None
+
+
+def print_summary(result, errors: Path | None = None, quarantine: Path | None = None) -> None:
+    """A readable summary on the terminal (rich): counts per table, findings grouped by check."""
+    import polars as pl
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    counts = Table(title=f"nhvmetrics validate — area {result.area}", title_justify="left")
+    for col in ("table", "file", "read", "accepted", "quarantined", "dropped"):
+        counts.add_column(col, justify="right" if col not in ("table", "file") else "left")
+    for name, t in result.tables.items():
+        dropped = str(t.n_dropped)
+        if t.dropped:
+            dropped += " (" + ", ".join(f"{r} {n}" for r, n in t.dropped.items()) + ")"
+        counts.add_row(name, _short(t.path.name) if t.path else "", str(t.rows_read), str(t.n_accepted),
+                       str(t.n_quarantined), dropped)
+    console.print(counts)
+    f = result.findings
+    if f.height:
+        groups = (
+            f.group_by(["table", "check", "severity", "column"], maintain_order=True)
+            .agg(pl.len().alias("n"))
+            .sort(["severity", "table", "n"], descending=[False, False, True])
+        )
+        ft = Table(title="findings", title_justify="left")
+        for col in ("severity", "table", "check", "column", "count", "examples (row: value)"):
+            ft.add_column(col, justify="right" if col == "count" else "left")
+        for g in groups.iter_rows(named=True):
+            sub = f.filter(
+                (pl.col("table") == g["table"]) & (pl.col("check") == g["check"])
+                & (pl.col("column").eq_missing(g["column"]))
+            ).head(EXAMPLES_PER_CHECK)
+            ex = []
+            for r in sub.iter_rows(named=True):
+                if r["row"] is None:
+                    ex.append(_short(r["message"], 90))
+                else:
+                    v = "" if r["value"] is None else _short(r["value"])
+                    ex.append(f"row {r['row']}" + (f" (case {_short(r['case_id'])})" if r["case_id"] else "") + (f": {v}" if v else ""))
+            ft.add_row(g["severity"], g["table"], g["check"], _short(g["column"] or ""), str(g["n"]), "; ".join(ex))
+        console.print(ft)
+    verdict = (
+        f"[bold red]{result.error_count} error finding(s)[/]: the quarantined rows are left out of the indicators."
+        if result.has_errors
+        else "[bold green]no errors[/]" + (f" ({result.warning_count} warning(s))" if result.warning_count else "")
+    )
+    console.print(verdict + f" Extract date {result.extract_date.isoformat()}.")
+    if errors is not None:
+        console.print(f"findings written to {errors}")
+    if quarantine is not None:
+        console.print(f"quarantined rows written to {quarantine}")
+
+
+def _short(text: str, n: int = 40) -> str:
+    from rich.markup import escape
+
+    text = text.replace("\n", " ")
+    return escape(text if len(text) <= n else text[: n - 1] + "…")

@@ -282,14 +282,19 @@ def read_parquet(path: Path) -> RawTable:
     except Exception as exc:  # polars raises several kinds for a broken file
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise InputError(f"cannot read {path} as Parquet ({first}); export the table again.") from None
+    # a Parquet written by `nhvmetrics convert` keeps the row numbers of the original export
+    keep_rows = ROW in frame.columns and frame.schema[ROW].is_integer() and frame[ROW].null_count() == 0
+    rows = frame[ROW].cast(pl.Int64) if keep_rows else None
     if ROW in frame.columns:
         frame = frame.drop(ROW)
     try:
-        frame = frame.select(
-            [_to_string(pl, c, frame.schema[c]) for c in frame.columns]
-        ).with_row_index(ROW, offset=FIRST_DATA_ROW)
+        frame = frame.select([_to_string(pl, c, frame.schema[c]) for c in frame.columns])
     except pl.exceptions.PolarsError:
         raise InputError(f"{path} has nested (list or struct) columns; export a flat table.") from None
+    if rows is not None:
+        frame = frame.with_columns(rows.alias(ROW))
+    else:
+        frame = frame.with_row_index(ROW, offset=FIRST_DATA_ROW)
     return RawTable(frame=_clean_names(frame.select([ROW, *[c for c in frame.columns if c != ROW]])), path=path, format="parquet")
 
 

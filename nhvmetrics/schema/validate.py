@@ -319,3 +319,63 @@ def _mask_quarantine(frame: pl.DataFrame) -> pl.DataFrame:
             pl.when(personnummer.is_shaped(pid.str.strip_chars()).fill_null(False)).then(pl.lit(personnummer.MASK)).otherwise(pid).alias("patient_id")
         )
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# outputs
+
+
+def summary(result: ValidationResult) -> dict:
+    """Per-table counts and provenance as plain data (for JSON and the terminal summary)."""
+    return {
+        "area": result.area,
+        "extract_date": result.extract_date.isoformat(),
+        "errors": result.error_count,
+        "warnings": result.warning_count,
+        "tables": {
+            n: {
+                "file": str(t.path) if t.path else None,
+                "sha256": t.sha256,
+                "rows_read": t.rows_read,
+                "accepted": t.n_accepted,
+                "quarantined": t.n_quarantined,
+                "dropped": t.dropped,
+                "unknown_columns": t.unknown_columns,
+            }
+            for n, t in result.tables.items()
+        },
+    }
+
+
+def write_findings(result: ValidationResult, target: Path | str) -> None:
+    """Write every finding to ``.csv`` (one row per finding) or ``.json`` (summary + findings)."""
+    from nhvmetrics.io.writers import write_csv, write_json
+
+    suffix = Path(target).suffix.lower()
+    if suffix == ".csv":
+        write_csv(result.findings, target)
+    elif suffix == ".json":
+        write_json(summary(result), result.findings, target, key="findings")
+    else:
+        raise NhvError(f"--errors must end in .csv or .json, got '{Path(target).name}'.")
+
+
+def quarantine_frame(result: ValidationResult) -> pl.DataFrame:
+    """The quarantined rows of every table in one frame: ``table``, ``_row``, then the columns."""
+    parts = [
+        t.quarantined.select(pl.lit(n).alias("table"), pl.all())
+        for n, t in result.tables.items()
+        if t.quarantined.height or n == CASE_TABLE
+    ]
+    if not parts:
+        return pl.DataFrame(schema={"table": pl.String, ROW: pl.Int64})
+    return pl.concat(parts, how="diagonal")
+
+
+def write_quarantine(result: ValidationResult, target: Path | str) -> None:
+    """Write the quarantined rows (personnummer masked) to a CSV file."""
+    from nhvmetrics.io.writers import write_csv
+
+    if Path(target).suffix.lower() != ".csv":
+        raise NhvError(f"--quarantine must end in .csv, got '{Path(target).name}'.")
+    write_csv(quarantine_frame(result), target)
