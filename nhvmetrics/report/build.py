@@ -62,8 +62,8 @@ def indicator_info(d: Any) -> IndicatorInfo:
     period_date = getattr(d, "period_date", "")
     definition_sv = getattr(d, "description_sv", "") or getattr(d, "definition", "") or ""
     definition_en = getattr(d, "description_en", "") or ""
-    cohort_sv = f" Kohort: {period_date} under år Y{offset:+d}." if offset else ""
-    cohort_en = f" Cohort: {period_date} in year Y{offset:+d}." if offset else ""
+    # offset_years: a case counts in year(date) + offset, i.e. its date falls in Y - offset
+    period = f"{period_date}, Y{'−' if offset > 0 else '+'}{abs(offset)}" if offset else period_date
     source = getattr(d, "source", "") or ""
     kind = getattr(d, "type", "count")
     return IndicatorInfo(
@@ -72,8 +72,10 @@ def indicator_info(d: Any) -> IndicatorInfo:
         title_sv=getattr(d, "title_sv", "") or d.id,
         title_en=getattr(d, "title_en", "") or getattr(d, "title_sv", "") or d.id,
         type=kind,
-        definition=(definition_sv.strip() + cohort_sv).strip(),
-        definition_en=(definition_en.strip() + cohort_en).strip() if definition_en else "",
+        definition=definition_sv.strip(),
+        definition_en=definition_en.strip(),
+        value_unit=str(getattr(d, "value_unit", "") or ""),
+        period=str(period or ""),
         source=str(source),
         params=shown_params,
         target_intermediate=_float(targets.get("intermediate")),
@@ -81,6 +83,24 @@ def indicator_info(d: Any) -> IndicatorInfo:
         higher_is_better=targets.get("direction", "higher") != "lower",
         stratum_titles=measures,
     )
+
+
+# the order of the seed documents' tables (SPEC §3): background measures first
+_ORDER = (
+    "patients", "referrals", "treatments", "age", "sex", "referring_region", "home_region",
+    "visit_within_x", "treated_within_svf", "referral_to_assessment_days",
+    "referral_to_treatment_days", "rt_duration_days", "length_of_stay",
+    "postop_hypocortisolism", "nonradical_curative_surgery", "complications_30d", "complications",
+    "r0", "mortality_30d", "mortality_90d", "treated_at_other_unit", "complete_remission_6m",
+    "written_care_plan", "satisfaction_followed_up", "qol_followed_up", "prem",
+    "mitotane_level_1y", "survival_1y", "national_mdk",
+)
+
+
+def indicator_order(info: IndicatorInfo) -> tuple:
+    """Sort key: the seed table's order, then unknown indicators by id."""
+    name = info.id.split(".", 1)[-1]
+    return (_ORDER.index(name) if name in _ORDER else len(_ORDER), info.id)
 
 
 def _float(x: Any) -> float | None:
@@ -268,7 +288,7 @@ def report_data_from_results(
             if r.period > year:
                 continue
             rows.setdefault((r.indicator_id, r.period, r.unit, r.stratum), r)
-    infos = tuple(indicator_info(d) for d in definitions)
+    infos = tuple(sorted((indicator_info(d) for d in definitions), key=indicator_order))
     known = {i.id for i in infos}
     ordered = tuple(sorted(
         (r for r in rows.values() if r.indicator_id in known),

@@ -101,6 +101,8 @@ def _scale(kind: str) -> float:
 
 def _axis_label(kind: str, info: IndicatorInfo, lang: str) -> str:
     t = labels(lang)
+    if kind == "median" and info.unit_text(lang):
+        return f"{t['median_axis']} ({info.unit_text(lang)})"
     if kind == "median" and info.type != "duration":
         return t["median_axis"]
     return {

@@ -72,11 +72,18 @@ def _targets_text(info: IndicatorInfo, lang: str) -> str:
     return ", ".join(parts)
 
 
-def _stratum_label(stratum: str) -> str:
+def _stratum_label(stratum: str, lang: str) -> str:
+    """``sex=K;age_band=60-69`` -> ``Kön: kvinnor, Ålder: 60–69``."""
+    t = labels(lang)
     parts = []
     for item in stratum.split(";"):
         name, sep, value = item.partition("=")
-        parts.append(f"{name} = {value}" if sep else item)
+        if not sep:
+            parts.append(item)
+            continue
+        head = t.get(f"strat_{name}", name)
+        shown = t.get(f"strat_{name}_{value}", value.replace("-", "–"))
+        parts.append(f"{head}: {shown}")
     return ", ".join(parts)
 
 
@@ -93,7 +100,9 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         "version": info.version,
         "definition": info.definition_text(lang),
         "source": info.source,
-        "type_label": t.get(f"type_{info.type}", info.type),
+        "type_label": t.get(f"type_{info.type}", info.type)
+        + (f" ({info.unit_text(lang)})" if info.unit_text(lang) else ""),
+        "period": t["period_text"].format(date=info.period) if info.period else "",
         "targets": _targets_text(info, lang),
         "params": _params_text(info, lang),
         "nat_fig": nat, "nat_status": nat_status, "nat_target": nat_target,
@@ -117,7 +126,7 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
     keys = list(nat_strata) + [k for k in unit_strata if k not in nat_strata]
     for k in keys:
         f, fs, _ = _figure(present(nat_strata.get(k), info, lang, data.min_count), lang)
-        st = {"label": info.stratum_title(k, lang) or _stratum_label(k), "nat_fig": f,
+        st = {"label": info.stratum_title(k, lang) or _stratum_label(k, lang), "nat_fig": f,
               "nat_status": fs, "unit_fig": None, "unit_status": ""}
         if data.unit:
             st["unit_fig"], st["unit_status"], _ = _figure(
@@ -135,10 +144,9 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
             continue
         if shown.status != "ok":
             continue
-        if shown.n_missing:
-            notes.append(f"{who}: {t['n_missing']}: {shown.n_missing}")
-        if shown.n_pending:
-            notes.append(f"{who}: {t['n_pending']}: {shown.n_pending}")
+        if shown.n_missing or shown.n_pending:
+            notes.append(f"{who}: {t['left_out']} – {t['n_missing']} {shown.n_missing or 0}, "
+                         f"{t['n_pending']} {shown.n_pending or 0}")
         if shown.note:
             notes.append(f"{who}: {shown.note}")
     sec["notes"] = notes

@@ -34,6 +34,8 @@ class IndicatorInfo:
     target_intermediate: float | None = None
     target_high: float | None = None
     higher_is_better: bool = True
+    value_unit: str = ""  # of a median or count: days, years, mg/L …
+    period: str = ""  # which date puts a case in year Y, e.g. "referral_date" or "oncology_start_date, Y−1"
     # titles of named sub-measures: (stratum, title_sv, title_en), e.g. ("measure=leak", …)
     stratum_titles: tuple[tuple[str, str, str], ...] = ()
 
@@ -53,6 +55,14 @@ class IndicatorInfo:
     def main_kind(self) -> str:
         """The kind of the indicator's ``all`` row (the engine's ``kind`` column)."""
         return {"duration": "median", "prem": "count", "distribution": "count"}.get(self.type, self.type)
+
+    def unit_text(self, lang: str) -> str:
+        """The value's unit in ``lang`` (days -> dygn …), empty for shares."""
+        words = {"sv": {"days": "dygn", "years": "år", "year": "år", "day": "dygn"}, "en": {}}
+        u = self.value_unit.strip()
+        if not u or u.startswith("share"):
+            return ""
+        return words.get(lang, {}).get(u, u)
 
     @property
     def has_targets(self) -> bool:
