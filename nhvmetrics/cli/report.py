@@ -20,10 +20,51 @@ def report(
     output: Path = typer.Option(None, "-o", "--output", help="HTML file to write."),
     xlsx: Path = typer.Option(None, "--xlsx", help="Also write the submission workbook here."),
     lang: str = typer.Option("sv", "--lang", help="Language of the report: sv or en."),
+    min_count: int = typer.Option(5, "--min-count", help="Suppress figures resting on fewer cases than this."),
     config: Path = typer.Option(None, "--config", help="Batch: a nhvmetrics.toml naming areas, inputs and years."),
 ) -> None:
     """Write the annual report (HTML, and the submission workbook with --xlsx).
 
+    One self-contained HTML page per area and year: every indicator for Y (the unit beside the
+    national figure with --unit), trend and unit-comparison charts, data quality and provenance.
+    Figures resting on fewer than --min-count cases read "otillräckligt underlag".
+
+    Batch (a region's scheduled job): --config nhvmetrics.toml runs every report it lists,
+    writes a JSON run summary, carries on past a failing area and exits 1 if any failed.
+    See docs/batch.md.
+
     Example: nhvmetrics report sample_data/acc_cases.csv --area acc --year 2025 -o acc.html --xlsx acc.xlsx
     """
-    raise NotImplementedError
+    from nhvmetrics.errors import NhvError
+
+    if config is not None:
+        given = [n for n, v in (("PATH", path), ("--area", area), ("--year", year), ("-o", output),
+                                ("--xlsx", xlsx), ("--unit", unit), ("--table", table),
+                                ("--extract-date", extract_date)) if v]
+        if given:
+            raise NhvError(f"--config takes the inputs from the TOML file; drop {', '.join(given)}.")
+        from nhvmetrics.batch import main as batch_main
+
+        raise typer.Exit(batch_main(config))
+
+    missing = [n for n, v in (("PATH", path), ("--area", area), ("--year", year), ("-o", output))
+               if v is None]
+    if missing:
+        raise NhvError(
+            f"report needs {', '.join(missing)} (or --config FILE for a batch); "
+            "for example: nhvmetrics report cases.csv --area acc --year 2025 -o acc.html."
+        )
+    from nhvmetrics.report.api import make_report
+
+    written = make_report(
+        path, area=area, year=year, extract_date=extract_date, tables=table, unit=unit,
+        output=output, xlsx=xlsx, lang=lang, min_count=min_count,
+    )
+    for p in written.outputs:
+        typer.echo(f"wrote {p}")
+    if written.quarantined:
+        typer.echo(
+            f"note: {written.quarantined} row(s) were quarantined and left out; the report's "
+            "data-quality section lists the checks (nhvmetrics validate --errors gives the rows).",
+            err=True,
+        )
