@@ -263,6 +263,7 @@ def _main_kind(d: Definition) -> str:
         "count": "count",
         "proportion": "proportion",
         "duration": "median",
+        "median": "median",
         "distribution": "median" if d.value is not None else "count",
         "survival": "survival",
         "prem": "count",
@@ -385,6 +386,7 @@ def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]
         exprs += e
         plans.append(plan)
     keep = ["unit"] + sorted({s for pl_ in plans for s in pl_["strat_cols"].values() if s})
+    keep += sorted({c for pl_ in plans for c in pl_.get("keep", ())})
     new_cols = [x.meta.output_name() for x in exprs]
     narrow = base.with_columns(exprs).select(list(dict.fromkeys(keep + new_cols))).collect()
 
@@ -537,7 +539,7 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
             return pl.concat([prop_rows(res, "a_", strat, scol, None)] + measure_rows(res, strat, scol),
                              how="vertical")
 
-    elif d.type == "duration":
+    elif d.type in ("duration", "median"):
         vcol, scol_ = f"__v{i}", f"__s{i}"
         v = ce(d.value).cast(pl.Float64)
         st = pl.when(v.is_not_null()).then(pl.lit(0, dtype=pl.Int8))
@@ -762,4 +764,5 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
     else:  # pragma: no cover - the loader rejects other types
         raise NhvError(f"{d.id}: unsupported type {d.type}")
 
-    return exprs, {"query": query, "rows": rows, "strat_cols": strat_cols}
+    keep = list(d.questions) if d.type == "prem" else []
+    return exprs, {"query": query, "rows": rows, "strat_cols": strat_cols, "keep": keep}

@@ -18,7 +18,7 @@ from nhvmetrics.engine import columns as C
 from nhvmetrics.engine.expr import ExprError, Parsed, is_identifier, parse
 from nhvmetrics.errors import DefinitionError
 
-TYPES = ("count", "proportion", "duration", "distribution", "survival", "prem")
+TYPES = ("count", "proportion", "duration", "median", "distribution", "survival", "prem")
 
 TOP_KEYS = {
     "id", "version", "title", "description", "source", "type", "table", "period", "params",
@@ -350,8 +350,8 @@ def _build(raw: Any, path: Path | None) -> Definition:
     censor = None
     if typ == "proportion" and numerator is None:
         raise _Fail("a proportion needs a 'numerator' condition.")
-    if typ == "duration" and value is None:
-        raise _Fail("a duration needs a 'value' expression (e.g. days(referral_date, treatment_start_date)).")
+    if typ in ("duration", "median") and value is None:
+        raise _Fail(f"a {typ} needs a 'value' expression (e.g. days(referral_date, treatment_start_date)).")
     if typ == "distribution":
         if not category or category not in stratcols:
             raise _Fail(f"a distribution needs 'category': a column of table '{table}' or age_band.")

@@ -327,8 +327,11 @@ def age_years(birth, at):
     """Completed years between two date expressions (a birthday counts on its day)."""
     import polars as pl
 
-    years = at.dt.year() - birth.dt.year()
-    before_birthday = (at.dt.month() * 100 + at.dt.day()) < (birth.dt.month() * 100 + birth.dt.day())
+    i32 = pl.Int32
+    years = at.dt.year().cast(i32) - birth.dt.year().cast(i32)
+    md_at = at.dt.month().cast(i32) * 100 + at.dt.day().cast(i32)
+    md_birth = birth.dt.month().cast(i32) * 100 + birth.dt.day().cast(i32)
+    before_birthday = md_at < md_birth
     return (years - before_birthday.cast(pl.Int32)).cast(pl.Int64)
 
 
