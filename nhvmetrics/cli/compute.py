@@ -15,12 +15,81 @@ def compute(
     path: Path = typer.Argument(..., help="The case table of the export (CSV, XLSX or Parquet)."),
     area: str = AREA_OPT,
     year: int = typer.Option(..., "--year", "-y", help="Reporting year Y."),
-    extract_date: str = typer.Option(None, "--extract-date", help="Extract date YYYY-MM-DD (default: from the data)."),
+    extract_date: str = typer.Option(
+        None, "--extract-date", help="Extract date YYYY-MM-DD (default: the latest date in the data that is not in the future)."
+    ),
     table: list[str] = TABLE_OPT,
     output: Path = typer.Option(..., "-o", "--output", help="Indicator table: .csv, .parquet, .xlsx or .json."),
+    ci: str = typer.Option("wilson", "--ci", help="Confidence interval for proportions: wilson or clopper-pearson."),
+    min_count: int = typer.Option(5, "--min-count", help="Counts below this are flagged suppressed (default 5)."),
 ) -> None:
     """Compute every indicator of the area for year Y (and earlier years in the data).
 
+    Rows that fail validation are left out with a warning (run `nhvmetrics validate` to see
+    them). The table has one row per indicator x period x unit (and ALL) x stratum; see
+    docs/indicators.md.
+
     Example: nhvmetrics compute sample_data/acc_cases.csv --area acc --year 2025 -o acc.csv
     """
-    raise NotImplementedError
+    import datetime as dt
+
+    from nhvmetrics.cli._common import check_area, parse_tables
+    from nhvmetrics.errors import NhvError
+    from nhvmetrics.io.atomic import ensure_not_input
+
+    a = check_area(area)
+    tables = parse_tables(path, table)
+    ensure_not_input(output, tables.values())
+    from nhvmetrics.engine.output import check_output_path, write_table
+    from nhvmetrics.engine.stats import CI_METHODS
+
+    check_output_path(output)
+    ci = ci.strip().lower()
+    if ci not in CI_METHODS:
+        raise NhvError(f"--ci takes one of {', '.join(CI_METHODS)}, got '{ci}'.")
+    if min_count < 1:
+        raise NhvError("--min-count must be 1 or more.")
+    if not 1900 <= year <= 2200:
+        raise NhvError(f"--year must be a calendar year such as 2025, got {year}.")
+    ed = None
+    if extract_date is not None:
+        try:
+            ed = dt.date.fromisoformat(extract_date.strip())
+        except ValueError:
+            raise NhvError(f"--extract-date takes a date YYYY-MM-DD, got '{extract_date}'.") from None
+
+    from nhvmetrics.schema.validate import validate_export
+
+    result = validate_export(a, tables, extract_date=ed)
+    bad = sum(t.n_quarantined for t in result.tables.values())
+    if bad:
+        per = ", ".join(f"{n}: {t.n_quarantined}" for n, t in result.tables.items() if t.n_quarantined)
+        typer.echo(
+            f"warning: {bad} invalid row{'s' if bad != 1 else ''} ({per}) left out of the computation; "
+            f"run `nhvmetrics validate {path} --area {a}` to see and fix them.",
+            err=True,
+        )
+
+    from nhvmetrics.engine.compute import compute_area
+
+    res = compute_area(a, result.accepted, year, ed, ci_method=ci, min_count=min_count)
+    meta = {
+        "area": a,
+        "year": year,
+        "extract_date": res.extract_date,
+        "extract_date_source": res.extract_date_source,
+        "ci_method": ci,
+        "min_count": min_count,
+    }
+    write_table(res.table, output, meta=meta)
+
+    t = res.table
+    periods = sorted(set(t["period"].to_list()))
+    how = "given" if res.extract_date_source == "argument" else "latest date in the data not in the future"
+    typer.echo(f"extract date: {res.extract_date.isoformat()} ({how})")
+    for row in t.filter(~t["computable"]).unique(["indicator_id"], keep="first", maintain_order=True).iter_rows(named=True):
+        typer.echo(f"warning: {row['indicator_id']} {row['note']}.", err=True)
+    typer.echo(
+        f"{a}: {len(res.definitions)} indicators for {', '.join(map(str, periods))}; "
+        f"wrote {t.height} rows to {output}"
+    )

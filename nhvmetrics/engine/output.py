@@ -1,0 +1,121 @@
+"""Write the indicator table as CSV, Parquet, XLSX or JSON — same columns, byte-stable.
+
+Every format carries the same columns in the same order (``OUTPUT_COLUMNS``).  Floats are
+written at full precision in Parquet and as the shortest round-trip text elsewhere; dates as
+``YYYY-MM-DD``; booleans ``true``/``false``; missing values empty (CSV/XLSX) or ``null``
+(JSON).  The XLSX zip gets fixed entry times and the extract date as its creation time, so the
+same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import polars as pl
+
+FORMATS = (".csv", ".parquet", ".xlsx", ".json")
+
+
+def check_output_path(path: Path) -> str:
+    from nhvmetrics.errors import NhvError
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise NhvError(
+            f"the output must end in {', '.join(FORMATS)}, got '{Path(path).name}'; for example -o acc.csv."
+        )
+    return suffix
+
+
+def write_table(table: pl.DataFrame, path: Path | str, *, meta: dict | None = None) -> None:
+    """Write ``table`` atomically in the format its suffix names."""
+    from nhvmetrics.io.atomic import atomic_path, write_bytes
+
+    path = Path(path)
+    suffix = check_output_path(path)
+    if suffix == ".csv":
+        from nhvmetrics.io.writers import spreadsheet_safe
+
+        write_bytes(path, spreadsheet_safe(table).write_csv().encode("utf-8"))
+    elif suffix == ".parquet":
+        with atomic_path(path) as tmp:
+            table.write_parquet(tmp, statistics=True, compression="zstd")
+    elif suffix == ".json":
+        write_bytes(path, json_bytes(table, meta or {}))
+    else:
+        write_bytes(path, xlsx_bytes(table, meta or {}))
+
+
+def _records(table: pl.DataFrame) -> list[dict]:
+    out = []
+    for row in table.iter_rows(named=True):
+        rec = {}
+        for k, v in row.items():
+            if isinstance(v, dt.date):
+                v = v.isoformat()
+            elif isinstance(v, float) and v != v:
+                v = None
+            rec[k] = v
+        out.append(rec)
+    return out
+
+
+def json_bytes(table: pl.DataFrame, meta: dict) -> bytes:
+    payload = {**{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in meta.items()},
+               "columns": table.columns, "rows": _records(table)}
+    return (json.dumps(payload, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def xlsx_bytes(table: pl.DataFrame, meta: dict) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "indicators"
+    ws.append(table.columns)
+    for row in table.iter_rows():
+        ws.append([_cell(v) for v in row])
+    ws.freeze_panes = "A2"
+    when = meta.get("extract_date")
+    when = dt.datetime.combine(when, dt.time()) if isinstance(when, dt.date) else dt.datetime(2000, 1, 1)
+    wb.properties.creator = "nhvmetrics"
+    wb.properties.lastModifiedBy = "nhvmetrics"
+    wb.properties.created = when
+    wb.properties.modified = when
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _normalise_zip(buf.getvalue(), when)
+
+
+def _cell(v):
+    if isinstance(v, float) and v != v:
+        return None
+    if isinstance(v, str) and re.match(r"^[=+@\t\r]|^-[^0-9.]", v):
+        return "'" + v
+    return v
+
+
+def _normalise_zip(raw: bytes, when: dt.datetime) -> bytes:
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    date_time = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
+    src = zipfile.ZipFile(io.BytesIO(raw))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = data.decode("utf-8")
+                for tag in ("dcterms:created", "dcterms:modified"):
+                    text = re.sub(rf"(<{tag}[^>]*>)[^<]*(</{tag}>)", rf"\g<1>{stamp}\g<2>", text)
+                data = text.encode("utf-8")
+            zi = zipfile.ZipInfo(info.filename, date_time=date_time)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            zi.create_system = 3
+            dst.writestr(zi, data, compresslevel=6)
+    return out.getvalue()
