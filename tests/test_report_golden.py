@@ -1,0 +1,48 @@
+"""The rendered report and workbook must not drift from tests/golden/ (regenerated, never edited).
+
+On drift: look at the change, and if it is intended run ``python scripts/regen_golden.py`` and
+commit the new golden files with the change that caused them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nhvmetrics.report.golden import GOLDEN_META, golden_outputs, strip_svgs
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+HINT = "rendering drifted from tests/golden; if intended, run: python scripts/regen_golden.py"
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, str]:
+    return golden_outputs()
+
+
+def _meta() -> dict:
+    return json.loads((GOLDEN / GOLDEN_META).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", ["report_acc_sv_unit.html", "report_acc_en.html"])
+def test_html_matches_golden(rendered: dict[str, str], name: str) -> None:
+    import matplotlib
+
+    want = (GOLDEN / name).read_text(encoding="utf-8")
+    got = rendered[name]
+    if matplotlib.__version__ == _meta()["matplotlib"]:
+        assert got == want, HINT
+    else:  # another matplotlib draws other SVG bytes: compare everything but the charts
+        assert strip_svgs(got) == strip_svgs(want), HINT
+
+
+def test_workbook_matches_golden(rendered: dict[str, str]) -> None:
+    name = "workbook_acc_sv_unit.json"
+    assert json.loads(rendered[name]) == json.loads((GOLDEN / name).read_text(encoding="utf-8")), HINT
+
+
+def test_every_golden_file_is_generated() -> None:
+    on_disk = {p.name for p in GOLDEN.iterdir() if p.is_file()}
+    assert on_disk == set(golden_outputs()), "tests/golden holds files the script does not write"
