@@ -1,0 +1,128 @@
+"""``nhvmetrics report --config``: the scheduled batch over several areas and years."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nhvmetrics.batch import load_config, run_batch
+from nhvmetrics.cli import main
+from nhvmetrics.errors import NhvError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory) -> Path:
+    from nhvmetrics.sample import write_sample
+
+    folder = tmp_path_factory.mktemp("batch")
+    write_sample("acc", 200, 3, folder / "acc_cases.csv")
+    write_sample("anal", 150, 4, folder / "anal_cases.csv")
+    return folder
+
+
+def _write(folder: Path, text: str) -> Path:
+    p = folder / "nhvmetrics.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+GOOD_AND_BAD = """
+output_dir = "reports"
+years = [2024, 2025]
+extract_date = "2026-02-15"
+
+[[report]]
+area = "acc"
+cases = "acc_cases.csv"
+
+[[report]]
+area = "pelvic"
+cases = "no_such_file.csv"
+years = [2025]
+
+[[report]]
+area = "anal"
+cases = "anal_cases.csv"
+tables = { episodes = "anal_episodes.csv", prem = "anal_prem.csv" }
+years = 2025
+xlsx = false
+"""
+
+
+def test_batch_continues_past_a_failure_and_exits_1(exports: Path, capsys) -> None:
+    cfg = _write(exports, GOOD_AND_BAD)
+    assert run(["report", "--config", str(cfg)]) == 1
+    out = exports / "reports"
+    for name in ("acc-2024.html", "acc-2024.xlsx", "acc-2025.html", "acc-2025.xlsx", "anal-2025.html"):
+        assert (out / name).stat().st_size > 1000, name
+    assert not (out / "anal-2025.xlsx").exists()
+    assert not (out / "pelvic-2025.html").exists()
+    summary = json.loads((out / "run-summary.json").read_text(encoding="utf-8"))
+    assert (summary["reports"], summary["ok"], summary["failed"], summary["exit_code"]) == (4, 3, 1, 1)
+    runs = {r["name"]: r for r in summary["runs"]}
+    assert runs["pelvic-2025"]["status"] == "failed" and "does not exist" in runs["pelvic-2025"]["error"]
+    assert runs["acc-2025"]["status"] == "ok" and runs["acc-2025"]["outputs"] == ["acc-2025.html", "acc-2025.xlsx"]
+    assert runs["acc-2025"]["extract_date"] == "2026-02-15"
+    assert len(runs["acc-2025"]["inputs"]["acc_cases.csv"]) == 64
+    err = capsys.readouterr().err
+    # not a terminal: plain log lines, one per report
+    assert "nhvmetrics batch: [4/4] anal-2025: ok" in err
+    assert "pelvic-2025: FAILED" in err
+
+
+def test_batch_all_ok_exits_0(exports: Path) -> None:
+    cfg = _write(exports, 'output_dir = "ok"\nyears = [2025]\n[[report]]\narea = "acc"\ncases = "acc_cases.csv"\nunit = "%s"\n'
+                 % _first_unit(exports / "acc_cases.csv"))
+    summary = run_batch(load_config(cfg), interactive=False)
+    assert summary["exit_code"] == 0 and summary["ok"] == 1
+    assert (exports / "ok" / f"acc-2025-{_first_unit(exports / 'acc_cases.csv')}.html").exists()
+
+
+def _first_unit(path: Path) -> str:
+    import polars as pl
+
+    return sorted(pl.read_csv(path, infer_schema=False)["unit"].drop_nulls().unique().to_list())[0]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("years = [2025]\n", "at least one [[report]]"),
+        ("colour = 1\n[[report]]\narea='acc'\ncases='a.csv'\nyears=[2025]\n", "unknown setting"),
+        ("[[report]]\narea='lung'\ncases='a.csv'\nyears=[2025]\n", "area must be one of"),
+        ("[[report]]\narea='acc'\nyears=[2025]\n", "needs cases"),
+        ("[[report]]\narea='acc'\ncases='a.csv'\n", "no years"),
+        ("[[report]]\narea='acc'\ncases='a.csv'\nyears=['x']\n", "years must be"),
+        ("[[report]]\narea='acc'\ncases='a.csv'\nyears=[2025]\nfoo=1\n", "unknown key"),
+        ("[[report]]\narea='acc'\ncases='a.csv'\nyears=[2025]\n[[report]]\narea='acc'\ncases='b.csv'\nyears=[2025]\n", "both write"),
+        ("this is = not toml [", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_a_usage_error(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(NhvError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_config(_write(tmp_path, text))
+
+
+def test_bad_config_exit_code_2(tmp_path: Path, capsys) -> None:
+    assert run(["report", "--config", str(_write(tmp_path, "years = 1\n"))]) == 2
+    assert run(["report", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert run(["report", "x.csv", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "drop PATH" in capsys.readouterr().err
+
+
+def test_documented_example_config_loads() -> None:
+    cfg = load_config(ROOT / "docs" / "nhvmetrics.example.toml")
+    assert {j.area for j in cfg.jobs} == {"acc", "anal"}
+    assert all(j.cases.name.endswith(".csv") for j in cfg.jobs)
