@@ -302,11 +302,34 @@ def canonical_cases(area: str, n: int, rng: np.random.Generator, start_index: in
         c["rt_end_date"] = ("date", treat_start + 30 + rng.integers(0, 25, n, dtype=np.int32), ~rt | (rng.random(n) < 0.02))
         c["response_6m"] = ("cat", (["complete", "not_complete", "not_assessed"], rng.choice(3, n, p=[.75, .15, .1])),
                             ~treated | (rng.random(n) < 0.05))
+    _consistent_deaths(c, ext)
     # system columns
     c["cancelled"] = ("bool", rng.random(n) < 0.002, None)
     c["region_name"] = ("cat", (REGION_NAMES + ["Region Demo"],
                                 np.where(rng.random(n) < 0.001, len(REGION_NAMES), rng.integers(0, len(REGION_NAMES), n))), None)
     return c
+
+
+def _consistent_deaths(c: dict[str, tuple], ext: int) -> None:
+    """Clean rows: nobody dies before the last event of the case (discharge may be the death day)."""
+    for name, (k, v, null) in list(c.items()):  # events after the extract date have not happened yet
+        if k == "date" and name not in ("birth_date", "death_date", "vital_status_date"):
+            later = v > ext
+            c[name] = (k, v, later if null is None else (null | later))
+    kind, death, dnull = c["death_date"]
+    dead = ~dnull
+    if "discharge_date" in c:
+        k, dis, dn = c["discharge_date"]
+        c["discharge_date"] = (k, np.where(dead & (dis > death), death, dis), dn)
+    last = np.full(death.shape, np.iinfo(np.int32).min, dtype=np.int64)
+    for name, (k, v, null) in c.items():
+        if k == "date" and name not in ("birth_date", "death_date", "vital_status_date"):
+            vv = v.astype(np.int64)
+            last = np.maximum(last, vv if null is None else np.where(null, last, vv))
+    death = np.where(dead & (death < last), last, death).astype(np.int32)
+    c["death_date"] = (kind, death, dnull | (death > ext))
+    k, vs, vn = c["vital_status_date"]
+    c["vital_status_date"] = (k, np.where(dead & (death <= ext), death, np.maximum(vs, np.minimum(last, ext))).astype(np.int32), vn)
 
 
 def _unit_weights(k: int) -> np.ndarray:
