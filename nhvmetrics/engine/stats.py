@@ -107,7 +107,8 @@ def kaplan_meier(time, event, at: float, level: float = 0.95) -> KMResult:
         return KMResult(math.nan, math.nan, math.nan, 0, 0, 0, math.nan)
     d_at, n_at = _km_table(t, e)
     s, var_sum = 1.0, 0.0
-    for ti, (d, r) in zip(sorted(d_at), (n_at[k] for k in sorted(d_at)), strict=True):
+    for ti in sorted(d_at):
+        d, r = d_at[ti], n_at[ti]
         if ti > at or d == 0:
             continue
         s *= 1 - d / r
