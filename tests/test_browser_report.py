@@ -158,7 +158,7 @@ class Chromium:
 
 
 def inspect_report(exe: str, html: Path, screenshot: Path | None = None,
-                   width: int = 1200) -> dict:
+                   width: int = 1200, pdf_path: Path | None = None) -> dict:
     """Load ``html`` and return what the browser saw (requests, console errors, chart sizes)."""
     b = Chromium(exe)
     try:
@@ -187,6 +187,8 @@ def inspect_report(exe: str, html: Path, screenshot: Path | None = None,
             })
             screenshot.write_bytes(base64.b64decode(shot["data"]))
         pdf = b.send("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True})
+        if pdf_path is not None:
+            pdf_path.write_bytes(base64.b64decode(pdf["data"]))
         requests = [ev["params"]["request"]["url"] for ev in b.events
                     if ev["method"] == "Network.requestWillBeSent"]
         failed = [ev["params"] for ev in b.events if ev["method"] == "Network.loadingFailed"]
@@ -240,10 +242,11 @@ def test_report_renders_in_chromium_without_requests_or_errors(tmp_path: Path, l
     assert shot.stat().st_size > 10_000
 
 
-if __name__ == "__main__":  # python tests/test_browser_report.py report.html [shot.png]
+if __name__ == "__main__":  # python tests/test_browser_report.py report.html [shot.png [out.pdf]]
     exe = find_chromium()
     if exe is None:
         sys.exit("no chromium found")
-    out = inspect_report(exe, Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else None)
+    out = inspect_report(exe, Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else None,
+                         pdf_path=Path(sys.argv[3]) if len(sys.argv) > 3 else None)
     print(json.dumps({k: v for k, v in out.items() if k != "chart_sizes"}, indent=1))
     print("charts:", out["chart_sizes"])
