@@ -1,0 +1,231 @@
+"""compute_area on small canonical frames: numbers worked out by hand, structure, options."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from nhvmetrics.engine.compute import OUTPUT_COLUMNS, OUTPUT_SCHEMA, compute_area, infer_extract_date
+from nhvmetrics.engine.definitions import load_definitions
+from nhvmetrics.engine.stats import kaplan_meier
+from nhvmetrics.errors import NhvError
+
+D = dt.date
+SPEC4 = ["area", "indicator_id", "period", "unit", "stratum", "numerator", "denominator", "value",
+         "ci_low", "ci_high", "n_missing", "n_pending", "suppressed", "definition_version"]
+
+
+def acc_cases() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "_row": [2, 3, 4, 5, 6, 7],
+            "patient_id": ["p1", "p2", "p3", "p4", "p5", "p6"],
+            "case_id": ["c1", "c2", "c3", "c4", "c5", "c6"],
+            "unit": ["A", "A", "B", "B", "B", "A"],
+            "sex": ["K", "M", "K", "K", "M", "K"],
+            "referral_date": [D(2024, 1, 1), D(2024, 2, 1), D(2024, 3, 1), D(2024, 4, 1), D(2023, 5, 1),
+                              D(2024, 12, 25)],
+            "first_visit_date": [D(2024, 1, 10), D(2024, 3, 1), None, D(2024, 4, 5), D(2023, 5, 3), None],
+            "birth_date": [D(1960, 1, 1)] * 6,
+            "referring_region": ["01", "01", "12", "12", "25", None],
+            "national_mdk": [True, False, None, True, True, True],
+        }
+    )
+
+
+def row(t: pl.DataFrame, ind: str, unit="ALL", stratum="all", period=2024) -> dict:
+    r = t.filter((pl.col("indicator_id") == ind) & (pl.col("unit") == unit) & (pl.col("stratum") == stratum)
+                 & (pl.col("period") == period))
+    assert r.height == 1, (ind, unit, stratum, period, r)
+    return r.row(0, named=True)
+
+
+@pytest.fixture(scope="module")
+def acc_result():
+    return compute_area("acc", {"cases": acc_cases()}, 2024, D(2025, 1, 5))
+
+
+def test_output_columns_and_types(acc_result):
+    t = acc_result.table
+    assert t.columns[: len(SPEC4)] == SPEC4
+    assert t.columns == OUTPUT_COLUMNS
+    assert dict(t.schema) == OUTPUT_SCHEMA
+    assert acc_result.extract_date == D(2025, 1, 5)
+    assert set(t["extract_date"].to_list()) == {D(2025, 1, 5)}
+    assert {d.id for d in acc_result.definitions} == {d.id for d in load_definitions("acc")}
+    # one row per indicator x period x unit x stratum
+    assert t.select(["indicator_id", "period", "unit", "stratum"]).is_duplicated().sum() == 0
+
+
+def test_visit_within_x_by_hand(acc_result):
+    t = acc_result.table
+    # 2024: c1 day 9 (yes), c2 day 29 (no), c3 no visit & closed (missing), c4 day 4 (yes),
+    # c6 referred 2024-12-25, no visit, 11 days before the extract date (pending)
+    r = row(t, "acc.visit_within_x")
+    assert (r["numerator"], r["denominator"], r["n_missing"], r["n_pending"]) == (2, 3, 1, 1)
+    assert r["value"] == pytest.approx(2 / 3)
+    assert r["ci_low"] == pytest.approx(0.207660, abs=1e-6) and r["ci_high"] == pytest.approx(0.938508, abs=1e-6)
+    assert r["parameters"] == "x_days=14" and r["kind"] == "proportion"
+    a = row(t, "acc.visit_within_x", unit="A")
+    assert (a["numerator"], a["denominator"], a["n_pending"]) == (1, 2, 1)
+    k = row(t, "acc.visit_within_x", stratum="sex=K")
+    assert (k["numerator"], k["denominator"], k["n_missing"], k["n_pending"]) == (2, 2, 1, 1)
+    assert row(t, "acc.visit_within_x", stratum="age_band=60-69")["denominator"] == 3
+    old = row(t, "acc.visit_within_x", period=2023)
+    assert (old["numerator"], old["denominator"]) == (1, 1)
+
+
+def test_counts_distribution_and_not_computable(acc_result):
+    t = acc_result.table
+    assert row(t, "acc.patients")["numerator"] == 5 and row(t, "acc.patients")["value"] == 5
+    assert row(t, "acc.patients", unit="A")["numerator"] == 3
+    assert row(t, "acc.patients", unit="B", period=2023)["numerator"] == 1
+    assert row(t, "acc.patients", unit="A", period=2023)["numerator"] == 0  # filled, not absent
+    reg = row(t, "acc.referring_region", stratum="referring_region=12")
+    assert (reg["numerator"], reg["denominator"], reg["kind"]) == (2, 4, "distribution")
+    assert row(t, "acc.referring_region")["n_missing"] == 1
+    age = row(t, "acc.age")
+    assert age["value"] == 64.0 and age["kind"] == "median"
+    nc = row(t, "acc.survival_1y")
+    assert nc["computable"] is False and "death_date" in nc["note"] and nc["value"] is None
+    assert nc["numerator"] is None
+
+
+def test_units_add_up_to_all_for_counts(acc_result):
+    t = acc_result.table.filter(pl.col("indicator_id") == "acc.patients", pl.col("stratum") == "all")
+    for p in t["period"].unique():
+        tp = t.filter(pl.col("period") == p)
+        assert tp.filter(pl.col("unit") != "ALL")["numerator"].sum() == tp.filter(pl.col("unit") == "ALL")["numerator"][0]
+
+
+def test_strata_add_up_to_all():
+    t = compute_area("acc", {"cases": acc_cases()}, 2024, D(2025, 1, 5)).table
+    p = t.filter(pl.col("indicator_id") == "acc.patients", pl.col("period") == 2024, pl.col("unit") == "ALL")
+    sex = p.filter(pl.col("stratum").str.starts_with("sex="))["numerator"].sum()
+    assert sex == p.filter(pl.col("stratum") == "all")["numerator"][0]
+
+
+def test_periods_are_years_in_the_data_up_to_y():
+    t = compute_area("acc", {"cases": acc_cases()}, 2023, D(2025, 1, 5)).table
+    assert set(t["period"].to_list()) == {2023}
+    t = compute_area("acc", {"cases": acc_cases()}, 2026, D(2025, 1, 5)).table
+    assert set(t["period"].to_list()) == {2023, 2024, 2026}
+
+
+def test_params_override_ci_option_and_min_count():
+    f = {"cases": acc_cases()}
+    base = compute_area("acc", f, 2024, D(2025, 1, 5))
+    r = compute_area("acc", f, 2024, D(2025, 1, 5), params={"acc.visit_within_x": {"x_days": 30}})
+    v = row(r.table, "acc.visit_within_x")
+    # x = 30: c2 (day 29) now in time; c6 (11 days) still pending
+    assert (v["numerator"], v["denominator"], v["n_pending"]) == (3, 3, 1)
+    assert v["parameters"] == "x_days=30"
+    g = compute_area("acc", f, 2024, D(2025, 1, 5), params={"x_days": 30})
+    assert row(g.table, "acc.visit_within_x")["numerator"] == 3
+    cp = compute_area("acc", f, 2024, D(2025, 1, 5), ci_method="clopper-pearson")
+    assert row(cp.table, "acc.visit_within_x")["ci_low"] == pytest.approx(0.094299, abs=1e-5)
+    assert row(cp.table, "acc.visit_within_x")["ci_low"] != row(base.table, "acc.visit_within_x")["ci_low"]
+    assert row(base.table, "acc.visit_within_x")["suppressed"] is True
+    low = compute_area("acc", f, 2024, D(2025, 1, 5), min_count=1)
+    assert not low.table["suppressed"].any()
+    with pytest.raises(NhvError):
+        compute_area("acc", f, 2024, D(2025, 1, 5), ci_method="agresti")
+
+
+def test_extract_date_from_the_data_ignores_future_dates():
+    f = acc_cases().with_columns(
+        first_visit_date=pl.when(pl.col("case_id") == "c1").then(pl.lit(D(2999, 1, 1))).otherwise(pl.col("first_visit_date"))
+    )
+    assert infer_extract_date({"cases": f}, today=D(2025, 6, 1)) == D(2024, 12, 25)
+    res = compute_area("acc", {"cases": acc_cases()}, 2024)
+    assert res.extract_date == D(2024, 12, 25) and res.extract_date_source == "data"
+    with pytest.raises(NhvError, match="--extract-date"):
+        infer_extract_date({"cases": pl.DataFrame({"unit": ["A"]})})
+
+
+def test_deterministic():
+    a = compute_area("acc", {"cases": acc_cases()}, 2024, D(2025, 1, 5)).table
+    b = compute_area("acc", {"cases": acc_cases().sample(fraction=1.0, shuffle=True, seed=3)}, 2024, D(2025, 1, 5)).table
+    assert a.equals(b)
+    assert a.write_csv() == b.write_csv()
+
+
+def test_survival_engine_matches_stats_per_unit():
+    rng = np.random.default_rng(7)
+    n = 400
+    diag = [D(2023, 1, 1) + dt.timedelta(days=int(x)) for x in rng.integers(0, 365, n)]
+    life = rng.integers(1, 900, n)
+    follow = rng.integers(30, 900, n)
+    extract = D(2025, 3, 1)
+    death, vital = [], []
+    for d0, lt, fu in zip(diag, life, follow, strict=True):
+        dd = d0 + dt.timedelta(days=int(lt))
+        vs = d0 + dt.timedelta(days=int(fu))
+        if dd <= vs and dd <= extract:
+            death.append(dd)
+            vital.append(dd)
+        else:
+            death.append(None)
+            vital.append(min(vs, extract))
+    units = rng.choice(["A", "B", "C"], n).tolist()
+    f = pl.DataFrame({"case_id": [str(i) for i in range(n)], "unit": units, "diagnosis_date": diag,
+                      "death_date": death, "vital_status_date": vital, "referral_date": diag})
+    t = compute_area("acc", {"cases": f}, 2024, extract).table
+    for u in ["ALL", "A", "B", "C"]:
+        idx = [i for i in range(n) if u == "ALL" or units[i] == u]
+        time = [((death[i] or vital[i]) - diag[i]).days for i in idx]
+        ev = [death[i] is not None for i in idx]
+        km = kaplan_meier(time, ev, at=365)
+        r = row(t, "acc.survival_1y", unit=u)
+        assert r["value"] == pytest.approx(km.survival, rel=1e-9)
+        assert r["ci_low"] == pytest.approx(km.ci_low, rel=1e-9)
+        assert r["ci_high"] == pytest.approx(km.ci_high, rel=1e-9)
+        assert (r["numerator"], r["denominator"], r["n_pending"]) == (km.events, km.n, km.censored_before)
+
+
+def test_survival_censors_at_the_extract_date():
+    f = pl.DataFrame({"case_id": ["a", "b"], "unit": ["A", "A"],
+                      "diagnosis_date": [D(2023, 6, 1), D(2023, 6, 1)],
+                      "death_date": [None, D(2024, 3, 1)], "referral_date": [D(2023, 6, 1)] * 2})
+    # extract date 2024-04-01: a is alive, followed 305 days (< 365): pending; S = 1/2
+    r = row(compute_area("acc", {"cases": f}, 2024, D(2024, 4, 1)).table, "acc.survival_1y")
+    assert (r["value"], r["numerator"], r["denominator"], r["n_pending"]) == (0.5, 1, 2, 1)
+
+
+def test_duration_median_quartiles_and_measure():
+    f = pl.DataFrame({
+        "case_id": list("abcdef"), "unit": ["A", "A", "A", "B", "B", "B"],
+        "referral_date": [D(2024, 1, 1)] * 6,
+        "treatment_start_date": [D(2024, 1, 2), D(2024, 1, 5), D(2024, 1, 11), D(2024, 1, 18), D(2024, 1, 31), D(2024, 3, 1)],
+    })
+    t = compute_area("anal", {"cases": f}, 2024, D(2025, 1, 1)).table
+    r = row(t, "anal.referral_to_treatment_days")
+    days = [1, 4, 10, 17, 30, 60]
+    assert r["value"] == pytest.approx(np.median(days))
+    assert (r["q1"], r["q3"]) == (pytest.approx(np.quantile(days, 0.25)), pytest.approx(np.quantile(days, 0.75)))
+    w = row(t, "anal.referral_to_treatment_days", stratum="measure=within_x")
+    assert (w["numerator"], w["denominator"]) == (4, 6)
+
+
+def test_prem_and_episodes_tables():
+    prem = pl.DataFrame({"response_id": ["1", "2", "3"], "unit": ["A", "A", "B"],
+                         "response_date": [D(2024, 5, 1)] * 3, "q1": [5, 3, None], "q2": [4, 4, 4],
+                         "q3": [1, 2, 3], "q4": [None, None, 5]})
+    cases = pl.DataFrame({"case_id": ["x"], "unit": ["A"], "referral_date": [D(2024, 1, 1)],
+                          "treatment_start_date": [D(2024, 2, 1)]})
+    t = compute_area("anal", {"cases": cases, "prem": prem}, 2024, D(2025, 1, 1)).table
+    assert row(t, "anal.prem")["numerator"] == 3
+    q1 = row(t, "anal.prem", stratum="question=q1")
+    assert (q1["numerator"], q1["denominator"], q1["n_missing"]) == (1, 2, 1)
+    ep = row(t, "anal.written_care_plan")
+    assert ep["computable"] is False and "episodes" in ep["note"]
+
+
+def test_underscore_columns_are_ignored_and_frames_not_modified():
+    f = acc_cases()
+    before = f.clone()
+    compute_area("acc", {"cases": f.with_columns(_junk=pl.lit("x"))}, 2024, D(2025, 1, 5))
+    assert f.equals(before)
