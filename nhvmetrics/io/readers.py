@@ -16,7 +16,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +50,6 @@ class RawTable:
     frame: pl.DataFrame
     path: Path | None = None
     format: str = "frame"
-    sha256: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
@@ -64,26 +62,6 @@ def sha256_file(path: Path) -> str:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-class _Hasher(threading.Thread):
-    """SHA-256 of a file in a background thread (hashlib releases the GIL), overlapping the read."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(daemon=True)
-        self.path = path
-        self.digest: str | None = None
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.digest = sha256_file(self.path)
-        except BaseException as exc:  # pragma: no cover - reported by the reader
-            self.error = exc
-
-    def result(self) -> str | None:
-        self.join()
-        return self.digest
 
 
 def read_table(
@@ -115,16 +93,11 @@ def read_table(
         size = path.stat().st_size
         if size == 0:
             raise InputError(f"{path} is empty; export the table again.")
-        hasher = _Hasher(path)
-        hasher.start()
         if suffix in CSV_SUFFIXES:
-            raw = read_csv(path)
-        elif suffix in XLSX_SUFFIXES:
-            raw = read_xlsx(path, table=table, sheets=sheets, known_names=known_names)
-        else:
-            raw = read_parquet(path)
-        raw.sha256 = hasher.result()
-        return raw
+            return read_csv(path)
+        if suffix in XLSX_SUFFIXES:
+            return read_xlsx(path, table=table, sheets=sheets, known_names=known_names)
+        return read_parquet(path)
     except PermissionError:
         raise InputError(f"cannot read {path}: permission denied; check the file's permissions.") from None
     except OSError as exc:

@@ -35,10 +35,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from nhvmetrics.schema import personnummer
+from nhvmetrics.schema.normalize import PNR_REASON
 from nhvmetrics.schema.model import TableSpec
 
 RAW = "__raw__"  # prefix of the cleaned-string copy of a column in the work frame
+DUPLICATE = "__dup__"  # precomputed duplicate flag of a key column (see duplicated())
 
 
 def raw(name: str) -> pl.Expr:
@@ -105,7 +106,7 @@ def row_checks(
             checks.append(RowCheck("out_of_range", "error", name, cond.fill_null(False), raw(name),
                                    f"{name} must be {_fmt_range(lo, hi)}"))
         if spec.check == "personnummer":
-            reason = personnummer.analyse(raw(name), today).struct.field("reason")
+            reason = pl.col(PNR_REASON + name)  # precomputed once by normalize_table
             checks.append(RowCheck("invalid_personnummer", "error", name, reason.is_not_null(), raw(name),
                                    pl.format("{} looks like a personnummer but has a {}", pl.lit(name), reason)))
         if spec.type == "date":
@@ -145,7 +146,7 @@ def row_checks(
 
     if table.key and table.key in has:
         k = table.key
-        checks.append(RowCheck("duplicate_id", "error", k, (raw(k).is_not_null() & raw(k).is_duplicated()),
+        checks.append(RowCheck("duplicate_id", "error", k, pl.col(DUPLICATE + k),
                                raw(k), f"{k} occurs more than once in the table"))
     if table.parent and parent_ids is not None and table.parent[1] in has:
         ptable, pcol = table.parent
@@ -164,3 +165,17 @@ def _age(birth: pl.Expr, at: pl.Expr) -> pl.Expr:
     years = at.dt.year() - birth.dt.year()
     before_birthday = (at.dt.month() * 100 + at.dt.day()) < (birth.dt.month() * 100 + birth.dt.day())
     return years.cast(pl.Int64) - before_birthday.cast(pl.Int64)
+
+
+def duplicated(values: pl.Series) -> pl.Series:
+    """True where a non-null value occurs more than once.
+
+    Hashes first (a 64-bit hash per value is much cheaper to compare than the strings), then
+    confirms the candidates exactly, so a hash collision can never produce a finding.
+    """
+    cand = values.hash().is_duplicated() & values.is_not_null()
+    if not cand.any():
+        return cand
+    idx = cand.arg_true()
+    exact = values.gather(idx).is_duplicated()
+    return cand.scatter(idx.filter(~exact), False)

@@ -45,6 +45,7 @@ BOOL_VALUES = {
 _DUP_RE = re.compile(r"^(.*)_duplicated_\d+$")
 _VALUE_SUFFIXES = ("_värde", "_varde")
 _TEXT_SUFFIX = "_beskrivning"
+PNR_REASON = "__pnr_reason__"  # prefix of the precomputed personnummer verdict of a column
 
 
 @dataclass
@@ -60,6 +61,7 @@ class NormalizedTable:
     unknown_columns: list[str] = field(default_factory=list)
     duplicate_columns: list[tuple[str, str]] = field(default_factory=list)  # (input name, canonical)
     derived: list[str] = field(default_factory=list)  # columns derived (birth_date from personnummer)
+    extra: dict[str, pl.Series] = field(default_factory=dict)  # precomputed check columns (same rows)
 
 
 def _norm_name(name: str) -> str:
@@ -117,32 +119,56 @@ def map_columns(columns: list[str], table: TableSpec, schema: AreaSchema):
     return sources, unknown, duplicates, system_found
 
 
-def _clean(col: pl.Expr, spec: ColumnSpec, missing: list[str], unknown_codes: list[str]) -> pl.Expr:
-    e = col.str.strip_chars()
-    tokens = missing + (unknown_codes if spec.is_coded else [])
-    e = pl.when(e.is_in(tokens)).then(None).otherwise(e)
-    if spec.zfill:
-        e = pl.when(e.str.contains(r"^[0-9]+$")).then(e.str.zfill(spec.zfill)).otherwise(e)
-    return e
+def _case_variants(mapping: dict[str, object]) -> dict[str, object]:
+    """Exact-match keys for a case-insensitive map (cheaper than lower-casing every value)."""
+    out: dict[str, object] = {}
+    for k, v in mapping.items():
+        for variant in (k, k.lower(), k.upper(), k.capitalize(), k.title()):
+            out.setdefault(variant, v)
+    return out
 
 
-def _type(col: pl.Expr, spec: ColumnSpec) -> pl.Expr:
+def _code_map(spec: ColumnSpec) -> dict[str, object]:
+    mapping: dict[str, object] = dict(spec.values)
+    for code in spec.codes or ():
+        mapping.setdefault(code.lower(), code)
+        mapping.setdefault(code, code)
+    return _case_variants(mapping)
+
+
+_BOOL_MAP = _case_variants(BOOL_VALUES)
+_DATE_FMT = "%Y-%m-%d"
+
+
+def _type(col: pl.Expr, spec: ColumnSpec, lenient: bool = False) -> pl.Expr:
+    """Type a cleaned String column.  ``lenient`` is the slower second pass for columns whose fast
+    pass left values untyped: case-folded codes, dates with a time part, decimal comma."""
     if spec.type == "string":
         if spec.codes is None and not spec.values:
             return col
-        mapping = dict(spec.values)
-        for code in spec.codes or ():
-            mapping.setdefault(code.lower(), code)
-        return col.str.to_lowercase().replace_strict(mapping, default=None, return_dtype=pl.String)
+        if lenient:
+            lower = {k.lower(): v for k, v in _code_map(spec).items()}
+            return col.str.to_lowercase().replace_strict(lower, default=None, return_dtype=pl.String)
+        return col.replace_strict(_code_map(spec), default=None, return_dtype=pl.String)
     if spec.type == "int":
+        if lenient:  # "3.0" from a spreadsheet
+            f = col.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+            return pl.when(f == f.round(0)).then(f.cast(pl.Int64, strict=False))
         return col.cast(pl.Int64, strict=False)
     if spec.type == "float":
-        return col.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+        if lenient:
+            return col.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+        return col.cast(pl.Float64, strict=False)
     if spec.type == "date":
-        shape_ok = (col.str.len_bytes() == 10) | col.str.slice(10, 1).is_in([" ", "T"])
-        return pl.when(shape_ok).then(col.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+        if lenient:
+            shape_ok = (col.str.len_bytes() == 10) | col.str.slice(10, 1).is_in([" ", "T"])
+            return pl.when(shape_ok).then(col.str.slice(0, 10).str.strptime(pl.Date, _DATE_FMT, strict=False, cache=False))
+        return col.str.strptime(pl.Date, _DATE_FMT, strict=False, exact=True, cache=False)
     if spec.type == "bool":
-        return col.str.to_lowercase().replace_strict(BOOL_VALUES, default=None, return_dtype=pl.Boolean)
+        if lenient:
+            lower = {k.lower(): v for k, v in _BOOL_MAP.items()}
+            return col.str.to_lowercase().replace_strict(lower, default=None, return_dtype=pl.Boolean)
+        return col.replace_strict(_BOOL_MAP, default=None, return_dtype=pl.Boolean)
     raise AssertionError(spec.type)  # pragma: no cover - the loader rejects other types
 
 
@@ -153,16 +179,18 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
 
     # --- drops ------------------------------------------------------------------------------
     reasons: list[tuple[str, pl.Expr]] = []
+    true_tokens = [k for k, v in _BOOL_MAP.items() if v is True]
     for rule in schema.drop_rows:
         src = system_found.get(_norm_name(rule.column))
         if src is None:
             continue
-        v = pl.col(src).str.strip_chars()
+        v = pl.col(src)
         if rule.when_true:
-            cond = v.str.to_lowercase().replace_strict(BOOL_VALUES, default=None, return_dtype=pl.Boolean).fill_null(False)
+            cond = v.is_in(true_tokens) | v.str.strip_chars().str.to_lowercase().is_in(true_tokens)
         else:
-            cond = (v.str.to_lowercase() == (rule.equals or "").lower()).fill_null(False)
-        reasons.append((rule.reason, cond))
+            target = (rule.equals or "").strip()
+            cond = v.is_in(_variants([target])) | (v.str.strip_chars().str.to_lowercase() == target.lower())
+        reasons.append((rule.reason, cond.fill_null(False)))
     data_cols = [c for c in frame.columns if c != ROW]
     if data_cols:
         reasons.append(("empty_row", pl.all_horizontal([pl.col(c).is_null() for c in data_cols])))
@@ -171,33 +199,72 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
         reason_expr = pl.when(reasons[0][1]).then(pl.lit(reasons[0][0]))
         for name, cond in reasons[1:]:
             reason_expr = reason_expr.when(cond).then(pl.lit(name))
-        reason_col = frame.select(reason_expr.otherwise(None).alias("r")).to_series()
-        counts = reason_col.drop_nulls().value_counts()
-        dropped = {r: int(n) for r, n in counts.iter_rows()}
-        if dropped:
-            frame = frame.filter(reason_col.is_null())
+        reason_col = frame.lazy().select(reason_expr.otherwise(None).alias("r")).collect().to_series()
+        if reason_col.null_count() < reason_col.len():
+            counts = reason_col.drop_nulls().value_counts()
+            dropped = {r: int(n) for r, n in counts.iter_rows()}
+            frame = frame.lazy().filter(reason_col.is_null()).collect()
     dropped = {r: dropped[r] for r in sorted(dropped)}
 
-    # --- clean + type --------------------------------------------------------------------------
+    # --- clean ---------------------------------------------------------------------------------
+    # One pass of cheap whole-column tests decides which (costlier) cleaning steps are needed.
     missing = _variants(schema.missing_values)
-    unknown_codes = list(schema.unknown_codes)
-    raw_exprs = [pl.col(ROW)]
-    for name, src in sources.items():
-        raw_exprs.append(_clean(pl.col(src), table.columns[name], missing, unknown_codes).alias(name))
+    coded_tokens = missing + list(schema.unknown_codes)
     order = [c for c in table.columns if c in sources]
-    raw = frame.select(raw_exprs).select([ROW, *order])
-    typed = raw.select([pl.col(ROW), *[_type(pl.col(c), table.columns[c]).alias(c) for c in order]])
+    specs = {c: table.columns[c] for c in order}
+    probes = []
+    for c in order:
+        s = pl.col(sources[c])
+        tokens = coded_tokens if specs[c].is_coded else missing
+        probes.append(s.is_in(tokens).any().alias(f"tok:{c}"))
+        probes.append((s.str.starts_with(" ") | s.str.ends_with(" ")).any().alias(f"ws:{c}"))
+        if specs[c].zfill:
+            probes.append((s.str.len_bytes() < specs[c].zfill).any().alias(f"z:{c}"))
+    flags = frame.lazy().select(probes).collect().row(0, named=True) if probes and frame.height else {}
+    raw_exprs = [pl.col(ROW)]
+    for c in order:
+        spec = specs[c]
+        e = pl.col(sources[c])
+        if flags.get(f"ws:{c}"):
+            e = e.str.strip_chars()
+        if flags.get(f"tok:{c}") or flags.get(f"ws:{c}"):
+            tokens = coded_tokens if spec.is_coded else missing
+            e = pl.when(e.is_in(tokens)).then(None).otherwise(e)
+        if spec.zfill and flags.get(f"z:{c}"):
+            e = pl.when(e.str.contains(r"^[0-9]+$")).then(e.str.zfill(spec.zfill)).otherwise(e)
+        raw_exprs.append(e.alias(c))
+    raw = frame.lazy().select(raw_exprs).collect()
+
+    # --- type: a fast exact pass, then a lenient pass only for columns that need it --------------
+    typed = raw.lazy().select([pl.col(ROW), *[_type(pl.col(c), specs[c]).alias(c) for c in order]]).collect()
+    retry_probe = [
+        (pl.col(c).is_null() & raw[c].is_not_null()).any().alias(c) for c in order if specs[c].type != "string" or specs[c].codes is not None or specs[c].values
+    ]
+    if retry_probe and typed.height:
+        need = [c for c, v in typed.lazy().select(retry_probe).collect().row(0, named=True).items() if v]
+        if need:
+            lenient = raw.lazy().select([_type(pl.col(c), specs[c], lenient=True).alias(c) for c in need]).collect()
+            typed = typed.with_columns(lenient.get_columns())
 
     derived: list[str] = []
-    if "patient_id" in typed.columns and "birth_date" in table.columns:
-        pn = raw.select(personnummer.analyse(pl.col("patient_id"), today).struct.field("birth_date").alias("b"))["b"]
-        if pn.null_count() < pn.len():
-            if "birth_date" in typed.columns:
-                typed = typed.with_columns(pl.col("birth_date").fill_null(pn))
-            else:
-                typed = typed.with_columns(pn.alias("birth_date")).select([ROW, *[c for c in table.columns if c in typed.columns or c == "birth_date"]])
-                raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("birth_date")).select(typed.columns)
-                derived.append("birth_date")
+    extra: dict[str, pl.Series] = {}
+    for c in order:
+        if table.columns[c].check != "personnummer":
+            continue
+        pn = personnummer.analyse(raw[c], today)
+        extra[PNR_REASON + c] = pn["reason"]
+        if c != "patient_id" or "birth_date" not in table.columns:
+            continue
+        born = pn["birth_date"]
+        if born.null_count() == born.len():
+            continue
+        if "birth_date" in typed.columns:
+            typed = typed.with_columns(pl.col("birth_date").fill_null(born))
+        else:
+            typed = typed.with_columns(born.alias("birth_date"))
+            typed = typed.select([ROW, *[x for x in table.columns if x in typed.columns]])
+            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("birth_date")).select(typed.columns)
+            derived.append("birth_date")
     return NormalizedTable(
         name=table.name,
         raw=raw,
@@ -208,4 +275,5 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
         unknown_columns=unknown,
         duplicate_columns=duplicates,
         derived=derived,
+        extra=extra,
     )

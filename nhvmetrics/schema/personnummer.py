@@ -37,60 +37,113 @@ def is_shaped(col: pl.Expr) -> pl.Expr:
     return col.str.contains(SHAPE_RE)
 
 
-def analyse(col: pl.Expr, today: dt.date | None = None) -> pl.Expr:
-    """A struct expression with ``shaped`` (bool), ``reason`` (String, null when valid or not shaped)
-    and ``birth_date`` (Date, from a valid number) for a String column of patient ids."""
+def analyse(values: pl.Series, today: dt.date | None = None) -> pl.DataFrame:
+    """For a String series of patient ids, a frame (same length and order) with ``shaped`` (bool),
+    ``reason`` (String: why a personnummer-shaped id is invalid; null when valid or a pseudonym)
+    and ``birth_date`` (Date, from a valid number).
+
+    Each intermediate is materialised once (successive ``with_columns`` in a lazy query), so the
+    cost is a handful of integer operations per row.
+    """
     today = today or dt.date.today()
-    s = col.str.strip_chars()
-    shaped = is_shaped(s).fill_null(False)
-    digits = s.str.replace_all(r"[-+]", "", literal=False)
-    n12 = digits.str.len_bytes() == 12
-    ten = pl.when(shaped).then(digits.str.slice(-10)).cast(pl.Int64, strict=False)
-    d = [(ten // 10 ** (9 - i)) % 10 for i in range(10)]
-    total = pl.lit(0, dtype=pl.Int64)
-    for i, di in enumerate(d):
-        if i % 2 == 0:
-            dd = di * 2
-            total = total + pl.when(dd > 9).then(dd - 9).otherwise(dd)
-        else:
-            total = total + di
-    luhn_ok = (total % 10) == 0
-    yymmdd = ten // 10_000
-    yy = yymmdd // 10_000
-    mm = (yymmdd // 100) % 100
-    day = yymmdd % 100
-    day = pl.when(day > 60).then(day - 60).otherwise(day)
-    century = pl.when(n12).then(digits.str.slice(0, 2).cast(pl.Int64, strict=False)).otherwise(None)
-    base = (today.year // 100) * 100 + yy
-    short_year = pl.when(base > today.year).then(base - 100).otherwise(base)
-    short_year = pl.when(s.str.contains("+", literal=True)).then(short_year - 100).otherwise(short_year)
-    year = pl.when(n12).then(century * 100 + yy).otherwise(short_year)
-    century_ok = pl.when(n12).then(century.is_in([18, 19, 20])).otherwise(True)
-    iso = pl.format(
-        "{}-{}-{}",
-        year.cast(pl.String).str.zfill(4),
-        mm.cast(pl.String).str.zfill(2),
-        day.cast(pl.String).str.zfill(2),
+    c = pl.col
+    lf = (
+        pl.LazyFrame({"v": values.cast(pl.String)})
+        .with_columns(c("v").str.strip_chars().alias("s"))
+        .with_columns(is_shaped(c("s")).fill_null(False).alias("shaped"))
+        .with_columns(
+            pl.when(c("shaped")).then(c("s").str.replace_all(r"[-+]", "")).alias("digits"),
+            c("s").str.contains("+", literal=True).fill_null(False).alias("plus"),
+        )
+        .with_columns(
+            c("digits").str.slice(-10).cast(pl.Int64, strict=False).alias("ten"),
+            (c("digits").str.len_bytes() == 12).fill_null(False).alias("n12"),
+            c("digits").str.slice(0, 2).cast(pl.Int64, strict=False).alias("cc"),
+        )
+        .with_columns(
+            pl.sum_horizontal(
+                [_luhn_term(c("ten"), i) for i in range(10)]
+            ).alias("luhn_sum"),
+            (c("ten") // 10_000).alias("yymmdd"),
+        )
+        .with_columns(
+            (c("yymmdd") // 10_000).alias("yy"),
+            ((c("yymmdd") // 100) % 100).alias("mm"),
+            (c("yymmdd") % 100).alias("dd0"),
+        )
+        .with_columns(
+            pl.when(c("dd0") > 60).then(c("dd0") - 60).otherwise(c("dd0")).alias("dd"),
+            ((today.year // 100) * 100 + c("yy")).alias("base"),
+        )
+        .with_columns(
+            pl.when(c("n12"))
+            .then(c("cc") * 100 + c("yy"))
+            .otherwise(
+                pl.when(c("base") > today.year).then(c("base") - 100).otherwise(c("base"))
+                - pl.when(c("plus")).then(100).otherwise(0)
+            )
+            .alias("year"),
+            pl.when(c("n12")).then(c("cc").is_in([18, 19, 20])).otherwise(True).alias("century_ok"),
+        )
+        .with_columns(
+            (((c("year") % 4 == 0) & (c("year") % 100 != 0)) | (c("year") % 400 == 0)).alias("leap"),
+        )
+        .with_columns(
+            pl.when(c("mm") == 2)
+            .then(pl.when(c("leap")).then(29).otherwise(28))
+            .when(c("mm").is_in([4, 6, 9, 11]))
+            .then(30)
+            .otherwise(31)
+            .alias("dim"),
+        )
+        .with_columns(
+            (
+                c("shaped") & c("century_ok") & (c("mm") >= 1) & (c("mm") <= 12)
+                & (c("dd") >= 1) & (c("dd") <= c("dim")) & (c("year") >= 1800)
+            ).fill_null(False).alias("date_ok"),
+        )
+        .with_columns(
+            # components clipped to a valid date so pl.date never raises; masked by date_ok
+            pl.when(c("date_ok"))
+            .then(
+                pl.date(
+                    c("year").clip(1800, 9999),
+                    c("mm").clip(1, 12),
+                    pl.min_horizontal(c("dd").clip(1, 31), c("dim").fill_null(28)),
+                )
+            )
+            .alias("birth")
+        )
+        .with_columns(
+            pl.when(~c("shaped"))
+            .then(None)
+            .when(~c("century_ok"))
+            .then(pl.lit(REASON_CENTURY))
+            .when(c("birth").is_null())
+            .then(pl.lit(REASON_DATE))
+            .when(c("birth") > pl.lit(today))
+            .then(pl.lit(REASON_FUTURE))
+            .when(c("luhn_sum") % 10 != 0)
+            .then(pl.lit(REASON_LUHN))
+            .otherwise(None)
+            .cast(pl.String)
+            .alias("reason")
+        )
+        .select(
+            "shaped",
+            "reason",
+            pl.when(c("reason").is_null()).then(c("birth")).otherwise(None).alias("birth_date"),
+        )
     )
-    birth = pl.when(shaped & century_ok).then(iso.str.to_date("%Y-%m-%d", strict=False))
-    reason = (
-        pl.when(~shaped)
-        .then(None)
-        .when(~century_ok)
-        .then(pl.lit(REASON_CENTURY))
-        .when(birth.is_null())
-        .then(pl.lit(REASON_DATE))
-        .when(birth > pl.lit(today))
-        .then(pl.lit(REASON_FUTURE))
-        .when(~luhn_ok)
-        .then(pl.lit(REASON_LUHN))
-        .otherwise(None)
-    )
-    return pl.struct(
-        shaped.alias("shaped"),
-        reason.cast(pl.String).alias("reason"),
-        pl.when(reason.is_null()).then(birth).otherwise(None).alias("birth_date"),
-    )
+    return lf.collect()
+
+
+def _luhn_term(ten: pl.Expr, i: int) -> pl.Expr:
+    d = (ten // 10 ** (9 - i)) % 10
+    if i % 2:
+        return d
+    dd = d * 2
+    return dd - pl.when(dd > 9).then(9).otherwise(0)
 
 
 def mask_text(col: pl.Expr) -> pl.Expr:
@@ -103,15 +156,16 @@ def mask_text(col: pl.Expr) -> pl.Expr:
 
 
 def mask_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """Mask personnummer in every String column of a frame."""
-    exprs = [mask_text(pl.col(c)).alias(c) for c, t in frame.schema.items() if t == pl.String]
+    """Mask personnummer in every String column of a frame (only columns that hold one are rewritten)."""
+    strings = [c for c, t in frame.schema.items() if t == pl.String]
+    if not strings or not frame.height:
+        return frame
+    probe = frame.select([pl.col(c).str.contains(_ANYWHERE_RE).any().alias(c) for c in strings]).row(0, named=True)
+    exprs = [mask_text(pl.col(c)).alias(c) for c in strings if probe[c]]
     return frame.with_columns(exprs) if exprs else frame
 
 
 def valid(values: list[str | None], today: dt.date | None = None) -> list[bool | None]:
     """Convenience for tests and small lists: True valid, False invalid, None not a personnummer."""
-    out = pl.DataFrame({"v": values}, schema={"v": pl.String}).select(analyse(pl.col("v"), today).alias("a"))
-    res = []
-    for row in out["a"].to_list():
-        res.append(None if not row["shaped"] else row["reason"] is None)
-    return res
+    out = analyse(pl.Series("v", values, dtype=pl.String), today)
+    return [None if not s else r is None for s, r in zip(out["shaped"], out["reason"])]

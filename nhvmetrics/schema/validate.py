@@ -20,7 +20,7 @@ import polars as pl
 from nhvmetrics.errors import NhvError
 from nhvmetrics.io.readers import ROW, RawTable, frame_as_raw, read_table
 from nhvmetrics.schema import personnummer
-from nhvmetrics.schema.checks import RAW, row_checks
+from nhvmetrics.schema.checks import DUPLICATE, RAW, duplicated, row_checks
 from nhvmetrics.schema.model import CASE_TABLE, AreaSchema, load_schema
 from nhvmetrics.schema.normalize import NormalizedTable, normalize_table
 
@@ -43,7 +43,6 @@ class TableResult:
 
     name: str
     path: Path | None
-    sha256: str | None
     format: str
     rows_read: int
     dropped: dict[str, int]  # reason -> rows (makulerad, demo_region, empty_row)
@@ -56,6 +55,17 @@ class TableResult:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+
+    _sha256: str | None = field(default=None, repr=False)
+
+    @property
+    def sha256(self) -> str | None:
+        """SHA-256 of the input file, computed on first use (None for frames given in memory)."""
+        if self._sha256 is None and self.path is not None:
+            from nhvmetrics.io.readers import sha256_file
+
+            self._sha256 = sha256_file(self.path)
+        return self._sha256
 
     @property
     def n_dropped(self) -> int:
@@ -206,11 +216,14 @@ def _validate(
         if spec.parent and spec.parent[0] in parent_ids:
             parent = parent_ids[spec.parent[0]]
         checks = row_checks(spec, present, ref, today, parent)
-        work = n.typed.with_columns([n.raw[c].alias(RAW + c) for c in present])
+        extra = [s.alias(k) for k, s in n.extra.items()]
+        if spec.key and spec.key in present:
+            extra.append(duplicated(n.raw[spec.key]).alias(DUPLICATE + spec.key))
+        work = n.typed.with_columns([n.raw[c].alias(RAW + c) for c in present] + extra)
         case_expr = _case_id_expr(present)
         quarantine = pl.lit(bool(missing_required))
         if checks:
-            masks = work.select([c.mask.alias(f"__m{i}") for i, c in enumerate(checks)])
+            masks = work.lazy().select([c.mask.alias(f"__m{i}") for i, c in enumerate(checks)]).collect()
             counts = masks.select(pl.all().sum()).row(0)
             for i, (chk, cnt) in enumerate(zip(checks, counts)):
                 if not cnt:
@@ -249,7 +262,6 @@ def _validate(
         results[name] = TableResult(
             name=name,
             path=raw_t.path,
-            sha256=raw_t.sha256,
             format=raw_t.format,
             rows_read=n.rows_read,
             dropped=n.dropped,
