@@ -55,9 +55,8 @@ def indicator_info(d: Any) -> IndicatorInfo:
             return ", ".join(show(x) for x in v)
         return str(v)
 
-    shown_params = tuple(
-        (f"{k} ({param_help[k]})" if param_help.get(k) else k, show(v)) for k, v in params.items()
-    )
+    del param_help  # English-only descriptions; the docs carry them
+    shown_params = tuple((k, show(v)) for k, v in params.items())
     offset = int(getattr(d, "period_offset_years", 0) or 0)
     period_date = getattr(d, "period_date", "")
     definition_sv = getattr(d, "description_sv", "") or getattr(d, "definition", "") or ""

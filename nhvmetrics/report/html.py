@@ -196,7 +196,7 @@ def _area_context(data: ReportData, lang: str) -> dict:
         "extract_source": t["extract_from_option"] if prov.extract_date_source == "option"
         else t["extract_from_data"],
         "tool_version": prov.tool_version,
-        "parameters": list(prov.parameters),
+        "parameters": [(t.get(f"param_{k}", k), v) for k, v in prov.parameters],
     }
 
 

@@ -259,7 +259,8 @@ def _provenance_sheet(wb, reports: Sequence[ReportData], lang: str, used: set[st
         for k, v in [(t["year"], str(data.year)), (t["extract_date"], p.extract_date.isoformat()),
                      (t["extract_date"] + " – " + t["source"].lower(),
                       t["extract_from_option"] if p.extract_date_source == "option" else t["extract_from_data"]),
-                     (t["tool_version"], f"nhvmetrics {p.tool_version}"), *p.parameters]:
+                     (t["tool_version"], f"nhvmetrics {p.tool_version}"),
+                     *((t.get(f"param_{k}", k), v) for k, v in p.parameters)]:
             r += 1
             _put(ws, r, 1, k)
             _put(ws, r, 2, v)
