@@ -1,0 +1,173 @@
+"""Readers: CSV dialects and encodings, XLSX, Parquet, and unreadable input (exit 2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+
+import polars as pl
+import pytest
+
+from nhvmetrics.errors import EXIT_USAGE, InputError
+from nhvmetrics.io.readers import read_table, sniff_delimiter
+
+HEADER = ["PAT_ID", "REG_ID", "SjukhusKod", "Kommentar"]
+ROWS = [["P1", "C1", "011001", "Göteborg"], ["P2", "C2", "011002", "Västerås, Örebro"]]
+
+
+def _csv(tmp_path, sep=";", encoding="utf-8", name="t.csv", eol="\n", header=HEADER, rows=ROWS, bom=False):
+    def cell(v):
+        return f'"{v}"' if sep in v or "\n" in v else v
+
+    text = eol.join(sep.join(cell(v) for v in r) for r in [header, *rows]) + eol
+    data = text.encode(encoding)
+    if bom:
+        data = b"\xef\xbb\xbf" + data
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+@pytest.mark.parametrize("sep", [";", ",", "\t"])
+def test_delimiter_is_sniffed_and_quoted_fields_kept(tmp_path, sep):
+    raw = read_table(_csv(tmp_path, sep=sep))
+    assert raw.delimiter == sep
+    f = raw.frame
+    assert f.columns == ["_row", *HEADER]
+    assert f["Kommentar"].to_list() == ["Göteborg", "Västerås, Örebro"]
+    assert f.schema["SjukhusKod"] == pl.String
+    assert f["SjukhusKod"].to_list() == ["011001", "011002"]  # leading zero kept
+
+
+def test_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path):
+    f = read_table(_csv(tmp_path)).frame
+    assert f["_row"].to_list() == [2, 3]  # header is row 1
+    assert f.schema["_row"] == pl.Int64
+
+
+def test_sniffer_ignores_delimiters_inside_quotes():
+    assert sniff_delimiter('"a,b,c";d\n1;2\n') == ";"
+    assert sniff_delimiter("only_one_column\nx\n") == ","
+
+
+@pytest.mark.parametrize("encoding, bom", [("utf-8", False), ("utf-8", True), ("cp1252", False), ("utf-16", False)])
+def test_encodings_decode_swedish_letters(tmp_path, encoding, bom):
+    raw = read_table(_csv(tmp_path, encoding=encoding, bom=bom))
+    assert raw.frame.columns[1] == "PAT_ID"  # no BOM left in the first name
+    assert raw.frame["Kommentar"].to_list() == ["Göteborg", "Västerås, Örebro"]
+
+
+def test_windows_line_endings_and_cr_only(tmp_path):
+    for eol in ("\r\n", "\r"):
+        f = read_table(_csv(tmp_path, eol=eol, name=f"e{len(eol)}.csv")).frame
+        assert f["Kommentar"].to_list() == ["Göteborg", "Västerås, Örebro"]
+        assert f.height == 2
+
+
+def test_quoted_newline_stays_one_row(tmp_path):
+    p = tmp_path / "q.csv"
+    p.write_text('a;b\n1;"rad ett\nrad två"\n2;x\n', encoding="utf-8")
+    f = read_table(p).frame
+    assert f["b"].to_list() == ["rad ett\nrad två", "x"]
+    assert f["_row"].to_list() == [2, 3]
+
+
+@pytest.mark.parametrize(
+    "name, data, fragment",
+    [
+        ("empty.csv", b"", "is empty"),
+        ("blank.csv", b"  \n\n ", "no table"),
+        ("junk.csv", bytes((i * 37 + 11) % 256 for i in range(4096)), "does not look like a text"),
+        ("zipped.csv", gzip.compress(b"a;b\n1;2\n"), "decompress"),
+        ("table.docx", b"a;b\n1;2\n", "extension '.docx'"),
+        ("old.xls", b"\xd0\xcf\x11\xe0", ".xls"),
+        ("broken.xlsx", b"PK\x03\x04junk", "not a valid .xlsx"),
+        ("broken.parquet", b"PAR1\x15\x04", "cannot read"),
+        ("ragged.csv", b"a;b\n1;2;3\n", "more fields than the header"),
+    ],
+)
+def test_unreadable_input_is_an_input_error(tmp_path, name, data, fragment):
+    p = tmp_path / name
+    p.write_bytes(data)
+    with pytest.raises(InputError) as exc:
+        read_table(p)
+    assert fragment in str(exc.value)
+    assert exc.value.exit_code == EXIT_USAGE
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        read_table(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match="folder"):
+        read_table(tmp_path)
+
+
+def _xlsx(path, sheets):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows, hidden in sheets:
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+        if hidden:
+            ws.sheet_state = "hidden"
+    wb.save(path)
+    return path
+
+
+def test_xlsx_sheet_by_table_name_and_excel_cells_become_text(tmp_path):
+    p = _xlsx(
+        tmp_path / "x.xlsx",
+        [
+            ("gammal", [["old"], ["x"]], True),
+            ("cases", [["REG_ID", "remissdatum", "SjukhusKod", "mitotan_1ar", "flag", "ts"],
+                       ["C1", dt.datetime(2025, 3, 4), 11001, 14.5, True, dt.datetime(2025, 3, 4, 10, 30)]], False),
+            ("episodes", [["vardtillfalle_id", "REG_ID"], ["E1", "C1"], [None, None]], False),
+        ],
+    )
+    f = read_table(p, table="cases").frame
+    assert f.row(0, named=True) == {
+        "_row": 2, "REG_ID": "C1", "remissdatum": "2025-03-04", "SjukhusKod": "11001",
+        "mitotan_1ar": "14.5", "flag": "true", "ts": "2025-03-04 10:30:00",
+    }
+    ep = read_table(p, table="episodes")
+    assert ep.sheet == "episodes"
+    assert ep.frame.height == 1  # trailing empty row dropped
+
+
+def test_xlsx_first_visible_sheet_and_title_row(tmp_path):
+    p = _xlsx(tmp_path / "t.xlsx", [
+        ("dold", [["a"], ["1"]], True),
+        ("Export", [["Export från INCA 2025-12-31"], ["PAT_ID", "REG_ID"], ["P1", "C1"], ["P2", "C2"]], False),
+    ])
+    raw = read_table(p, table="cases", known_names={"pat_id", "reg_id"})
+    assert raw.sheet == "Export"
+    assert raw.frame.columns == ["_row", "PAT_ID", "REG_ID"]
+    assert raw.frame["_row"].to_list() == [3, 4]  # title on row 1, header on row 2
+    assert raw.notes and "row 2" in raw.notes[0]
+
+
+def test_xlsx_secondary_table_needs_its_sheet(tmp_path):
+    p = _xlsx(tmp_path / "two.xlsx", [("cases", [["a"], ["1"]], False), ("annat", [["b"], ["2"]], False)])
+    with pytest.raises(InputError, match="no sheet named 'episodes'"):
+        read_table(p, table="episodes")
+
+
+def test_parquet_values_become_canonical_strings(tmp_path):
+    p = tmp_path / "t.parquet"
+    pl.DataFrame(
+        {
+            "case_id": [1, 2],
+            "referral_date": [dt.date(2025, 1, 3), None],
+            "national_mdk": [True, False],
+            "mitotane_level_1y": [14.0, 15.5],
+            "visit": [dt.datetime(2025, 1, 3, 8, 0), dt.datetime(2025, 1, 4)],
+        }
+    ).write_parquet(p)
+    f = read_table(p).frame
+    assert f.schema == pl.Schema({"_row": pl.Int64, "case_id": pl.String, "referral_date": pl.String,
+                                  "national_mdk": pl.String, "mitotane_level_1y": pl.String, "visit": pl.String})
+    assert f.row(0) == (2, "1", "2025-01-03", "true", "14", "2025-01-03 08:00:00")
+    assert f.row(1) == (3, "2", None, "false", "15.5", "2025-01-04 00:00:00")
