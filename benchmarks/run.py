@@ -1,0 +1,354 @@
+"""The benchmark: one command, rerunnable by anyone.
+
+    python benchmarks/run.py --sizes 1e5,1e6            # the standard run
+    python benchmarks/run.py --quick                    # smoke run: 10^5 rows, 1 run each
+    python benchmarks/run.py --sizes 1e5,1e6,1e7 --runs 3
+
+For each size it generates (once, cached under benchmarks/data/) a wide INCA-style pelvic export as
+CSV and Parquet, then times as whole processes — median wall time of --runs runs, peak RSS of the
+process (os.wait4) — the product commands (validate, compute, report), the peers (pandas, DuckDB
+SQL) and the floors (polars scan + count, polars read of the schema's columns, polars full read).
+It checks that both peers reproduce the engine's numbers on a clean export (exit 1 if not), and
+measures start-up, a real-size report, validation of an export where every row fails, and a
+national roll-up over all four areas and six years.  Writes benchmarks/RESULTS.md and
+benchmarks/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import generate as gen  # noqa: E402
+
+AREA = "pelvic"
+YEAR = 2025
+EXTRACT = gen.EXTRACT_DATE.isoformat()
+GiB = 1024**3
+
+
+# ------------------------------------------------------------------------------ measuring
+def nhv() -> list[str]:
+    exe = shutil.which("nhvmetrics")
+    return [exe] if exe else [sys.executable, "-m", "nhvmetrics"]
+
+
+def run_once(cmd: list[str], log: Path, timeout: float) -> dict:
+    """Run one process through ``_measure.py``: wall time, peak RSS (wait4), exit code."""
+    res = log.parent / "_last_measure.json"
+    res.unlink(missing_ok=True)
+    with open(log, "ab") as fh:
+        fh.write(f"\n$ {' '.join(map(str, cmd))}\n".encode())
+        fh.flush()
+        t0 = time.perf_counter()
+        try:
+            subprocess.run([sys.executable, HERE / "_measure.py", res, *[str(c) for c in cmd]],
+                           stdout=fh, stderr=fh, cwd=ROOT, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return {"wall": time.perf_counter() - t0, "rss": 0, "rc": -9, "timeout": True}
+    r = json.loads(res.read_text())
+    r["timeout"] = False
+    return r
+
+
+def measure(name: str, cmd: list[str], runs: int, log: Path, timeout: float, ok=(0,)) -> dict:
+    res = []
+    for _ in range(runs):
+        r = run_once(cmd, log, timeout)
+        res.append(r)
+        if r["timeout"] or r["rc"] not in ok:
+            break
+    walls = [r["wall"] for r in res]
+    failed = [r for r in res if r["timeout"] or r["rc"] not in ok]
+    out = {"name": name, "cmd": " ".join(map(str, cmd)), "runs": len(res), "walls": walls,
+           "median": statistics.median(walls), "rss": max(r["rss"] for r in res),
+           "rc": [r["rc"] for r in res], "failed": bool(failed),
+           "timeout": any(r["timeout"] for r in res)}
+    flag = " FAILED" if failed else ""
+    print(f"  {name:<28} median {out['median']:8.2f}s  peak {out['rss'] / GiB:6.2f} GiB  "
+          f"runs {len(res)}{flag}", flush=True)
+    return out
+
+
+# ------------------------------------------------------------------------------ data
+def ensure(area: str, rows: int, data: Path, *, stem: str, dirty: float = 0.01, fail_all: bool = False,
+           formats=("csv", "parquet"), seed: int = 42) -> dict:
+    mf = data / f"{stem}.json"
+    if mf.exists():
+        m = json.loads(mf.read_text(encoding="utf-8"))
+        if (m.get("rows") == rows and m.get("dirty_fraction") == dirty and m.get("fail_all") == fail_all
+                and m.get("seed") == seed and all(Path(m["files"].get(f, "/nonexistent")).exists() for f in formats)):
+            return m
+    print(f"  generating {stem} ({rows:,} rows, {'+'.join(formats)}) ...", flush=True)
+    return gen.generate(area, rows, data, seed=seed, dirty=dirty, fail_all=fail_all, stem=stem,
+                        formats=tuple(formats), quiet=True)
+
+
+def label(rows: int) -> str:
+    return gen._size_label(rows)
+
+
+# ------------------------------------------------------------------------------ environment
+def environment() -> dict:
+    import importlib.metadata as md
+
+    def v(p):
+        try:
+            return md.version(p)
+        except md.PackageNotFoundError:
+            return "-"
+
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True).stdout.strip()
+    except OSError:
+        commit = "-"
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / GiB, 1),
+        "os": platform.platform(), "python": platform.python_version(),
+        "versions": {p: v(p) for p in ("nhvmetrics", "polars", "pandas", "duckdb", "pyarrow", "numpy")},
+        "commit": commit, "load_at_start": os.getloadavg(),
+    }
+
+
+# ------------------------------------------------------------------------------ the run
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="nhvmetrics benchmark (issue 6)")
+    ap.add_argument("--sizes", default="1e5,1e6", help="rows, comma separated (e.g. 1e5,1e6,1e7)")
+    ap.add_argument("--runs", type=int, default=3, help="runs per command (median reported)")
+    ap.add_argument("--quick", action="store_true", help="10^5 rows, 1 run, small extra checks")
+    ap.add_argument("--formats", default="csv,parquet")
+    ap.add_argument("--data", type=Path, default=HERE / "data", help="where generated exports go")
+    ap.add_argument("--out", type=Path, default=None, help="outputs and logs (default DATA/out)")
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds per process")
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--no-report", action="store_true", help="skip `report` at the benchmark sizes")
+    ap.add_argument("--allfail-rows", type=float, default=1e6)
+    ap.add_argument("--rollup-rows", type=float, default=2.5e5, help="rows per area in the roll-up")
+    ap.add_argument("--skip", default="", help="comma separated: startup,realsize,allfail,rollup,check")
+    ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    a = ap.parse_args(argv)
+    if a.quick:
+        a.sizes, a.runs, a.allfail_rows, a.rollup_rows = "1e5", 1, 1e5, 2e4
+    sizes = [int(float(s)) for s in a.sizes.split(",") if s]
+    formats = [f for f in a.formats.split(",") if f]
+    skip = {s for s in a.skip.split(",") if s}
+    data = a.data
+    out = a.out or data / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "run.log"
+    env = environment()
+    print(f"nhvmetrics benchmark — {env['cpu']}, {env['cores']} cores, {env['memory_gib']} GiB; "
+          f"sizes {sizes}, {a.runs} run(s)", flush=True)
+    results: dict = {"env": env, "args": vars(a) | {"data": str(a.data), "out": str(out),
+                                                    "results": str(a.results)},
+                     "sizes": {}, "extra": {}, "checks": {}, "generator": {}}
+    N = nhv()
+    py = sys.executable
+    t_start = time.perf_counter()
+
+    # -------- differential check on a clean export (exact agreement expected)
+    if "check" not in skip and not a.no_peers:
+        print("differential check (clean export, 10^5 rows):", flush=True)
+        m = ensure(AREA, 100_000, data, stem="pelvic_clean_1e5", dirty=0.0)
+        from compare import compare
+
+        for fmt in formats:
+            f = Path(m["files"][fmt])
+            eng = out / f"check_engine_{fmt}.csv"
+            run_once([*N, "compute", f, "--area", AREA, "--year", YEAR, "--extract-date", EXTRACT, "-o", eng],
+                     log, a.timeout)
+            for peer in ("pandas", "duckdb"):
+                po = out / f"check_{peer}_{fmt}.csv"
+                run_once([py, HERE / "peers" / f"{peer}_peer.py", f, "--year", YEAR, "--extract-date", EXTRACT,
+                          "-o", po], log, a.timeout)
+                r = compare(eng, po)
+                ok = not r["problems"]
+                results["checks"][f"{peer}/{fmt}"] = {
+                    "agree": ok, "rows": r["rows_peer"], "engine_rows": r["rows_engine"],
+                    "problems": [(c, str(df)) for c, df in r["problems"]]}
+                print(f"  {peer:<7} {fmt:<8} {'agree' if ok else 'DISAGREE'} ({r['rows_peer']} rows)", flush=True)
+
+    # -------- start-up and a real-size export
+    if "startup" not in skip:
+        print("start-up:", flush=True)
+        results["extra"]["help"] = measure("nhvmetrics --help", [*N, "--help"], max(5, a.runs), log, 60)
+        results["extra"]["import_polars"] = measure("python -c 'import polars'", [py, "-c", "import polars"],
+                                                    max(5, a.runs), log, 60)
+    if "realsize" not in skip:
+        print("real-size area export (3 000 rows):", flush=True)
+        m = ensure(AREA, 3000, data, stem="pelvic_3000", formats=("csv",))
+        f = Path(m["files"]["csv"])
+        results["extra"]["report_realsize"] = measure(
+            "report 3000 rows csv",
+            [*N, "report", f, "--area", AREA, "--year", YEAR, "--extract-date", EXTRACT,
+             "-o", out / "real.html", "--xlsx", out / "real.xlsx"], max(3, a.runs), log, a.timeout)
+        results["extra"]["compute_realsize"] = measure(
+            "compute 3000 rows csv",
+            [*N, "compute", f, "--area", AREA, "--year", YEAR, "--extract-date", EXTRACT,
+             "-o", out / "real.csv"], max(3, a.runs), log, a.timeout)
+
+    # -------- the sizes
+    for rows in sizes:
+        lab = label(rows)
+        print(f"size {lab} ({rows:,} rows):", flush=True)
+        m = ensure(AREA, rows, data, stem=f"{AREA}_{lab}", formats=formats)
+        results["generator"][lab] = {"seconds": m["seconds"], "timings": m.get("timings"), "bytes": m["bytes"],
+                                     "columns": m["columns"], "dirty_rows": m["dirty_rows"]}
+        per: dict = {"rows": rows, "bytes": m["bytes"], "columns": m["columns"]}
+        for fmt in formats:
+            f = Path(m["files"][fmt])
+            r: dict = {}
+            o = out / f"{lab}_{fmt}"
+            o.mkdir(exist_ok=True)
+            r["floor_count"] = measure(f"{fmt} floor: scan+count", [py, HERE / "floors.py", "count", f], a.runs, log, a.timeout)
+            r["floor_needed"] = measure(f"{fmt} floor: read schema cols", [py, HERE / "floors.py", "needed", f],
+                                        a.runs, log, a.timeout)
+            # the full read of 325 columns needs ~4.6 GB per 10^6 rows as CSV: skip where it cannot fit
+            est = 5.0 * GiB * rows / 1e6
+            if est < 0.75 * env["memory_gib"] * GiB:
+                r["floor_read"] = measure(f"{fmt} floor: full read", [py, HERE / "floors.py", "read", f],
+                                          a.runs, log, a.timeout)
+            else:
+                r["floor_read"] = {"skipped": f"needs ~{est / GiB:.0f} GiB (> 75 % of RAM)"}
+                print(f"  {fmt} floor: full read          skipped ({r['floor_read']['skipped']})", flush=True)
+            r["validate"] = measure(f"{fmt} validate", [*N, "validate", f, "--area", AREA, "--extract-date", EXTRACT,
+                                                        "--errors", o / "findings.csv"], a.runs, log, a.timeout, ok=(0, 1))
+            r["compute"] = measure(f"{fmt} compute", [*N, "compute", f, "--area", AREA, "--year", YEAR,
+                                                      "--extract-date", EXTRACT, "-o", o / "engine.csv"],
+                                   a.runs, log, a.timeout)
+            if not a.no_report:
+                r["report"] = measure(f"{fmt} report", [*N, "report", f, "--area", AREA, "--year", YEAR,
+                                                        "--extract-date", EXTRACT, "-o", o / "report.html",
+                                                        "--xlsx", o / "report.xlsx"], a.runs, log, a.timeout)
+            if not a.no_peers:
+                for peer in ("duckdb", "pandas"):
+                    r[peer] = measure(f"{fmt} {peer} peer", [py, HERE / "peers" / f"{peer}_peer.py", f, "--year", YEAR,
+                                                             "--extract-date", EXTRACT, "-o", o / f"{peer}.csv"],
+                                      a.runs, log, a.timeout)
+                    # on the dirty export the engine leaves out quarantined rows, the peers do not:
+                    # report how far apart the shares are (informational; the exact check is above)
+                    if not r[peer]["failed"] and not r["compute"]["failed"]:
+                        r[peer]["deviation"] = deviation(o / "engine.csv", o / f"{peer}.csv")
+            per[fmt] = r
+        results["sizes"][lab] = per
+        save(results, a)
+
+    # -------- every row fails
+    if "allfail" not in skip:
+        rows = int(a.allfail_rows)
+        lab = label(rows)
+        print(f"every row failing ({lab} rows, CSV):", flush=True)
+        m = ensure(AREA, rows, data, stem=f"{AREA}_{lab}_allfail", fail_all=True, formats=("csv",))
+        f = Path(m["files"]["csv"])
+        fo = out / f"allfail_{lab}_findings.csv"
+        r = measure(f"validate all-fail {lab}", [*N, "validate", f, "--area", AREA, "--extract-date", EXTRACT,
+                                                 "--errors", fo], a.runs, log, a.timeout, ok=(0, 1))
+        r["rows"] = rows
+        r.update(findings_completeness(fo, rows, f))
+        results["extra"]["allfail"] = r
+        save(results, a)
+
+    # -------- national roll-up
+    if "rollup" not in skip:
+        rows = int(a.rollup_rows)
+        print(f"national roll-up (4 areas x {rows:,} rows, years {YEAR - 5}-{YEAR}, Parquet, one process):", flush=True)
+        files = []
+        for area in ("acc", "net", "anal", "pelvic"):
+            m = ensure(area, rows, data, stem=f"rollup_{area}_{label(rows)}", formats=("parquet",))
+            files.append(f"{area}={m['files']['parquet']}")
+        r = measure("roll-up", [py, HERE / "rollup.py", *files, "--first-year", YEAR - 5, "--year", YEAR,
+                                "--extract-date", EXTRACT, "-o", out / "rollup.csv"], a.runs, log, a.timeout)
+        r["rows_total"] = 4 * rows
+        results["extra"]["rollup"] = r
+        save(results, a)
+
+    results["elapsed"] = time.perf_counter() - t_start
+    save(results, a)
+    from report_md import write_results
+
+    write_results(results, a.results)
+    print(f"wrote {a.results} ({results['elapsed'] / 60:.1f} min)")
+    bad = [k for k, v in results["checks"].items() if not v["agree"]]
+    if bad:
+        print(f"PEERS DISAGREE WITH THE ENGINE: {', '.join(bad)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def deviation(engine_csv: Path, peer_csv: Path) -> dict:
+    """Largest difference between peer and engine on the dirty export (stratum all, ALL units)."""
+    import polars as pl
+
+    from compare import _load
+
+    e = _load(engine_csv).filter(pl.col("stratum") == "all", pl.col("unit") == "ALL")
+    p = _load(peer_csv).filter(pl.col("stratum") == "all", pl.col("unit") == "ALL")
+    j = e.join(p, on=["indicator_id", "period", "unit", "stratum"], suffix="_p")
+    prop = j.filter(pl.col("denominator").is_not_null() & pl.col("numerator").is_not_null())
+    cnt = j.filter(pl.col("denominator").is_null() & pl.col("numerator").is_not_null())
+    return {
+        "max_share_diff": prop.select((pl.col("value") - pl.col("value_p")).abs().max()).item(),
+        "max_count_rel_diff": cnt.select(((pl.col("numerator") - pl.col("numerator_p")).abs()
+                                          / pl.col("numerator_p")).max()).item(),
+    }
+
+
+def findings_completeness(path: Path, rows: int, source: Path | None = None) -> dict:
+    """Is every failing row in the findings file? (every row of the all-fail export has a bad
+    personnummer, so each accepted-or-quarantined row must appear with that check)."""
+    import polars as pl
+
+    if not path.exists():
+        return {"findings_file": None, "complete": False}
+    size = path.stat().st_size
+    expected = rows
+    if source is not None:  # cancelled and demo-region rows are dropped before any check
+        src = pl.scan_csv(source, separator=";", infer_schema=False).select("MAKULERAD", "REGION_NAMN")
+        expected = src.filter((pl.col("MAKULERAD") != "1") & (pl.col("REGION_NAMN") != "Region Demo")
+                              ).select(pl.len()).collect().item()
+    try:
+        lf = pl.scan_csv(path, infer_schema=False)
+        n = lf.select(pl.len()).collect().item()
+        pn = lf.filter(pl.col("check") == "invalid_personnummer").select(pl.col("row").n_unique()).collect().item()
+    except Exception as exc:  # noqa: BLE001
+        return {"findings_file": str(path), "bytes": size, "error": str(exc), "complete": False}
+    return {"findings_file": str(path), "bytes": size, "findings": n, "rows_with_pnr_finding": pn,
+            "rows_checked": expected, "complete": pn == expected}
+
+
+def save(results: dict, a) -> None:
+    (HERE / "results.json").write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
