@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
 ROW = "_row"
+Selector = Callable[[list[str]], list[str]]
 FIRST_DATA_ROW = 2
 SAMPLE_BYTES = 1 << 16
 
@@ -54,6 +55,14 @@ class RawTable:
     delimiter: str | None = None
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)  # reader remarks, reported as warnings
+    all_columns: list[str] | None = None  # every column name of the file (frame may hold a subset)
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column name of the input (without ``_row``), also those not loaded."""
+        if self.all_columns is not None:
+            return list(self.all_columns)
+        return [c for c in self.frame.columns if c != ROW]
 
 
 def sha256_file(path: Path) -> str:
@@ -69,12 +78,15 @@ def read_table(
     table: str = "cases",
     sheets: Iterable[str] = (),
     known_names: Iterable[str] = (),
+    select: Selector | None = None,
 ) -> RawTable:
     """Read ``path`` (CSV, XLSX or Parquet, by extension) into a :class:`RawTable`.
 
     ``sheets`` are the sheet names tried for this table in a workbook (else the first visible
     sheet for the case table); ``known_names`` (lower case) help find the header row in a
-    workbook that has a title row above it.
+    workbook that has a title row above it.  ``select``, given the file's (cleaned) column
+    names, returns the ones to load: the others are listed in ``all_columns`` but not parsed
+    into the frame, which keeps wide exports (hundreds of registry columns) cheap.
     """
     path = Path(path)
     if not path.exists():
@@ -94,10 +106,16 @@ def read_table(
         if size == 0:
             raise InputError(f"{path} is empty; export the table again.")
         if suffix in CSV_SUFFIXES:
-            return read_csv(path)
+            return read_csv(path, select=select)
         if suffix in XLSX_SUFFIXES:
-            return read_xlsx(path, table=table, sheets=sheets, known_names=known_names)
-        return read_parquet(path)
+            raw = read_xlsx(path, table=table, sheets=sheets, known_names=known_names)
+            if select is not None:
+                names = raw.columns
+                keep = set(select(names))
+                raw.frame = raw.frame.select([ROW, *[c for c in names if c in keep]])
+                raw.all_columns = names
+            return raw
+        return read_parquet(path, select=select)
     except PermissionError:
         raise InputError(f"cannot read {path}: permission denied; check the file's permissions.") from None
     except OSError as exc:
@@ -159,7 +177,7 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_csv(path: Path) -> RawTable:
+def read_csv(path: Path, select: Selector | None = None) -> RawTable:
     import polars as pl
 
     with open(path, "rb") as f:
@@ -191,16 +209,23 @@ def read_csv(path: Path) -> RawTable:
         source = data.replace(b"\r", b"\n")
     delimiter = sniff_delimiter(sample)
 
+    all_columns: list[str] | None = None
+
     def _read(src: Path | bytes, enc: str) -> pl.DataFrame:
-        return pl.read_csv(
-            src,
-            separator=delimiter,
-            infer_schema=False,
-            encoding=enc,
-            row_index_name=ROW,
-            row_index_offset=FIRST_DATA_ROW,
-            raise_if_empty=True,
-        )
+        nonlocal all_columns
+        opts = dict(separator=delimiter, infer_schema=False, encoding=enc, raise_if_empty=True)
+        columns = None
+        if select is not None:
+            header = pl.read_csv(src, n_rows=0, **opts).columns
+            names = [_clean_name(h) for h in header]
+            keep = set(select(names))
+            idx = [i for i, n in enumerate(names) if n in keep]
+            all_columns = names
+            columns = idx or [0]  # at least one column, to count the rows
+        frame = pl.read_csv(src, columns=columns, row_index_name=ROW, row_index_offset=FIRST_DATA_ROW, **opts)
+        if select is not None and not idx:
+            frame = frame.select(ROW)
+        return frame
 
     try:
         try:
@@ -224,21 +249,22 @@ def read_csv(path: Path) -> RawTable:
             raise InputError(f"{path}: unbalanced quotes in the file; fix the quoting and try again.") from None
         raise InputError(f"cannot read {path} as CSV ({first}); check that it is a CSV export.") from None
     frame = _clean_names(frame)
-    return RawTable(frame=frame, path=path, format="csv", encoding=encoding, delimiter=delimiter, notes=notes)
+    return RawTable(frame=frame, path=path, format="csv", encoding=encoding, delimiter=delimiter, notes=notes,
+                    all_columns=all_columns)
 
 
 def _show(delimiter: str) -> str:
     return "tab" if delimiter == "\t" else delimiter
 
 
+def _clean_name(name: str) -> str:
+    return name.strip().lstrip("\ufeff").strip()
+
+
 def _clean_names(frame: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
-    mapping = {}
-    for c in frame.columns:
-        if c == ROW:
-            continue
-        mapping[c] = c.strip().lstrip("\ufeff").strip()
+    mapping = {c: _clean_name(c) for c in frame.columns if c != ROW}
     frame = frame.rename({k: v for k, v in mapping.items() if k != v}) if any(k != v for k, v in mapping.items()) else frame
     return frame.with_columns(pl.col(ROW).cast(pl.Int64))
 
@@ -247,28 +273,35 @@ def _clean_names(frame: pl.DataFrame) -> pl.DataFrame:
 # Parquet
 
 
-def read_parquet(path: Path) -> RawTable:
+def read_parquet(path: Path, select: Selector | None = None) -> RawTable:
     import polars as pl
 
+    all_columns = None
     try:
-        frame = pl.read_parquet(path)
+        columns = None
+        if select is not None:
+            header = pl.scan_parquet(path).collect_schema().names()
+            keep = set(select([_clean_name(h) for h in header]))
+            columns = [h for h in header if _clean_name(h) in keep or h == ROW] or header[:1]
+            all_columns = [_clean_name(h) for h in header if h != ROW]
+        frame = pl.read_parquet(path, columns=columns)
     except Exception as exc:  # polars raises several kinds for a broken file
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise InputError(f"cannot read {path} as Parquet ({first}); export the table again.") from None
     # a Parquet written by `nhvmetrics convert` keeps the row numbers of the original export
     keep_rows = ROW in frame.columns and frame.schema[ROW].is_integer() and frame[ROW].null_count() == 0
-    rows = frame[ROW].cast(pl.Int64) if keep_rows else None
-    if ROW in frame.columns:
-        frame = frame.drop(ROW)
+    rows = frame[ROW].cast(pl.Int64) if keep_rows else pl.int_range(
+        FIRST_DATA_ROW, FIRST_DATA_ROW + frame.height, dtype=pl.Int64, eager=True
+    )
+    body = frame.drop(ROW) if ROW in frame.columns else frame
+    if select is not None:
+        body = body.select([c for c in body.columns if _clean_name(c) in keep])
     try:
-        frame = frame.select([_to_string(pl, c, frame.schema[c]) for c in frame.columns])
+        body = body.select([_to_string(pl, c, body.schema[c]) for c in body.columns])
     except pl.exceptions.PolarsError:
         raise InputError(f"{path} has nested (list or struct) columns; export a flat table.") from None
-    if rows is not None:
-        frame = frame.with_columns(rows.alias(ROW))
-    else:
-        frame = frame.with_row_index(ROW, offset=FIRST_DATA_ROW)
-    return RawTable(frame=_clean_names(frame.select([ROW, *[c for c in frame.columns if c != ROW]])), path=path, format="parquet")
+    out = pl.DataFrame({ROW: rows}).hstack(body) if body.width else pl.DataFrame({ROW: rows})
+    return RawTable(frame=_clean_names(out), path=path, format="parquet", all_columns=all_columns)
 
 
 def _to_string(pl, name: str, dtype) -> pl.Expr:

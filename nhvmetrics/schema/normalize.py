@@ -172,10 +172,17 @@ def _type(col: pl.Expr, spec: ColumnSpec, lenient: bool = False) -> pl.Expr:
     raise AssertionError(spec.type)  # pragma: no cover - the loader rejects other types
 
 
+def wanted_columns(names: list[str], table: TableSpec, schema: AreaSchema) -> list[str]:
+    """The input columns worth loading: mapped columns, system columns, and unnamed ones."""
+    sources, unknown, _dups, system_found = map_columns(names, table, schema)
+    blank = [c for c in unknown if not c.strip() or c.startswith("unnamed_")]
+    return [*sources.values(), *system_found.values(), *blank]
+
+
 def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, today: dt.date | None = None) -> NormalizedTable:
     frame = raw_table.frame
     rows_read = frame.height
-    sources, unknown, duplicates, system_found = map_columns(frame.columns, table, schema)
+    sources, unknown, duplicates, system_found = map_columns(raw_table.columns, table, schema)
 
     # --- drops ------------------------------------------------------------------------------
     reasons: list[tuple[str, pl.Expr]] = []

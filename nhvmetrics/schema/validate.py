@@ -22,7 +22,7 @@ from nhvmetrics.io.readers import ROW, RawTable, frame_as_raw, read_table
 from nhvmetrics.schema import personnummer
 from nhvmetrics.schema.checks import DUPLICATE, RAW, duplicated, row_checks
 from nhvmetrics.schema.model import CASE_TABLE, AreaSchema, load_schema
-from nhvmetrics.schema.normalize import NormalizedTable, normalize_table
+from nhvmetrics.schema.normalize import NormalizedTable, normalize_table, wanted_columns
 
 FINDINGS_SCHEMA = {
     "table": pl.String,
@@ -126,7 +126,10 @@ def validate_export(
     raws = {}
     for name, path in tables.items():
         spec = schema.tables[name]
-        raws[name] = read_table(Path(path), table=name, sheets=spec.sheets, known_names=known[name])
+        raws[name] = read_table(
+            Path(path), table=name, sheets=spec.sheets, known_names=known[name],
+            select=lambda names, spec=spec: wanted_columns(names, spec, schema),
+        )
     return _validate(schema, raws, extract_date, contract)
 
 
@@ -200,7 +203,7 @@ def _validate(
                                            f"required column {c} is missing (expected e.g. {spec.columns[c].inca_name}); "
                                            "every row of the table is quarantined"))
         for c in n.unknown_columns:
-            if c.strip() == "" or c.startswith("unnamed_") or c == "":
+            if (c.strip() == "" or c.startswith("unnamed_")) and c in raw_t.frame.columns:
                 if raw_t.frame[c].null_count() == raw_t.frame.height:
                     continue  # a trailing delimiter or formatting, not data
             findings.append(_table_finding(name, "unknown_column", "warning", c,
