@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -420,12 +421,12 @@ _PELVIC_OPERATED = {1: 0.62, 2: 0.55, 3: 0.45, 4: 0.50, 5: 0.45, 6: 0.45, 7: 0.3
 
 def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     ind = rng.choice(np.arange(1, 8), size=n, p=np.array(_PELVIC_INDICATION) / sum(_PELVIC_INDICATION))
-    women = np.vectorize(_PELVIC_WOMEN.get)(ind)
+    women = np.array([_PELVIC_WOMEN[i] for i in range(1, 8)])[ind - 1]
     b = _base(rng, n, women, _age(rng, n, 64, 12, 18, 92))
     assessment = b.referral + _gamma(rng, 2.0, 9.0, n)
     first_visit = np.where(rng.random(n) < 0.7, assessment + _gamma(rng, 1.0, 5.0, n), np.nan)
     diagnosis = np.where(rng.random(n) < 0.8, b.referral - rng.integers(5, 121, n), np.nan)
-    operated = rng.random(n) < np.vectorize(_PELVIC_OPERATED.get)(ind)
+    operated = rng.random(n) < np.array([_PELVIC_OPERATED[i] for i in range(1, 8)])[ind - 1]
     surgery = np.where(operated, _max(assessment, first_visit) + _gamma(rng, 3.0, 9.0, n), np.nan)
     assessment = _not_after(assessment, _EXTRACT)
     first_visit = _not_after(first_visit, _EXTRACT)
@@ -437,7 +438,7 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     units = np.array(UNITS, dtype=object)
     elsewhere = is_surg & (rng.random(n) < 0.15)
     shift = rng.integers(1, len(UNITS), n)
-    idx = np.array([UNITS.index(u) for u in b.unit])
+    idx = np.array([UNITS.index(u) for u in b.unit], dtype=int)
     tunit = np.where(elsewhere, units[(idx + shift) % len(UNITS)], np.where(is_surg, b.unit, None))
     admission = surgery - (rng.random(n) < 0.3)
     los = np.maximum(3, np.round(rng.lognormal(np.log(9), 0.5, n)))
@@ -734,16 +735,12 @@ def _plant(area: str, table: str, df: pl.DataFrame, rng: np.random.Generator, di
     counts = np.full(len(kinds), n_dirty // len(kinds))
     counts[rng.permutation(len(kinds))[: n_dirty % len(kinds)]] += 1
     date_cols = [c for c, t in df.schema.items() if t == pl.Date]
-    data = {c: (_days(df[c]) if df.schema[c] == pl.Date else df[c].to_numpy().copy()) for c in df.columns}
-    for c, t in df.schema.items():
-        if t in (pl.String, pl.Boolean, pl.Int64):
-            data[c] = np.array(df[c].to_list(), dtype=object)
+    data = _Columns(df)
     used = np.zeros(n, dtype=bool)
     ok = np.ones(n, dtype=bool)
 
     def nn(c):
-        v = data[c]
-        return ~np.isnan(v) if v.dtype != object else np.array([x is not None for x in v], dtype=bool)
+        return df[c].is_not_null().to_numpy()
 
     elig = {
         "bad_luhn": ok,
@@ -838,16 +835,43 @@ def _plant(area: str, table: str, df: pl.DataFrame, rng: np.random.Generator, di
             c = f"q{int(rng.integers(1, 5))}"
             data[c][i] = 6 if rng.random() < 0.5 else 0
             pcol[i] = c
-    out = pl.DataFrame(
-        [
-            pl.Series(c, data[c].tolist(), dtype=pl.String) if t == pl.String
-            else _series(c, data[c].astype(float) if t != pl.Boolean else
-                         np.array([np.nan if x is None else float(x) for x in data[c]]),
-                         {pl.Date: "date", pl.Int64: "int", pl.Boolean: "bool", pl.Float64: "float"}[t])
-            for c, t in df.schema.items()
-        ]
-    )
+    out = df.with_columns(data.changed())
     return _with_planted(out, kind, pcol, pval), moved
+
+
+class _Columns:
+    """Columns of a frame as mutable numpy arrays, converted on first use (dates as float days,
+    text as objects, numbers as floats with NaN); ``changed()`` gives back the touched ones."""
+
+    _TYPES = {pl.Date: "date", pl.Int64: "int", pl.Boolean: "bool", pl.Float64: "float", pl.String: "string"}
+
+    def __init__(self, df: pl.DataFrame) -> None:
+        self.df = df
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __contains__(self, c: str) -> bool:
+        return c in self.df.columns
+
+    def __getitem__(self, c: str) -> np.ndarray:
+        if c not in self.cache:
+            s = self.df[c]
+            if s.dtype == pl.Date:
+                self.cache[c] = _days(s)
+            elif s.dtype == pl.String:
+                self.cache[c] = np.array(s.to_list(), dtype=object)
+            else:
+                self.cache[c] = s.cast(pl.Float64).fill_null(np.nan).to_numpy().copy()
+        return self.cache[c]
+
+    def changed(self) -> list[pl.Series]:
+        out = []
+        for c, v in self.cache.items():
+            t = self.df.schema[c]
+            if t == pl.String:
+                out.append(pl.Series(c, v.tolist(), dtype=pl.String))
+            else:
+                out.append(_series(c, v, self._TYPES[t]))
+        return out
 
 
 def _with_planted(df: pl.DataFrame, kind, pcol, pval) -> pl.DataFrame:
@@ -914,57 +938,54 @@ def _inca_table(area: str, table: str, df: pl.DataFrame, rng: np.random.Generato
 
     spec = load_schema(area).table(table)
     n = df.height
-    out: dict[str, list | np.ndarray] = {}
-    for c, t in df.schema.items():
-        if c.startswith("_"):
-            continue
+    exprs: list[pl.Expr] = []
+    names = [c for c in df.columns if not c.startswith("_")]
+    df = df.with_columns(pl.Series(f"_u_{c}", rng.random(n)) for c in names)
+    for c in names:
         col = spec.column(c)
-        values = df[c].to_list()
-        raw = df["_planted_value"].to_list() if "_planted_value" in df.columns else [None] * n
-        pcol = df["_planted_column"].to_list() if "_planted_column" in df.columns else [None] * n
-        u = rng.random(n)
+        u = pl.col(f"_u_{c}")
+        v = pl.col(c)
         if col.type == "date":
-            texts = []
-            for i, v in enumerate(values):
-                if pcol[i] == c and raw[i] is not None:
-                    texts.append(raw[i])
-                elif v is None:
-                    texts.append(None)
-                elif u[i] < 0.06:
-                    texts.append(f"{v.isoformat()} 00:00:00")
-                elif u[i] < 0.08:
-                    texts.append(f"{v.isoformat()} {int(u[i] * 1e4) % 24:02d}:{int(u[i] * 1e6) % 60:02d}:00")
-                else:
-                    texts.append(v.isoformat())
-            out[col.inca_name] = texts
+            text = v.cast(pl.String)
+            hh = (u * 1e4).cast(pl.Int64) % 24
+            mm = (u * 1e6).cast(pl.Int64) % 60
+            text = (
+                pl.when(u < 0.06).then(text + " 00:00:00")
+                .when(u < 0.08).then(pl.format("{} {}:{}:00", text, hh.cast(pl.String).str.zfill(2),
+                                                mm.cast(pl.String).str.zfill(2)))
+                .otherwise(text)
+            )
+            exprs.append(_raw_override(df, c, text).alias(col.inca_name))
             continue
         if col.type == "float":
-            out[col.inca_name] = [None if v is None else f"{v:.1f}".replace(".", ",") for v in values]
+            exprs.append(v.round(1).cast(pl.String).str.replace(".", ",", literal=True).alias(col.inca_name))
             continue
-        codes, labels = [], []
-        for i, v in enumerate(values):
-            if v is None:
-                if col.is_coded and u[i] < 0.4:
-                    code = "99" if u[i] < 0.3 else "98"
-                    codes.append(code)
-                    labels.append(_UNKNOWN_LABEL[code])
-                else:
-                    codes.append(None)
-                    labels.append(None)
-            elif col.type == "bool" and u[i] > 0.95:
-                codes.append("Ja" if v else "Nej")
-                labels.append("Ja" if v else "Nej")
-            else:
-                codes.append(col.inca_code(v))
-                labels.append(col.inca_label(v))
-        out[col.inca_name] = codes
+        if col.type == "string" and not (col.values or col.labels or col.list_variable):
+            exprs.append(v.alias(col.inca_name))  # identifiers and unit codes: as they are
+            continue
+        uniques = [x for x in df[c].unique().to_list() if x is not None]
+        key = v.cast(pl.String)
+        codes = {str(x).lower() if col.type == "bool" else str(x): col.inca_code(x) for x in uniques}
+        labels = {str(x).lower() if col.type == "bool" else str(x): col.inca_label(x) for x in uniques}
+        code = key.replace_strict(codes, default=None, return_dtype=pl.String)
+        label = key.replace_strict(labels, default=None, return_dtype=pl.String)
+        if col.type == "bool":
+            janej = pl.when(v).then(pl.lit("Ja")).otherwise(pl.lit("Nej"))
+            code = pl.when(u > 0.95).then(janej).otherwise(code)
+        if col.is_coded:
+            unknown = pl.when(u < 0.3).then(pl.lit("99")).when(u < 0.4).then(pl.lit("98"))
+            code = pl.when(v.is_null()).then(unknown).otherwise(code)
+            label = pl.when(v.is_null()).then(
+                pl.when(u < 0.3).then(pl.lit(_UNKNOWN_LABEL["99"])).when(u < 0.4).then(pl.lit(_UNKNOWN_LABEL["98"]))
+            ).otherwise(label)
+        exprs.append(code.alias(col.inca_name))
         if col.list_variable:
-            out[col.inca_description_name] = labels
+            exprs.append(label.alias(col.inca_description_name))
         if c == "sex":
-            out["KON_BESKRIVNING"] = labels
+            exprs.append(label.alias("KON_BESKRIVNING"))
         if c == "home_region":
-            out["LAN_BESKRIVNING"] = [col.labels.get(v) if v else None for v in values]
-    return pl.DataFrame({k: pl.Series(k, v, dtype=pl.String) for k, v in out.items()})
+            exprs.append(v.replace_strict(col.labels, default=None, return_dtype=pl.String).alias("LAN_BESKRIVNING"))
+    return df.select(exprs)
 
 
 def _inca_cases(area: str, df: pl.DataFrame, rng: np.random.Generator, rows: int) -> pl.DataFrame:
@@ -1061,7 +1082,16 @@ def _csv_bytes(df: pl.DataFrame, inca: bool) -> bytes:
         line_terminator=INCA_LINE_END if inca else "\n",
         null_value="",
     )
-    return text.encode(INCA_ENCODING) if inca else text.encode("utf-8")
+    if not inca:
+        return text.encode("utf-8")
+    try:
+        # fast path: Swedish letters are the same bytes in Latin-1 and Windows-1252
+        data = text.encode("latin-1")
+        if re.search(rb"[\x80-\x9f]", data) is None:
+            return data
+    except UnicodeEncodeError:
+        pass
+    return text.encode(INCA_ENCODING)
 
 
 def _parquet_bytes(df: pl.DataFrame) -> bytes:
@@ -1103,8 +1133,6 @@ def _xlsx_bytes(sheets: dict[str, pl.DataFrame]) -> bytes:
 
 
 def _fix_core_dates(xml: bytes) -> bytes:
-    import re
-
     stamp = dt.datetime(*_FIXED_ZIP_TIME).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     return re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + stamp + rb"\g<2>", xml)
 
