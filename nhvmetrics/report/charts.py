@@ -120,6 +120,8 @@ def _percent_formatter(lang: str):
 
 
 def _targets(ax, info: IndicatorInfo, lang: str, kind: str) -> None:
+    if kind not in ("proportion", "survival"):
+        return  # target levels are shares; a median or count has none of its own
     t = labels(lang)
     s = _scale(kind)
     if info.target_high is not None:

@@ -17,8 +17,10 @@ from nhvmetrics.report.present import (
     fmt_number,
     fmt_percent,
     fmt_target,
+    is_sub_measure,
     present,
     status_text,
+    stratum_label,
     target_text,
 )
 
@@ -72,21 +74,6 @@ def _targets_text(info: IndicatorInfo, lang: str) -> str:
     return ", ".join(parts)
 
 
-def _stratum_label(stratum: str, lang: str) -> str:
-    """``sex=K;age_band=60-69`` -> ``Kön: kvinnor, Ålder: 60–69``."""
-    t = labels(lang)
-    parts = []
-    for item in stratum.split(";"):
-        name, sep, value = item.partition("=")
-        if not sep:
-            parts.append(item)
-            continue
-        head = t.get(f"strat_{name}", name)
-        shown = t.get(f"strat_{name}_{value}", value.replace("-", "–"))
-        parts.append(f"{head}: {shown}")
-    return ", ".join(parts)
-
-
 def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> dict:
     from markupsafe import Markup
 
@@ -126,13 +113,27 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
     keys = list(nat_strata) + [k for k in unit_strata if k not in nat_strata]
     for k in keys:
         f, fs, _ = _figure(present(nat_strata.get(k), info, lang, data.min_count), lang)
-        st = {"label": info.stratum_title(k, lang) or _stratum_label(k, lang), "nat_fig": f,
+        st = {"label": info.stratum_title(k, lang) or stratum_label(k, lang), "nat_fig": f,
               "nat_status": fs, "unit_fig": None, "unit_status": ""}
         if data.unit:
             st["unit_fig"], st["unit_status"], _ = _figure(
                 present(unit_strata.get(k), info, lang, data.min_count), lang)
         strata.append(st)
     sec["strata"] = strata
+    # sub-measures (share within X days, PREM questions, named complications) in the summary
+    subs = []
+    for k in keys:
+        if not is_sub_measure(k):
+            continue
+        f, fs, tt = _figure(present(nat_strata.get(k), info, lang, data.min_count), lang)
+        sub = {"label": info.stratum_title(k, lang) or stratum_label(k, lang), "nat_fig": f,
+               "nat_status": fs, "nat_target": tt, "unit_fig": None, "unit_status": "",
+               "unit_target": ""}
+        if data.unit:
+            sub["unit_fig"], sub["unit_status"], sub["unit_target"] = _figure(
+                present(unit_strata.get(k), info, lang, data.min_count), lang)
+        subs.append(sub)
+    sec["subrows"] = subs
     # notes: cases left out, and why an indicator could not be computed
     notes = []
     for who, row, shown in ((t["national_short"], nat_row, nat),

@@ -55,10 +55,10 @@ def fmt_value(kind: str, value: float | None, lang: str) -> str:
 
 
 def fmt_target(info: IndicatorInfo, value: float | None, lang: str) -> str:
+    """Target levels are shares (the definition loader checks they lie in 0–1)."""
     if value is None:
         return ""
-    return fmt_value("proportion" if info.type in ("proportion", "prem") else info.main_kind,
-                     value, lang)
+    return fmt_percent(value, lang, 0 if round(value * 100, 6).is_integer() else 1)
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,21 @@ def target_status(info: IndicatorInfo, value: float | None) -> str:
     return "not_met"
 
 
+def is_sub_measure(stratum: str) -> bool:
+    """``measure=…`` and ``question=…`` rows are indicators of their own, not parts of a total."""
+    return stratum.startswith(("measure=", "question=")) and ";" not in stratum
+
+
+def targets_apply(row: IndicatorRow, info: IndicatorInfo, kind: str) -> bool:
+    """Target levels are shares: they apply to the share row of the indicator — its ``all`` row
+    when that is a share, else its sub-measures (``within X days``, PREM questions)."""
+    if kind not in SHARE_KINDS or not info.has_targets:
+        return False
+    if row.stratum == "all":
+        return True
+    return is_sub_measure(row.stratum) and info.main_kind not in SHARE_KINDS
+
+
 def _small(n: int | None, min_count: int, lang: str) -> str:
     """Counts of left-out cases: 1–4 read "<5" so no small count is published."""
     if n is None:
@@ -169,7 +184,7 @@ def present(
         ci=ci,
         counts=counts,
         quartiles=quart,
-        target=target_status(info, row.value if row.has_value and row.stratum == "all" else None),
+        target=target_status(info, row.value if row.has_value and targets_apply(row, info, kind) else None),
         n_missing=_small(row.n_missing, min_count, lang),
         n_pending=_small(row.n_pending, min_count, lang),
         note=row.note,
@@ -198,3 +213,18 @@ def target_text(status: str, lang: str) -> str:
         "not_met": t["target_not_met"],
         "none": "",
     }[status]
+
+
+def stratum_label(stratum: str, lang: str) -> str:
+    """``sex=K;age_band=60-69`` -> ``Kön: kvinnor, Ålder: 60–69``."""
+    t = labels(lang)
+    parts = []
+    for item in stratum.split(";"):
+        name, sep, value = item.partition("=")
+        if not sep:
+            parts.append(item)
+            continue
+        head = t.get(f"strat_{name}", name)
+        shown = t.get(f"strat_{name}_{value}", value.replace("-", "–"))
+        parts.append(f"{head}: {shown}")
+    return ", ".join(parts)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from nhvmetrics.report.labels import area_name, labels
 from nhvmetrics.report.model import IndicatorInfo, ReportData
-from nhvmetrics.report.present import present, target_text
+from nhvmetrics.report.present import is_sub_measure, present, stratum_label, target_text
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -32,6 +32,7 @@ INT = "0"
 SHEET_HEADERS_SV = {
     "id": "Id",
     "title": "Uppföljningsmått",
+    "sub": "Delmått",
     "version": "Definitionsversion",
     "period": "Period",
     "unit": "Enhet",
@@ -54,6 +55,7 @@ SHEET_HEADERS_SV = {
 SHEET_HEADERS_EN = {
     "id": "Id",
     "title": "Indicator",
+    "sub": "Sub-measure",
     "version": "Definition version",
     "period": "Period",
     "unit": "Unit",
@@ -126,7 +128,7 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
     _put(ws, 3, 1, t["extract_date"])
     _put(ws, 3, 2, data.provenance.extract_date.isoformat())
     _put(ws, 4, 1, t["privacy_note"].format(n=data.min_count))
-    keys = ["id", "title", "version", "period", "unit", "numerator", "denominator", "value",
+    keys = ["id", "title", "sub", "version", "period", "unit", "numerator", "denominator", "value",
             "ci_low", "ci_high", "q1", "q3", "target_intermediate", "target_high", "target_met",
             "n_missing", "n_pending"]
     if data.unit:
@@ -139,15 +141,27 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
         cell.fill = fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     r = head_row
+    items = []
     for info in data.indicators:
+        items.append((info, "all"))
+        subs = {x.stratum for x in data.rows if x.indicator_id == info.id and x.period == data.year
+                and is_sub_measure(x.stratum)}
+        items += [(info, k) for k in sorted(subs)]
+    for info, stratum in items:
         r += 1
-        row = data.row(info.id, who)
+        row = data.row(info.id, who, stratum=stratum)
+        if row is None and stratum == "all":
+            nat_row = data.row(info.id, data.national)
+            if nat_row is not None and not nat_row.computable:
+                row = nat_row  # not computable for any unit
         shown = present(row, info, lang, data.min_count)
-        fmt = _value_format(data.kind(info))
+        fmt = _value_format(shown.kind or (row.kind if row else "") or data.kind(info))
         tfmt = PCT if info.type in ("proportion", "prem") else fmt
         vals: dict[str, tuple] = {
             "id": (info.id, None),
             "title": (info.title(lang), None),
+            "sub": ((info.stratum_title(stratum, lang) or stratum_label(stratum, lang))
+                    if stratum != "all" else None, None),
             "version": (info.version, None),
             "period": (data.year, INT),
             "unit": (who, None),
@@ -175,7 +189,8 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
             vals["value"] = (text, None)
             vals["note"] = (shown.note or None, None)
         if data.unit:
-            nat = present(data.row(info.id, data.national), info, lang, data.min_count)
+            nat = present(data.row(info.id, data.national, stratum=stratum), info, lang,
+                          data.min_count)
             vals["national"] = (nat.raw_value, fmt) if nat.status == "ok" else (
                 {"suppressed": t["suppressed"], "not_computable": t["not_computable"],
                  "no_data": t["no_data"]}[nat.status], None)
@@ -183,7 +198,7 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
             v, f = vals.get(k, (None, None))
             if v is not None:
                 _put(ws, r, c, v, f)
-    widths = {"id": 30, "title": 48, "params": 28, "note": 36, "target_met": 14}
+    widths = {"id": 30, "title": 48, "sub": 26, "params": 28, "note": 36, "target_met": 14}
     from openpyxl.utils import get_column_letter
 
     for c, k in enumerate(keys, start=1):
