@@ -351,14 +351,24 @@ def _order(table: pl.DataFrame) -> pl.DataFrame:
 
 
 # ---------------------------------------------------------------- the per-table computation
+#
+# Per table: the needed columns are selected (zero-copy) and the age bands added once per date
+# column (Int8 band index).  Per definition ONE lazy query adds the definition's status columns
+# and aggregates over the joint key (unit, period, every stratifier [, category | time]); every
+# row of the output (each unit and ALL, each stratum) is then a re-aggregation of that small
+# frame.  Medians and quartiles, which do not add up, come from value counts (the joint key
+# then includes the value: days and ages have few distinct values).  All queries of a table
+# run together in ``pl.collect_all``: one pass over the data per definition.
+
+_I64 = pl.Int64
 
 
 def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]]], year: int,
                    extract_date: dt.date) -> dict[str, pl.DataFrame]:
-    """Build one narrow frame with a status column per indicator, then aggregate."""
     needed: set[str] = {"unit"}
     opt_nulls: dict[str, Any] = {}
     schema = df.schema
+    band_dates: set[str] = set()
     for d, _ in defs:
         needed |= d.required_columns
         for c in d.optional_columns:
@@ -373,69 +383,99 @@ def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]
             if s == "age_band":
                 if "birth_date" in schema:
                     needed.add("birth_date")
+                    band_dates.add(d.period_date)
             elif s in schema:
                 needed.add(s)
-    base = df.lazy().select(sorted(needed))
+        if d.category == "age_band":
+            band_dates.add(d.period_date)
+    base = df.select(sorted(needed & set(schema)))
     if opt_nulls:
         base = base.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in opt_nulls.items()])
+    if band_dates and "birth_date" in base.columns:
+        birth = _ymd(pl.col("birth_date"))
+        base = base.with_columns(__ymd_birth=birth).with_columns(
+            [_band_index(pl.col("__ymd_birth"), _ymd(pl.col(c))).alias(f"__ab_{c}") for c in sorted(band_dates)]
+        ).drop("__ymd_birth")
+    lf = base.lazy()
 
-    exprs: list[pl.Expr] = []
-    plans = []
-    for i, (d, p) in enumerate(defs):
-        e, plan = _plan(i, d, p, extract_date, schema)
-        exprs += e
-        plans.append(plan)
-    keep = ["unit"] + sorted({s for pl_ in plans for s in pl_["strat_cols"].values() if s})
-    keep += sorted({c for pl_ in plans for c in pl_.get("keep", ())})
-    new_cols = [x.meta.output_name() for x in exprs]
-    narrow = base.with_columns(exprs).select(list(dict.fromkeys(keep + new_cols))).collect()
-
+    plans = [_plan(i, d, p, extract_date, base.schema) for i, (d, p) in enumerate(defs)]
     lazies: list[pl.LazyFrame] = []
-    owners: list[tuple[int, str | None, bool]] = []
-    lf = narrow.lazy()
+    owners: list[list[int]] = []
+    fused: dict[str, list[int]] = defaultdict(list)
     for i, plan in enumerate(plans):
-        for strat, scol in plan["strat_cols"].items():
-            if strat is not None and scol is None:
-                continue
-            for with_unit in (True, False):
-                q = plan["query"](lf, year, scol, with_unit)
-                lazies.append(q)
-                owners.append((i, strat, with_unit))
-    collected = pl.collect_all(lazies) if lazies else []
+        if "fuse" in plan:
+            fused[plan["fuse"][0]].append(i)
+        else:
+            lazies.append(plan["joint"](lf, year))
+            owners.append([i])
+    for pname, members in fused.items():
+        exprs = [plans[members[0]]["fuse"][1]]
+        aggs: list[pl.Expr] = []
+        strats: list[str] = []
+        for i in members:
+            exprs += plans[i]["exprs"]
+            aggs += [a.alias(f"d{i}|{a.meta.output_name()}") for a in plans[i]["aggs"]]
+            strats += [c for c in plans[i]["strat_group"] if c not in strats]
+        lazies.append(lf.with_columns(exprs).filter(pl.col(pname).is_not_null() & (pl.col(pname) <= year))
+                      .group_by(["unit", pname, *strats]).agg(aggs))
+        owners.append(members)
+    joints: dict[int, pl.DataFrame] = {}
+    for members, res in zip(owners, pl.collect_all(lazies) if lazies else [], strict=True):
+        for i in members:
+            if len(members) == 1 and "fuse" not in plans[i]:
+                joints[i] = res
+            else:
+                joints[i] = res.select([c for c in res.columns if "|" not in c]
+                                       + [pl.col(f"d{i}|{c}").alias(c) for c in plans[i]["sums"]])
+
     out: dict[str, list[pl.DataFrame]] = defaultdict(list)
-    for (i, strat, with_unit), res in zip(owners, collected, strict=True):
+    for i, plan in enumerate(plans):
         d = defs[i][0]
-        rows = plans[i]["rows"](res, strat, plans[i]["strat_cols"].get(strat))
-        if not with_unit:
-            rows = rows.with_columns(unit=pl.lit(ALL))
-        out[d.id].append(_rowframe(rows))
+        joint = joints[i]
+        for strat, scol in plan["strat_cols"].items():
+            for with_unit in (True, False):
+                keys = (["unit"] if with_unit else []) + [plan["pcol"]] + ([scol] if scol else []) + plan["extra"]
+                marg = joint.group_by(keys).agg([pl.col(c).sum() for c in plan["sums"]])
+                if scol and scol.startswith("__ab_"):
+                    marg = marg.with_columns(_band_label(pl.col(scol)))
+                rows = plan["rows"](marg, strat, scol, None)
+                if not with_unit:
+                    rows = rows.with_columns(unit=pl.lit(ALL))
+                out[d.id].append(_rowframe(rows))
     return {d.id: pl.concat(out[d.id], how="vertical") if out[d.id] else _rowframe(pl.DataFrame())
             for d, _ in defs}
 
 
-def _strat_cols(i: int, d: Definition, schema, exprs: list[pl.Expr], period_date: str):
+def _ymd(e: pl.Expr) -> pl.Expr:
+    i32 = pl.Int32
+    return e.dt.year().cast(i32) * 10000 + e.dt.month().cast(i32) * 100 + e.dt.day().cast(i32)
+
+
+def _band_index(ymd_birth: pl.Expr, ymd_at: pl.Expr) -> pl.Expr:
+    """Index into C.AGE_BAND_LOWER of the completed age (null if unknown or negative)."""
+    age = (ymd_at - ymd_birth) // 10000
+    idx = pl.lit(0, dtype=pl.Int8)
+    for lo in C.AGE_BAND_LOWER[1:]:
+        idx = idx + (age >= lo).cast(pl.Int8)
+    return pl.when(age >= 0).then(idx)
+
+
+def _band_label(e: pl.Expr) -> pl.Expr:
+    labels = dict(enumerate(C.age_band_labels()))
+    name = e.meta.output_name()
+    return e.replace_strict(labels, default=None, return_dtype=pl.String).alias(name)
+
+
+def _strat_cols(d: Definition, schema) -> dict[str | None, str | None]:
     cols: dict[str | None, str | None] = {None: None}
     for s in d.stratifiers:
         if s == "age_band":
-            if "birth_date" in schema:
-                name = f"__ab{i}"
-                exprs.append(_age_band(pl.col("birth_date"), pl.col(period_date)).alias(name))
+            name = f"__ab_{d.period_date}"
+            if name in schema:
                 cols[s] = name
-            else:
-                cols[s] = None
-        else:
-            cols[s] = s if s in schema else None
+        elif s in schema:
+            cols[s] = s
     return cols
-
-
-def _age_band(birth: pl.Expr, at: pl.Expr) -> pl.Expr:
-    age = age_years(birth, at)
-    labels = C.age_band_labels()
-    lows = C.AGE_BAND_LOWER
-    e = pl.when(age.is_null() | (age < 0)).then(pl.lit(None, dtype=pl.String))
-    for k in range(len(lows) - 1, -1, -1):
-        e = e.when(age >= lows[k]).then(pl.lit(labels[k]))
-    return e.otherwise(pl.lit(None, dtype=pl.String))
 
 
 def _label(strat: str | None, scol: str | None, extra: str | None = None) -> pl.Expr:
@@ -452,31 +492,32 @@ def _label(strat: str | None, scol: str | None, extra: str | None = None) -> pl.
     return pl.concat_str(parts, separator=";")
 
 
-def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, schema):
-    """Columns to add to the narrow frame, and how to aggregate them."""
+def _unit(res: pl.DataFrame) -> pl.Expr:
+    return pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit")
+
+
+def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, schema) -> dict[str, Any]:
+    """How to compute one definition: its joint query, optional median queries, row builder."""
     ce = lambda p: compile_expr(p, params, extract_date)  # noqa: E731
     exprs: list[pl.Expr] = []
     pcol = f"__p{i}"
-    strat_cols = _strat_cols(i, d, schema, exprs, d.period_date)
+    strat_cols = _strat_cols(d, schema)
+    group_strats = [c for c in strat_cols.values() if c]
 
     pop = pl.lit(True)
+    has_pop = d.population is not None or bool(d.exclusions)
     if d.population is not None:
         pop = pop & ce(d.population).fill_null(False)
     for ex in d.exclusions:
         pop = pop & ~ce(ex).fill_null(False)
-    year_of = lambda c: (pl.col(c).dt.year().cast(pl.Int32) + d.period_offset_years)  # noqa: E731
 
-    if d.type != "count" or not d.events:
-        exprs.append(pl.when(pop).then(year_of(d.period_date)).alias(pcol))
+    def year_of(c: str) -> pl.Expr:
+        return (pl.col(c).dt.year().cast(pl.Int16) + d.period_offset_years).cast(pl.Int16)
 
-    def keys(scol, with_unit, per=pcol):
-        k = ["unit"] if with_unit else []
-        return [*k, per] + ([scol] if scol else [])
-
-    def in_period(per=pcol, year=None):
+    def in_period(per: str, year: int) -> pl.Expr:
         return pl.col(per).is_not_null() & (pl.col(per) <= year)
 
-    def status(num, missing, pending):
+    def status(num, missing, pending) -> pl.Expr:
         n = ce(num)
         e = pl.when(n.fill_null(False)).then(pl.lit(1, dtype=pl.Int8))
         if pending is not None:
@@ -486,191 +527,163 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
             miss = miss | ce(missing).fill_null(False)
         return e.when(miss).then(pl.lit(2, dtype=pl.Int8)).otherwise(pl.lit(0, dtype=pl.Int8))
 
-    def prop_aggs(scol_name: str, prefix: str) -> list[pl.Expr]:
-        s = pl.col(scol_name)
-        return [
-            (s == 1).sum().alias(f"{prefix}num"),
-            (s <= 1).sum().alias(f"{prefix}den"),
-            (s == 2).sum().alias(f"{prefix}mis"),
-            (s == 3).sum().alias(f"{prefix}pen"),
-        ]
+    def prop_aggs(col: str, prefix: str) -> list[pl.Expr]:
+        s = pl.col(col)
+        return [(s == 1).sum().cast(_I64).alias(f"{prefix}num"), (s <= 1).sum().cast(_I64).alias(f"{prefix}den"),
+                (s == 2).sum().cast(_I64).alias(f"{prefix}mis"), (s == 3).sum().cast(_I64).alias(f"{prefix}pen")]
 
-    def prop_rows(res: pl.DataFrame, prefix: str, strat, scol, extra, kind="proportion"):
-        num, den = pl.col(f"{prefix}num").cast(pl.Int64), pl.col(f"{prefix}den").cast(pl.Int64)
-        return res.select(
-            pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit"),
-            pl.col(pcol).cast(pl.Int64).alias("period"),
-            _label(strat, scol, extra).alias("stratum"),
-            num.alias("numerator"),
-            den.alias("denominator"),
-            pl.when(den > 0).then(num / den).alias("value"),
-            pl.col(f"{prefix}mis").cast(pl.Int64).alias("n_missing"),
-            pl.col(f"{prefix}pen").cast(pl.Int64).alias("n_pending"),
+    def prop_rows(res: pl.DataFrame, prefix: str, strat, scol, extra, kind="proportion") -> pl.DataFrame:
+        num, den = pl.col(f"{prefix}num").cast(_I64), pl.col(f"{prefix}den").cast(_I64)
+        return _rowframe(res.select(
+            _unit(res), pl.col(pcol).cast(_I64).alias("period"), _label(strat, scol, extra).alias("stratum"),
+            num.alias("numerator"), den.alias("denominator"), pl.when(den > 0).then(num / den).alias("value"),
+            pl.col(f"{prefix}mis").cast(_I64).alias("n_missing"), pl.col(f"{prefix}pen").cast(_I64).alias("n_pending"),
             pl.lit(kind).alias("kind"),
-        )
+        ))
 
     measure_cols: list[tuple[str, str]] = []
     for m in d.measures:
         mcol = f"__s{i}_{m.name}"
-        st = status(m.numerator, m.missing if m.missing is not None else None, m.pending)
-        if m.population is not None:
-            st = pl.when(ce(m.population).fill_null(False)).then(st)
-        exprs.append(st.alias(mcol))
+        st = status(m.numerator, m.missing, m.pending)
+        mpop = pop if m.population is None else pop & ce(m.population).fill_null(False)
+        exprs.append(pl.when(mpop).then(st).alias(mcol))
         measure_cols.append((m.name, mcol))
+    measure_aggs: list[pl.Expr] = []
+    for name, mcol in measure_cols:
+        measure_aggs += prop_aggs(mcol, f"m_{name}_")
 
-    def measure_aggs():
-        out = []
-        for name, mcol in measure_cols:
-            out += prop_aggs(mcol, f"m_{name}_")
-        return out
-
-    def measure_rows(res, strat, scol):
+    def measure_rows(res, strat, scol) -> list[pl.DataFrame]:
         return [prop_rows(res, f"m_{name}_", strat, scol, f"measure={name}") for name, _ in measure_cols]
+
+    def joint_query(aggs: list[pl.Expr], extra: list[str] | None = None):
+        def q(lf: pl.LazyFrame, year: int) -> pl.LazyFrame:
+            return (lf.with_columns(exprs).filter(in_period(pcol, year))
+                    .group_by(["unit", pcol, *group_strats, *(extra or [])]).agg(aggs))
+        return q
+
+    plan: dict[str, Any] = {"pcol": pcol, "strat_cols": strat_cols, "extra": []}
+    fusable = d.type in ("proportion", "prem") or (d.type == "count" and not d.events)
+    if fusable:
+        # the population is folded into the status columns / aggregations, so definitions
+        # sharing a period date can share one pass: the period column is the bare year
+        pcol = plan["pcol"] = f"__y_{d.period_date}_{d.period_offset_years}"
+        plan["fuse"] = (pcol, year_of(d.period_date).alias(pcol))
+    elif d.type != "count" or not d.events:
+        exprs.append(pl.when(pop).then(year_of(d.period_date)).alias(pcol))
 
     if d.type == "proportion":
         scol_ = f"__s{i}"
-        exprs.append(status(d.numerator, d.missing, d.pending).alias(scol_))
+        exprs.append(pl.when(pop).then(status(d.numerator, d.missing, d.pending)).alias(scol_))
+        aggs = prop_aggs(scol_, "a_") + measure_aggs
 
-        def query(lf, year, scol, with_unit):
-            return (lf.filter(in_period(year=year)).group_by(keys(scol, with_unit))
-                    .agg(prop_aggs(scol_, "a_") + measure_aggs()))
-
-        def rows(res, strat, scol):
-            return pl.concat([prop_rows(res, "a_", strat, scol, None)] + measure_rows(res, strat, scol),
+        def rows(res, strat, scol, med):
+            return pl.concat([prop_rows(res, "a_", strat, scol, None), *measure_rows(res, strat, scol)],
                              how="vertical")
 
     elif d.type in ("duration", "median"):
         vcol, scol_ = f"__v{i}", f"__s{i}"
-        v = ce(d.value).cast(pl.Float64)
+        v = ce(d.value)
         st = pl.when(v.is_not_null()).then(pl.lit(0, dtype=pl.Int8))
         if d.pending is not None:
             st = st.when(ce(d.pending).fill_null(False)).then(pl.lit(3, dtype=pl.Int8))
         st = st.otherwise(pl.lit(2, dtype=pl.Int8))
-        if d.missing is not None:
-            st = pl.when(ce(d.missing).fill_null(False) & v.is_null()).then(pl.lit(2, dtype=pl.Int8)).otherwise(st)
         exprs += [v.alias(vcol), st.alias(scol_)]
+        aggs = [(pl.col(scol_) == 0).sum().cast(_I64).alias("den"), (pl.col(scol_) == 2).sum().cast(_I64).alias("mis"),
+                (pl.col(scol_) == 3).sum().cast(_I64).alias("pen"), *measure_aggs]
+        plan["joint"] = joint_query(aggs, [vcol])
+        plan["extra"] = [vcol]
 
-        def query(lf, year, scol, with_unit):
-            known = pl.col(vcol).filter(pl.col(scol_) == 0)
-            return (lf.filter(in_period(year=year)).group_by(keys(scol, with_unit)).agg(
-                (pl.col(scol_) == 0).sum().alias("den"),
-                known.quantile(0.5, "linear").alias("med"),
-                known.quantile(0.25, "linear").alias("q1"),
-                known.quantile(0.75, "linear").alias("q3"),
-                (pl.col(scol_) == 2).sum().alias("mis"),
-                (pl.col(scol_) == 3).sum().alias("pen"),
-                *measure_aggs(),
-            ))
-
-        def rows(res, strat, scol):
-            main = res.select(
-                pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit"),
-                pl.col(pcol).cast(pl.Int64).alias("period"),
-                _label(strat, scol).alias("stratum"),
-                pl.lit(None, dtype=pl.Int64).alias("numerator"),
-                pl.col("den").cast(pl.Int64).alias("denominator"),
-                pl.col("med").alias("value"),
-                pl.col("q1"), pl.col("q3"),
-                pl.col("mis").cast(pl.Int64).alias("n_missing"),
-                pl.col("pen").cast(pl.Int64).alias("n_pending"),
+        def rows(res, strat, scol, med):
+            keys = (["unit"] if "unit" in res.columns else []) + [pcol] + ([scol] if scol else [])
+            q = hist_quantiles(res.filter(pl.col(vcol).is_not_null()), keys, vcol, "den")
+            sums = [c for c in res.columns if c not in keys and c != vcol]
+            res = res.group_by(keys).agg([pl.col(c).sum() for c in sums])
+            res2 = res.join(q, on=keys, how="left", nulls_equal=True)
+            main = res2.select(
+                _unit(res2), pl.col(pcol).cast(_I64).alias("period"), _label(strat, scol).alias("stratum"),
+                pl.lit(None, dtype=_I64).alias("numerator"), pl.col("den").cast(_I64).alias("denominator"),
+                pl.col("med").alias("value"), pl.col("q1"), pl.col("q3"),
+                pl.col("mis").cast(_I64).alias("n_missing"), pl.col("pen").cast(_I64).alias("n_pending"),
                 pl.lit("median").alias("kind"),
             )
-            return pl.concat([_rowframe(main)] + [_rowframe(x) for x in measure_rows(res, strat, scol)],
-                             how="vertical")
+            return pl.concat([_rowframe(main), *measure_rows(res, strat, scol)], how="vertical")
 
     elif d.type == "count":
-        events = d.events or []
-        if events:
+        if d.events:
             pcols = []
-            for k, ev in enumerate(events):
+            for k, ev in enumerate(d.events):
                 ok = pop
                 if ev.when is not None:
                     ok = ok & ce(ev.when).fill_null(False)
                 name = f"__p{i}_{k}"
                 exprs.append(pl.when(ok).then(year_of(ev.date)).alias(name))
                 pcols.append(name)
-        else:
-            pcols = [pcol]
 
-        def query(lf, year, scol, with_unit):
-            qs = []
-            for pc in pcols:
-                k = (["unit"] if with_unit else []) + [pc] + ([scol] if scol else [])
-                qs.append(lf.filter(in_period(pc, year)).group_by(k).agg(pl.len().alias("n"))
-                          .rename({pc: pcol}))
-            q = pl.concat(qs, how="vertical") if len(qs) > 1 else qs[0]
-            if len(qs) > 1:
-                k = (["unit"] if with_unit else []) + [pcol] + ([scol] if scol else [])
-                q = q.group_by(k).agg(pl.col("n").sum())
-            return q
 
-        def rows(res, strat, scol):
+            def joint(lf: pl.LazyFrame, year: int) -> pl.LazyFrame:
+                x = lf.with_columns(exprs)
+                qs = [x.filter(in_period(pc, year)).group_by(["unit", pc, *group_strats])
+                      .agg(pl.len().cast(_I64).alias("n")).rename({pc: pcol}) for pc in pcols]
+                return qs[0] if len(qs) == 1 else pl.concat(qs, how="vertical")
+
+            plan["joint"] = joint
+        aggs = [(pop.sum() if has_pop else pl.len()).cast(_I64).alias("n")]
+
+        def rows(res, strat, scol, med):
             return res.select(
-                pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit"),
-                pl.col(pcol).cast(pl.Int64).alias("period"),
-                _label(strat, scol).alias("stratum"),
-                pl.col("n").cast(pl.Int64).alias("numerator"),
-                pl.col("n").cast(pl.Float64).alias("value"),
-                pl.lit(0, dtype=pl.Int64).alias("n_missing"),
-                pl.lit(0, dtype=pl.Int64).alias("n_pending"),
+                _unit(res), pl.col(pcol).cast(_I64).alias("period"), _label(strat, scol).alias("stratum"),
+                pl.col("n").cast(_I64).alias("numerator"), pl.col("n").cast(pl.Float64).alias("value"),
+                pl.lit(0, dtype=_I64).alias("n_missing"), pl.lit(0, dtype=_I64).alias("n_pending"),
                 pl.lit("count").alias("kind"),
             )
 
     elif d.type == "distribution":
         ccol, vcol = f"__c{i}", f"__v{i}"
         if d.category == "age_band":
-            exprs.append(_age_band(pl.col("birth_date"), pl.col(d.period_date)).alias(ccol))
+            band = f"__ab_{d.period_date}"
+            exprs.append(pl.col(band).alias(ccol))
         else:
             exprs.append(pl.col(d.category).cast(pl.String).alias(ccol))
         has_value = d.value is not None
         if has_value:
-            exprs.append(ce(d.value).cast(pl.Float64).alias(vcol))
+            exprs.append(ce(d.value).alias(vcol))
+        aggs = [pl.len().cast(_I64).alias("n")]
+        plan["joint"] = joint_query(aggs, [ccol, vcol] if has_value else [ccol])
+        plan["extra"] = [ccol, vcol] if has_value else [ccol]
+        is_band = d.category == "age_band"
 
-        def query(lf, year, scol, with_unit):
-            base = lf.filter(in_period(year=year))
-            k = keys(scol, with_unit)
-            tot_aggs = [pl.col(ccol).is_not_null().sum().alias("den"),
-                        pl.col(ccol).is_null().sum().alias("mis")]
+        def rows(res, strat, scol, med):
+            keys = (["unit"] if "unit" in res.columns else []) + [pcol] + ([scol] if scol else [])
             if has_value:
-                known = pl.col(vcol).drop_nulls()
-                tot_aggs += [known.len().alias("vn"), known.quantile(0.5, "linear").alias("med"),
-                             known.quantile(0.25, "linear").alias("q1"),
-                             known.quantile(0.75, "linear").alias("q3"),
-                             pl.col(vcol).is_null().sum().alias("vmis")]
-            tot = base.group_by(k).agg(tot_aggs)
-            cats = base.filter(pl.col(ccol).is_not_null()).group_by([*k, ccol]).agg(pl.len().alias("n"))
-            return pl.concat([tot, cats], how="diagonal_relaxed")
-
-        def rows(res, strat, scol):
-            unit = pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit")
-            tot = res.filter(pl.col("n").is_null())
-            cats = res.filter(pl.col("n").is_not_null())
-            k = (["unit"] if "unit" in res.columns else []) + [pcol] + ([scol] if scol else [])
-            cats = cats.drop("den").join(tot.select([*k, "den"]), on=k, how="left", nulls_equal=True)
+                vals = res.group_by([*keys, vcol]).agg(pl.col("n").sum())
+                med = hist_quantiles(vals.filter(pl.col(vcol).is_not_null()), keys, vcol, "n").join(
+                    vals.group_by(keys).agg(pl.col("n").filter(pl.col(vcol).is_null()).sum().alias("vmis")),
+                    on=keys, how="right", nulls_equal=True)
+                res = res.group_by([*keys, ccol]).agg(pl.col("n").sum())
+            if is_band:
+                res = res.with_columns(_band_label(pl.col(ccol)))
+            tot = res.group_by(keys).agg(
+                pl.col("n").filter(pl.col(ccol).is_not_null()).sum().cast(_I64).alias("den"),
+                pl.col("n").filter(pl.col(ccol).is_null()).sum().cast(_I64).alias("mis"),
+            )
+            cats = res.filter(pl.col(ccol).is_not_null()).join(tot, on=keys, how="left", nulls_equal=True)
             if has_value:
-                main = tot.select(unit, pl.col(pcol).cast(pl.Int64).alias("period"),
-                                  _label(strat, scol).alias("stratum"),
-                                  pl.col("vn").cast(pl.Int64).alias("denominator"),
-                                  pl.col("med").alias("value"), pl.col("q1"), pl.col("q3"),
-                                  pl.col("vmis").cast(pl.Int64).alias("n_missing"),
-                                  pl.lit(0, dtype=pl.Int64).alias("n_pending"),
-                                  pl.lit("median").alias("kind"))
+                t2 = tot.join(med, on=keys, how="left", nulls_equal=True)
+                main = t2.select(_unit(t2), pl.col(pcol).cast(_I64).alias("period"), _label(strat, scol).alias("stratum"),
+                                 pl.col("vn").fill_null(0).cast(_I64).alias("denominator"), pl.col("med").alias("value"),
+                                 pl.col("q1"), pl.col("q3"), pl.col("vmis").cast(_I64).alias("n_missing"),
+                                 pl.lit(0, dtype=_I64).alias("n_pending"), pl.lit("median").alias("kind"))
             else:
-                main = tot.select(unit, pl.col(pcol).cast(pl.Int64).alias("period"),
-                                  _label(strat, scol).alias("stratum"),
-                                  pl.col("den").cast(pl.Int64).alias("numerator"),
-                                  pl.col("den").cast(pl.Float64).alias("value"),
-                                  pl.col("mis").cast(pl.Int64).alias("n_missing"),
-                                  pl.lit(0, dtype=pl.Int64).alias("n_pending"),
+                main = tot.select(_unit(tot), pl.col(pcol).cast(_I64).alias("period"), _label(strat, scol).alias("stratum"),
+                                  pl.col("den").cast(_I64).alias("numerator"), pl.col("den").cast(pl.Float64).alias("value"),
+                                  pl.col("mis").cast(_I64).alias("n_missing"), pl.lit(0, dtype=_I64).alias("n_pending"),
                                   pl.lit("count").alias("kind"))
-            catlabel = pl.format("{}={}", pl.lit(d.category), pl.col(ccol))
+            catlabel = pl.format("{}={}", pl.lit(d.category), pl.col(ccol).cast(pl.String))
             lab = catlabel if strat is None else pl.concat_str([_label(strat, scol), catlabel], separator=";")
-            cr = cats.select(unit, pl.col(pcol).cast(pl.Int64).alias("period"), lab.alias("stratum"),
-                             pl.col("n").cast(pl.Int64).alias("numerator"),
-                             pl.col("den").cast(pl.Int64).alias("denominator"),
+            cr = cats.select(_unit(cats), pl.col(pcol).cast(_I64).alias("period"), lab.alias("stratum"),
+                             pl.col("n").cast(_I64).alias("numerator"), pl.col("den").cast(_I64).alias("denominator"),
                              (pl.col("n") / pl.col("den")).alias("value"),
-                             pl.lit(0, dtype=pl.Int64).alias("n_missing"),
-                             pl.lit(0, dtype=pl.Int64).alias("n_pending"),
+                             pl.lit(0, dtype=_I64).alias("n_missing"), pl.lit(0, dtype=_I64).alias("n_pending"),
                              pl.lit("distribution").alias("kind"))
             return pl.concat([_rowframe(main), _rowframe(cr)], how="vertical")
 
@@ -687,19 +700,21 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
         t_ok = t.is_not_null() & (t >= 0)
         # times after the horizon only matter as "still at risk at the horizon": clip them
         exprs += [
-            pl.when(t_ok).then(pl.min_horizontal(t, pl.lit(horizon + 1))).alias(tcol),
+            pl.when(t_ok).then(pl.min_horizontal(t, pl.lit(horizon + 1)).cast(pl.Int32)).alias(tcol),
             pl.when(t_ok).then((died & (t <= horizon)).cast(pl.Int8)).alias(ecol),
         ]
+        aggs = [pl.col(ecol).sum().cast(_I64).alias("d"), pl.len().cast(_I64).alias("c")]
+        plan["joint"] = joint_query(aggs, [tcol])
+        plan["extra"] = [tcol]
 
-        def query(lf, year, scol, with_unit):
-            k = keys(scol, with_unit)
-            base = lf.filter(in_period(year=year))
-            miss = base.group_by(k).agg(pl.col(tcol).is_null().sum().alias("mis"))
-            g = (base.filter(pl.col(tcol).is_not_null()).group_by([*k, tcol])
-                 .agg(pl.col(ecol).sum().alias("d"), pl.len().alias("c"))
-                 .sort([*k, tcol], nulls_last=True)
-                 .with_columns(r=(pl.col("c").sum().over(k) - pl.col("c").cum_sum().over(k) + pl.col("c")))
-                 .group_by(k).agg(
+        def rows(res, strat, scol, med):
+            from nhvmetrics.engine.stats import loglog_ci
+
+            keys = (["unit"] if "unit" in res.columns else []) + [pcol] + ([scol] if scol else [])
+            mis = res.group_by(keys).agg(pl.col("c").filter(pl.col(tcol).is_null()).sum().alias("mis"))
+            g = (res.filter(pl.col(tcol).is_not_null()).sort([*keys, tcol], nulls_last=True)
+                 .with_columns(r=(pl.col("c").sum().over(keys) - pl.col("c").cum_sum().over(keys) + pl.col("c")))
+                 .group_by(keys).agg(
                      pl.col("c").sum().alias("n"),
                      pl.col("d").sum().alias("events"),
                      (pl.col("c") - pl.col("d")).filter(pl.col(tcol) < horizon).sum().alias("pen"),
@@ -707,62 +722,76 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
                      (pl.col("d") / (pl.col("r") * (pl.col("r") - pl.col("d"))))
                      .filter((pl.col("d") > 0) & (pl.col("r") > pl.col("d"))).sum().alias("gw"),
                  ))
-            return miss.join(g, on=k, how="left", nulls_equal=True)
-
-        def rows(res, strat, scol):
-            from nhvmetrics.engine.stats import loglog_ci
-
+            res = mis.join(g, on=keys, how="left", nulls_equal=True)
             res = res.with_columns(s=pl.when(pl.col("n") > 0).then(pl.col("logs").exp()))
-            lo, hi = loglog_ci(res["s"].fill_null(float("nan")).to_numpy(),
-                               res["gw"].fill_null(0.0).to_numpy())
-            res = res.with_columns(pl.Series("ci_low", lo), pl.Series("ci_high", hi))
+            lo, hi = loglog_ci(res["s"].fill_null(float("nan")).to_numpy(), res["gw"].fill_null(0.0).to_numpy())
+            res = res.with_columns(pl.Series("ci_low", lo, dtype=pl.Float64), pl.Series("ci_high", hi, dtype=pl.Float64))
             return res.select(
-                pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit"),
-                pl.col(pcol).cast(pl.Int64).alias("period"),
-                _label(strat, scol).alias("stratum"),
-                pl.col("events").fill_null(0).cast(pl.Int64).alias("numerator"),
-                pl.col("n").fill_null(0).cast(pl.Int64).alias("denominator"),
-                pl.col("s").alias("value"),
-                pl.col("ci_low"), pl.col("ci_high"),
-                pl.col("mis").cast(pl.Int64).alias("n_missing"),
-                pl.col("pen").fill_null(0).cast(pl.Int64).alias("n_pending"),
+                _unit(res), pl.col(pcol).cast(_I64).alias("period"), _label(strat, scol).alias("stratum"),
+                pl.col("events").fill_null(0).cast(_I64).alias("numerator"),
+                pl.col("n").fill_null(0).cast(_I64).alias("denominator"),
+                pl.col("s").alias("value"), pl.col("ci_low"), pl.col("ci_high"),
+                pl.col("mis").cast(_I64).alias("n_missing"), pl.col("pen").fill_null(0).cast(_I64).alias("n_pending"),
                 pl.lit("survival").alias("kind"),
             )
 
     elif d.type == "prem":
         qs = d.questions
         pos = params["positive_min"]
+        aggs = [(pop.sum() if has_pop else pl.len()).cast(_I64).alias("resp")]
+        for q in qs:
+            aggs += [((pl.col(q) >= pos).fill_null(False) & pop).sum().cast(_I64).alias(f"{q}_num"),
+                     (pl.col(q).is_not_null() & pop).sum().cast(_I64).alias(f"{q}_den"),
+                     (pl.col(q).is_null() & pop).sum().cast(_I64).alias(f"{q}_mis")]
 
-        def query(lf, year, scol, with_unit):
-            aggs = [pl.len().alias("resp")]
-            for q in qs:
-                aggs += [(pl.col(q) >= pos).sum().alias(f"{q}_num"),
-                         pl.col(q).is_not_null().sum().alias(f"{q}_den"),
-                         pl.col(q).is_null().sum().alias(f"{q}_mis")]
-            return lf.filter(in_period(year=year)).group_by(keys(scol, with_unit)).agg(aggs)
-
-        def rows(res, strat, scol):
-            unit = pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit")
-            per = pl.col(pcol).cast(pl.Int64).alias("period")
-            out = [_rowframe(res.select(unit, per, _label(strat, scol).alias("stratum"),
-                                        pl.col("resp").cast(pl.Int64).alias("numerator"),
+        def rows(res, strat, scol, med):
+            per = pl.col(pcol).cast(_I64).alias("period")
+            out = [_rowframe(res.select(_unit(res), per, _label(strat, scol).alias("stratum"),
+                                        pl.col("resp").cast(_I64).alias("numerator"),
                                         pl.col("resp").cast(pl.Float64).alias("value"),
-                                        pl.lit(0, dtype=pl.Int64).alias("n_missing"),
-                                        pl.lit(0, dtype=pl.Int64).alias("n_pending"),
+                                        pl.lit(0, dtype=_I64).alias("n_missing"), pl.lit(0, dtype=_I64).alias("n_pending"),
                                         pl.lit("count").alias("kind")))]
             for q in qs:
-                num, den = pl.col(f"{q}_num").cast(pl.Int64), pl.col(f"{q}_den").cast(pl.Int64)
+                num, den = pl.col(f"{q}_num").cast(_I64), pl.col(f"{q}_den").cast(_I64)
                 out.append(_rowframe(res.select(
-                    unit, per, _label(strat, scol, f"question={q}").alias("stratum"),
-                    num.alias("numerator"), den.alias("denominator"),
-                    pl.when(den > 0).then(num / den).alias("value"),
-                    pl.col(f"{q}_mis").cast(pl.Int64).alias("n_missing"),
-                    pl.lit(0, dtype=pl.Int64).alias("n_pending"),
+                    _unit(res), per, _label(strat, scol, f"question={q}").alias("stratum"),
+                    num.alias("numerator"), den.alias("denominator"), pl.when(den > 0).then(num / den).alias("value"),
+                    pl.col(f"{q}_mis").cast(_I64).alias("n_missing"), pl.lit(0, dtype=_I64).alias("n_pending"),
                     pl.lit("proportion").alias("kind"))))
             return pl.concat(out, how="vertical")
 
     else:  # pragma: no cover - the loader rejects other types
         raise NhvError(f"{d.id}: unsupported type {d.type}")
 
-    keep = list(d.questions) if d.type == "prem" else []
-    return exprs, {"query": query, "rows": rows, "strat_cols": strat_cols, "keep": keep}
+    plan["sums"] = [a.meta.output_name() for a in aggs]
+    plan["rows"] = rows
+    plan["exprs"] = exprs
+    plan["aggs"] = aggs
+    plan["strat_group"] = group_strats
+    return plan
+
+
+def hist_quantiles(res: pl.DataFrame, keys: list[str], vcol: str, wcol: str) -> pl.DataFrame:
+    """Median and quartiles (type 7, linear) per group from value counts.
+
+    ``res`` holds one row per group x distinct value with the count in ``wcol``; the result
+    has ``keys``, ``vn`` (number of values), ``med``, ``q1`` and ``q3``.  For positions
+    h = (n - 1) q the quantile is x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]), with
+    x the sorted values -- the same as numpy's and polars' "linear" rule.
+    """
+    w = res.filter(pl.col(wcol) > 0).sort([*keys, vcol], nulls_last=True).with_columns(
+        __cum=pl.col(wcol).cum_sum().over(keys), __n=pl.col(wcol).sum().over(keys)
+    )
+    aggs = [pl.col("__n").first().cast(_I64).alias("vn")]
+    for name, q in (("q1", 0.25), ("med", 0.5), ("q3", 0.75)):
+        h = (pl.col("__n") - 1).cast(pl.Float64) * q
+        j = h.floor()
+        # x[k] is the first value whose cumulative count exceeds k (0-based)
+        xj = pl.col(vcol).filter(pl.col("__cum") > j).first().cast(pl.Float64)
+        xj1 = pl.col(vcol).filter(pl.col("__cum") > j + 1).first().cast(pl.Float64)
+        frac = (h - j).first()
+        aggs.append((xj + frac * (pl.coalesce(xj1, xj) - xj)).alias(name))
+    if w.height == 0:
+        return pl.DataFrame(schema={**{k: res.schema[k] for k in keys}, "vn": _I64, "q1": pl.Float64,
+                                    "med": pl.Float64, "q3": pl.Float64})
+    return w.group_by(keys, maintain_order=True).agg(aggs)

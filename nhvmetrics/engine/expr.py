@@ -324,15 +324,19 @@ def compile_expr(parsed: Parsed, params: Mapping[str, Any], extract_date: dt.dat
 
 
 def age_years(birth, at):
-    """Completed years between two date expressions (a birthday counts on its day)."""
+    """Completed years between two date expressions (a birthday counts on its day).
+
+    Uses the exact integer rule ``(YYYYMMDD(at) - YYYYMMDD(birth)) // 10000``; someone born
+    on 29 February turns a year older on 1 March in common years.
+    """
     import polars as pl
 
     i32 = pl.Int32
-    years = at.dt.year().cast(i32) - birth.dt.year().cast(i32)
-    md_at = at.dt.month().cast(i32) * 100 + at.dt.day().cast(i32)
-    md_birth = birth.dt.month().cast(i32) * 100 + birth.dt.day().cast(i32)
-    before_birthday = md_at < md_birth
-    return (years - before_birthday.cast(pl.Int32)).cast(pl.Int64)
+
+    def ymd(e):
+        return e.dt.year().cast(i32) * 10000 + e.dt.month().cast(i32) * 100 + e.dt.day().cast(i32)
+
+    return ((ymd(at) - ymd(birth)) // 10000).cast(pl.Int64)
 
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
