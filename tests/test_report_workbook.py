@@ -39,24 +39,24 @@ def test_sheets(book) -> None:
 def test_one_row_per_indicator_with_formats(book) -> None:
     ws = book["acc 2025"]
     header = [c.value for c in ws[6]]
-    assert header[:8] == ["Id", "Uppföljningsmått", "Definitionsversion", "Period", "Enhet",
-                          "Täljare", "Nämnare", "Värde"]
+    assert header[:9] == ["Id", "Uppföljningsmått", "Delmått", "Definitionsversion", "Period",
+                          "Enhet", "Täljare", "Nämnare", "Värde"]
     ids = [ws.cell(row=r, column=1).value for r in range(7, ws.max_row + 1)]
     assert ids == [i.id for i in example_report_data().indicators]
     visits = ids.index("acc.visit_within_x") + 7
-    value = ws.cell(row=visits, column=8)
+    value = ws.cell(row=visits, column=9)
     assert value.value == pytest.approx(41 / 47) and value.number_format == "0.0%"
-    assert ws.cell(row=visits, column=6).value == 41 and ws.cell(row=visits, column=7).value == 47
-    assert ws.cell(row=visits, column=15).value == "Hög nivå"
+    assert ws.cell(row=visits, column=7).value == 41 and ws.cell(row=visits, column=8).value == 47
+    assert ws.cell(row=visits, column=16).value == "Hög nivå"
 
 
 def test_suppressed_rows_hide_value_ci_and_counts() -> None:
     ws = openpyxl.load_workbook(io.BytesIO(workbook_bytes(example_report_data("SE400"))))["acc 2025"]
     for r in range(7, ws.max_row + 1):
         if ws.cell(row=r, column=1).value == "acc.visit_within_x":
-            row = [ws.cell(row=r, column=c).value for c in range(1, 13)]
-            assert row[7] == "otillräckligt underlag"
-            assert row[5] is None and row[6] is None and row[8] is None and row[9] is None
+            row = [ws.cell(row=r, column=c).value for c in range(1, 14)]
+            assert row[8] == "otillräckligt underlag"
+            assert row[6] is None and row[7] is None and row[9] is None and row[10] is None
             break
     else:
         pytest.fail("no visit_within_x row")
