@@ -126,3 +126,11 @@ def test_documented_example_config_loads() -> None:
     cfg = load_config(ROOT / "docs" / "nhvmetrics.example.toml")
     assert {j.area for j in cfg.jobs} == {"acc", "anal"}
     assert all(j.cases.name.endswith(".csv") for j in cfg.jobs)
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path, capsys) -> None:
+    cfg = _write(tmp_path, "years = 2025\n[[report]]\narea = 'acc'\ncases = 'missing.csv'\n")
+    summary = run_batch(load_config(cfg), interactive=True)
+    assert summary["failed"] == 1 and summary["exit_code"] == 1
+    assert "acc-2025: FAILED" in capsys.readouterr().err
+    assert json.loads((tmp_path / "reports" / "run-summary.json").read_text())["failed"] == 1

@@ -23,6 +23,27 @@ class Written:
     inputs: dict[str, str] = field(default_factory=dict)  # file name -> sha256
 
 
+def check_area(area: str) -> str:
+    """The area in lower case, or a usage error naming the valid ones."""
+    from nhvmetrics import AREAS
+
+    a = str(area).strip().lower()
+    if a not in AREAS:
+        raise NhvError(f"unknown area '{area}'; use one of: {', '.join(AREAS)}.")
+    return a
+
+
+def parse_tables(path: Path, extra: list[str] | None) -> dict[str, Path]:
+    """PATH plus ``NAME=PATH`` items -> ``{"cases": PATH, NAME: PATH, ...}``."""
+    tables: dict[str, Path] = {"cases": Path(path)}
+    for item in extra or []:
+        name, sep, p = item.partition("=")
+        if not sep or not name.strip() or not p.strip():
+            raise NhvError(f"--table takes NAME=PATH, got '{item}'; for example --table episodes=ep.csv.")
+        tables[name.strip().lower()] = Path(p.strip())
+    return tables
+
+
 def parse_date(text: str | dt.date | None, what: str = "--extract-date") -> dt.date | None:
     if text is None or isinstance(text, dt.date):
         return text
@@ -52,7 +73,6 @@ def make_report(
     ``tables`` are the extra tables, as ``["episodes=ep.csv", ...]`` or ``{"episodes": path}``.
     Raises :class:`NhvError` (one sentence for the user) on bad arguments or inputs.
     """
-    from nhvmetrics.cli._common import check_area, parse_tables
     from nhvmetrics.io.atomic import ensure_not_input, write_bytes, write_text
     from nhvmetrics.report.labels import labels
 
