@@ -113,7 +113,7 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
     keys = list(nat_strata) + [k for k in unit_strata if k not in nat_strata]
     for k in keys:
         f, fs, _ = _figure(present(nat_strata.get(k), info, lang, data.min_count), lang)
-        st = {"label": info.stratum_title(k, lang) or stratum_label(k, lang), "nat_fig": f,
+        st = {"label": info.stratum_title(k, lang) or stratum_label(k, lang, info), "nat_fig": f,
               "nat_status": fs, "unit_fig": None, "unit_status": ""}
         if data.unit:
             st["unit_fig"], st["unit_status"], _ = _figure(
@@ -126,7 +126,7 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         if not is_sub_measure(k):
             continue
         f, fs, tt = _figure(present(nat_strata.get(k), info, lang, data.min_count), lang)
-        sub = {"label": info.stratum_title(k, lang) or stratum_label(k, lang), "nat_fig": f,
+        sub = {"label": info.stratum_title(k, lang) or stratum_label(k, lang, info), "nat_fig": f,
                "nat_status": fs, "nat_target": tt, "unit_fig": None, "unit_status": "",
                "unit_target": ""}
         if data.unit:

@@ -215,14 +215,19 @@ def target_text(status: str, lang: str) -> str:
     }[status]
 
 
-def stratum_label(stratum: str, lang: str) -> str:
-    """``sex=K;age_band=60-69`` -> ``Kön: kvinnor, Ålder: 60–69``."""
+def stratum_label(stratum: str, lang: str, info: IndicatorInfo | None = None) -> str:
+    """``sex=K;age_band=60-69`` -> ``Kön: kvinnor, Ålder: 60–69``; a named sub-measure
+    (``measure=leak``) reads as its title."""
     t = labels(lang)
     parts = []
     for item in stratum.split(";"):
         name, sep, value = item.partition("=")
         if not sep:
             parts.append(item)
+            continue
+        title = info.stratum_title(item, lang) if info is not None else None
+        if title:
+            parts.append(title)
             continue
         head = t.get(f"strat_{name}", name)
         shown = t.get(f"strat_{name}_{value}", value.replace("-", "–"))

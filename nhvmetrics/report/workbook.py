@@ -160,7 +160,7 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
         vals: dict[str, tuple] = {
             "id": (info.id, None),
             "title": (info.title(lang), None),
-            "sub": ((info.stratum_title(stratum, lang) or stratum_label(stratum, lang))
+            "sub": ((info.stratum_title(stratum, lang) or stratum_label(stratum, lang, info))
                     if stratum != "all" else None, None),
             "version": (info.version, None),
             "period": (data.year, INT),
