@@ -155,19 +155,37 @@ def test_xlsx_secondary_table_needs_its_sheet(tmp_path):
         read_table(p, table="episodes")
 
 
-def test_parquet_values_become_canonical_strings(tmp_path):
+def test_parquet_keeps_native_types_and_validation_makes_them_canonical(tmp_path):
+    from nhvmetrics.schema.validate import validate_export
+
     p = tmp_path / "t.parquet"
     pl.DataFrame(
         {
-            "case_id": [1, 2],
-            "referral_date": [dt.date(2025, 1, 3), None],
-            "national_mdk": [True, False],
-            "mitotane_level_1y": [14.0, 15.5],
-            "visit": [dt.datetime(2025, 1, 3, 8, 0), dt.datetime(2025, 1, 4)],
+            "PAT_ID": ["P1", "P2"],
+            "case_id": [1, 2],  # int where the canonical column is a string
+            "SjukhusKod": ["011001", "011001"],
+            "KON_VALUE": [1, 2],  # INCA code as an integer
+            "referral_date": [dt.datetime(2025, 1, 3, 8, 0), dt.datetime(2025, 1, 4)],
+            "national_mdk": [True, None],
+            "mitotane_level_1y": [14, 15],  # ints where floats are expected
+            "treatment_start_date": [20250110, 20250111],  # int, not a date
         }
     ).write_parquet(p)
-    f = read_table(p).frame
-    assert f.schema == pl.Schema({"_row": pl.Int64, "case_id": pl.String, "referral_date": pl.String,
-                                  "national_mdk": pl.String, "mitotane_level_1y": pl.String, "visit": pl.String})
-    assert f.row(0) == (2, "1", "2025-01-03", "true", "14", "2025-01-03 08:00:00")
-    assert f.row(1) == (3, "2", None, "false", "15.5", "2025-01-04 00:00:00")
+    raw = read_table(p)
+    assert raw.frame.schema["referral_date"] == pl.Datetime("us") and raw.frame["_row"].to_list() == [2, 3]
+    r = validate_export("acc", {"cases": p}, extract_date=dt.date(2025, 12, 31))
+    assert [(c, v) for c, v in zip(r.findings["column"], r.findings["value"])] == [
+        ("treatment_start_date", "20250110"), ("treatment_start_date", "20250111")]
+    r2 = validate_export("acc", {"cases": _drop_col(p, "treatment_start_date")}, extract_date=dt.date(2025, 12, 31))
+    assert not r2.has_errors
+    acc = r2.table("cases").accepted
+    assert acc.schema["case_id"] == pl.String and acc.schema["referral_date"] == pl.Date
+    assert acc.row(0, named=True) == {"_row": 2, "patient_id": "P1", "case_id": "1", "unit": "011001", "sex": "M",
+                                      "referral_date": dt.date(2025, 1, 3), "national_mdk": True,
+                                      "mitotane_level_1y": 14.0}
+
+
+def _drop_col(path, col):
+    out = path.with_name("dropped.parquet")
+    pl.read_parquet(path).drop(col).write_parquet(out)
+    return out

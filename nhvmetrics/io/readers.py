@@ -46,7 +46,7 @@ _MAGIC = [
 
 @dataclass
 class RawTable:
-    """One table as read: all-String columns plus ``_row``."""
+    """One table as read: String columns (natively typed ones from Parquet/frames) plus ``_row``."""
 
     frame: pl.DataFrame
     path: Path | None = None
@@ -297,11 +297,30 @@ def read_parquet(path: Path, select: Selector | None = None) -> RawTable:
     if select is not None:
         body = body.select([c for c in body.columns if _clean_name(c) in keep])
     try:
-        body = body.select([_to_string(pl, c, body.schema[c]) for c in body.columns])
+        body = body.select([_keep_or_string(pl, c, body.schema[c]) for c in body.columns])
     except pl.exceptions.PolarsError:
         raise InputError(f"{path} has nested (list or struct) columns; export a flat table.") from None
     out = pl.DataFrame({ROW: rows}).hstack(body) if body.width else pl.DataFrame({ROW: rows})
     return RawTable(frame=_clean_names(out), path=path, format="parquet", all_columns=all_columns)
+
+
+def is_native(pl, dtype) -> bool:
+    """Types a Parquet file or an in-memory frame may keep: normalisation uses them directly
+    where the canonical type matches (Date, Datetime, Boolean, integers, floats)."""
+    return dtype == pl.Date or isinstance(dtype, pl.Datetime) or dtype == pl.Boolean or dtype.is_integer() or dtype.is_float()
+
+
+def _keep_or_string(pl, name: str, dtype) -> pl.Expr:
+    if dtype == pl.String or is_native(pl, dtype):
+        return pl.col(name)
+    return _to_string(pl, name, dtype)
+
+
+def to_string(name: str, dtype) -> pl.Expr:
+    """The canonical text of a typed column (ISO dates, true/false, whole floats as integers)."""
+    import polars as pl
+
+    return _to_string(pl, name, dtype)
 
 
 def _to_string(pl, name: str, dtype) -> pl.Expr:
@@ -461,5 +480,5 @@ def frame_as_raw(frame: pl.DataFrame) -> RawTable:
     else:
         rows = pl.int_range(FIRST_DATA_ROW, FIRST_DATA_ROW + frame.height, dtype=pl.Int64, eager=True)
         body = frame
-    body = body.select([_to_string(pl, c, body.schema[c]) for c in body.columns])
+    body = body.select([_keep_or_string(pl, c, body.schema[c]) for c in body.columns])
     return RawTable(frame=body.with_columns(rows.alias(ROW)).select([ROW, *body.columns]), format="frame")

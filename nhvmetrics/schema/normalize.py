@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from nhvmetrics.io.readers import ROW, RawTable
+from nhvmetrics.io.readers import ROW, RawTable, to_string
 from nhvmetrics.schema import personnummer
 from nhvmetrics.schema.model import AreaSchema, ColumnSpec, TableSpec
 
@@ -172,6 +172,18 @@ def _type(col: pl.Expr, spec: ColumnSpec, lenient: bool = False) -> pl.Expr:
     raise AssertionError(spec.type)  # pragma: no cover - the loader rejects other types
 
 
+def _fits(dtype: pl.DataType, ctype: str) -> bool:
+    if ctype == "date":
+        return dtype == pl.Date or isinstance(dtype, pl.Datetime)
+    if ctype == "bool":
+        return dtype == pl.Boolean
+    if ctype == "int":
+        return dtype.is_integer()
+    if ctype == "float":
+        return dtype.is_integer() or dtype.is_float()
+    return False
+
+
 def wanted_columns(names: list[str], table: TableSpec, schema: AreaSchema) -> list[str]:
     """The input columns worth loading: mapped columns, system columns, and unnamed ones."""
     sources, unknown, _dups, system_found = map_columns(names, table, schema)
@@ -183,6 +195,24 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
     frame = raw_table.frame
     rows_read = frame.height
     sources, unknown, duplicates, system_found = map_columns(raw_table.columns, table, schema)
+
+    # Natively typed input (Parquet, frames): use a column as it is where its type fits the
+    # canonical one, else turn it into canonical text and go the way of CSV values.
+    native: set[str] = set()
+    to_text = []
+    for c, src in sources.items():
+        dtype = frame.schema[src]
+        if dtype == pl.String:
+            continue
+        if _fits(dtype, table.columns[c].type):
+            native.add(c)
+        else:
+            to_text.append(to_string(src, dtype).alias(src))
+    for src in system_found.values():
+        if frame.schema[src] != pl.String:
+            to_text.append(to_string(src, frame.schema[src]).alias(src))
+    if to_text:
+        frame = frame.with_columns(to_text)
 
     # --- drops ------------------------------------------------------------------------------
     reasons: list[tuple[str, pl.Expr]] = []
@@ -221,6 +251,8 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
     specs = {c: table.columns[c] for c in order}
     probes = []
     for c in order:
+        if c in native:
+            continue
         s = pl.col(sources[c])
         tokens = coded_tokens if specs[c].is_coded else missing
         probes.append(s.is_in(tokens).any().alias(f"tok:{c}"))
@@ -232,6 +264,9 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
     for c in order:
         spec = specs[c]
         e = pl.col(sources[c])
+        if c in native:
+            raw_exprs.append(e.alias(c))
+            continue
         if flags.get(f"ws:{c}"):
             e = e.str.strip_chars()
         if flags.get(f"tok:{c}") or flags.get(f"ws:{c}"):
@@ -243,9 +278,13 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
     raw = frame.lazy().select(raw_exprs).collect()
 
     # --- type: a fast exact pass, then a lenient pass only for columns that need it --------------
-    typed = raw.lazy().select([pl.col(ROW), *[_type(pl.col(c), specs[c]).alias(c) for c in order]]).collect()
+    typed = raw.lazy().select(
+        [pl.col(ROW), *[(pl.col(c).cast(POLARS_TYPES[specs[c].type]) if c in native else _type(pl.col(c), specs[c])).alias(c) for c in order]]
+    ).collect()
     retry_probe = [
-        (pl.col(c).is_null() & raw[c].is_not_null()).any().alias(c) for c in order if specs[c].type != "string" or specs[c].codes is not None or specs[c].values
+        (pl.col(c).is_null() & raw[c].is_not_null()).any().alias(c)
+        for c in order
+        if c not in native and (specs[c].type != "string" or specs[c].codes is not None or specs[c].values)
     ]
     if retry_probe and typed.height:
         need = [c for c, v in typed.lazy().select(retry_probe).collect().row(0, named=True).items() if v]
