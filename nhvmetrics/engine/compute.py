@@ -30,7 +30,7 @@ import polars as pl
 
 from nhvmetrics.engine import columns as C
 from nhvmetrics.engine.definitions import Definition, load_definitions
-from nhvmetrics.engine.expr import age_years, compile_expr
+from nhvmetrics.engine.expr import compile_expr
 from nhvmetrics.errors import NhvError
 
 ALL = "ALL"
