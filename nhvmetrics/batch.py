@@ -118,7 +118,7 @@ def load_config(path: Path | str) -> BatchConfig:
     entries = raw.get("report")
     if not isinstance(entries, list) or not entries:
         raise _fail(path, "needs at least one [[report]] table with area and cases.")
-    out_dir = base / str(raw.get("output_dir", "reports"))
+    out_dir = (base / str(raw.get("output_dir", "reports"))).resolve()
     summary = out_dir / str(raw.get("summary", "run-summary.json"))
     defaults = {
         "years": raw.get("years"),

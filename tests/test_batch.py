@@ -124,7 +124,8 @@ def test_bad_config_exit_code_2(tmp_path: Path, capsys) -> None:
 
 def test_documented_example_config_loads() -> None:
     cfg = load_config(ROOT / "docs" / "nhvmetrics.example.toml")
-    assert {j.area for j in cfg.jobs} == {"acc", "anal"}
+    assert {j.area for j in cfg.jobs} == {"acc", "net", "anal", "pelvic"}
+    assert all(j.cases.is_file() for j in cfg.jobs), "the example names files sample_data/ lacks"
     assert all(j.cases.name.endswith(".csv") for j in cfg.jobs)
 
 
