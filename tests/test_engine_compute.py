@@ -283,3 +283,17 @@ def test_medians_from_value_counts_match_numpy():
         assert r["denominator"] == los.len()
         q1, med, q3 = np.quantile(los.to_numpy(), [0.25, 0.5, 0.75])
         assert (r["q1"], r["value"], r["q3"]) == (pytest.approx(q1), pytest.approx(med), pytest.approx(q3))
+
+
+def test_types_are_checked_and_widened():
+    f = acc_cases().with_columns(pl.col("referral_date").cast(pl.Datetime("us")))
+    a = compute_area("acc", {"cases": f}, 2024, D(2025, 1, 5)).table
+    b = compute_area("acc", {"cases": acc_cases()}, 2024, D(2025, 1, 5)).table
+    assert a.equals(b)
+    bad = acc_cases().with_columns(pl.col("referral_date").cast(pl.String))
+    with pytest.raises(NhvError, match="column referral_date of the cases table is String, expected Date"):
+        compute_area("acc", {"cases": bad}, 2024, D(2025, 1, 5))
+    r = compute_area("acc", {"cases": acc_cases()}, 2024, D(2025, 1, 5), params={"x_days": "30"})
+    assert row(r.table, "acc.visit_within_x")["parameters"] == "x_days=30"
+    with pytest.raises(NhvError, match="must be a number"):
+        compute_area("acc", {"cases": acc_cases()}, 2024, D(2025, 1, 5), params={"x_days": "soon"})

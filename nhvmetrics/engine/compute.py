@@ -129,7 +129,7 @@ def compute_area(
     defs = definitions if definitions is not None else load_definitions(area)
     defs = [d for d in defs if d.area == area]
     frames = {
-        str(k).lower(): v.select([c for c in v.columns if not c.startswith("_")])
+        str(k).lower(): _conform_types(area, str(k).lower(), v.select([c for c in v.columns if not c.startswith("_")]))
         for k, v in frames.items()
         if v is not None
     }
@@ -209,10 +209,53 @@ def _resolve_params(d: Definition, overrides: dict | None) -> dict[str, Any]:
     for k, v in (overrides or {}).items():
         if isinstance(v, dict):
             if k == d.id:
-                p.update({kk: vv for kk, vv in v.items() if kk in p})
+                for kk, vv in v.items():
+                    if kk in p:
+                        p[kk] = _param_value(d, kk, vv)
         elif k in p:
-            p[k] = v
+            p[k] = _param_value(d, k, v)
     return p
+
+
+def _param_value(d: Definition, name: str, value: Any) -> Any:
+    """An override takes the type of the default (``"10"`` -> 10 for a number of days)."""
+    default = d.params[name]
+    if isinstance(default, (int, float)) and not isinstance(value, (int, float)):
+        try:
+            value = float(str(value).replace(",", "."))
+        except ValueError:
+            raise NhvError(f"parameter {name} of {d.id} must be a number, got '{value}'.") from None
+    if isinstance(default, int) and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value
+
+
+def _conform_types(area: str, table: str, df: pl.DataFrame) -> pl.DataFrame:
+    """Check canonical columns have their canonical types; widen harmless differences.
+
+    Integer/float widths, Datetime for a Date and Categorical/Enum for a String are cast;
+    anything else is a usage error that names the column (validate the export first).
+    """
+    want = C.polars_schema(area, table)
+    casts = []
+    for name, have in df.schema.items():
+        exp = want.get(name)
+        if exp is None or have == exp or have == pl.Null:
+            if have == pl.Null and exp is not None:
+                casts.append(pl.col(name).cast(exp))
+            continue
+        if exp == pl.Date and isinstance(have, pl.Datetime):
+            casts.append(pl.col(name).dt.date())
+        elif exp in (pl.Int64, pl.Float64) and have.is_numeric():
+            casts.append(pl.col(name).cast(exp))
+        elif exp == pl.String and isinstance(have, (pl.Categorical, pl.Enum)):
+            casts.append(pl.col(name).cast(pl.String))
+        else:
+            raise NhvError(
+                f"column {name} of the {table} table is {have}, expected {exp}; "
+                "pass frames from nhvmetrics.schema.validate (run `nhvmetrics validate`)."
+            )
+    return df.with_columns(casts) if casts else df
 
 
 def _params_text(p: dict[str, Any]) -> str:
