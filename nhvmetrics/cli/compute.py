@@ -16,7 +16,9 @@ def compute(
     area: str = AREA_OPT,
     year: int = typer.Option(..., "--year", "-y", help="Reporting year Y."),
     extract_date: str = typer.Option(
-        None, "--extract-date", help="Extract date YYYY-MM-DD (default: the latest date in the data that is not in the future)."
+        None,
+        "--extract-date",
+        help="Extract date YYYY-MM-DD (default: the latest date in the data that is not in the future).",
     ),
     table: list[str] = TABLE_OPT,
     output: Path = typer.Option(..., "-o", "--output", help="Indicator table: .csv, .parquet, .xlsx or .json."),
@@ -87,7 +89,8 @@ def compute(
     periods = sorted(set(t["period"].to_list()))
     how = "given" if res.extract_date_source == "argument" else "latest date in the data not in the future"
     typer.echo(f"extract date: {res.extract_date.isoformat()} ({how})")
-    for row in t.filter(~t["computable"]).unique(["indicator_id"], keep="first", maintain_order=True).iter_rows(named=True):
+    skipped = t.filter(~t["computable"]).unique(["indicator_id"], keep="first", maintain_order=True)
+    for row in skipped.iter_rows(named=True):
         typer.echo(f"warning: {row['indicator_id']} {row['note']}.", err=True)
     typer.echo(
         f"{a}: {len(res.definitions)} indicators for {', '.join(map(str, periods))}; "

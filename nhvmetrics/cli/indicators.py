@@ -53,7 +53,9 @@ def show(indicator_id: str = typer.Argument(..., help="Indicator id, e.g. acc.vi
 
 
 @indicators_app.command()
-def check(paths: list[Path] = typer.Argument(None, help="Definition files or folders (default: the shipped ones).")) -> None:
+def check(
+    paths: list[Path] = typer.Argument(None, help="Definition files or folders (default: the shipped ones)."),
+) -> None:
     """Load definitions and run their test cases; exit 1 with findings if any fails.
 
     Checks each file (required fields, known columns, valid conditions, unique ids) and runs
