@@ -57,7 +57,10 @@ _RC = {
 def _new_figure(height: float = HEIGHT_IN):
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(WIDTH_IN, height), dpi=72, layout="constrained")
+    fig = Figure(figsize=(WIDTH_IN, height), dpi=72)
+    # fixed margins (no constrained layout: one draw instead of two); the legend sits at the right
+    fig.subplots_adjust(left=0.75 / WIDTH_IN, right=1 - 1.95 / WIDTH_IN,
+                        bottom=0.55 / height, top=1 - 0.12 / height)
     return fig, fig.add_subplot(1, 1, 1)
 
 
@@ -126,10 +129,10 @@ def _targets(ax, info: IndicatorInfo, lang: str, kind: str) -> None:
     s = _scale(kind)
     if info.target_high is not None:
         ax.axhline(info.target_high * s, color=GREEN, linestyle=(0, (6, 3)), linewidth=1.1,
-                   label=f"{t['target']} – {t['target_level_high']}")
+                   label=t["legend_target_high"])
     if info.target_intermediate is not None:
         ax.axhline(info.target_intermediate * s, color=ORANGE, linestyle=(0, (1.5, 2)),
-                   linewidth=1.3, label=f"{t['target']} – {t['target_level_intermediate']}")
+                   linewidth=1.3, label=t["legend_target_intermediate"])
 
 
 def trend_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> str | None:
