@@ -232,17 +232,21 @@ def _validate(
                 if not cnt:
                     continue
                 m = masks[f"__m{i}"]
-                sub = work.filter(m)
+                value = _value_expr(chk.value, chk.column)
+                message = chk.message if isinstance(chk.message, pl.Expr) else pl.lit(chk.message)
+                needed = {ROW, *case_expr.meta.root_names(), *value.meta.root_names(), *message.meta.root_names()}
                 findings.append(
-                    sub.select(
+                    work.select([c for c in work.columns if c in needed])  # gather only what the finding shows
+                    .filter(m)
+                    .select(
                         pl.lit(name).alias("table"),
                         pl.lit(chk.check).alias("check"),
                         pl.lit(chk.severity).alias("severity"),
                         pl.lit(chk.column, dtype=pl.String).alias("column"),
                         pl.col(ROW).cast(pl.Int64).alias("row"),
                         case_expr.alias("case_id"),
-                        _value_expr(chk.value, chk.column).alias("value"),
-                        (chk.message if isinstance(chk.message, pl.Expr) else pl.lit(chk.message)).cast(pl.String).alias("message"),
+                        value.alias("value"),
+                        message.cast(pl.String).alias("message"),
                     )
                 )
             error_masks = [f"__m{i}" for i, (c, cnt) in enumerate(zip(checks, counts)) if cnt and c.severity == "error"]
