@@ -216,14 +216,21 @@ needs_browser = pytest.mark.skipif(
 )
 
 
-@needs_browser
-@pytest.mark.parametrize("lang", ["sv", "en"])
-def test_report_renders_in_chromium_without_requests_or_errors(tmp_path: Path, lang: str) -> None:
+@pytest.fixture(scope="module")
+def pages() -> dict[str, str]:
     from nhvmetrics.report.example import example_report_data
     from nhvmetrics.report.html import render_html
 
+    return {"sv": render_html(example_report_data("SE100"), "sv"),
+            "en": render_html(example_report_data(None), "en")}
+
+
+@needs_browser
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_report_renders_in_chromium_without_requests_or_errors(
+        tmp_path: Path, lang: str, pages: dict[str, str]) -> None:
     html = tmp_path / f"report-{lang}.html"
-    html.write_text(render_html(example_report_data(), lang), encoding="utf-8")
+    html.write_text(pages[lang], encoding="utf-8")
     shots = Path(os.environ.get("NHV_SCREENSHOT_DIR", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     shot = shots / f"report-{lang}.png"
@@ -250,3 +257,22 @@ if __name__ == "__main__":  # python tests/test_browser_report.py report.html [s
                          pdf_path=Path(sys.argv[3]) if len(sys.argv) > 3 else None)
     print(json.dumps({k: v for k, v in out.items() if k != "chart_sizes"}, indent=1))
     print("charts:", out["chart_sizes"])
+
+
+@needs_browser
+def test_the_harness_sees_requests_and_csp_blocks(tmp_path: Path, pages: dict[str, str]) -> None:
+    """Negative control: an external image is noticed (and, with the page's CSP, blocked)."""
+    html = pages["sv"]
+    probe = '<img alt="" src="http://127.0.0.1:9/probe.png">'  # loopback only
+    with_csp = tmp_path / "with-csp.html"
+    with_csp.write_text(html.replace("<main>", "<main>" + probe, 1), encoding="utf-8")
+    seen = inspect_report(CHROMIUM, with_csp)
+    assert any("Content Security Policy" in e or "Refused" in e for e in seen["errors"]), seen["errors"]
+
+    no_csp = tmp_path / "no-csp.html"
+    no_csp.write_text(
+        html.replace("<main>", "<main>" + probe, 1).replace("Content-Security-Policy", "x-removed", 1),
+        encoding="utf-8",
+    )
+    seen = inspect_report(CHROMIUM, no_csp)
+    assert any(u.startswith("http://127.0.0.1:9/") for u in seen["requests"]), seen["requests"]
