@@ -435,10 +435,11 @@ def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]
     if opt_nulls:
         base = base.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in opt_nulls.items()])
     if band_dates and "birth_date" in base.columns:
-        birth = _ymd(pl.col("birth_date"))
-        base = base.with_columns(__ymd_birth=birth).with_columns(
-            [_band_index(pl.col("__ymd_birth"), _ymd(pl.col(c))).alias(f"__ab_{c}") for c in sorted(band_dates)]
-        ).drop("__ymd_birth")
+        ymd = {c: f"__ymd_{c}" for c in sorted(band_dates | {"birth_date"})}
+        base = base.with_columns([_ymd(pl.col(c)).alias(n) for c, n in ymd.items()])
+        base = base.with_columns(
+            [_band_index(pl.col(ymd["birth_date"]), pl.col(ymd[c])).alias(f"__ab_{c}") for c in sorted(band_dates)]
+        ).drop(list(ymd.values()))
     lf = base.lazy()
 
     plans = [_plan(i, d, p, extract_date, base.schema) for i, (d, p) in enumerate(defs)]
@@ -490,8 +491,9 @@ def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]
 
 
 def _ymd(e: pl.Expr) -> pl.Expr:
-    i32 = pl.Int32
-    return e.dt.year().cast(i32) * 10000 + e.dt.month().cast(i32) * 100 + e.dt.day().cast(i32)
+    from nhvmetrics.engine.expr import ymd_int
+
+    return ymd_int(e)
 
 
 def _band_index(ymd_birth: pl.Expr, ymd_at: pl.Expr) -> pl.Expr:

@@ -331,12 +331,39 @@ def age_years(birth, at):
     """
     import polars as pl
 
-    i32 = pl.Int32
+    return ((ymd_int(at) - ymd_int(birth)) // 10000).cast(pl.Int64)
 
-    def ymd(e):
-        return e.dt.year().cast(i32) * 10000 + e.dt.month().cast(i32) * 100 + e.dt.day().cast(i32)
 
-    return ((ymd(at) - ymd(birth)) // 10000).cast(pl.Int64)
+def ymd_int(e):
+    """A date expression as the integer YYYYMMDD (null stays null).
+
+    Computed through a lookup table over the range of dates present (numpy), which is several
+    times faster than extracting year, month and day for every row.
+    """
+    import polars as pl
+
+    return e.map_batches(_ymd_batch, return_dtype=pl.Int32, is_elementwise=True)
+
+
+def _ymd_batch(s):
+    import numpy as np
+    import polars as pl
+
+    if s.dtype != pl.Date:
+        s = s.cast(pl.Date)
+    days = s.to_physical()
+    valid = days.is_not_null()
+    if not valid.any():
+        return pl.Series(s.name, [None] * s.len(), dtype=pl.Int32)
+    lo, hi = int(days.min()), int(days.max())
+    span = np.arange(lo, hi + 1, dtype="int64").astype("datetime64[D]")
+    years = span.astype("datetime64[Y]")
+    months = span.astype("datetime64[M]")
+    table = ((years.astype("int64") + 1970) * 10000 + (months.astype("int64") % 12 + 1) * 100
+             + (span - months).astype("int64") + 1).astype("int32")
+    idx = days.fill_null(lo).to_numpy().astype("int64") - lo
+    out = pl.Series(s.name, table[idx], dtype=pl.Int32)
+    return out if valid.all() else pl.select(pl.when(valid).then(out)).to_series().alias(s.name)
 
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
