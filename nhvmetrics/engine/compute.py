@@ -70,7 +70,7 @@ class ComputeResult:
     extract_date: dt.date
     definitions: list[Definition]
     extract_date_source: str = "argument"  # or "data"
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # not computable indicators, skipped strata
 
 
 # ---------------------------------------------------------------- extract date
@@ -193,12 +193,17 @@ def compute_area(
     table = _add_ci(table, ci_method)
     table = _order(table)
     table = apply_suppression(table, min_count)
-    return ResultTable(table, extract_date, defs, source)
-
-
-def ResultTable(table, extract_date, defs, source) -> ComputeResult:  # noqa: N802
+    warnings = [f"{i}: not computable, {why}" for i, why in not_computable.items()]
+    for d in defs:
+        df = frames.get(d.table)
+        if d.id in not_computable or df is None:
+            continue
+        for st in d.stratifiers:
+            col = "birth_date" if st == "age_band" else st
+            if col not in df.columns:
+                warnings.append(f"{d.id}: no {st} strata, column {col} not in the export")
     return ComputeResult(table=table.select(OUTPUT_COLUMNS), extract_date=extract_date,
-                         definitions=defs, extract_date_source=source)
+                         definitions=defs, extract_date_source=source, warnings=warnings)
 
 
 # ---------------------------------------------------------------- helpers
