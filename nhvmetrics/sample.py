@@ -1052,6 +1052,7 @@ def render(area: str, frames: dict[str, pl.DataFrame], inca: bool = False, seed:
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 _FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+_XLSX_MAX_ROWS = 1_048_576  # rows of an Excel sheet, header included
 
 
 def output_paths(area: str, output: Path | str) -> dict[str, Path]:
@@ -1151,6 +1152,12 @@ def write_frames(area: str, frames: dict[str, pl.DataFrame], output: Path | str,
         tables = {t: canonical_typed(df) for t, df in frames.items()}
     written: dict[str, tuple[Path, int]] = {}
     if suffix == ".xlsx":
+        biggest = max(tables, key=lambda t: tables[t].height)
+        if tables[biggest].height >= _XLSX_MAX_ROWS:
+            raise NhvError(
+                f"the {biggest} table has {tables[biggest].height} rows, more than an Excel sheet holds; "
+                "write .csv or .parquet instead."
+            )
         write_bytes(paths["cases"], _xlsx_bytes(tables))
         return {t: (paths["cases"], df.height) for t, df in tables.items()}
     for t, df in tables.items():

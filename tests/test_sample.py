@@ -488,3 +488,13 @@ def test_written_csv_matches_rendered_frames(tmp_path) -> None:
     path = write_sample("acc", 50, 9, tmp_path / "acc.csv")["cases"][0]
     assert path.read_bytes() == render("acc", frames)["cases"].write_csv().encode("utf-8")
     assert Path(path).read_text(encoding="utf-8").splitlines()[0].split(",")[:3] == ["patient_id", "case_id", "unit"]
+
+
+def test_too_many_rows_for_excel(tmp_path, monkeypatch) -> None:
+    import nhvmetrics.sample as sample
+
+    monkeypatch.setattr(sample, "_XLSX_MAX_ROWS", 100)
+    with pytest.raises(NhvError, match="more than an Excel sheet holds"):
+        write_sample("anal", 30, 1, tmp_path / "a.xlsx")
+    assert not (tmp_path / "a.xlsx").exists()
+    write_sample("acc", 30, 1, tmp_path / "b.xlsx")

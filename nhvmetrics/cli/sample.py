@@ -53,4 +53,6 @@ def sample(
     area = check_area(area)
     written = write_sample(area, rows, seed, output, dirty=dirty, inca=inca)
     for table, (path, n) in written.items():
-        typer.echo(f"wrote {table}: {path} ({n} rows)")
+        extra = n - rows if table == "cases" and n > rows else 0
+        note = f", {extra} of them MAKULERAD or Region Demo rows to drop" if extra else ""
+        typer.echo(f"wrote {table}: {path} ({n} rows{note})")
