@@ -122,6 +122,10 @@ def compute_area(
     from nhvmetrics.engine.stats import CI_METHODS
     from nhvmetrics.engine.suppression import apply_suppression
 
+    from nhvmetrics import AREAS
+
+    if area not in AREAS:
+        raise NhvError(f"unknown area '{area}'; use one of: {', '.join(AREAS)}.")
     if ci_method not in CI_METHODS:
         raise NhvError(f"unknown CI method '{ci_method}'; use one of: {', '.join(CI_METHODS)}.")
     if min_count < 1:
