@@ -200,8 +200,8 @@ def _referral_days(rng: np.random.Generator, n: int) -> np.ndarray:
     years = np.array(list(_YEAR_WEIGHTS))
     w = np.array(list(_YEAR_WEIGHTS.values()))
     y = rng.choice(years, size=n, p=w / w.sum())
-    start = (np.array([f"{v}-01-01" for v in range(FIRST_YEAR, LAST_YEAR + 2)], dtype="datetime64[D]")
-             .astype("int64"))
+    jan1 = [f"{v}-01-01" for v in range(FIRST_YEAR, LAST_YEAR + 2)]
+    start = np.array(jan1, dtype="datetime64[D]").astype("int64")
     first = start[y - FIRST_YEAR]
     length = start[y - FIRST_YEAR + 1] - first
     days = first + np.floor(rng.random(n) * length).astype("int64")
@@ -229,12 +229,14 @@ def _base(rng: np.random.Generator, n: int, women: float | np.ndarray, age: np.n
     return _Base(n, unit, referring, home, male, referral, birth, _year_of(referral))
 
 
-def _age(rng: np.random.Generator, n: int, mean: float, sd: float, lo: float, hi: float) -> np.ndarray:
+def _age(rng: np.random.Generator, n: int, mean: float, sd: float, lo: float,
+         hi: float) -> np.ndarray:
     return np.clip(rng.normal(mean, sd, n), lo, hi)
 
 
-def _death(rng: np.random.Generator, anchor: np.ndarray, frac_dying: float, median_years: float) -> np.ndarray:
-    """Death date after ``anchor`` (the last known event) for a share of patients, before the extract."""
+def _death(rng: np.random.Generator, anchor: np.ndarray, frac_dying, median_years) -> np.ndarray:
+    """Death date after ``anchor`` (the last known event) for a share of patients, before the
+    extract."""
     n = len(anchor)
     dies = rng.random(n) < frac_dying
     t = rng.exponential(median_years * 365.25 / np.log(2), n) + 1
@@ -242,7 +244,8 @@ def _death(rng: np.random.Generator, anchor: np.ndarray, frac_dying: float, medi
     return _not_after(death, _EXTRACT)
 
 
-def _vital_status(rng: np.random.Generator, death: np.ndarray, last_event: np.ndarray) -> np.ndarray:
+def _vital_status(rng: np.random.Generator, death: np.ndarray,
+                  last_event: np.ndarray) -> np.ndarray:
     alive = _EXTRACT - rng.integers(0, 46, len(death))
     alive = np.fmax(alive, last_event)
     out = np.where(np.isnan(death), alive, death)
@@ -284,7 +287,8 @@ def _acc(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     margin = np.where(rng.random(n) < 0.04, None, margin)
     hypo = np.where(is_surg, _bool_col(rng, 0.22, n, missing=0.05), np.nan)
     adjuvant = is_surg & onc_unit & (rng.random(n) < 0.55)
-    onc = np.where(ttype == "medical", start, np.where(adjuvant, surgery + 14 + _gamma(rng, 3, 10, n), np.nan))
+    adjuvant_start = np.where(adjuvant, surgery + 14 + _gamma(rng, 3, 10, n), np.nan)
+    onc = np.where(ttype == "medical", start, adjuvant_start)
 
     # clean the timeline at the extract date
     first_visit = _not_after(first_visit, _EXTRACT)
@@ -301,9 +305,11 @@ def _acc(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     last = _max(b.referral, first_visit, diagnosis, start, onc)
     death = _death(rng, np.fmax(last, diagnosis), 0.62, 1.6)
     mito = np.clip(rng.normal(15.5, 5.0, n), 1.0, 45.0).round(1)
-    mito_ok = ~np.isnan(onc) & (onc + 365 <= _EXTRACT) & ~(death < onc + 365) & (rng.random(n) > 0.15)
+    one_year = onc + 365
+    mito_ok = ~np.isnan(onc) & (one_year <= _EXTRACT) & ~(death < one_year) & (rng.random(n) > 0.15)
     mito = np.where(mito_ok, mito, np.nan)
-    cols = _case_dict(b, first_visit, diagnosis, start, ttype, death, _vital_status(rng, death, last))
+    vital = _vital_status(rng, death, last)
+    cols = _case_dict(b, first_visit, diagnosis, start, ttype, death, vital)
     _common_tail(rng, b, cols, 0.75)
     cols.update(
         surgery_date=surgery,
@@ -324,7 +330,8 @@ def _net(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     b = _base(rng, n, 0.5, age)
     first_visit = b.referral + _gamma(rng, 2.0, 12.0, n)
     before = rng.random(n) < 0.4  # often diagnosed at the referring hospital
-    diagnosis = np.where(before, b.referral - rng.integers(0, 41, n), first_visit + _gamma(rng, 1.0, 7.0, n))
+    diagnosis = np.where(before, b.referral - rng.integers(0, 41, n),
+                         first_visit + _gamma(rng, 1.0, 7.0, n))
     opts = ["surgery", "medical", "prrt", "other", None]
     probs = {1: [0.35, 0.45, 0.12, 0.03, 0.05], 2: [0.10, 0.50, 0.15, 0.15, 0.10],
              3: [0.50, 0.30, 0.10, 0.05, 0.05], 4: [0.25, 0.05, 0.0, 0.0, 0.70]}
@@ -342,7 +349,8 @@ def _net(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     diagnosis = _not_after(diagnosis, _EXTRACT)
     surgery = np.where(ttype == "surgery", start, np.nan)
     later_prrt = (ttype == "medical") & (rng.random(n) < 0.15)
-    prrt = np.where(ttype == "prrt", start, np.where(later_prrt, start + 60 + _gamma(rng, 2, 60, n), np.nan))
+    later = np.where(later_prrt, start + 60 + _gamma(rng, 2, 60, n), np.nan)
+    prrt = np.where(ttype == "prrt", start, later)
     prrt = _not_after(prrt, _EXTRACT)
 
     is_surg = ~np.isnan(surgery)
@@ -352,7 +360,8 @@ def _net(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     fistula = closed & (cond == 3) & (rng.random(n) < 0.15)
     other = closed & (rng.random(n) < 0.15)
     comp = leak | fistula | other | periop
-    grade = _choice(rng, ["I", "II", "IIIa", "IIIb", "IVa", "IVb"], [0.22, 0.38, 0.20, 0.11, 0.06, 0.03], n)
+    grade = _choice(rng, ["I", "II", "IIIa", "IIIb", "IVa", "IVb"],
+                    [0.22, 0.38, 0.20, 0.11, 0.06, 0.03], n)
     severe = _choice(rng, ["II", "IIIa", "IIIb", "IVa"], [0.30, 0.35, 0.25, 0.10], n)
     grade = np.where(leak | fistula, severe, grade)
     clavien = np.where(periop, "V", np.where(comp, grade, None))
@@ -360,7 +369,8 @@ def _net(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     last = _max(b.referral, first_visit, diagnosis, start, prrt)
     death = _death(rng, np.fmax(last, diagnosis), 0.45, 4.5)
     death = np.where(periop, surgery + rng.integers(2, 31, n), death)
-    cols = _case_dict(b, first_visit, diagnosis, start, ttype, death, _vital_status(rng, death, last))
+    vital = _vital_status(rng, death, last)
+    cols = _case_dict(b, first_visit, diagnosis, start, ttype, death, vital)
     _common_tail(rng, b, cols, 0.35)
     unknown = rng.random(n) < 0.03
     valve = np.where(cond == 1, (b.unit == UNITS[0]) & (rng.random(n) < 0.06), False).astype(float)
@@ -382,11 +392,13 @@ def _anal(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     b = _base(rng, n, 0.7, age)
     first_visit = b.referral + _gamma(rng, 2.0, 3.5, n)
     before = rng.random(n) < 0.7
-    diagnosis = np.where(before, b.referral - rng.integers(0, 22, n), first_visit + rng.integers(0, 8, n))
+    diagnosis = np.where(before, b.referral - rng.integers(0, 22, n),
+                         first_visit + rng.integers(0, 8, n))
     intent = _choice(rng, ["curative", "palliative"], [0.88, 0.12], n)
     cur = intent == "curative"
     ttype = np.where(cur, _choice(rng, ["radiotherapy", "surgery", None], [0.95, 0.03, 0.02], n),
-                     _choice(rng, ["radiotherapy", "medical", "other", None], [0.45, 0.40, 0.10, 0.05], n))
+                     _choice(rng, ["radiotherapy", "medical", "other", None],
+                             [0.45, 0.40, 0.10, 0.05], n))
     start = b.referral + _gamma(rng, 4.0, 5.0, n)
     start = np.fmax(start, np.fmax(first_visit, diagnosis) + 1)
     start = np.where(ttype == None, np.nan, start)  # noqa: E711
@@ -405,12 +417,15 @@ def _anal(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     last = _max(b.referral, first_visit, diagnosis, start, rt_end)
     death = _death(rng, np.fmax(last, diagnosis), np.where(cur, 0.22, 0.8), np.where(cur, 2.5, 0.8))
     assess = rt_start + 183
-    resp = _choice(rng, ["complete", "not_complete", "not_assessed", None], [0.80, 0.11, 0.05, 0.04], n)
+    resp = _choice(rng, ["complete", "not_complete", "not_assessed", None],
+                   [0.80, 0.11, 0.05, 0.04], n)
     resp = np.where(death < assess, "not_assessed", resp)
     resp = np.where(rt & (intent == "curative") & (assess <= _EXTRACT), resp, None)
-    cols = _case_dict(b, first_visit, diagnosis, start, ttype, death, _vital_status(rng, death, last))
+    vital = _vital_status(rng, death, last)
+    cols = _case_dict(b, first_visit, diagnosis, start, ttype, death, vital)
     _common_tail(rng, b, cols, 0.30)
-    cols.update(treatment_intent=intent, rt_start_date=rt_start, rt_end_date=rt_end, response_6m=resp)
+    cols.update(treatment_intent=intent, rt_start_date=rt_start, rt_end_date=rt_end,
+                response_6m=resp)
     return cols
 
 
@@ -420,7 +435,8 @@ _PELVIC_OPERATED = {1: 0.62, 2: 0.55, 3: 0.45, 4: 0.50, 5: 0.45, 6: 0.45, 7: 0.3
 
 
 def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    ind = rng.choice(np.arange(1, 8), size=n, p=np.array(_PELVIC_INDICATION) / sum(_PELVIC_INDICATION))
+    weights = np.array(_PELVIC_INDICATION) / sum(_PELVIC_INDICATION)
+    ind = rng.choice(np.arange(1, 8), size=n, p=weights)
     women = np.array([_PELVIC_WOMEN[i] for i in range(1, 8)])[ind - 1]
     b = _base(rng, n, women, _age(rng, n, 64, 12, 18, 92))
     assessment = b.referral + _gamma(rng, 2.0, 9.0, n)
@@ -432,7 +448,8 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     first_visit = _not_after(first_visit, _EXTRACT)
     surgery = _not_after(surgery, _EXTRACT)
     other_rx = ~operated & (rng.random(n) < 0.10)
-    start = np.where(other_rx, _not_after(assessment + _gamma(rng, 2.0, 10.0, n), _EXTRACT), surgery)
+    other_start = _not_after(assessment + _gamma(rng, 2.0, 10.0, n), _EXTRACT)
+    start = np.where(other_rx, other_start, surgery)
     ttype = np.where(~np.isnan(surgery), "surgery", np.where(~np.isnan(start), "other", None))
     is_surg = ~np.isnan(surgery)
     units = np.array(UNITS, dtype=object)
@@ -443,7 +460,8 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     admission = surgery - (rng.random(n) < 0.3)
     los = np.maximum(3, np.round(rng.lognormal(np.log(9), 0.5, n)))
     discharge = surgery + los
-    margin = np.where(is_surg, _choice(rng, ["R0", "R1", "R2", "RX", None], [0.78, 0.12, 0.04, 0.04, 0.02], n), None)
+    margin = _choice(rng, ["R0", "R1", "R2", "RX", None], [0.78, 0.12, 0.04, 0.04, 0.02], n)
+    margin = np.where(is_surg, margin, None)
 
     # 30- and 90-day mortality after surgery, the rest from the disease
     periop30 = is_surg & (rng.random(n) < 0.012)
@@ -453,7 +471,8 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     death = np.where(periop30, surgery + rng.integers(2, 31, n), death)
     death = np.where(periop90, surgery + rng.integers(31, 91, n), death)
     death = _not_after(death, _EXTRACT)
-    discharge = np.where(is_surg, np.fmin(discharge, np.where(np.isnan(death), np.inf, death)), np.nan)
+    death_or_inf = np.where(np.isnan(death), np.inf, death)
+    discharge = np.where(is_surg, np.fmin(discharge, death_or_inf), np.nan)
     discharge = _not_after(discharge, _EXTRACT)  # still admitted at the extract
 
     closed = is_surg & ((surgery + 30 <= _EXTRACT) | (death <= surgery + 30))
@@ -461,7 +480,8 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
                     [0.40, 0.10, 0.22, 0.12, 0.10, 0.04, 0.02], n)
     grade = np.where(periop30, "V", grade)
     grade = np.where(closed, grade, None)
-    reop = np.where(np.isin(grade, ["IIIb", "IVa", "IVb"]), rng.random(n) < 0.6, rng.random(n) < 0.02)
+    severe = np.isin(grade, ["IIIb", "IVa", "IVb"])
+    reop = np.where(severe, rng.random(n) < 0.6, rng.random(n) < 0.02)
     reop = np.where(closed, reop.astype(float), np.nan)
     reop[rng.random(n) < 0.02] = np.nan
     cols = _case_dict(b, first_visit, diagnosis, start, ttype, death,
@@ -481,7 +501,8 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     return cols
 
 
-def _case_dict(b: _Base, first_visit, diagnosis, start, ttype, death, vital) -> dict[str, np.ndarray]:
+def _case_dict(b: _Base, first_visit, diagnosis, start, ttype, death,
+               vital) -> dict[str, np.ndarray]:
     # nothing recorded after death except the vital status date
     def alive(x):
         with np.errstate(invalid="ignore"):
@@ -536,7 +557,8 @@ def _episodes(rng: np.random.Generator, cases: dict[str, np.ndarray], case_ids: 
     cum = np.cumsum(gaps)
     cum = cum - cum[first_of] if total else cum
     visit = start0[owner] + cum
-    end = np.fmin(np.where(np.isnan(cases["death_date"]), _EXTRACT, cases["death_date"]), _EXTRACT)[owner]
+    death = cases["death_date"]
+    end = np.fmin(np.where(np.isnan(death), _EXTRACT, death), _EXTRACT)[owner]
     keep = visit <= end
     owner, visit = owner[keep], visit[keep]
     m = len(owner)
@@ -642,11 +664,13 @@ def generate(area: str, rows: int, seed: int, dirty: float = 0.0) -> dict[str, p
     order = np.lexsort((cols["unit"].astype(str), cols["referral_date"])) if rows else np.arange(0)
     cols = {k: v[order] for k, v in cols.items()}
     samord = rng.random(rows) < 0.015
-    cols["patient_id"] = personnummer(cols["birth_date"], cols.pop("_male"), samord, rng) if rows else np.array([], dtype=object)
+    male = cols.pop("_male")
+    empty = np.array([], dtype=object)
+    cols["patient_id"] = personnummer(cols["birth_date"], male, samord, rng) if rows else empty
     cols.pop("_samord")
     width = max(6, len(str(rows)))
     ids = pl.Series("i", np.arange(1, rows + 1)).cast(pl.String).str.zfill(width)
-    cols["case_id"] = (_CASE_PREFIX[area] + ids).to_numpy().astype(object) if rows else np.array([], dtype=object)
+    cols["case_id"] = (_CASE_PREFIX[area] + ids).to_numpy().astype(object) if rows else empty
     frames = {"cases": _frame(area, "cases", cols)}
     if area == "anal":
         ep = _episodes(rng, cols, cols["case_id"])
@@ -671,12 +695,12 @@ def generate(area: str, rows: int, seed: int, dirty: float = 0.0) -> dict[str, p
 _DAYS_30Y = 10957
 _UNKNOWN_CODES: dict[str, list[tuple[str, object]]] = {
     # county 11 (Kristianstad), 15/16 (Älvsborg, Skaraborg) and 02 no longer exist
-    "acc": [("referring_region", "11"), ("resection_margin", "R3"), ("treatment_type", "kemoterapi"),
-            ("surgery_intent", "adjuvant")],
+    "acc": [("referring_region", "11"), ("resection_margin", "R3"),
+            ("treatment_type", "kemoterapi"), ("surgery_intent", "adjuvant")],
     "net": [("referring_region", "15"), ("clavien_dindo", "VI"), ("net_condition", 5),
             ("treatment_type", "ssa")],
-    "anal": [("referring_region", "16"), ("response_6m", "partial"), ("treatment_intent", "adjuvant"),
-             ("treatment_type", "kemoterapi")],
+    "anal": [("referring_region", "16"), ("response_6m", "partial"),
+             ("treatment_intent", "adjuvant"), ("treatment_type", "kemoterapi")],
     "pelvic": [("referring_region", "02"), ("indication", 8), ("resection_margin", "R3"),
                ("clavien_dindo", "VI")],
 }
@@ -686,8 +710,9 @@ _AREA_KINDS = {
     "anal": ("rt_end_before_start",),
     "pelvic": ("discharge_before_admission",),
 }
-_CASE_KINDS = ("bad_luhn", "referral_after_treatment", "unknown_code", "future_date", "age_over_110",
-               "duplicate_case_id", "unparsable_date")
+_CASE_KINDS = ("bad_luhn", "referral_after_treatment", "unknown_code", "future_date",
+               "age_over_110", "duplicate_case_id", "unparsable_date")
+_FUTURE_COLUMN = {"cases": "vital_status_date", "episodes": "visit_date", "prem": "response_date"}
 _TABLE_KINDS = {
     "episodes": ("orphan_episode", "unparsable_date", "future_date"),
     "prem": ("answer_out_of_range", "unparsable_date", "future_date"),
@@ -798,7 +823,7 @@ def _plant(area: str, table: str, df: pl.DataFrame, rng: np.random.Generator, di
             data[c][i] = v
             pcol[i] = c
         elif k == "future_date":
-            c = {"cases": "vital_status_date", "episodes": "visit_date", "prem": "response_date"}[table]
+            c = _FUTURE_COLUMN[table]
             data[c][i] += _DAYS_30Y
             pcol[i] = c
         elif k == "age_over_110":
@@ -843,7 +868,8 @@ class _Columns:
     """Columns of a frame as mutable numpy arrays, converted on first use (dates as float days,
     text as objects, numbers as floats with NaN); ``changed()`` gives back the touched ones."""
 
-    _TYPES = {pl.Date: "date", pl.Int64: "int", pl.Boolean: "bool", pl.Float64: "float", pl.String: "string"}
+    _TYPES = {pl.Date: "date", pl.Int64: "int", pl.Boolean: "bool", pl.Float64: "float",
+              pl.String: "string"}
 
     def __init__(self, df: pl.DataFrame) -> None:
         self.df = df
@@ -919,7 +945,8 @@ def _canonical_text(df: pl.DataFrame) -> pl.DataFrame:
 def _planted_text_columns(df: pl.DataFrame) -> set[str]:
     if "_planted_value" not in df.columns:
         return set()
-    return set(df.filter(pl.col("_planted_value").is_not_null())["_planted_column"].unique().to_list())
+    hit = df.filter(pl.col("_planted_value").is_not_null())
+    return set(hit["_planted_column"].unique().to_list())
 
 
 def canonical_typed(df: pl.DataFrame) -> pl.DataFrame:
@@ -958,15 +985,17 @@ def _inca_table(area: str, table: str, df: pl.DataFrame, rng: np.random.Generato
             exprs.append(_raw_override(df, c, text).alias(col.inca_name))
             continue
         if col.type == "float":
-            exprs.append(v.round(1).cast(pl.String).str.replace(".", ",", literal=True).alias(col.inca_name))
+            comma = v.round(1).cast(pl.String).str.replace(".", ",", literal=True)
+            exprs.append(comma.alias(col.inca_name))
             continue
         if col.type == "string" and not (col.values or col.labels or col.list_variable):
             exprs.append(v.alias(col.inca_name))  # identifiers and unit codes: as they are
             continue
         uniques = [x for x in df[c].unique().to_list() if x is not None]
         key = v.cast(pl.String)
-        codes = {str(x).lower() if col.type == "bool" else str(x): col.inca_code(x) for x in uniques}
-        labels = {str(x).lower() if col.type == "bool" else str(x): col.inca_label(x) for x in uniques}
+        keys = [str(x).lower() if col.type == "bool" else str(x) for x in uniques]
+        codes = {k: col.inca_code(x) for k, x in zip(keys, uniques, strict=True)}
+        labels = {k: col.inca_label(x) for k, x in zip(keys, uniques, strict=True)}
         code = key.replace_strict(codes, default=None, return_dtype=pl.String)
         label = key.replace_strict(labels, default=None, return_dtype=pl.String)
         if col.type == "bool":
@@ -975,16 +1004,19 @@ def _inca_table(area: str, table: str, df: pl.DataFrame, rng: np.random.Generato
         if col.is_coded:
             unknown = pl.when(u < 0.3).then(pl.lit("99")).when(u < 0.4).then(pl.lit("98"))
             code = pl.when(v.is_null()).then(unknown).otherwise(code)
-            label = pl.when(v.is_null()).then(
-                pl.when(u < 0.3).then(pl.lit(_UNKNOWN_LABEL["99"])).when(u < 0.4).then(pl.lit(_UNKNOWN_LABEL["98"]))
-            ).otherwise(label)
+            unknown_label = (
+                pl.when(u < 0.3).then(pl.lit(_UNKNOWN_LABEL["99"]))
+                .when(u < 0.4).then(pl.lit(_UNKNOWN_LABEL["98"]))
+            )
+            label = pl.when(v.is_null()).then(unknown_label).otherwise(label)
         exprs.append(code.alias(col.inca_name))
         if col.list_variable:
             exprs.append(label.alias(col.inca_description_name))
         if c == "sex":
             exprs.append(label.alias("KON_BESKRIVNING"))
         if c == "home_region":
-            exprs.append(v.replace_strict(col.labels, default=None, return_dtype=pl.String).alias("LAN_BESKRIVNING"))
+            county = v.replace_strict(col.labels, default=None, return_dtype=pl.String)
+            exprs.append(county.alias("LAN_BESKRIVNING"))
     return df.select(exprs)
 
 
@@ -1069,7 +1101,9 @@ def output_paths(area: str, output: Path | str) -> dict[str, Path]:
         output = output / f"{area}_cases.csv"
     suffix = output.suffix.lower()
     if suffix not in FORMATS:
-        raise NhvError(f"cannot tell the format of {output}; end the name with .csv, .parquet or .xlsx.")
+        raise NhvError(
+            f"cannot tell the format of {output}; end the name with .csv, .parquet or .xlsx."
+        )
     paths = {"cases": output}
     stem = output.stem[: -len("_cases")] if output.stem.lower().endswith("_cases") else output.stem
     for t in TABLES[area][1:]:
@@ -1135,11 +1169,13 @@ def _xlsx_bytes(sheets: dict[str, pl.DataFrame]) -> bytes:
 
 def _fix_core_dates(xml: bytes) -> bytes:
     stamp = dt.datetime(*_FIXED_ZIP_TIME).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    return re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + stamp + rb"\g<2>", xml)
+    pattern = rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)"
+    return re.sub(pattern, rb"\g<1>" + stamp + rb"\g<2>", xml)
 
 
-def write_frames(area: str, frames: dict[str, pl.DataFrame], output: Path | str, *, inca: bool = False,
-                 seed: int = 0, rows: int | None = None) -> dict[str, tuple[Path, int]]:
+def write_frames(area: str, frames: dict[str, pl.DataFrame], output: Path | str, *,
+                 inca: bool = False, seed: int = 0,
+                 rows: int | None = None) -> dict[str, tuple[Path, int]]:
     """Write the frames of :func:`generate` to ``output`` (and beside it); return
     ``{table: (path, rows written)}``.  Files are written atomically."""
     from nhvmetrics.io.atomic import write_bytes
@@ -1155,8 +1191,8 @@ def write_frames(area: str, frames: dict[str, pl.DataFrame], output: Path | str,
         biggest = max(tables, key=lambda t: tables[t].height)
         if tables[biggest].height >= _XLSX_MAX_ROWS:
             raise NhvError(
-                f"the {biggest} table has {tables[biggest].height} rows, more than an Excel sheet holds; "
-                "write .csv or .parquet instead."
+                f"the {biggest} table has {tables[biggest].height} rows, more than an Excel "
+                "sheet holds; write .csv or .parquet instead."
             )
         write_bytes(paths["cases"], _xlsx_bytes(tables))
         return {t: (paths["cases"], df.height) for t, df in tables.items()}
