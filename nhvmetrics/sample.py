@@ -510,10 +510,8 @@ def _case_dict(b: _Base, first_visit, diagnosis, start, ttype, death,
 
     first_visit, diagnosis, start = alive(first_visit), alive(diagnosis), alive(start)
     male = b.male
-    samord = np.zeros(b.n, dtype=bool)  # set by _finish_cases (needs its own rng draw)
     return {
         "_male": male,
-        "_samord": samord,
         "unit": b.unit,
         "referring_region": b.referring_region,
         "home_region": b.home_region,
@@ -667,7 +665,6 @@ def generate(area: str, rows: int, seed: int, dirty: float = 0.0) -> dict[str, p
     male = cols.pop("_male")
     empty = np.array([], dtype=object)
     cols["patient_id"] = personnummer(cols["birth_date"], male, samord, rng) if rows else empty
-    cols.pop("_samord")
     width = max(6, len(str(rows)))
     ids = pl.Series("i", np.arange(1, rows + 1)).cast(pl.String).str.zfill(width)
     cols["case_id"] = (_CASE_PREFIX[area] + ids).to_numpy().astype(object) if rows else empty
