@@ -851,7 +851,8 @@ def _plant(area: str, table: str, df: pl.DataFrame, rng: np.random.Generator, di
             pcol[i] = "discharge_date"
         elif k == "orphan_episode":
             width = max(6, len(str(n_cases)))
-            data["case_id"][i] = f"{_CASE_PREFIX[area]}{2 * n_cases + 1 + i:0{width}d}"
+            # beyond every real id (< 10**width) and the INCA dialect's extra rows (< 2 * 10**width)
+            data["case_id"][i] = f"{_CASE_PREFIX[area]}{2 * 10**width + i}"
             pcol[i] = "case_id"
         elif k == "answer_out_of_range":
             c = f"q{int(rng.integers(1, 5))}"
