@@ -93,7 +93,7 @@ def test_byte_identical_and_fixed_times(tmp_path) -> None:
 
 def test_quality_and_provenance_sheets(book) -> None:
     q = [[c.value for c in row] for row in book["Datakvalitet"].iter_rows()]
-    assert ["acc", "cases", "acc_cases.csv", 412, 396, 9, 7, "makulerad: 5, region_demo: 2"] in q
+    assert ["acc", "cases", "acc_cases.csv", 412, 396, 9, 7, "makulerade: 5, demoregion: 2"] in q
     p = [[c.value for c in row] for row in book["Proveniens"].iter_rows()]
     flat = [v for row in p for v in row if v is not None]
     assert example_report_data().quality[0].sha256 in flat

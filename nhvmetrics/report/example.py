@@ -197,7 +197,7 @@ def example_report_data(unit: str | None = "SE100") -> ReportData:
     cases = TableQuality(
         name="cases", file_name="acc_cases.csv",
         sha256="3f1e0c5a9d8b7e6f5a4c3b2a1908f7e6d5c4b3a29180f7e6d5c4b3a2918a7b6c",
-        rows_read=412, accepted=396, quarantined=9, dropped=(("makulerad", 5), ("region_demo", 2)),
+        rows_read=412, accepted=396, quarantined=9, dropped=(("makulerad", 5), ("demo_region", 2)),
         unknown_columns=("Extra=kolumn",),
         completeness=(
             Completeness("patient_id", 396, 396), Completeness("case_id", 396, 396),

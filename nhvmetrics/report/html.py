@@ -168,7 +168,8 @@ def _area_context(data: ReportData, lang: str) -> dict:
             "quarantined": fmt_number(q.quarantined, 0, lang),
             "dropped_total": fmt_number(q.dropped_total, 0, lang),
             "dropped": bool(q.dropped),
-            "dropped_text": ", ".join(f"{reason}: {fmt_number(n, 0, lang)}" for reason, n in q.dropped),
+            "dropped_text": ", ".join(f"{t.get('drop_' + reason, reason)}: {fmt_number(n, 0, lang)}"
+                                     for reason, n in q.dropped),
             "unknown_columns": ", ".join(q.unknown_columns),
             "completeness": [
                 {"column": c.column, "filled": fmt_number(c.filled, 0, lang),

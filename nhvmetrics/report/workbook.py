@@ -228,7 +228,7 @@ def _quality_sheet(wb, reports: Sequence[ReportData], lang: str, used: set[str])
             r += 1
             for c, v in enumerate([data.area, q.name, q.file_name, q.rows_read, q.accepted,
                                    q.quarantined, q.dropped_total,
-                                   ", ".join(f"{k}: {n}" for k, n in q.dropped) or None], 1):
+                                   ", ".join(f"{t.get('drop_' + k, k)}: {n}" for k, n in q.dropped) or None], 1):
                 if v is not None:
                     _put(ws, r, c, v, INT)
     r += 2
