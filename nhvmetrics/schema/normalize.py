@@ -58,7 +58,8 @@ class NormalizedTable:
     rows_read: int
     dropped: dict[str, int]
     sources: dict[str, str]  # canonical name -> input column name
-    unknown_columns: list[str] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)  # worth a warning
+    ignored_columns: list[str] = field(default_factory=list)  # unnamed and wholly empty: formatting
     duplicate_columns: list[tuple[str, str]] = field(default_factory=list)  # (input name, canonical)
     derived: list[str] = field(default_factory=list)  # columns derived (birth_date from personnummer)
     extra: dict[str, pl.Series] = field(default_factory=dict)  # precomputed check columns (same rows)
@@ -195,6 +196,11 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
     frame = raw_table.frame
     rows_read = frame.height
     sources, unknown, duplicates, system_found = map_columns(raw_table.columns, table, schema)
+    ignored = [
+        c for c in unknown
+        if (not c.strip() or c.startswith("unnamed_")) and c in frame.columns and frame[c].null_count() == frame.height
+    ]
+    unknown = [c for c in unknown if c not in ignored]
 
     # Natively typed input (Parquet, frames): use a column as it is where its type fits the
     # canonical one, else turn it into canonical text and go the way of CSV values.
@@ -240,7 +246,9 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
         if reason_col.null_count() < reason_col.len():
             counts = reason_col.drop_nulls().value_counts()
             dropped = {r: int(n) for r, n in counts.iter_rows()}
-            frame = frame.lazy().filter(reason_col.is_null()).collect()
+            keep = [ROW, *dict.fromkeys(sources.values())]  # system columns are done with
+            frame = frame.select(keep).filter(reason_col.is_null())
+            raw_table.frame = raw_table.frame.clear()  # free the frame as read (memory at 10^7 rows)
     dropped = {r: dropped[r] for r in sorted(dropped)}
 
     # --- clean ---------------------------------------------------------------------------------
@@ -319,6 +327,7 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
         dropped=dropped,
         sources=sources,
         unknown_columns=unknown,
+        ignored_columns=ignored,
         duplicate_columns=duplicates,
         derived=derived,
         extra=extra,

@@ -178,6 +178,8 @@ def _validate(
     normalized: dict[str, NormalizedTable] = {}
     for name in order:
         normalized[name] = normalize_table(raws[name], schema.tables[name], schema, today)
+        # the frame as read is no longer needed: free it before the checks (memory at 10^7 rows)
+        raws[name].frame = raws[name].frame.clear()
 
     parent_ids: dict[str, pl.Series] = {}
     for name in order:
@@ -203,9 +205,6 @@ def _validate(
                                            f"required column {c} is missing (expected e.g. {spec.columns[c].inca_name}); "
                                            "every row of the table is quarantined"))
         for c in n.unknown_columns:
-            if (c.strip() == "" or c.startswith("unnamed_")) and c in raw_t.frame.columns:
-                if raw_t.frame[c].null_count() == raw_t.frame.height:
-                    continue  # a trailing delimiter or formatting, not data
             findings.append(_table_finding(name, "unknown_column", "warning", c,
                                            f"column {c!r} is not part of the {schema.area} schema; it is ignored"))
         for c, canonical in n.duplicate_columns:
@@ -260,8 +259,13 @@ def _validate(
             qmask = pl.Series("q", [True] * work.height, dtype=pl.Boolean)
         del quarantine
 
-        accepted = n.typed.filter(~qmask)
+        del work
         quarantined = _mask_quarantine(n.raw.filter(qmask))
+        typed = n.typed
+        n.raw = n.typed = None  # free the cleaned text before copying the accepted rows
+        n.extra = {}
+        accepted = typed if not qmask.any() else typed.filter(~qmask)
+        del typed
         if contract and accepted.height:
             from nhvmetrics.schema.contract import check_contract
 
