@@ -35,10 +35,31 @@ from typing import Any
 from nhvmetrics import AREAS, __version__
 from nhvmetrics.errors import EXIT_INVALID, EXIT_OK, NhvError
 
-TOP_KEYS = {"output_dir", "years", "lang", "min_count", "xlsx", "extract_date", "unit", "summary",
-            "ci_method", "report"}
-REPORT_KEYS = {"area", "cases", "tables", "years", "unit", "lang", "min_count", "xlsx",
-               "extract_date", "name", "ci_method"}
+TOP_KEYS = {
+    "output_dir",
+    "years",
+    "lang",
+    "min_count",
+    "xlsx",
+    "extract_date",
+    "unit",
+    "summary",
+    "ci_method",
+    "report",
+}
+REPORT_KEYS = {
+    "area",
+    "cases",
+    "tables",
+    "years",
+    "unit",
+    "lang",
+    "min_count",
+    "xlsx",
+    "extract_date",
+    "name",
+    "ci_method",
+}
 
 
 @dataclass
@@ -94,8 +115,11 @@ def _fail(cfg: Path, msg: str) -> NhvError:
 def _years(cfg: Path, where: str, value: Any) -> list[int]:
     if isinstance(value, int) and not isinstance(value, bool):
         return [value]
-    if isinstance(value, list) and value and all(isinstance(y, int) and not isinstance(y, bool)
-                                                 for y in value):
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(y, int) and not isinstance(y, bool) for y in value)
+    ):
         return sorted(set(value))
     raise _fail(cfg, f"{where}years must be a year or a list of years, e.g. years = [2024, 2025].")
 
@@ -113,7 +137,10 @@ def load_config(path: Path | str) -> BatchConfig:
         raise _fail(path, f"not valid TOML ({exc}); see docs/batch.md for the format.") from None
     unknown = sorted(set(raw) - TOP_KEYS)
     if unknown:
-        raise _fail(path, f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(sorted(TOP_KEYS))}.")
+        raise _fail(
+            path,
+            f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(sorted(TOP_KEYS))}.",
+        )
     base = path.resolve().parent
     entries = raw.get("report")
     if not isinstance(entries, list) or not entries:
@@ -137,18 +164,27 @@ def load_config(path: Path | str) -> BatchConfig:
             raise _fail(path, f"{where}must be a table.")
         bad = sorted(set(e) - REPORT_KEYS)
         if bad:
-            raise _fail(path, f"{where}unknown key(s) {', '.join(bad)}; allowed: {', '.join(sorted(REPORT_KEYS))}.")
+            raise _fail(
+                path,
+                f"{where}unknown key(s) {', '.join(bad)}; allowed: {', '.join(sorted(REPORT_KEYS))}.",
+            )
         area = str(e.get("area", "")).lower()
         if area not in AREAS:
-            raise _fail(path, f"{where}area must be one of {', '.join(AREAS)}, got '{e.get('area', '')}'.")
+            raise _fail(
+                path, f"{where}area must be one of {', '.join(AREAS)}, got '{e.get('area', '')}'."
+            )
         if not e.get("cases"):
-            raise _fail(path, f"{where}needs cases = \"path/to/cases.csv\".")
+            raise _fail(path, f'{where}needs cases = "path/to/cases.csv".')
         tables = e.get("tables", {})
         if not isinstance(tables, dict):
-            raise _fail(path, f"{where}tables must be a table such as tables = {{ episodes = \"ep.csv\" }}.")
+            raise _fail(
+                path, f'{where}tables must be a table such as tables = {{ episodes = "ep.csv" }}.'
+            )
         s = {**defaults, **{k: v for k, v in e.items() if k in defaults}}
         if s["years"] is None:
-            raise _fail(path, f"{where}no years: set years = [2025] at the top or in the [[report]].")
+            raise _fail(
+                path, f"{where}no years: set years = [2025] at the top or in the [[report]]."
+            )
         years = _years(path, where, s["years"])
         unit = str(s["unit"]) if s["unit"] not in (None, "") else None
         for y in years:
@@ -156,15 +192,27 @@ def load_config(path: Path | str) -> BatchConfig:
             if e.get("name") and len(years) > 1:
                 stem = f"{e['name']}-{y}"
             if stem in names:
-                raise _fail(path, f"{where}two reports would both write {stem}.html; give one a name = \"...\".")
+                raise _fail(
+                    path,
+                    f'{where}two reports would both write {stem}.html; give one a name = "...".',
+                )
             names.add(stem)
-            jobs.append(ReportJob(
-                name=str(stem), area=area, year=y, cases=base / str(e["cases"]),
-                tables={str(k).lower(): base / str(v) for k, v in tables.items()},
-                unit=unit, lang=str(s["lang"]), min_count=int(s["min_count"]), xlsx=bool(s["xlsx"]),
-                extract_date=str(s["extract_date"]) if s["extract_date"] else None,
-                ci_method=str(s["ci_method"]), entry=i,
-            ))
+            jobs.append(
+                ReportJob(
+                    name=str(stem),
+                    area=area,
+                    year=y,
+                    cases=base / str(e["cases"]),
+                    tables={str(k).lower(): base / str(v) for k, v in tables.items()},
+                    unit=unit,
+                    lang=str(s["lang"]),
+                    min_count=int(s["min_count"]),
+                    xlsx=bool(s["xlsx"]),
+                    extract_date=str(s["extract_date"]) if s["extract_date"] else None,
+                    ci_method=str(s["ci_method"]),
+                    entry=i,
+                )
+            )
     return BatchConfig(path=path, output_dir=out_dir, summary=summary, jobs=jobs)
 
 
@@ -176,11 +224,21 @@ class _Log:
         self.progress = None
         if self.interactive:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             self.progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=Console(stderr=True), transient=False,
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
             )
             self.progress.start()
             self.task = self.progress.add_task("nhvmetrics batch", total=total)
@@ -230,16 +288,29 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
 
                     for name, p in {"cases": job.cases, **job.tables}.items():
                         if not p.is_file():
-                            raise NhvError(f"the {name} table {p} does not exist; check the path.", 2)
-                    validation = validate_export(job.area, {"cases": job.cases, **job.tables},
-                                                 parse_date(job.extract_date, "extract_date"))
+                            raise NhvError(
+                                f"the {name} table {p} does not exist; check the path.", 2
+                            )
+                    validation = validate_export(
+                        job.area,
+                        {"cases": job.cases, **job.tables},
+                        parse_date(job.extract_date, "extract_date"),
+                    )
                     validations[job.entry] = validation
                 html = config.output_dir / f"{job.name}.html"
                 xlsx = config.output_dir / f"{job.name}.xlsx" if job.xlsx else None
                 w = make_report(
-                    job.cases, area=job.area, year=job.year, output=html, xlsx=xlsx,
-                    extract_date=job.extract_date, tables=job.tables, unit=job.unit,
-                    lang=job.lang, min_count=job.min_count, ci_method=job.ci_method,
+                    job.cases,
+                    area=job.area,
+                    year=job.year,
+                    output=html,
+                    xlsx=xlsx,
+                    extract_date=job.extract_date,
+                    tables=job.tables,
+                    unit=job.unit,
+                    lang=job.lang,
+                    min_count=job.min_count,
+                    ci_method=job.ci_method,
                     validation=validation,
                 )
                 res.status, res.exit_code = "ok", EXIT_OK

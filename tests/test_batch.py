@@ -65,15 +65,32 @@ def test_batch_continues_past_a_failure_and_exits_1(exports: Path, capsys) -> No
     cfg = _write(exports, GOOD_AND_BAD)
     assert run(["report", "--config", str(cfg)]) == 1
     out = exports / "reports"
-    for name in ("acc-2024.html", "acc-2024.xlsx", "acc-2025.html", "acc-2025.xlsx", "anal-2025.html"):
+    for name in (
+        "acc-2024.html",
+        "acc-2024.xlsx",
+        "acc-2025.html",
+        "acc-2025.xlsx",
+        "anal-2025.html",
+    ):
         assert (out / name).stat().st_size > 1000, name
     assert not (out / "anal-2025.xlsx").exists()
     assert not (out / "pelvic-2025.html").exists()
     summary = json.loads((out / "run-summary.json").read_text(encoding="utf-8"))
-    assert (summary["reports"], summary["ok"], summary["failed"], summary["exit_code"]) == (4, 3, 1, 1)
+    assert (summary["reports"], summary["ok"], summary["failed"], summary["exit_code"]) == (
+        4,
+        3,
+        1,
+        1,
+    )
     runs = {r["name"]: r for r in summary["runs"]}
-    assert runs["pelvic-2025"]["status"] == "failed" and "does not exist" in runs["pelvic-2025"]["error"]
-    assert runs["acc-2025"]["status"] == "ok" and runs["acc-2025"]["outputs"] == ["acc-2025.html", "acc-2025.xlsx"]
+    assert (
+        runs["pelvic-2025"]["status"] == "failed"
+        and "does not exist" in runs["pelvic-2025"]["error"]
+    )
+    assert runs["acc-2025"]["status"] == "ok" and runs["acc-2025"]["outputs"] == [
+        "acc-2025.html",
+        "acc-2025.xlsx",
+    ]
     assert runs["acc-2025"]["extract_date"] == "2026-02-15"
     assert len(runs["acc-2025"]["inputs"]["acc_cases.csv"]) == 64
     err = capsys.readouterr().err
@@ -83,8 +100,11 @@ def test_batch_continues_past_a_failure_and_exits_1(exports: Path, capsys) -> No
 
 
 def test_batch_all_ok_exits_0(exports: Path) -> None:
-    cfg = _write(exports, 'output_dir = "ok"\nyears = [2025]\n[[report]]\narea = "acc"\ncases = "acc_cases.csv"\nunit = "%s"\n'
-                 % _first_unit(exports / "acc_cases.csv"))
+    cfg = _write(
+        exports,
+        'output_dir = "ok"\nyears = [2025]\n[[report]]\narea = "acc"\ncases = "acc_cases.csv"\nunit = "%s"\n'
+        % _first_unit(exports / "acc_cases.csv"),
+    )
     summary = run_batch(load_config(cfg), interactive=False)
     assert summary["exit_code"] == 0 and summary["ok"] == 1
     assert (exports / "ok" / f"acc-2025-{_first_unit(exports / 'acc_cases.csv')}.html").exists()
@@ -106,7 +126,10 @@ def _first_unit(path: Path) -> str:
         ("[[report]]\narea='acc'\ncases='a.csv'\n", "no years"),
         ("[[report]]\narea='acc'\ncases='a.csv'\nyears=['x']\n", "years must be"),
         ("[[report]]\narea='acc'\ncases='a.csv'\nyears=[2025]\nfoo=1\n", "unknown key"),
-        ("[[report]]\narea='acc'\ncases='a.csv'\nyears=[2025]\n[[report]]\narea='acc'\ncases='b.csv'\nyears=[2025]\n", "both write"),
+        (
+            "[[report]]\narea='acc'\ncases='a.csv'\nyears=[2025]\n[[report]]\narea='acc'\ncases='b.csv'\nyears=[2025]\n",
+            "both write",
+        ),
         ("this is = not toml [", "not valid TOML"),
     ],
 )

@@ -78,8 +78,11 @@ class Chromium:
 
         self.proc = subprocess.Popen(
             [exe, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(3, 4, hi_r, hi_w), preexec_fn=_fds,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(3, 4, hi_r, hi_w),
+            preexec_fn=_fds,
         )
         for fd in (to_chrome_r, from_chrome_w, hi_r, hi_w):
             os.close(fd)
@@ -133,8 +136,11 @@ class Chromium:
 
     def open_page(self) -> None:
         target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)
-        att = self.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True},
-                        session=False)
+        att = self.send(
+            "Target.attachToTarget",
+            {"targetId": target["targetId"], "flatten": True},
+            session=False,
+        )
         self.session = att["sessionId"]
         for domain in ("Page", "Network", "Runtime", "Log"):
             self.send(f"{domain}.enable")
@@ -157,50 +163,89 @@ class Chromium:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def inspect_report(exe: str, html: Path, screenshot: Path | None = None,
-                   width: int = 1200, pdf_path: Path | None = None) -> dict:
+def inspect_report(
+    exe: str,
+    html: Path,
+    screenshot: Path | None = None,
+    width: int = 1200,
+    pdf_path: Path | None = None,
+) -> dict:
     """Load ``html`` and return what the browser saw (requests, console errors, chart sizes)."""
     b = Chromium(exe)
     try:
         b.open_page()
-        b.send("Emulation.setDeviceMetricsOverride",
-               {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+        b.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+        )
         url = html.resolve().as_uri()
         b.events.clear()
         b.send("Page.navigate", {"url": url})
         b.wait_for("Page.loadEventFired")
-        sizes = b.send("Runtime.evaluate", {
-            "expression": "JSON.stringify(Array.from(document.querySelectorAll('figure.chart svg'))"
-                          ".map(s => { const r = s.getBoundingClientRect();"
-                          " return [r.width, r.height]; }))",
-            "returnByValue": True,
-        })["result"]["value"]
-        height = b.send("Runtime.evaluate", {
-            "expression": "document.documentElement.scrollHeight", "returnByValue": True,
-        })["result"]["value"]
+        sizes = b.send(
+            "Runtime.evaluate",
+            {
+                "expression": "JSON.stringify(Array.from(document.querySelectorAll('figure.chart svg'))"
+                ".map(s => { const r = s.getBoundingClientRect();"
+                " return [r.width, r.height]; }))",
+                "returnByValue": True,
+            },
+        )["result"]["value"]
+        height = b.send(
+            "Runtime.evaluate",
+            {
+                "expression": "document.documentElement.scrollHeight",
+                "returnByValue": True,
+            },
+        )["result"]["value"]
         shot = None
         if screenshot is not None:
-            shot = b.send("Page.captureScreenshot", {
-                "format": "png", "captureBeyondViewport": True,
-                "clip": {"x": 0, "y": 0, "width": width, "height": min(int(height), 16000),
-                         "scale": 1},
-            })
+            shot = b.send(
+                "Page.captureScreenshot",
+                {
+                    "format": "png",
+                    "captureBeyondViewport": True,
+                    "clip": {
+                        "x": 0,
+                        "y": 0,
+                        "width": width,
+                        "height": min(int(height), 16000),
+                        "scale": 1,
+                    },
+                },
+            )
             screenshot.write_bytes(base64.b64decode(shot["data"]))
         pdf = b.send("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True})
         if pdf_path is not None:
             pdf_path.write_bytes(base64.b64decode(pdf["data"]))
-        requests = [ev["params"]["request"]["url"] for ev in b.events
-                    if ev["method"] == "Network.requestWillBeSent"]
+        requests = [
+            ev["params"]["request"]["url"]
+            for ev in b.events
+            if ev["method"] == "Network.requestWillBeSent"
+        ]
         failed = [ev["params"] for ev in b.events if ev["method"] == "Network.loadingFailed"]
-        errors = [ev["params"]["entry"]["text"] for ev in b.events
-                  if ev["method"] == "Log.entryAdded" and ev["params"]["entry"]["level"] == "error"]
-        errors += [json.dumps(ev["params"]["args"]) for ev in b.events
-                   if ev["method"] == "Runtime.consoleAPICalled" and ev["params"]["type"] == "error"]
-        errors += [ev["params"]["exceptionDetails"].get("text", "exception") for ev in b.events
-                   if ev["method"] == "Runtime.exceptionThrown"]
+        errors = [
+            ev["params"]["entry"]["text"]
+            for ev in b.events
+            if ev["method"] == "Log.entryAdded" and ev["params"]["entry"]["level"] == "error"
+        ]
+        errors += [
+            json.dumps(ev["params"]["args"])
+            for ev in b.events
+            if ev["method"] == "Runtime.consoleAPICalled" and ev["params"]["type"] == "error"
+        ]
+        errors += [
+            ev["params"]["exceptionDetails"].get("text", "exception")
+            for ev in b.events
+            if ev["method"] == "Runtime.exceptionThrown"
+        ]
         return {
-            "url": url, "requests": requests, "failed": failed, "errors": errors,
-            "chart_sizes": json.loads(sizes), "height": height,
+            "url": url,
+            "requests": requests,
+            "failed": failed,
+            "errors": errors,
+            "chart_sizes": json.loads(sizes),
+            "height": height,
             "pdf_bytes": len(base64.b64decode(pdf["data"])),
         }
     finally:
@@ -221,14 +266,17 @@ def pages() -> dict[str, str]:
     from nhvmetrics.report.example import example_report_data
     from nhvmetrics.report.html import render_html
 
-    return {"sv": render_html(example_report_data("SE100"), "sv"),
-            "en": render_html(example_report_data(None), "en")}
+    return {
+        "sv": render_html(example_report_data("SE100"), "sv"),
+        "en": render_html(example_report_data(None), "en"),
+    }
 
 
 @needs_browser
 @pytest.mark.parametrize("lang", ["sv", "en"])
 def test_report_renders_in_chromium_without_requests_or_errors(
-        tmp_path: Path, lang: str, pages: dict[str, str]) -> None:
+    tmp_path: Path, lang: str, pages: dict[str, str]
+) -> None:
     html = tmp_path / f"report-{lang}.html"
     html.write_text(pages[lang], encoding="utf-8")
     shots = Path(os.environ.get("NHV_SCREENSHOT_DIR", tmp_path))
@@ -253,8 +301,12 @@ if __name__ == "__main__":  # python tests/test_browser_report.py report.html [s
     exe = find_chromium()
     if exe is None:
         sys.exit("no chromium found")
-    out = inspect_report(exe, Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else None,
-                         pdf_path=Path(sys.argv[3]) if len(sys.argv) > 3 else None)
+    out = inspect_report(
+        exe,
+        Path(sys.argv[1]),
+        Path(sys.argv[2]) if len(sys.argv) > 2 else None,
+        pdf_path=Path(sys.argv[3]) if len(sys.argv) > 3 else None,
+    )
     print(json.dumps({k: v for k, v in out.items() if k != "chart_sizes"}, indent=1))
     print("charts:", out["chart_sizes"])
 
@@ -267,11 +319,15 @@ def test_the_harness_sees_requests_and_csp_blocks(tmp_path: Path, pages: dict[st
     with_csp = tmp_path / "with-csp.html"
     with_csp.write_text(html.replace("<main>", "<main>" + probe, 1), encoding="utf-8")
     seen = inspect_report(CHROMIUM, with_csp)
-    assert any("Content Security Policy" in e or "Refused" in e for e in seen["errors"]), seen["errors"]
+    assert any("Content Security Policy" in e or "Refused" in e for e in seen["errors"]), seen[
+        "errors"
+    ]
 
     no_csp = tmp_path / "no-csp.html"
     no_csp.write_text(
-        html.replace("<main>", "<main>" + probe, 1).replace("Content-Security-Policy", "x-removed", 1),
+        html.replace("<main>", "<main>" + probe, 1).replace(
+            "Content-Security-Policy", "x-removed", 1
+        ),
         encoding="utf-8",
     )
     seen = inspect_report(CHROMIUM, no_csp)

@@ -36,8 +36,22 @@ def reports(export: Path, tmp_path_factory) -> dict[str, Path]:
     paths = {}
     for tag in ("a", "b"):
         html, xlsx = out / f"{tag}.html", out / f"{tag}.xlsx"
-        code = run(["report", str(export), "--area", "acc", "--year", "2025", "--unit", _unit(export),
-                    "-o", str(html), "--xlsx", str(xlsx)])
+        code = run(
+            [
+                "report",
+                str(export),
+                "--area",
+                "acc",
+                "--year",
+                "2025",
+                "--unit",
+                _unit(export),
+                "-o",
+                str(html),
+                "--xlsx",
+                str(xlsx),
+            ]
+        )
         assert code == 0
         paths[f"{tag}.html"], paths[f"{tag}.xlsx"] = html, xlsx
     return paths
@@ -81,8 +95,23 @@ def test_workbook_opens(reports) -> None:
 
 def test_english(export, tmp_path) -> None:
     out = tmp_path / "en.html"
-    assert run(["report", str(export), "--area", "acc", "--year", "2025", "--lang", "en",
-                "-o", str(out)]) == 0
+    assert (
+        run(
+            [
+                "report",
+                str(export),
+                "--area",
+                "acc",
+                "--year",
+                "2025",
+                "--lang",
+                "en",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "Data quality" in out.read_text(encoding="utf-8")
 
 
@@ -93,12 +122,17 @@ def test_english(export, tmp_path) -> None:
         (["--area", "xyz", "--year", "2025", "-o", "x.html"], "unknown area"),
         (["--area", "acc", "--year", "2025", "-o", "x.pdf"], "must end in .html"),
         (["--area", "acc", "--year", "2025", "-o", "x.html", "--lang", "de"], "unknown language"),
-        (["--area", "acc", "--year", "2025", "-o", "x.html", "--extract-date", "15/2"], "YYYY-MM-DD"),
+        (
+            ["--area", "acc", "--year", "2025", "-o", "x.html", "--extract-date", "15/2"],
+            "YYYY-MM-DD",
+        ),
         (["--area", "acc", "--year", "2025", "-o", "x.html", "--unit", "NOPE"], "no cases"),
         (["--area", "acc", "--year", "2025", "-o", "nowhere/x.html"], "does not exist"),
     ],
 )
-def test_usage_errors_exit_2_with_one_sentence(export, tmp_path, monkeypatch, capsys, args, message) -> None:
+def test_usage_errors_exit_2_with_one_sentence(
+    export, tmp_path, monkeypatch, capsys, args, message
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert run(["report", str(export), *args]) == 2
     err = capsys.readouterr().err
@@ -114,6 +148,19 @@ def test_refuses_to_overwrite_its_input(export, capsys) -> None:
 
 
 def test_missing_input_file(tmp_path, capsys) -> None:
-    assert run(["report", str(tmp_path / "nope.csv"), "--area", "acc", "--year", "2025",
-                "-o", str(tmp_path / "x.html")]) == 2
+    assert (
+        run(
+            [
+                "report",
+                str(tmp_path / "nope.csv"),
+                "--area",
+                "acc",
+                "--year",
+                "2025",
+                "-o",
+                str(tmp_path / "x.html"),
+            ]
+        )
+        == 2
+    )
     assert "does not exist" in capsys.readouterr().err

@@ -40,7 +40,9 @@ def test_html_matches_golden(rendered: dict[str, str], name: str) -> None:
 
 def test_workbook_matches_golden(rendered: dict[str, str]) -> None:
     name = "workbook_acc_sv_unit.json"
-    assert json.loads(rendered[name]) == json.loads((GOLDEN / name).read_text(encoding="utf-8")), HINT
+    assert json.loads(rendered[name]) == json.loads((GOLDEN / name).read_text(encoding="utf-8")), (
+        HINT
+    )
 
 
 def test_every_golden_file_is_generated(rendered: dict[str, str]) -> None:

@@ -25,8 +25,10 @@ def test_both_languages_have_every_label() -> None:
 
 
 def test_page_fetches_nothing_and_forbids_fetching(html_sv: str) -> None:
-    assert ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-            "style-src 'unsafe-inline'; img-src data:") in html_sv
+    assert (
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'; img-src data:"
+    ) in html_sv
     lowered = html_sv.lower()
     assert "<script" not in lowered
     assert "<link" not in lowered and "@import" not in lowered and "@font-face" not in lowered
@@ -71,8 +73,17 @@ def test_complementary_suppressed_unit_hidden_too() -> None:
 
 def test_primary_rule_applies_even_without_the_engine_flag() -> None:
     info = IndicatorInfo("x.share", "1", "Andel", "Share", "proportion")
-    row = IndicatorRow("x.share", 2025, "U1", numerator=2, denominator=3, value=2 / 3,
-                       ci_low=0.2, ci_high=0.9, kind="proportion")
+    row = IndicatorRow(
+        "x.share",
+        2025,
+        "U1",
+        numerator=2,
+        denominator=3,
+        value=2 / 3,
+        ci_low=0.2,
+        ci_high=0.9,
+        kind="proportion",
+    )
     shown = present(row, info, "sv", 5)
     assert shown.status == "suppressed" and shown.value == "" and shown.counts == ""
 

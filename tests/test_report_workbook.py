@@ -14,17 +14,19 @@ from nhvmetrics.report.example import example_report_data
 from nhvmetrics.report.model import FindingCount, TableQuality
 from nhvmetrics.report.workbook import workbook_bytes, write_workbook
 
-NASTY = ["=HYPERLINK(\"http://x\",\"y\")", "+SUM(A1)", "-1+2", "@cmd", "=1+1"]
+NASTY = ['=HYPERLINK("http://x","y")', "+SUM(A1)", "-1+2", "@cmd", "=1+1"]
 
 
 def _hostile():
     data = example_report_data("SE100")
-    q = dataclasses.replace(data.quality[0], file_name="=cmd|' /C calc'!A0.csv",
-                            unknown_columns=tuple(NASTY))
+    q = dataclasses.replace(
+        data.quality[0], file_name="=cmd|' /C calc'!A0.csv", unknown_columns=tuple(NASTY)
+    )
     findings = (*data.findings, *(FindingCount("cases", v, "error", v, 1) for v in NASTY))
     info = dataclasses.replace(data.indicators[0], title_sv="=2+5", source="@SUM(1)")
-    return dataclasses.replace(data, quality=(q,), findings=findings,
-                               indicators=(info, *data.indicators[1:]))
+    return dataclasses.replace(
+        data, quality=(q,), findings=findings, indicators=(info, *data.indicators[1:])
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +41,17 @@ def test_sheets(book) -> None:
 def test_one_row_per_indicator_with_formats(book) -> None:
     ws = book["acc 2025"]
     header = [c.value for c in ws[6]]
-    assert header[:9] == ["Id", "Uppföljningsmått", "Delmått", "Definitionsversion", "Period",
-                          "Enhet", "Täljare", "Nämnare", "Värde"]
+    assert header[:9] == [
+        "Id",
+        "Uppföljningsmått",
+        "Delmått",
+        "Definitionsversion",
+        "Period",
+        "Enhet",
+        "Täljare",
+        "Nämnare",
+        "Värde",
+    ]
     ids = [ws.cell(row=r, column=1).value for r in range(7, ws.max_row + 1)]
     assert ids == [i.id for i in example_report_data().indicators]
     visits = ids.index("acc.visit_within_x") + 7
@@ -51,7 +62,9 @@ def test_one_row_per_indicator_with_formats(book) -> None:
 
 
 def test_suppressed_rows_hide_value_ci_and_counts() -> None:
-    ws = openpyxl.load_workbook(io.BytesIO(workbook_bytes(example_report_data("SE400"))))["acc 2025"]
+    ws = openpyxl.load_workbook(io.BytesIO(workbook_bytes(example_report_data("SE400"))))[
+        "acc 2025"
+    ]
     for r in range(7, ws.max_row + 1):
         if ws.cell(row=r, column=1).value == "acc.visit_within_x":
             row = [ws.cell(row=r, column=c).value for c in range(1, 14)]
@@ -101,13 +114,20 @@ def test_quality_and_provenance_sheets(book) -> None:
 
 
 def test_no_personnummer_in_workbook(book) -> None:
-    text = " ".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row
-                    if c.value is not None)
+    text = " ".join(
+        str(c.value)
+        for ws in book.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.value is not None
+    )
     assert find_personnummer(text) == []
 
 
 def test_sheet_per_area() -> None:
     a = example_report_data("SE100")
-    b = dataclasses.replace(a, area="net", quality=(TableQuality("cases", "net.csv", "ab", 1, 1, 0),))
+    b = dataclasses.replace(
+        a, area="net", quality=(TableQuality("cases", "net.csv", "ab", 1, 1, 0),)
+    )
     wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes([a, b])))
     assert wb.sheetnames == ["acc 2025", "net 2025", "Datakvalitet", "Proveniens"]

@@ -39,7 +39,9 @@ def parse_tables(path: Path, extra: list[str] | None) -> dict[str, Path]:
     for item in extra or []:
         name, sep, p = item.partition("=")
         if not sep or not name.strip() or not p.strip():
-            raise NhvError(f"--table takes NAME=PATH, got '{item}'; for example --table episodes=ep.csv.")
+            raise NhvError(
+                f"--table takes NAME=PATH, got '{item}'; for example --table episodes=ep.csv."
+            )
         tables[name.strip().lower()] = Path(p.strip())
     return tables
 
@@ -120,8 +122,16 @@ def make_report(
                 f"unit '{unit}' has no cases in the export; use one of: "
                 f"{', '.join(sorted(units)) or 'none'}."
             )
-    data = build_report_data(area, files, year, extract_date=ex, unit=unit, min_count=min_count,
-                             ci_method=ci_method, validation=validation)
+    data = build_report_data(
+        area,
+        files,
+        year,
+        extract_date=ex,
+        unit=unit,
+        min_count=min_count,
+        ci_method=ci_method,
+        validation=validation,
+    )
     html = render_html(data, lang)
     workbook = None
     if xlsx is not None:
@@ -143,8 +153,10 @@ def make_report(
         dropped=sum(q.dropped_total for q in data.quality),
         indicators=len(data.indicators),
         suppressed_cells=sum(
-            1 for r in data.rows
-            if r.period == data.year and r.indicator_id in infos
+            1
+            for r in data.rows
+            if r.period == data.year
+            and r.indicator_id in infos
             and is_suppressed(r, infos[r.indicator_id], data.min_count)
         ),
         extract_date=data.provenance.extract_date.isoformat(),

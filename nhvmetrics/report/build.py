@@ -41,8 +41,11 @@ def indicator_info(d: Any) -> IndicatorInfo:
     param_help = getattr(d, "param_help", None) or {}
 
     measures = tuple(
-        (f"measure={m.name}", getattr(m, "title_sv", "") or m.name,
-         getattr(m, "title_en", "") or getattr(m, "title_sv", "") or m.name)
+        (
+            f"measure={m.name}",
+            getattr(m, "title_sv", "") or m.name,
+            getattr(m, "title_en", "") or getattr(m, "title_sv", "") or m.name,
+        )
         for m in (getattr(d, "measures", None) or ())
     )
 
@@ -86,13 +89,35 @@ def indicator_info(d: Any) -> IndicatorInfo:
 
 # the order of the seed documents' tables (SPEC §3): background measures first
 _ORDER = (
-    "patients", "referrals", "treatments", "age", "sex", "referring_region", "home_region",
-    "visit_within_x", "treated_within_svf", "referral_to_assessment_days",
-    "referral_to_treatment_days", "rt_duration_days", "length_of_stay",
-    "postop_hypocortisolism", "nonradical_curative_surgery", "complications_30d", "complications",
-    "r0", "mortality_30d", "mortality_90d", "treated_at_other_unit", "complete_remission_6m",
-    "written_care_plan", "satisfaction_followed_up", "qol_followed_up", "prem",
-    "mitotane_level_1y", "survival_1y", "national_mdk",
+    "patients",
+    "referrals",
+    "treatments",
+    "age",
+    "sex",
+    "referring_region",
+    "home_region",
+    "visit_within_x",
+    "treated_within_svf",
+    "referral_to_assessment_days",
+    "referral_to_treatment_days",
+    "rt_duration_days",
+    "length_of_stay",
+    "postop_hypocortisolism",
+    "nonradical_curative_surgery",
+    "complications_30d",
+    "complications",
+    "r0",
+    "mortality_30d",
+    "mortality_90d",
+    "treated_at_other_unit",
+    "complete_remission_6m",
+    "written_care_plan",
+    "satisfaction_followed_up",
+    "qol_followed_up",
+    "prem",
+    "mitotane_level_1y",
+    "survival_1y",
+    "national_mdk",
 )
 
 
@@ -114,6 +139,7 @@ def rows_from_table(table: Any) -> list[IndicatorRow]:
     cols = set(table.columns)
     out: list[IndicatorRow] = []
     for r in table.iter_rows(named=True):
+
         def g(name: str, default: Any = None, r: dict = r) -> Any:
             return r.get(name, default) if name in cols else default
 
@@ -123,26 +149,28 @@ def rows_from_table(table: Any) -> list[IndicatorRow]:
         except (TypeError, ValueError):
             continue
         computable = g("computable", True)
-        out.append(IndicatorRow(
-            indicator_id=str(g("indicator_id")),
-            period=period,
-            unit=str(g("unit")),
-            stratum=str(g("stratum") or "all"),
-            numerator=_int(g("numerator")),
-            denominator=_int(g("denominator")),
-            value=_num(g("value")),
-            ci_low=_num(g("ci_low")),
-            ci_high=_num(g("ci_high")),
-            q1=_num(g("q1")),
-            q3=_num(g("q3")),
-            n_missing=_int(g("n_missing")),
-            n_pending=_int(g("n_pending")),
-            suppressed=bool(g("suppressed", False)),
-            computable=True if computable is None else bool(computable),
-            note=str(g("note") or ""),
-            definition_version=str(g("definition_version") or ""),
-            kind=str(g("kind") or ""),
-        ))
+        out.append(
+            IndicatorRow(
+                indicator_id=str(g("indicator_id")),
+                period=period,
+                unit=str(g("unit")),
+                stratum=str(g("stratum") or "all"),
+                numerator=_int(g("numerator")),
+                denominator=_int(g("denominator")),
+                value=_num(g("value")),
+                ci_low=_num(g("ci_low")),
+                ci_high=_num(g("ci_high")),
+                q1=_num(g("q1")),
+                q3=_num(g("q3")),
+                n_missing=_int(g("n_missing")),
+                n_pending=_int(g("n_pending")),
+                suppressed=bool(g("suppressed", False)),
+                computable=True if computable is None else bool(computable),
+                note=str(g("note") or ""),
+                definition_version=str(g("definition_version") or ""),
+                kind=str(g("kind") or ""),
+            )
+        )
     return out
 
 
@@ -208,12 +236,14 @@ def completeness(frame: Any, expected: Sequence[str] = ()) -> tuple[Completeness
     return tuple(out)
 
 
-def quality_from_validation(validation: Any, area: str, files: Mapping[str, Path]) -> tuple[
-        tuple[TableQuality, ...], tuple[FindingCount, ...]]:
+def quality_from_validation(
+    validation: Any, area: str, files: Mapping[str, Path]
+) -> tuple[tuple[TableQuality, ...], tuple[FindingCount, ...]]:
     """Rows read/accepted/quarantined/dropped, completeness, and the findings summarised."""
     try:
         from nhvmetrics.engine.columns import table_columns
     except ImportError:  # pragma: no cover - the engine is part of the package
+
         def table_columns(area: str, table: str = "cases") -> dict[str, str]:
             return {}
 
@@ -225,17 +255,23 @@ def quality_from_validation(validation: Any, area: str, files: Mapping[str, Path
         accepted = _get(t, "accepted")
         dropped = _get(t, "dropped", {}) or {}
         path = files.get(name) or _get(t, "path")
-        quality.append(TableQuality(
-            name=name,
-            file_name=Path(str(path)).name if path else "",
-            sha256=str(_get(t, "sha256", "") or ""),
-            rows_read=int(_get(t, "rows_read", 0) or 0),
-            accepted=_height(accepted),
-            quarantined=_height(_get(t, "quarantined")),
-            dropped=tuple(sorted((str(k), int(v)) for k, v in dict(dropped).items() if v)),
-            unknown_columns=tuple(sorted(str(c) for c in (_get(t, "unknown_columns", ()) or ()))),
-            completeness=completeness(accepted, list(table_columns(area, name))) if accepted is not None else (),
-        ))
+        quality.append(
+            TableQuality(
+                name=name,
+                file_name=Path(str(path)).name if path else "",
+                sha256=str(_get(t, "sha256", "") or ""),
+                rows_read=int(_get(t, "rows_read", 0) or 0),
+                accepted=_height(accepted),
+                quarantined=_height(_get(t, "quarantined")),
+                dropped=tuple(sorted((str(k), int(v)) for k, v in dict(dropped).items() if v)),
+                unknown_columns=tuple(
+                    sorted(str(c) for c in (_get(t, "unknown_columns", ()) or ()))
+                ),
+                completeness=completeness(accepted, list(table_columns(area, name)))
+                if accepted is not None
+                else (),
+            )
+        )
     return tuple(quality), findings_summary(_get(validation, "findings"))
 
 
@@ -250,10 +286,25 @@ def findings_summary(findings: Any) -> tuple[FindingCount, ...]:
     g = g.group_by(cols).agg(pl.len().alias("count"))
     rows = []
     for r in g.iter_rows(named=True):
-        rows.append(FindingCount(r.get("table", ""), r.get("check", ""), r.get("severity", ""),
-                                 r.get("column", ""), int(r["count"])))
-    rows.sort(key=lambda f: (f.table != "cases", f.table, _SEVERITY_ORDER.get(f.severity, 9),
-                             -f.count, f.check, f.column))
+        rows.append(
+            FindingCount(
+                r.get("table", ""),
+                r.get("check", ""),
+                r.get("severity", ""),
+                r.get("column", ""),
+                int(r["count"]),
+            )
+        )
+    rows.sort(
+        key=lambda f: (
+            f.table != "cases",
+            f.table,
+            _SEVERITY_ORDER.get(f.severity, 9),
+            -f.count,
+            f.check,
+            f.column,
+        )
+    )
     return tuple(rows)
 
 
@@ -289,10 +340,12 @@ def report_data_from_results(
             rows.setdefault((r.indicator_id, r.period, r.unit, r.stratum), r)
     infos = tuple(sorted((indicator_info(d) for d in definitions), key=indicator_order))
     known = {i.id for i in infos}
-    ordered = tuple(sorted(
-        (r for r in rows.values() if r.indicator_id in known),
-        key=lambda r: (r.indicator_id, r.period, r.unit != "ALL", r.unit, r.stratum),
-    ))
+    ordered = tuple(
+        sorted(
+            (r for r in rows.values() if r.indicator_id in known),
+            key=lambda r: (r.indicator_id, r.period, r.unit != "ALL", r.unit, r.stratum),
+        )
+    )
     quality, findings = quality_from_validation(validation, area, files)
     params = [
         ("year", str(year)),
@@ -308,8 +361,15 @@ def report_data_from_results(
         parameters=tuple(params),
     )
     return ReportData(
-        area=area, year=year, indicators=infos, rows=ordered, quality=quality, findings=findings,
-        provenance=prov, unit=unit, min_count=min_count,
+        area=area,
+        year=year,
+        indicators=infos,
+        rows=ordered,
+        quality=quality,
+        findings=findings,
+        provenance=prov,
+        unit=unit,
+        min_count=min_count,
     )
 
 
@@ -350,9 +410,15 @@ def build_report_data(
     elif isinstance(ex, dt.datetime):
         ex = ex.date()
     return report_data_from_results(
-        area, year, validation=validation, tables=tables, definitions=definitions,
+        area,
+        year,
+        validation=validation,
+        tables=tables,
+        definitions=definitions,
         extract_date=ex,
         extract_date_given=getattr(main, "extract_date_source", "argument") != "data",
-        files=files, unit=unit,
-        min_count=min_count, ci_method=ci_method,
+        files=files,
+        unit=unit,
+        min_count=min_count,
+        ci_method=ci_method,
     )

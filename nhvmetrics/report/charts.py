@@ -59,8 +59,9 @@ def _new_figure(height: float = HEIGHT_IN):
 
     fig = Figure(figsize=(WIDTH_IN, height), dpi=72)
     # fixed margins (no constrained layout: one draw instead of two); the legend sits at the right
-    fig.subplots_adjust(left=0.75 / WIDTH_IN, right=1 - 1.95 / WIDTH_IN,
-                        bottom=0.55 / height, top=1 - 0.12 / height)
+    fig.subplots_adjust(
+        left=0.75 / WIDTH_IN, right=1 - 1.95 / WIDTH_IN, bottom=0.55 / height, top=1 - 0.12 / height
+    )
     return fig, fig.add_subplot(1, 1, 1)
 
 
@@ -128,11 +129,21 @@ def _targets(ax, info: IndicatorInfo, lang: str, kind: str) -> None:
     t = labels(lang)
     s = _scale(kind)
     if info.target_high is not None:
-        ax.axhline(info.target_high * s, color=GREEN, linestyle=(0, (6, 3)), linewidth=1.1,
-                   label=t["legend_target_high"])
+        ax.axhline(
+            info.target_high * s,
+            color=GREEN,
+            linestyle=(0, (6, 3)),
+            linewidth=1.1,
+            label=t["legend_target_high"],
+        )
     if info.target_intermediate is not None:
-        ax.axhline(info.target_intermediate * s, color=ORANGE, linestyle=(0, (1.5, 2)),
-                   linewidth=1.3, label=t["legend_target_intermediate"])
+        ax.axhline(
+            info.target_intermediate * s,
+            color=ORANGE,
+            linestyle=(0, (1.5, 2)),
+            linewidth=1.3,
+            label=t["legend_target_intermediate"],
+        )
 
 
 def trend_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> str | None:
@@ -151,8 +162,12 @@ def trend_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> str | 
         xs, ys, lo, hi = [], [], [], []
         for p in periods:
             r = data.row(info.id, unit, p)
-            ok = r is not None and r.computable and r.has_value and not is_suppressed(
-                r, info, data.min_count)
+            ok = (
+                r is not None
+                and r.computable
+                and r.has_value
+                and not is_suppressed(r, info, data.min_count)
+            )
             xs.append(p)
             ys.append(r.value * s if ok else math.nan)
             if ok and kind == "median" and r.q1 is not None and r.q3 is not None:
@@ -166,7 +181,9 @@ def trend_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> str | 
                 hi.append(math.nan)
         return xs, ys, lo, hi
 
-    drawn = [(unit, name, colour, marker, ls, *points(unit)) for unit, name, colour, marker, ls in series]
+    drawn = [
+        (unit, name, colour, marker, ls, *points(unit)) for unit, name, colour, marker, ls in series
+    ]
     if all(all(math.isnan(y) for y in d[6]) for d in drawn):
         return None
 
@@ -190,11 +207,14 @@ def trend_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> str | 
             ax.yaxis.set_major_formatter(_percent_formatter(lang))
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
-    return _draw(f"trend-{data.area}-{info.id}-{data.unit}-{lang}", draw,
-                 f"{t['trend']}: {info.title(lang)}")
+    return _draw(
+        f"trend-{data.area}-{info.id}-{data.unit}-{lang}", draw, f"{t['trend']}: {info.title(lang)}"
+    )
 
 
-def _funnel_limits(p0: float, n_max: float, z: float) -> tuple[list[float], list[float], list[float]]:
+def _funnel_limits(
+    p0: float, n_max: float, z: float
+) -> tuple[list[float], list[float], list[float]]:
     ns = [1 + (n_max - 1) * i / 199 for i in range(200)]
     lo, hi = [], []
     for n in ns:
@@ -207,14 +227,18 @@ def _funnel_limits(p0: float, n_max: float, z: float) -> tuple[list[float], list
 def comparison_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> str | None:
     """Units compared for the report year: a funnel plot for proportions, else value with CI."""
     units = [
-        r for r in data.units(info.id)
+        r
+        for r in data.units(info.id)
         if r.computable and r.has_value and not is_suppressed(r, info, data.min_count)
     ]
     if not units:
         return None
     national = data.row(info.id, data.national)
-    nat_ok = national is not None and national.has_value and not is_suppressed(
-        national, info, data.min_count)
+    nat_ok = (
+        national is not None
+        and national.has_value
+        and not is_suppressed(national, info, data.min_count)
+    )
     kind = data.kind(info)
     if kind == "proportion" and nat_ok and all(r.denominator for r in units):
         return _funnel(data, info, units, national.value, lang)
@@ -226,21 +250,45 @@ def _funnel(data: ReportData, info: IndicatorInfo, units, p0: float, lang: str) 
     n_max = max(r.denominator for r in units) * 1.15 + 5
 
     def draw(fig, ax):
-        for z, ls, name in ((1.959964, (0, (5, 3)), t["limit95"]), (3.090232, (0, (1.5, 2)), t["limit998"])):
+        for z, ls, name in (
+            (1.959964, (0, (5, 3)), t["limit95"]),
+            (3.090232, (0, (1.5, 2)), t["limit998"]),
+        ):
             ns, lo, hi = _funnel_limits(p0, n_max, z)
             ax.plot(ns, lo, color=GREY, linestyle=ls, linewidth=1.0, label=name)
             ax.plot(ns, hi, color=GREY, linestyle=ls, linewidth=1.0)
         ax.axhline(p0 * 100, color=BLUE, linewidth=1.2, label=t["national_short"])
         others = [r for r in units if r.unit != data.unit]
         mine = [r for r in units if r.unit == data.unit]
-        ax.scatter([r.denominator for r in others], [r.value * 100 for r in others],
-                   s=26, color=SKY, edgecolors=BLUE, linewidths=0.8, zorder=3, label=t["units_label"])
+        ax.scatter(
+            [r.denominator for r in others],
+            [r.value * 100 for r in others],
+            s=26,
+            color=SKY,
+            edgecolors=BLUE,
+            linewidths=0.8,
+            zorder=3,
+            label=t["units_label"],
+        )
         if mine:
-            ax.scatter([r.denominator for r in mine], [r.value * 100 for r in mine], s=46,
-                       marker="s", color=VERMILLION, zorder=4, label=f"{t['unit']} {data.unit}")
+            ax.scatter(
+                [r.denominator for r in mine],
+                [r.value * 100 for r in mine],
+                s=46,
+                marker="s",
+                color=VERMILLION,
+                zorder=4,
+                label=f"{t['unit']} {data.unit}",
+            )
         for r in units:
-            ax.annotate(r.unit, (r.denominator, r.value * 100), textcoords="offset points",
-                        xytext=(4, 3), fontsize=7, color="#333333")
+            ax.annotate(
+                r.unit,
+                (r.denominator, r.value * 100),
+                textcoords="offset points",
+                xytext=(4, 3),
+                fontsize=7,
+                color="#333333",
+            )
         _targets(ax, info, lang, "proportion")
         ax.set_xlim(0, n_max)
         ax.set_ylim(0, 102)
@@ -249,12 +297,16 @@ def _funnel(data: ReportData, info: IndicatorInfo, units, p0: float, lang: str) 
         ax.yaxis.set_major_formatter(_percent_formatter(lang))
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
-    return _draw(f"funnel-{data.area}-{info.id}-{data.unit}-{lang}", draw,
-                 f"{t['comparison']}: {info.title(lang)}")
+    return _draw(
+        f"funnel-{data.area}-{info.id}-{data.unit}-{lang}",
+        draw,
+        f"{t['comparison']}: {info.title(lang)}",
+    )
 
 
-def _forest(data: ReportData, info: IndicatorInfo, units, national: float | None, lang: str,
-            kind: str):
+def _forest(
+    data: ReportData, info: IndicatorInfo, units, national: float | None, lang: str, kind: str
+):
     t = labels(lang)
     s = _scale(kind)
     height = max(1.6, 0.9 + 0.28 * len(units))
@@ -267,16 +319,33 @@ def _forest(data: ReportData, info: IndicatorInfo, units, national: float | None
             lo, hi = (r.q1, r.q3) if kind == "median" else (r.ci_low, r.ci_high)
             if kind == "count" or (lo is None or hi is None):
                 if kind == "count":
-                    ax.barh(y, r.value * s, height=0.55, color=SKY if not mine else VERMILLION,
-                            edgecolor=colour, linewidth=0.8)
+                    ax.barh(
+                        y,
+                        r.value * s,
+                        height=0.55,
+                        color=SKY if not mine else VERMILLION,
+                        edgecolor=colour,
+                        linewidth=0.8,
+                    )
                     continue
             else:
                 ax.plot([lo * s, hi * s], [y, y], color=colour, linewidth=1.6)
-            ax.plot([r.value * s], [y], marker="s" if mine else "o", color=colour, markersize=6,
-                    linestyle="none")
+            ax.plot(
+                [r.value * s],
+                [y],
+                marker="s" if mine else "o",
+                color=colour,
+                markersize=6,
+                linestyle="none",
+            )
         if national is not None and kind != "count":
-            ax.axvline(national * s, color=GREY, linestyle=(0, (5, 3)), linewidth=1.0,
-                       label=t["national_short"])
+            ax.axvline(
+                national * s,
+                color=GREY,
+                linestyle=(0, (5, 3)),
+                linewidth=1.0,
+                label=t["national_short"],
+            )
         if s == 100.0:
             ax.set_xlim(0, 102)
         else:
@@ -290,14 +359,21 @@ def _forest(data: ReportData, info: IndicatorInfo, units, national: float | None
         if national is not None and kind != "count":
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
-    return _draw(f"forest-{data.area}-{info.id}-{data.unit}-{lang}", draw,
-                 f"{t['comparison']}: {info.title(lang)}", height=height)
+    return _draw(
+        f"forest-{data.area}-{info.id}-{data.unit}-{lang}",
+        draw,
+        f"{t['comparison']}: {info.title(lang)}",
+        height=height,
+    )
 
 
 def all_charts(data: ReportData, lang: str) -> dict[str, dict[str, str | None]]:
     """``{indicator_id: {"trend": svg, "comparison": svg}}`` for every indicator."""
     return {
-        info.id: {"trend": trend_svg(data, info, lang), "comparison": comparison_svg(data, info, lang)}
+        info.id: {
+            "trend": trend_svg(data, info, lang),
+            "comparison": comparison_svg(data, info, lang),
+        }
         for info in data.indicators
     }
 

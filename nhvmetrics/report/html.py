@@ -53,7 +53,11 @@ class _Labels(dict):
 
 
 def _figure(shown: Shown, lang: str) -> tuple[Shown, str, str]:
-    return shown, status_text(shown, lang), target_text(shown.target, lang) if shown.status == "ok" else ""
+    return (
+        shown,
+        status_text(shown, lang),
+        target_text(shown.target, lang) if shown.status == "ok" else "",
+    )
 
 
 def _params_text(info: IndicatorInfo, lang: str) -> str:
@@ -66,11 +70,15 @@ def _targets_text(info: IndicatorInfo, lang: str) -> str:
     t = labels(lang)
     parts = []
     if info.target_intermediate is not None:
-        parts.append(f"{t['target_level_intermediate']} {'≥' if info.higher_is_better else '≤'} "
-                     f"{fmt_target(info, info.target_intermediate, lang)}")
+        parts.append(
+            f"{t['target_level_intermediate']} {'≥' if info.higher_is_better else '≤'} "
+            f"{fmt_target(info, info.target_intermediate, lang)}"
+        )
     if info.target_high is not None:
-        parts.append(f"{t['target_level_high']} {'≥' if info.higher_is_better else '≤'} "
-                     f"{fmt_target(info, info.target_high, lang)}")
+        parts.append(
+            f"{t['target_level_high']} {'≥' if info.higher_is_better else '≤'} "
+            f"{fmt_target(info, info.target_high, lang)}"
+        )
     return ", ".join(parts)
 
 
@@ -92,12 +100,17 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         "period": t["period_text"].format(date=info.period) if info.period else "",
         "targets": _targets_text(info, lang),
         "params": _params_text(info, lang),
-        "nat_fig": nat, "nat_status": nat_status, "nat_target": nat_target,
-        "unit_fig": None, "unit_status": "", "unit_target": "",
+        "nat_fig": nat,
+        "nat_status": nat_status,
+        "nat_target": nat_target,
+        "unit_fig": None,
+        "unit_status": "",
+        "unit_target": "",
         "trend_svg": Markup(charts["trend"]) if charts.get("trend") else None,
         "comparison_svg": Markup(charts["comparison"]) if charts.get("comparison") else None,
-        "comparison_note": t["funnel_note"] if data.kind(info) == "proportion" else (
-            t["bar_note"] if data.kind(info) == "count" else t["forest_note"]),
+        "comparison_note": t["funnel_note"]
+        if data.kind(info) == "proportion"
+        else (t["bar_note"] if data.kind(info) == "count" else t["forest_note"]),
     }
     unit_row = None
     if data.unit:
@@ -105,7 +118,8 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         if unit_row is None and nat_row is not None and not nat_row.computable:
             unit_row = nat_row  # not computable for any unit
         sec["unit_fig"], sec["unit_status"], sec["unit_target"] = _figure(
-            present(unit_row, info, lang, data.min_count), lang)
+            present(unit_row, info, lang, data.min_count), lang
+        )
     # strata for the report year (national, and the unit's)
     strata = []
     nat_strata = {r.stratum: r for r in data.strata(info.id, data.national)}
@@ -113,11 +127,17 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
     keys = list(nat_strata) + [k for k in unit_strata if k not in nat_strata]
     for k in keys:
         f, fs, _ = _figure(present(nat_strata.get(k), info, lang, data.min_count), lang)
-        st = {"label": info.stratum_title(k, lang) or stratum_label(k, lang, info), "nat_fig": f,
-              "nat_status": fs, "unit_fig": None, "unit_status": ""}
+        st = {
+            "label": info.stratum_title(k, lang) or stratum_label(k, lang, info),
+            "nat_fig": f,
+            "nat_status": fs,
+            "unit_fig": None,
+            "unit_status": "",
+        }
         if data.unit:
             st["unit_fig"], st["unit_status"], _ = _figure(
-                present(unit_strata.get(k), info, lang, data.min_count), lang)
+                present(unit_strata.get(k), info, lang, data.min_count), lang
+            )
         strata.append(st)
     sec["strata"] = strata
     # sub-measures (share within X days, PREM questions, named complications) in the summary
@@ -126,18 +146,27 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         if not is_sub_measure(k):
             continue
         f, fs, tt = _figure(present(nat_strata.get(k), info, lang, data.min_count), lang)
-        sub = {"label": info.stratum_title(k, lang) or stratum_label(k, lang, info), "nat_fig": f,
-               "nat_status": fs, "nat_target": tt, "unit_fig": None, "unit_status": "",
-               "unit_target": ""}
+        sub = {
+            "label": info.stratum_title(k, lang) or stratum_label(k, lang, info),
+            "nat_fig": f,
+            "nat_status": fs,
+            "nat_target": tt,
+            "unit_fig": None,
+            "unit_status": "",
+            "unit_target": "",
+        }
         if data.unit:
             sub["unit_fig"], sub["unit_status"], sub["unit_target"] = _figure(
-                present(unit_strata.get(k), info, lang, data.min_count), lang)
+                present(unit_strata.get(k), info, lang, data.min_count), lang
+            )
         subs.append(sub)
     sec["subrows"] = subs
     # notes: cases left out, and why an indicator could not be computed
     notes = []
-    for who, row, shown in ((t["national_short"], nat_row, nat),
-                            (f"{t['unit']} {data.unit}", unit_row, sec["unit_fig"])):
+    for who, row, shown in (
+        (t["national_short"], nat_row, nat),
+        (f"{t['unit']} {data.unit}", unit_row, sec["unit_fig"]),
+    ):
         if row is None or shown is None:
             continue
         if shown.status == "not_computable":
@@ -146,8 +175,10 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         if shown.status != "ok":
             continue
         if shown.n_missing or shown.n_pending:
-            notes.append(f"{who}: {t['left_out']} – {t['n_missing']} {shown.n_missing or 0}, "
-                         f"{t['n_pending']} {shown.n_pending or 0}")
+            notes.append(
+                f"{who}: {t['left_out']} – {t['n_missing']} {shown.n_missing or 0}, "
+                f"{t['n_pending']} {shown.n_pending or 0}"
+            )
         if shown.note:
             notes.append(f"{who}: {shown.note}")
     sec["notes"] = notes
@@ -162,27 +193,42 @@ def _area_context(data: ReportData, lang: str) -> dict:
     prov = data.provenance
     quality = []
     for q in data.quality:
-        quality.append({
-            "name": q.name, "file_name": q.file_name, "sha256": q.sha256,
-            "rows_read": fmt_number(q.rows_read, 0, lang), "accepted": fmt_number(q.accepted, 0, lang),
-            "quarantined": fmt_number(q.quarantined, 0, lang),
-            "dropped_total": fmt_number(q.dropped_total, 0, lang),
-            "dropped": bool(q.dropped),
-            "dropped_text": ", ".join(f"{t.get('drop_' + reason, reason)}: {fmt_number(n, 0, lang)}"
-                                     for reason, n in q.dropped),
-            "unknown_columns": ", ".join(q.unknown_columns),
-            "completeness": [
-                {"column": c.column, "filled": fmt_number(c.filled, 0, lang),
-                 "total": fmt_number(c.total, 0, lang),
-                 "share": fmt_percent(c.share, lang, 0) if c.share is not None else "",
-                 "width": int(round(100 * c.share)) if c.share is not None else 0}
-                for c in q.completeness
-            ],
-        })
+        quality.append(
+            {
+                "name": q.name,
+                "file_name": q.file_name,
+                "sha256": q.sha256,
+                "rows_read": fmt_number(q.rows_read, 0, lang),
+                "accepted": fmt_number(q.accepted, 0, lang),
+                "quarantined": fmt_number(q.quarantined, 0, lang),
+                "dropped_total": fmt_number(q.dropped_total, 0, lang),
+                "dropped": bool(q.dropped),
+                "dropped_text": ", ".join(
+                    f"{t.get('drop_' + reason, reason)}: {fmt_number(n, 0, lang)}"
+                    for reason, n in q.dropped
+                ),
+                "unknown_columns": ", ".join(q.unknown_columns),
+                "completeness": [
+                    {
+                        "column": c.column,
+                        "filled": fmt_number(c.filled, 0, lang),
+                        "total": fmt_number(c.total, 0, lang),
+                        "share": fmt_percent(c.share, lang, 0) if c.share is not None else "",
+                        "width": int(round(100 * c.share)) if c.share is not None else 0,
+                    }
+                    for c in q.completeness
+                ],
+            }
+        )
     findings = [
-        {"table": f.table, "check": f.check, "column": f.column, "severity": f.severity,
-         "severity_text": t.get(f"severity_{f.severity}", f.severity),
-         "count": fmt_number(f.count, 0, lang)}
+        {
+            "table": f.table,
+            "check": f.check,
+            "column": f.column,
+            "severity": f.severity,
+            "severity_text": t.get(f"severity_{f.severity}", f.severity),
+            "count": fmt_number(f.count, 0, lang),
+        }
         for f in data.findings
     ]
     return {
@@ -195,7 +241,8 @@ def _area_context(data: ReportData, lang: str) -> dict:
         "quality": quality,
         "findings": findings,
         "extract_date": prov.extract_date.isoformat(),
-        "extract_source": t["extract_from_option"] if prov.extract_date_source == "option"
+        "extract_source": t["extract_from_option"]
+        if prov.extract_date_source == "option"
         else t["extract_from_data"],
         "tool_version": prov.tool_version,
         "parameters": [(t.get(f"param_{k}", k), v) for k, v in prov.parameters],
@@ -214,14 +261,18 @@ def render_html(reports: ReportData | Sequence[ReportData], lang: str = "sv") ->
     areas = [_area_context(r, lang) for r in reports]
     names = ", ".join(a["area_name"] for a in areas)
     title = f"{names} {first.year}" + (f" – {t['unit']} {first.unit}" if first.unit else "")
-    return environment().get_template("report.html").render(
-        t=t,
-        areas=areas,
-        title=title,
-        year=first.year,
-        unit=first.unit,
-        extract_date=first.provenance.extract_date.isoformat(),
-        extract_source=areas[0]["extract_source"],
-        tool_version=first.provenance.tool_version,
-        privacy_note=t["privacy_note"].format(n=first.min_count),
+    return (
+        environment()
+        .get_template("report.html")
+        .render(
+            t=t,
+            areas=areas,
+            title=title,
+            year=first.year,
+            unit=first.unit,
+            extract_date=first.provenance.extract_date.isoformat(),
+            extract_source=areas[0]["extract_source"],
+            tool_version=first.provenance.tool_version,
+            privacy_note=t["privacy_note"].format(n=first.min_count),
+        )
     )

@@ -35,7 +35,9 @@ class IndicatorInfo:
     target_high: float | None = None
     higher_is_better: bool = True
     value_unit: str = ""  # of a median or count: days, years, mg/L …
-    period: str = ""  # which date puts a case in year Y, e.g. "referral_date" or "oncology_start_date, Y−1"
+    period: str = (
+        ""  # which date puts a case in year Y, e.g. "referral_date" or "oncology_start_date, Y−1"
+    )
     # titles of named sub-measures: (stratum, title_sv, title_en), e.g. ("measure=leak", …)
     stratum_titles: tuple[tuple[str, str, str], ...] = ()
 
@@ -54,7 +56,9 @@ class IndicatorInfo:
     @property
     def main_kind(self) -> str:
         """The kind of the indicator's ``all`` row (the engine's ``kind`` column)."""
-        return {"duration": "median", "prem": "count", "distribution": "count"}.get(self.type, self.type)
+        return {"duration": "median", "prem": "count", "distribution": "count"}.get(
+            self.type, self.type
+        )
 
     def unit_text(self, lang: str) -> str:
         """The value's unit in ``lang`` (days -> dygn …), empty for shares."""
@@ -98,7 +102,9 @@ class IndicatorRow:
 
     @property
     def has_value(self) -> bool:
-        return self.value is not None and not (isinstance(self.value, float) and math.isnan(self.value))
+        return self.value is not None and not (
+            isinstance(self.value, float) and math.isnan(self.value)
+        )
 
 
 @dataclass(frozen=True)
@@ -200,7 +206,9 @@ class ReportData:
         out = [
             r
             for r in self.rows
-            if r.indicator_id == indicator_id and r.period == p and r.stratum == "all"
+            if r.indicator_id == indicator_id
+            and r.period == p
+            and r.stratum == "all"
             and r.unit != self.national
         ]
         return sorted(out, key=lambda r: r.unit)
@@ -210,7 +218,9 @@ class ReportData:
         out = [
             r
             for r in self.rows
-            if r.indicator_id == indicator_id and r.period == p and r.unit == unit
+            if r.indicator_id == indicator_id
+            and r.period == p
+            and r.unit == unit
             and r.stratum != "all"
         ]
         return sorted(out, key=lambda r: _stratum_key(r.stratum))

@@ -166,7 +166,11 @@ def present(
             ci = f"{fmt_value(kind, row.ci_low, lang)}{DASH}{fmt_value(kind, row.ci_high, lang)}"
     if kind == "count":
         counts = ""  # the value is the count
-    elif kind in ("proportion", "distribution") and row.numerator is not None and row.denominator is not None:
+    elif (
+        kind in ("proportion", "distribution")
+        and row.numerator is not None
+        and row.denominator is not None
+    ):
         counts = f"{fmt_number(row.numerator, 0, lang)}/{fmt_number(row.denominator, 0, lang)}"
     elif row.denominator is not None:
         counts = fmt_number(row.denominator, 0, lang)
@@ -184,7 +188,9 @@ def present(
         ci=ci,
         counts=counts,
         quartiles=quart,
-        target=target_status(info, row.value if row.has_value and targets_apply(row, info, kind) else None),
+        target=target_status(
+            info, row.value if row.has_value and targets_apply(row, info, kind) else None
+        ),
         n_missing=_small(row.n_missing, min_count, lang),
         n_pending=_small(row.n_pending, min_count, lang),
         note=row.note,

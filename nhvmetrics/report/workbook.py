@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nhvmetrics.report.labels import area_name, labels
-from nhvmetrics.report.model import IndicatorInfo, ReportData
+from nhvmetrics.report.model import ReportData
 from nhvmetrics.report.present import is_sub_measure, present, stratum_label, target_text
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -122,15 +122,34 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
     h = SHEET_HEADERS_SV if lang == "sv" else SHEET_HEADERS_EN
     ws = wb.create_sheet(_sheet_name(f"{data.area} {data.year}", used))
     who = data.unit or data.national
-    _put(ws, 1, 1, f"{area_name(data.area, lang)} {data.year}", bold=True).font = Font(bold=True, size=14)
+    _put(ws, 1, 1, f"{area_name(data.area, lang)} {data.year}", bold=True).font = Font(
+        bold=True, size=14
+    )
     _put(ws, 2, 1, t["unit"])
     _put(ws, 2, 2, data.unit or t["national"])
     _put(ws, 3, 1, t["extract_date"])
     _put(ws, 3, 2, data.provenance.extract_date.isoformat())
     _put(ws, 4, 1, t["privacy_note"].format(n=data.min_count))
-    keys = ["id", "title", "sub", "version", "period", "unit", "numerator", "denominator", "value",
-            "ci_low", "ci_high", "q1", "q3", "target_intermediate", "target_high", "target_met",
-            "n_missing", "n_pending"]
+    keys = [
+        "id",
+        "title",
+        "sub",
+        "version",
+        "period",
+        "unit",
+        "numerator",
+        "denominator",
+        "value",
+        "ci_low",
+        "ci_high",
+        "q1",
+        "q3",
+        "target_intermediate",
+        "target_high",
+        "target_met",
+        "n_missing",
+        "n_pending",
+    ]
     if data.unit:
         keys.append("national")
     keys += ["params", "note"]
@@ -144,8 +163,11 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
     items = []
     for info in data.indicators:
         items.append((info, "all"))
-        subs = {x.stratum for x in data.rows if x.indicator_id == info.id and x.period == data.year
-                and is_sub_measure(x.stratum)}
+        subs = {
+            x.stratum
+            for x in data.rows
+            if x.indicator_id == info.id and x.period == data.year and is_sub_measure(x.stratum)
+        }
         items += [(info, k) for k in sorted(subs)]
     for info, stratum in items:
         r += 1
@@ -160,8 +182,12 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
         vals: dict[str, tuple] = {
             "id": (info.id, None),
             "title": (info.title(lang), None),
-            "sub": ((info.stratum_title(stratum, lang) or stratum_label(stratum, lang, info))
-                    if stratum != "all" else None, None),
+            "sub": (
+                (info.stratum_title(stratum, lang) or stratum_label(stratum, lang, info))
+                if stratum != "all"
+                else None,
+                None,
+            ),
             "version": (info.version, None),
             "period": (data.year, INT),
             "unit": (who, None),
@@ -170,30 +196,45 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
             "params": ("; ".join(f"{k}={v}" for k, v in info.params), None),
         }
         if shown.status == "ok":
-            vals.update({
-                "numerator": (shown.raw_numerator, INT),
-                "denominator": (shown.raw_denominator, INT),
-                "value": (shown.raw_value, fmt),
-                "ci_low": (shown.raw_ci_low, fmt),
-                "ci_high": (shown.raw_ci_high, fmt),
-                "q1": (row.q1 if shown.kind == "median" else None, DAYS),
-                "q3": (row.q3 if shown.kind == "median" else None, DAYS),
-                "target_met": (target_text(shown.target, lang) or None, None),
-                "n_missing": (_count_or_text(row.n_missing, shown.n_missing), INT),
-                "n_pending": (_count_or_text(row.n_pending, shown.n_pending), INT),
-                "note": (shown.note or None, None),
-            })
+            vals.update(
+                {
+                    "numerator": (shown.raw_numerator, INT),
+                    "denominator": (shown.raw_denominator, INT),
+                    "value": (shown.raw_value, fmt),
+                    "ci_low": (shown.raw_ci_low, fmt),
+                    "ci_high": (shown.raw_ci_high, fmt),
+                    "q1": (row.q1 if shown.kind == "median" else None, DAYS),
+                    "q3": (row.q3 if shown.kind == "median" else None, DAYS),
+                    "target_met": (target_text(shown.target, lang) or None, None),
+                    "n_missing": (_count_or_text(row.n_missing, shown.n_missing), INT),
+                    "n_pending": (_count_or_text(row.n_pending, shown.n_pending), INT),
+                    "note": (shown.note or None, None),
+                }
+            )
         else:
-            text = {"suppressed": t["suppressed"], "not_computable": t["not_computable"],
-                    "no_data": t["no_data"]}[shown.status]
+            text = {
+                "suppressed": t["suppressed"],
+                "not_computable": t["not_computable"],
+                "no_data": t["no_data"],
+            }[shown.status]
             vals["value"] = (text, None)
             vals["note"] = (shown.note or None, None)
         if data.unit:
-            nat = present(data.row(info.id, data.national, stratum=stratum), info, lang,
-                          data.min_count)
-            vals["national"] = (nat.raw_value, fmt) if nat.status == "ok" else (
-                {"suppressed": t["suppressed"], "not_computable": t["not_computable"],
-                 "no_data": t["no_data"]}[nat.status], None)
+            nat = present(
+                data.row(info.id, data.national, stratum=stratum), info, lang, data.min_count
+            )
+            vals["national"] = (
+                (nat.raw_value, fmt)
+                if nat.status == "ok"
+                else (
+                    {
+                        "suppressed": t["suppressed"],
+                        "not_computable": t["not_computable"],
+                        "no_data": t["no_data"],
+                    }[nat.status],
+                    None,
+                )
+            )
         for c, k in enumerate(keys, start=1):
             v, f = vals.get(k, (None, None))
             if v is not None:
@@ -219,44 +260,81 @@ def _quality_sheet(wb, reports: Sequence[ReportData], lang: str, used: set[str])
     r = 1
     _put(ws, r, 1, t["quality"], bold=True)
     r += 2
-    heads = [t["area"], t["table"], t["file"], t["rows_read"], t["accepted"], t["quarantined"],
-             t["dropped"], t["reason"]]
+    heads = [
+        t["area"],
+        t["table"],
+        t["file"],
+        t["rows_read"],
+        t["accepted"],
+        t["quarantined"],
+        t["dropped"],
+        t["reason"],
+    ]
     for c, v in enumerate(heads, 1):
         _put(ws, r, c, v, bold=True)
     for data in reports:
         for q in data.quality:
             r += 1
-            for c, v in enumerate([data.area, q.name, q.file_name, q.rows_read, q.accepted,
-                                   q.quarantined, q.dropped_total,
-                                   ", ".join(f"{t.get('drop_' + k, k)}: {n}" for k, n in q.dropped) or None], 1):
+            for c, v in enumerate(
+                [
+                    data.area,
+                    q.name,
+                    q.file_name,
+                    q.rows_read,
+                    q.accepted,
+                    q.quarantined,
+                    q.dropped_total,
+                    ", ".join(f"{t.get('drop_' + k, k)}: {n}" for k, n in q.dropped) or None,
+                ],
+                1,
+            ):
                 if v is not None:
                     _put(ws, r, c, v, INT)
     r += 2
     _put(ws, r, 1, t["completeness"], bold=True)
     r += 1
-    for c, v in enumerate([t["area"], t["table"], t["variable"], t["filled"], t["rows"],
-                           t["share_filled"]], 1):
+    for c, v in enumerate(
+        [t["area"], t["table"], t["variable"], t["filled"], t["rows"], t["share_filled"]], 1
+    ):
         _put(ws, r, c, v, bold=True)
     for data in reports:
         for q in data.quality:
             for comp in q.completeness:
                 r += 1
-                for c, (v, f) in enumerate([(data.area, None), (q.name, None), (comp.column, None),
-                                            (comp.filled, INT), (comp.total, INT),
-                                            (comp.share, PCT)], 1):
+                for c, (v, f) in enumerate(
+                    [
+                        (data.area, None),
+                        (q.name, None),
+                        (comp.column, None),
+                        (comp.filled, INT),
+                        (comp.total, INT),
+                        (comp.share, PCT),
+                    ],
+                    1,
+                ):
                     if v is not None:
                         _put(ws, r, c, v, f)
     r += 2
     _put(ws, r, 1, t["findings"], bold=True)
     r += 1
-    for c, v in enumerate([t["area"], t["table"], t["check"], t["column"], t["severity"],
-                           t["rows"]], 1):
+    for c, v in enumerate(
+        [t["area"], t["table"], t["check"], t["column"], t["severity"], t["rows"]], 1
+    ):
         _put(ws, r, c, v, bold=True)
     for data in reports:
         for f in data.findings:
             r += 1
-            for c, v in enumerate([data.area, f.table, f.check, f.column,
-                                   t.get(f"severity_{f.severity}", f.severity), f.count], 1):
+            for c, v in enumerate(
+                [
+                    data.area,
+                    f.table,
+                    f.check,
+                    f.column,
+                    t.get(f"severity_{f.severity}", f.severity),
+                    f.count,
+                ],
+                1,
+            ):
                 _put(ws, r, c, v, INT)
     for col, w in zip("ABCDEFGH", (10, 12, 28, 26, 22, 12, 12, 30), strict=True):
         ws.column_dimensions[col].width = w
@@ -271,11 +349,18 @@ def _provenance_sheet(wb, reports: Sequence[ReportData], lang: str, used: set[st
         p = data.provenance
         r += 2
         _put(ws, r, 1, f"{area_name(data.area, lang)} ({data.area})", bold=True)
-        for k, v in [(t["year"], str(data.year)), (t["extract_date"], p.extract_date.isoformat()),
-                     (t["extract_date"] + " – " + t["source"].lower(),
-                      t["extract_from_option"] if p.extract_date_source == "option" else t["extract_from_data"]),
-                     (t["tool_version"], f"nhvmetrics {p.tool_version}"),
-                     *((t.get(f"param_{k}", k), v) for k, v in p.parameters)]:
+        for k, v in [
+            (t["year"], str(data.year)),
+            (t["extract_date"], p.extract_date.isoformat()),
+            (
+                t["extract_date"] + " – " + t["source"].lower(),
+                t["extract_from_option"]
+                if p.extract_date_source == "option"
+                else t["extract_from_data"],
+            ),
+            (t["tool_version"], f"nhvmetrics {p.tool_version}"),
+            *((t.get(f"param_{k}", k), v) for k, v in p.parameters),
+        ]:
             r += 1
             _put(ws, r, 1, k)
             _put(ws, r, 2, v)
@@ -353,8 +438,9 @@ def normalise_xlsx(raw: bytes, when: dt.datetime) -> bytes:
     return out.getvalue()
 
 
-def write_workbook(reports: ReportData | Sequence[ReportData], path: Path | str,
-                   lang: str = "sv") -> None:
+def write_workbook(
+    reports: ReportData | Sequence[ReportData], path: Path | str, lang: str = "sv"
+) -> None:
     """Write the submission workbook atomically."""
     from nhvmetrics.io.atomic import write_bytes
 
