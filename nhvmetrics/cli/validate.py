@@ -80,7 +80,9 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    import sys
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     counts = Table(title=f"nhvmetrics validate — area {result.area}", title_justify="left")
     for col in ("table", "file", "read", "accepted", "quarantined", "dropped"):
         counts.add_column(col, justify="right" if col not in ("table", "file") else "left")
