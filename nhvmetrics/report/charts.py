@@ -215,13 +215,31 @@ def trend_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> str | 
 def _funnel_limits(
     p0: float, n_max: float, z: float
 ) -> tuple[list[float], list[float], list[float]]:
-    ns = [1 + (n_max - 1) * i / 199 for i in range(200)]
+    """Control limits around ``p0`` for denominators 1 … n_max, in percent.
+
+    Exact binomial limits with Spiegelhalter's interpolation between the integer quantiles
+    (Spiegelhalter, "Funnel plots for comparing institutional performance", Stat Med 2005), so
+    they stay right for small units and shares near 0 or 1 where the normal approximation fails.
+    """
+    from scipy.stats import binom, norm
+
+    q = float(norm.cdf(z))
+    ns = list(range(1, int(math.ceil(n_max)) + 1))
     lo, hi = [], []
     for n in ns:
-        se = math.sqrt(p0 * (1 - p0) / n)
-        lo.append(max(0.0, p0 - z * se) * 100)
-        hi.append(min(1.0, p0 + z * se) * 100)
-    return ns, lo, hi
+        lo.append(100 * _binom_limit(binom, n, p0, 1 - q))
+        hi.append(100 * _binom_limit(binom, n, p0, q))
+    return [float(n) for n in ns], lo, hi
+
+
+def _binom_limit(binom, n: int, p0: float, prob: float) -> float:
+    if p0 <= 0.0 or p0 >= 1.0:
+        return p0
+    r = float(binom.ppf(prob, n, p0))
+    below = float(binom.cdf(r - 1, n, p0))
+    at = float(binom.cdf(r, n, p0))
+    alpha = (at - prob) / (at - below) if at > below else 0.0
+    return min(1.0, max(0.0, (r - alpha) / n))
 
 
 def comparison_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> str | None:
