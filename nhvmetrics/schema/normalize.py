@@ -220,39 +220,24 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
     if to_text:
         frame = frame.with_columns(to_text)
 
-    # --- drops ------------------------------------------------------------------------------
+    # --- drops and probes (one parallel pass over the frame as read) -------------------------
     reasons: list[tuple[str, pl.Expr]] = []
     true_tokens = [k for k, v in _BOOL_MAP.items() if v is True]
     for rule in schema.drop_rows:
         src = system_found.get(_norm_name(rule.column))
         if src is None:
             continue
-        v = pl.col(src)
+        v = pl.col(src).str.strip_chars()
         if rule.when_true:
-            cond = v.is_in(true_tokens) | v.str.strip_chars().str.to_lowercase().is_in(true_tokens)
+            cond = v.is_in(true_tokens)
         else:
-            target = (rule.equals or "").strip()
-            cond = v.is_in(_variants([target])) | (v.str.strip_chars().str.to_lowercase() == target.lower())
+            cond = v.is_in(_variants([(rule.equals or "").strip()]))
         reasons.append((rule.reason, cond.fill_null(False)))
     data_cols = [c for c in frame.columns if c != ROW]
     if data_cols:
         reasons.append(("empty_row", pl.all_horizontal([pl.col(c).is_null() for c in data_cols])))
-    dropped: dict[str, int] = {}
-    if reasons and frame.height:
-        reason_expr = pl.when(reasons[0][1]).then(pl.lit(reasons[0][0]))
-        for name, cond in reasons[1:]:
-            reason_expr = reason_expr.when(cond).then(pl.lit(name))
-        reason_col = frame.lazy().select(reason_expr.otherwise(None).alias("r")).collect().to_series()
-        if reason_col.null_count() < reason_col.len():
-            counts = reason_col.drop_nulls().value_counts()
-            dropped = {r: int(n) for r, n in counts.iter_rows()}
-            keep = [ROW, *dict.fromkeys(sources.values())]  # system columns are done with
-            frame = frame.select(keep).filter(reason_col.is_null())
-            raw_table.frame = raw_table.frame.clear()  # free the frame as read (memory at 10^7 rows)
-    dropped = {r: dropped[r] for r in sorted(dropped)}
 
-    # --- clean ---------------------------------------------------------------------------------
-    # One pass of cheap whole-column tests decides which (costlier) cleaning steps are needed.
+    # Cheap whole-column tests decide which (costlier) cleaning steps are needed.
     missing = _variants(schema.missing_values)
     coded_tokens = missing + list(schema.unknown_codes)
     order = [c for c in table.columns if c in sources]
@@ -267,7 +252,33 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
         probes.append((s.str.starts_with(" ") | s.str.ends_with(" ")).any().alias(f"ws:{c}"))
         if specs[c].zfill:
             probes.append((s.str.len_bytes() < specs[c].zfill).any().alias(f"z:{c}"))
-    flags = frame.lazy().select(probes).collect().row(0, named=True) if probes and frame.height else {}
+
+    dropped: dict[str, int] = {}
+    flags: dict[str, bool] = {}
+    if frame.height and (reasons or probes):
+        lf = frame.lazy()
+        queries = []
+        if reasons:
+            reason_expr = pl.when(reasons[0][1]).then(pl.lit(reasons[0][0]))
+            for name, cond in reasons[1:]:
+                reason_expr = reason_expr.when(cond).then(pl.lit(name))
+            queries.append(lf.select(reason_expr.otherwise(None).alias("r")))
+        if probes:
+            queries.append(lf.select(probes))
+        out = pl.collect_all(queries)
+        if probes:
+            flags = out[-1].row(0, named=True)
+        if reasons:
+            reason_col = out[0].to_series()
+            if reason_col.null_count() < reason_col.len():
+                counts = reason_col.drop_nulls().value_counts()
+                dropped = {r: int(n) for r, n in counts.iter_rows()}
+                keep = [ROW, *dict.fromkeys(sources.values())]  # system columns are done with
+                frame = frame.select(keep).filter(reason_col.is_null())
+                raw_table.frame = raw_table.frame.clear()  # free the frame as read (memory at 10^7 rows)
+    dropped = {r: dropped[r] for r in sorted(dropped)}
+
+    # --- clean ---------------------------------------------------------------------------------
     raw_exprs = [pl.col(ROW)]
     for c in order:
         spec = specs[c]
