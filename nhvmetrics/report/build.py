@@ -64,8 +64,6 @@ def indicator_info(d: Any) -> IndicatorInfo:
     period_date = getattr(d, "period_date", "")
     definition_sv = getattr(d, "description_sv", "") or getattr(d, "definition", "") or ""
     definition_en = getattr(d, "description_en", "") or ""
-    # offset_years: a case counts in year(date) + offset, i.e. its date falls in Y - offset
-    period = f"{period_date}, Y{'−' if offset > 0 else '+'}{abs(offset)}" if offset else period_date
     source = getattr(d, "source", "") or ""
     kind = getattr(d, "type", "count")
     return IndicatorInfo(
@@ -77,7 +75,8 @@ def indicator_info(d: Any) -> IndicatorInfo:
         definition=definition_sv.strip(),
         definition_en=definition_en.strip(),
         value_unit=str(getattr(d, "value_unit", "") or ""),
-        period=str(period or ""),
+        period=str(period_date or ""),
+        period_offset=offset,  # a case counts in year(date) + offset: its date falls in Y − offset
         source=str(source),
         params=shown_params,
         target_intermediate=_float(targets.get("intermediate")),

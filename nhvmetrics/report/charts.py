@@ -369,6 +369,7 @@ def _forest(
         else:
             ax.set_xlim(left=0)
         ax.xaxis.set_major_formatter(_percent_formatter(lang))
+        ax.set_ylim(-0.6, len(units) - 0.4)
         ax.set_yticks(ys)
         ax.set_yticklabels([r.unit for r in units])
         ax.set_ylabel(t["unit"])

@@ -82,6 +82,13 @@ def _targets_text(info: IndicatorInfo, lang: str) -> str:
     return ", ".join(parts)
 
 
+def _year_expr(offset: int) -> str:
+    """The year a case's date falls in, relative to Y: ``Y``, ``Y−1``, ``Y−2`` …"""
+    if not offset:
+        return "Y"
+    return f"Y{'−' if offset > 0 else '+'}{abs(offset)}"
+
+
 def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> dict:
     from markupsafe import Markup
 
@@ -97,7 +104,9 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         "source": info.source,
         "type_label": t.get(f"type_{info.type}", info.type)
         + (f" ({info.unit_text(lang)})" if info.unit_text(lang) else ""),
-        "period": t["period_text"].format(date=info.period) if info.period else "",
+        "period": t["period_text"].format(date=info.period, y=_year_expr(info.period_offset))
+        if info.period
+        else "",
         "targets": _targets_text(info, lang),
         "params": _params_text(info, lang),
         "nat_fig": nat,

@@ -35,9 +35,8 @@ class IndicatorInfo:
     target_high: float | None = None
     higher_is_better: bool = True
     value_unit: str = ""  # of a median or count: days, years, mg/L …
-    period: str = (
-        ""  # which date puts a case in year Y, e.g. "referral_date" or "oncology_start_date, Y−1"
-    )
+    period: str = ""  # the date that puts a case in a year, e.g. "referral_date"
+    period_offset: int = 0  # 1: cases dated in Y−1 count in Y (a one-year follow-up)
     # titles of named sub-measures: (stratum, title_sv, title_en), e.g. ("measure=leak", …)
     stratum_titles: tuple[tuple[str, str, str], ...] = ()
 
