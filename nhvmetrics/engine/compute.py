@@ -481,20 +481,26 @@ def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]
                 joints[i] = res.select([c for c in res.columns if "|" not in c]
                                        + [pl.col(f"d{i}|{c}").alias(c) for c in plans[i]["sums"]])
 
-    out: dict[str, list[pl.DataFrame]] = defaultdict(list)
+    # every unit/ALL x stratum margin of every definition, in one batch
+    margins: list[pl.LazyFrame] = []
+    which: list[tuple[int, str | None, str | None, bool]] = []
     for i, plan in enumerate(plans):
-        d = defs[i][0]
-        joint = joints[i]
+        joint = joints[i].lazy()
         for strat, scol in plan["strat_cols"].items():
             for with_unit in (True, False):
                 keys = (["unit"] if with_unit else []) + [plan["pcol"]] + ([scol] if scol else []) + plan["extra"]
                 marg = joint.group_by(keys).agg([pl.col(c).sum() for c in plan["sums"]])
                 if scol and scol.startswith("__ab_"):
                     marg = marg.with_columns(_band_label(pl.col(scol)))
-                rows = plan["rows"](marg, strat, scol, None)
-                if not with_unit:
-                    rows = rows.with_columns(unit=pl.lit(ALL))
-                out[d.id].append(_rowframe(rows))
+                margins.append(marg)
+                which.append((i, strat, scol, with_unit))
+    out: dict[str, list[pl.DataFrame]] = defaultdict(list)
+    for (i, strat, scol, with_unit), marg in zip(which, pl.collect_all(margins) if margins else [], strict=True):
+        d = defs[i][0]
+        rows = plans[i]["rows"](marg, strat, scol, None)
+        if not with_unit:
+            rows = rows.with_columns(unit=pl.lit(ALL))
+        out[d.id].append(_rowframe(rows))
     return {d.id: pl.concat(out[d.id], how="vertical") if out[d.id] else _rowframe(pl.DataFrame())
             for d, _ in defs}
 

@@ -223,7 +223,7 @@ def load_file(path: Path | str) -> Definition:
 
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except OSError as exc:
         raise DefinitionError(f"{path}: cannot read the file ({exc.strerror}).") from None
     except yaml.YAMLError as exc:
