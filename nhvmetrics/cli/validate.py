@@ -95,8 +95,13 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
     console.print(counts)
     f = result.findings
     if f.height:
+        # column-level warnings (unknown_column …) are one line each, listing the column names
+        per_column = ["unknown_column", "duplicate_column", "input_note"]
+        f = f.with_columns(
+            pl.when(pl.col("check").is_in(per_column)).then(None).otherwise(pl.col("column")).alias("_g")
+        )
         groups = (
-            f.group_by(["table", "check", "severity", "column"], maintain_order=True)
+            f.group_by(["table", "check", "severity", "_g"], maintain_order=True)
             .agg(pl.len().alias("n"))
             .sort(["severity", "table", "n"], descending=[False, False, True])
         )
@@ -105,17 +110,21 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
             ft.add_column(col, justify="right" if col == "count" else "left")
         for g in groups.iter_rows(named=True):
             sub = f.filter(
-                (pl.col("table") == g["table"]) & (pl.col("check") == g["check"])
-                & (pl.col("column").eq_missing(g["column"]))
-            ).head(EXAMPLES_PER_CHECK)
+                (pl.col("table") == g["table"]) & (pl.col("check") == g["check"]) & (pl.col("_g").eq_missing(g["_g"]))
+            )
             ex = []
-            for r in sub.iter_rows(named=True):
-                if r["row"] is None:
-                    ex.append(_short(r["message"], 90))
-                else:
-                    v = "" if r["value"] is None else _short(r["value"])
-                    ex.append(f"row {r['row']}" + (f" (case {_short(r['case_id'])})" if r["case_id"] else "") + (f": {v}" if v else ""))
-            ft.add_row(g["severity"], g["table"], g["check"], _short(g["column"] or ""), str(g["n"]), "; ".join(ex))
+            if g["check"] in per_column and g["check"] != "input_note":
+                names = sub["column"].head(6).to_list()
+                ex.append(_short(", ".join(names[:5]) + (", …" if len(names) > 5 else ""), 90))
+            else:
+                for r in sub.head(EXAMPLES_PER_CHECK).iter_rows(named=True):
+                    if r["row"] is None:
+                        ex.append(_short(r["message"], 90))
+                    else:
+                        v = "" if r["value"] is None else _short(r["value"], 60)
+                        ex.append(f"row {r['row']}" + (f" (case {_short(r['case_id'])})" if r["case_id"] else "")
+                                  + (f": {v}" if v else ""))
+            ft.add_row(g["severity"], g["table"], g["check"], _short(g["_g"] or ""), str(g["n"]), "; ".join(ex))
         console.print(ft)
     verdict = (
         f"[bold red]{result.error_count} error finding(s)[/]: the quarantined rows are left out of the indicators."
