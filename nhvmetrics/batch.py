@@ -45,6 +45,7 @@ TOP_KEYS = {
     "unit",
     "summary",
     "ci_method",
+    "strict",
     "report",
 }
 REPORT_KEYS = {
@@ -59,6 +60,7 @@ REPORT_KEYS = {
     "extract_date",
     "name",
     "ci_method",
+    "strict",
 }
 
 
@@ -77,7 +79,8 @@ class ReportJob:
     xlsx: bool
     extract_date: str | None
     ci_method: str
-    entry: int  # index of its [[report]] table (jobs of one entry share one validation)
+    entry: int
+    strict: bool = False  # a report with quarantined rows counts as failed (exit 1)  # index of its [[report]] table (jobs of one entry share one validation)
 
 
 @dataclass
@@ -155,6 +158,7 @@ def load_config(path: Path | str) -> BatchConfig:
         "extract_date": raw.get("extract_date"),
         "unit": raw.get("unit"),
         "ci_method": raw.get("ci_method", "wilson"),
+        "strict": raw.get("strict", False),
     }
     jobs: list[ReportJob] = []
     names: set[str] = set()
@@ -211,6 +215,7 @@ def load_config(path: Path | str) -> BatchConfig:
                     extract_date=str(s["extract_date"]) if s["extract_date"] else None,
                     ci_method=str(s["ci_method"]),
                     entry=i,
+                    strict=bool(s["strict"]),
                 )
             )
     return BatchConfig(path=path, output_dir=out_dir, summary=summary, jobs=jobs)
@@ -318,6 +323,12 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
                 res.rows_read, res.quarantined, res.dropped = w.rows_read, w.quarantined, w.dropped
                 res.indicators, res.suppressed_cells = w.indicators, w.suppressed_cells
                 res.extract_date, res.inputs = w.extract_date, w.inputs
+                if job.strict and w.quarantined:
+                    res.status, res.exit_code = "failed", EXIT_INVALID
+                    res.error = (
+                        f"{w.quarantined} row(s) quarantined by validation (strict = true); "
+                        "the report was written, fix the rows in the registry"
+                    )
             except NhvError as exc:
                 res.error, res.exit_code = str(exc), exc.exit_code or EXIT_INVALID
             except Exception as exc:  # noqa: BLE001 - one area's bug must not stop the others

@@ -158,3 +158,17 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, capsys) -> None:
     assert summary["failed"] == 1 and summary["exit_code"] == 1
     assert "acc-2025: FAILED" in capsys.readouterr().err
     assert json.loads((tmp_path / "reports" / "run-summary.json").read_text())["failed"] == 1
+
+
+def test_strict_counts_quarantined_rows_as_failure(tmp_path: Path) -> None:
+    from nhvmetrics.sample import write_sample
+
+    write_sample("acc", 120, 9, tmp_path / "acc_cases.csv", dirty=0.05)
+    cfg = _write(
+        tmp_path,
+        "years = 2025\nstrict = true\n[[report]]\narea = 'acc'\ncases = 'acc_cases.csv'\nxlsx = false\n",
+    )
+    summary = run_batch(load_config(cfg), interactive=False)
+    run0 = summary["runs"][0]
+    assert summary["exit_code"] == 1 and run0["status"] == "failed" and run0["quarantined"] > 0
+    assert "strict" in run0["error"] and (tmp_path / "reports" / "acc-2025.html").exists()

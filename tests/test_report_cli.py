@@ -164,3 +164,11 @@ def test_missing_input_file(tmp_path, capsys) -> None:
         == 2
     )
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_strict_exits_1_when_rows_were_quarantined(export, tmp_path, capsys) -> None:
+    out = tmp_path / "strict.html"
+    args = ["report", str(export), "--area", "acc", "--year", "2025", "-o", str(out)]
+    assert run([*args, "--strict"]) == 1  # the export has planted errors
+    assert out.exists()  # the report is still written
+    assert "quarantined" in capsys.readouterr().err
