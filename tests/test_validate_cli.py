@@ -111,51 +111,6 @@ def test_usage_and_unreadable_input_exit_2_without_traceback(tmp_path, args, fra
     assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
 
 
-def test_convert_writes_accepted_rows_canonically_without_personnummer(tmp_path):
-    p = _write(tmp_path / "acc.csv", BAD)
-    out = tmp_path / "acc.parquet"
-    r = nhv("convert", p, "--area", "acc", "-o", out, "--extract-date", "2025-12-31")
-    assert r.returncode == 0, r.stderr
-    assert "2 quarantined" in r.stderr and "1 dropped (makulerad)" in r.stderr
-    df = pl.read_parquet(out)
-    assert df["case_id"].to_list() == ["C1", "C2"]
-    assert df.schema["referral_date"] == pl.Date and df.schema["_row"] == pl.Int64
-    assert df["patient_id"].to_list() == ["pnr-000001", "pnr-000002"]
-    assert df["sex"].to_list() == ["M", "K"]
-    assert find_personnummer(out.read_bytes().decode("latin-1")) == []
-    # the Parquet is itself a valid export: validating it again is clean and keeps the row numbers
-    r2 = nhv("validate", out, "--area", "acc", "--extract-date", "2025-12-31")
-    assert r2.returncode == 0, r2.stdout
-
-
-def test_convert_with_keyed_pseudonyms(tmp_path, monkeypatch):
-    p = _write(tmp_path / "acc.csv", GOOD)
-    key = tmp_path / "key"
-    key.write_text("0123456789abcdef-test-key")
-    out = tmp_path / "acc.parquet"
-    r = nhv("convert", p, "--area", "acc", "-o", out, "--pseudonymize", "--key-file", key)
-    assert r.returncode == 0, r.stderr
-    ids = pl.read_parquet(out)["patient_id"].to_list()
-    assert all(i.startswith("ps_") for i in ids) and len(set(ids)) == 2
-
-
-def test_convert_several_tables_and_nothing_usable(tmp_path):
-    cases = _write(tmp_path / "cases.csv", GOOD)
-    ep = _write(tmp_path / "ep.csv", [["E1", "C1", "2025-02-01"], ["E2", "C9", "2025-02-01"]],
-                header=["vardtillfalle_id", "REG_ID", "besoksdatum"])
-    out = tmp_path / "anal.parquet"
-    r = nhv("convert", cases, "--area", "anal", "--table", f"episodes={ep}", "-o", out)
-    assert r.returncode == 0, r.stderr
-    assert pl.read_parquet(tmp_path / "anal.episodes.parquet")["episode_id"].to_list() == ["E1"]
-    assert pl.read_parquet(out).height == 2
-
-    broken = _write(tmp_path / "broken.csv", [r[1:] for r in GOOD], header=HEADER[1:])  # no PAT_ID
-    out2 = tmp_path / "none.parquet"
-    r = nhv("convert", broken, "--area", "acc", "-o", out2)
-    assert r.returncode == 1
-    assert "no usable rows" in r.stderr and not out2.exists()
-
-
 def test_cli_runner_in_process(tmp_path):
     """The typer app itself (as other commands' tests use it) returns the same exit codes."""
     from typer.testing import CliRunner
