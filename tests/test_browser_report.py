@@ -332,3 +332,23 @@ def test_the_harness_sees_requests_and_csp_blocks(tmp_path: Path, pages: dict[st
     )
     seen = inspect_report(CHROMIUM, no_csp)
     assert any(u.startswith("http://127.0.0.1:9/") for u in seen["requests"]), seen["requests"]
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "acc_cases.csv"
+
+
+@needs_browser
+@pytest.mark.skipif(not SAMPLE.exists(), reason="sample_data/acc_cases.csv is missing")
+def test_real_report_on_sample_data_renders(tmp_path: Path) -> None:
+    """The engine's real output (every indicator of an area) renders cleanly too."""
+    from nhvmetrics.report.api import make_report
+
+    html = tmp_path / "acc.html"
+    make_report(SAMPLE, area="acc", year=2025, unit="11001", output=html)
+    shots = Path(os.environ.get("NHV_SCREENSHOT_DIR", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    seen = inspect_report(CHROMIUM, html, shots / "report-acc-sample.png")
+    assert [u for u in seen["requests"] if u != seen["url"]] == []
+    assert seen["errors"] == [] and seen["failed"] == []
+    assert len(seen["chart_sizes"]) == html.read_text(encoding="utf-8").count("<svg ") >= 20
+    assert all(w > 100 and h > 50 for w, h in seen["chart_sizes"])

@@ -172,3 +172,33 @@ def test_strict_exits_1_when_rows_were_quarantined(export, tmp_path, capsys) -> 
     assert run([*args, "--strict"]) == 1  # the export has planted errors
     assert out.exists()  # the report is still written
     assert "quarantined" in capsys.readouterr().err
+
+
+def test_identical_bytes_across_processes(reports, export, tmp_path) -> None:
+    """Another process with another hash seed (set ordering) writes the very same files."""
+    import os
+    import subprocess
+    import sys
+
+    html, xlsx = tmp_path / "c.html", tmp_path / "c.xlsx"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "nhvmetrics",
+        "report",
+        str(export),
+        "--area",
+        "acc",
+        "--year",
+        "2025",
+        "--unit",
+        _unit(export),
+        "-o",
+        str(html),
+        "--xlsx",
+        str(xlsx),
+    ]
+    subprocess.run(cmd, check=True, env=env, capture_output=True, timeout=300)
+    assert html.read_bytes() == reports["a.html"].read_bytes()
+    assert xlsx.read_bytes() == reports["a.xlsx"].read_bytes()
