@@ -26,7 +26,7 @@ def _cell(m: dict | None) -> str:
         return "–"
     if "skipped" in m:
         return "skipped"
-    t = f"{m['median']:.2f} s / {m['rss'] / GiB:.2f} GiB"
+    t = f"{m['median']:.2f} s / {m['rss'] / GiB:.2f} GiB" + (f" (×{m['runs']})" if m.get("runs", 3) < 3 else "")
     if m.get("timeout"):
         return f"> {m['median']:.0f} s (timeout)"
     if m.get("failed"):
@@ -87,6 +87,12 @@ def targets(r: dict) -> list[dict]:
             "≥ 7", None if x is None else x >= 7, big + note_big)
     for fmt in ("parquet", "csv"):
         c = _med(r, big, fmt, "compute")
+        if c is not None and big != "1e7":  # extrapolate linearly; the status stays 'not measured'
+            rows = r["sizes"][big]["rows"]
+            add(f"compute-memory-{fmt}", f"compute peak memory ≤ 2 GiB, {fmt}",
+                f"{c['rss'] / GiB:.2f} GiB at {big}; ≈ {c['rss'] * 1e7 / rows / GiB:.1f} GiB at 10^7 if linear",
+                "≤ 2 GiB", None, big + note_big)
+            continue
         add(f"compute-memory-{fmt}", f"compute peak memory ≤ 2 GiB, {fmt}",
             "–" if c is None else f"{c['rss'] / GiB:.2f} GiB", "≤ 2 GiB",
             None if c is None else c["rss"] <= 2 * GiB, big + note_big)
@@ -144,6 +150,10 @@ def render(r: dict) -> str:
     L.append(f"* run: {env['date']}, sizes `{a.get('sizes')}`, {a.get('runs')} run(s) per command "
              f"(median wall time of whole processes; peak RSS of the process), "
              f"{r.get('elapsed', 0) / 60:.0f} min in all")
+    for e in r.get("earlier_runs", []):
+        L.append(f"* merged with an earlier run: {e['date']}, sizes `{e['sizes']}`, {e['runs']} run(s), "
+                 f"commit {e.get('commit')}, load average at start "
+                 f"{', '.join(f'{x:.1f}' for x in (e.get('load_at_start') or []))}")
     L.append(f"* machine: {env['cpu']}, {env['cores']} cores, {env['memory_gib']} GiB RAM, {env['os']}; "
              f"load average at start {', '.join(f'{x:.1f}' for x in env['load_at_start'])}")
     L.append(f"* versions: nhvmetrics {v['nhvmetrics']} (commit {env['commit']}), Python {env['python']}, "

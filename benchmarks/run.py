@@ -74,12 +74,13 @@ def measure(name: str, cmd: list[str], runs: int, log: Path, timeout: float, ok=
     walls = [r["wall"] for r in res]
     failed = [r for r in res if r["timeout"] or r["rc"] not in ok]
     out = {"name": name, "cmd": " ".join(map(str, cmd)), "runs": len(res), "walls": walls,
+           "load": round(os.getloadavg()[0], 1),
            "median": statistics.median(walls), "rss": max(r["rss"] for r in res),
            "rc": [r["rc"] for r in res], "failed": bool(failed),
            "timeout": any(r["timeout"] for r in res)}
     flag = " FAILED" if failed else ""
     print(f"  {name:<28} median {out['median']:8.2f}s  peak {out['rss'] / GiB:6.2f} GiB  "
-          f"runs {len(res)}{flag}", flush=True)
+          f"runs {len(res)}  load {out['load']:.1f}{flag}", flush=True)
     return out
 
 
@@ -145,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="nhvmetrics benchmark (issue 6)")
     ap.add_argument("--sizes", default="1e5,1e6", help="rows, comma separated (e.g. 1e5,1e6,1e7)")
     ap.add_argument("--runs", type=int, default=3, help="runs per command (median reported)")
+    ap.add_argument("--big-runs", type=int, default=None,
+                    help="runs per command at sizes of 5*10^6 rows and more (default: --runs)")
     ap.add_argument("--quick", action="store_true", help="10^5 rows, 1 run, small extra checks")
     ap.add_argument("--formats", default="csv,parquet")
     ap.add_argument("--data", type=Path, default=HERE / "data", help="where generated exports go")
@@ -156,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rollup-rows", type=float, default=2.5e5, help="rows per area in the roll-up")
     ap.add_argument("--skip", default="", help="comma separated: startup,realsize,allfail,rollup,check")
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    ap.add_argument("--merge", action="store_true",
+                    help="add to benchmarks/results.json of an earlier run (e.g. 10^7 run separately)")
     a = ap.parse_args(argv)
     if a.quick:
         a.sizes, a.runs, a.allfail_rows, a.rollup_rows = "1e5", 1, 1e5, 2e4
@@ -172,6 +177,15 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"env": env, "args": vars(a) | {"data": str(a.data), "out": str(out),
                                                     "results": str(a.results)},
                      "sizes": {}, "extra": {}, "checks": {}, "generator": {}}
+    prev = HERE / "results.json"
+    if a.merge and prev.exists():
+        old = json.loads(prev.read_text(encoding="utf-8"))
+        for k in ("sizes", "extra", "checks", "generator"):
+            results[k] = old.get(k, {}) | results[k]
+        results["earlier_runs"] = old.get("earlier_runs", []) + [
+            {"date": old["env"]["date"], "sizes": old.get("args", {}).get("sizes"),
+             "runs": old.get("args", {}).get("runs"), "load_at_start": old["env"].get("load_at_start"),
+             "commit": old["env"].get("commit"), "elapsed": old.get("elapsed")}]
     N = nhv()
     py = sys.executable
     t_start = time.perf_counter()
@@ -225,36 +239,37 @@ def main(argv: list[str] | None = None) -> int:
         results["generator"][lab] = {"seconds": m["seconds"], "timings": m.get("timings"), "bytes": m["bytes"],
                                      "columns": m["columns"], "dirty_rows": m["dirty_rows"]}
         per: dict = {"rows": rows, "bytes": m["bytes"], "columns": m["columns"]}
+        runs = a.big_runs if (a.big_runs and rows >= 5_000_000) else a.runs
         for fmt in formats:
             f = Path(m["files"][fmt])
             r: dict = {}
             o = out / f"{lab}_{fmt}"
             o.mkdir(exist_ok=True)
-            r["floor_count"] = measure(f"{fmt} floor: scan+count", [py, HERE / "floors.py", "count", f], a.runs, log, a.timeout)
+            r["floor_count"] = measure(f"{fmt} floor: scan+count", [py, HERE / "floors.py", "count", f], runs, log, a.timeout)
             r["floor_needed"] = measure(f"{fmt} floor: read schema cols", [py, HERE / "floors.py", "needed", f],
-                                        a.runs, log, a.timeout)
+                                        runs, log, a.timeout)
             # the full read of 325 columns needs ~4.6 GB per 10^6 rows as CSV: skip where it cannot fit
             est = 5.0 * GiB * rows / 1e6
             if est < 0.75 * env["memory_gib"] * GiB:
                 r["floor_read"] = measure(f"{fmt} floor: full read", [py, HERE / "floors.py", "read", f],
-                                          a.runs, log, a.timeout)
+                                          runs, log, a.timeout)
             else:
                 r["floor_read"] = {"skipped": f"needs ~{est / GiB:.0f} GiB (> 75 % of RAM)"}
                 print(f"  {fmt} floor: full read          skipped ({r['floor_read']['skipped']})", flush=True)
             r["validate"] = measure(f"{fmt} validate", [*N, "validate", f, "--area", AREA, "--extract-date", EXTRACT,
-                                                        "--errors", o / "findings.csv"], a.runs, log, a.timeout, ok=(0, 1))
+                                                        "--errors", o / "findings.csv"], runs, log, a.timeout, ok=(0, 1))
             r["compute"] = measure(f"{fmt} compute", [*N, "compute", f, "--area", AREA, "--year", YEAR,
                                                       "--extract-date", EXTRACT, "-o", o / "engine.csv"],
-                                   a.runs, log, a.timeout)
+                                   runs, log, a.timeout)
             if not a.no_report:
                 r["report"] = measure(f"{fmt} report", [*N, "report", f, "--area", AREA, "--year", YEAR,
                                                         "--extract-date", EXTRACT, "-o", o / "report.html",
-                                                        "--xlsx", o / "report.xlsx"], a.runs, log, a.timeout)
+                                                        "--xlsx", o / "report.xlsx"], runs, log, a.timeout)
             if not a.no_peers:
                 for peer in ("duckdb", "pandas"):
                     r[peer] = measure(f"{fmt} {peer} peer", [py, HERE / "peers" / f"{peer}_peer.py", f, "--year", YEAR,
                                                              "--extract-date", EXTRACT, "-o", o / f"{peer}.csv"],
-                                      a.runs, log, a.timeout)
+                                      runs, log, a.timeout)
                     # on the dirty export the engine leaves out quarantined rows, the peers do not:
                     # report how far apart the shares are (informational; the exact check is above)
                     if not r[peer]["failed"] and not r["compute"]["failed"]:
