@@ -103,3 +103,12 @@ def test_options_ci_and_min_count(export, tmp_path):
     w, cp = pl.read_csv(out1), pl.read_csv(out2)
     assert not w["suppressed"].any() and cp["suppressed"].any()
     assert w["ci_low"].to_list() != cp["ci_low"].to_list()
+
+
+def test_strict_exits_1_after_writing(export, tmp_path):
+    out = tmp_path / "strict.csv"
+    r = _run(export, "--area", "acc", "--year", 2024, "-o", out, "--strict")
+    assert r.exit_code == 1 and out.exists()
+    clean = tmp_path / "clean.csv"
+    clean.write_text("\n".join(CASES.splitlines()[:-1]) + "\n", encoding="utf-8")
+    assert _run(clean, "--area", "acc", "--year", 2024, "-o", tmp_path / "c.csv", "--strict").exit_code == 0

@@ -24,11 +24,14 @@ def compute(
     output: Path = typer.Option(..., "-o", "--output", help="Indicator table: .csv, .parquet, .xlsx or .json."),
     ci: str = typer.Option("wilson", "--ci", help="Confidence interval for proportions: wilson or clopper-pearson."),
     min_count: int = typer.Option(5, "--min-count", help="Counts below this are flagged suppressed (default 5)."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 1 (after writing the table) if validation quarantined any row."
+    ),
 ) -> None:
     """Compute every indicator of the area for year Y (and earlier years in the data).
 
     Rows that fail validation are left out with a warning (run `nhvmetrics validate` to see
-    them). The table has one row per indicator x period x unit (and ALL) x stratum; see
+    them); with --strict the command then exits 1 after writing the table. The table has one row per indicator x period x unit (and ALL) x stratum; see
     docs/indicators.md.
 
     Example: nhvmetrics compute sample_data/acc_cases.csv --area acc --year 2025 -o acc.csv
@@ -96,3 +99,7 @@ def compute(
         f"{a}: {len(res.definitions)} indicators for {', '.join(map(str, periods))}; "
         f"wrote {t.height} rows to {output}"
     )
+    if bad and strict:
+        from nhvmetrics.errors import EXIT_INVALID
+
+        raise typer.Exit(EXIT_INVALID)
