@@ -298,12 +298,13 @@ def _funnel(data: ReportData, info: IndicatorInfo, units, p0: float, lang: str) 
                 zorder=4,
                 label=f"{t['unit']} {data.unit}",
             )
-        for r in units:
+        # labels alternate above and below the points, so neighbours do not overprint
+        for i, r in enumerate(sorted(units, key=lambda r: (r.denominator, r.value, r.unit))):
             ax.annotate(
                 r.unit,
                 (r.denominator, r.value * 100),
                 textcoords="offset points",
-                xytext=(4, 3),
+                xytext=(4, 3) if i % 2 == 0 else (4, -10),
                 fontsize=7,
                 color="#333333",
             )
