@@ -126,3 +126,21 @@ def test_multi_area_page() -> None:
     b = dataclasses.replace(example_report_data("SE100"), area="net")
     html = render_html([a, b], "sv")
     assert 'id="acc-summary"' in html and 'id="net-summary"' in html
+
+
+def test_heavy_libraries_load_lazily_and_layers_point_down() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, nhvmetrics.cli, nhvmetrics.report.html, nhvmetrics.report.charts, "
+        "nhvmetrics.report.workbook, nhvmetrics.report.build, nhvmetrics.batch; "
+        "print(sorted(m for m in ('matplotlib', 'jinja2', 'openpyxl', 'polars', 'rich') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+    root = Path(__file__).resolve().parents[1] / "nhvmetrics"
+    for f in [*(root / "report").glob("*.py"), root / "batch.py"]:
+        assert "nhvmetrics.cli" not in f.read_text(encoding="utf-8"), f"{f.name} imports the CLI"
