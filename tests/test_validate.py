@@ -346,3 +346,16 @@ def test_unknown_table_is_a_usage_error(tmp_path):
     with pytest.raises(NhvError) as exc:
         validate_frames("acc", {"episodes": pl.DataFrame({"a": ["1"]})})
     assert exc.value.exit_code == 2 and "no table 'episodes'" in str(exc.value)
+
+
+def test_dropped_rows_are_not_checked_and_do_not_count_as_duplicates_or_parents():
+    rows = [case(REG_ID="C1", MAKULERAD="1", KON_VALUE="bad", REGION_NAMN="Region Skåne"),  # dropped: not checked
+            case(REG_ID="C1", MAKULERAD="0", REGION_NAMN="Region Skåne"),  # same id as the cancelled row
+            case(REG_ID="C2", MAKULERAD="0", REGION_NAMN="Region Demo")]
+    episodes = pl.DataFrame({"vardtillfalle_id": ["E1", "E2"], "REG_ID": ["C1", "C2"],
+                             "besoksdatum": ["2025-02-01", "2025-02-02"]})
+    r = run(rows, area="anal", extra={"episodes": episodes})
+    assert checks_of(r) == [("orphan_row", "case_id", 3)]  # C2 exists only as a demo row
+    t = r.table("cases")
+    assert (t.n_accepted, t.n_quarantined, t.dropped) == (1, 0, {"demo_region": 1, "makulerad": 1})
+    assert t.accepted["_row"].to_list() == [3]

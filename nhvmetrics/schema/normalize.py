@@ -53,10 +53,11 @@ class NormalizedTable:
     """One table after names, drops, cleaning and typing (same rows, same order in both frames)."""
 
     name: str
-    raw: pl.DataFrame  # _row + canonical columns as cleaned strings (null = missing)
-    typed: pl.DataFrame  # _row + canonical columns in their canonical types
+    raw: pl.DataFrame  # _row + canonical columns as cleaned strings (null = missing), every row read
+    typed: pl.DataFrame  # _row + canonical columns in their canonical types, every row read
     rows_read: int
     dropped: dict[str, int]
+    keep: pl.Series  # False for the dropped rows (MAKULERAD, demo region, empty)
     sources: dict[str, str]  # canonical name -> input column name
     unknown_columns: list[str] = field(default_factory=list)  # worth a warning
     ignored_columns: list[str] = field(default_factory=list)  # unnamed and wholly empty: formatting
@@ -255,6 +256,7 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
 
     dropped: dict[str, int] = {}
     flags: dict[str, bool] = {}
+    keep_rows: pl.Series | None = None
     if frame.height and (reasons or probes):
         lf = frame.lazy()
         queries = []
@@ -273,9 +275,9 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
             if reason_col.null_count() < reason_col.len():
                 counts = reason_col.drop_nulls().value_counts()
                 dropped = {r: int(n) for r, n in counts.iter_rows()}
-                keep = [ROW, *dict.fromkeys(sources.values())]  # system columns are done with
-                frame = frame.select(keep).filter(reason_col.is_null())
-                raw_table.frame = raw_table.frame.clear()  # free the frame as read (memory at 10^7 rows)
+                # Dropped rows are not copied out (a filter would copy the whole frame); they are
+                # carried to the end as ``keep`` = False and left out of checks and outputs.
+                keep_rows = reason_col.is_null()
     dropped = {r: dropped[r] for r in sorted(dropped)}
 
     # --- clean ---------------------------------------------------------------------------------
@@ -295,6 +297,8 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
             e = pl.when(e.str.contains(r"^[0-9]+$")).then(e.str.zfill(spec.zfill)).otherwise(e)
         raw_exprs.append(e.alias(c))
     raw = frame.lazy().select(raw_exprs).collect()
+    raw_table.frame = raw_table.frame.clear()  # the frame as read is done with (memory at 10^7 rows)
+    del frame
 
     # --- type: a fast exact pass, then a lenient pass only for columns that need it --------------
     typed = raw.lazy().select(
@@ -335,6 +339,7 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
         raw=raw,
         typed=typed,
         rows_read=rows_read,
+        keep=keep_rows if keep_rows is not None else pl.Series("keep", [True] * raw.height, dtype=pl.Boolean),
         dropped=dropped,
         sources=sources,
         unknown_columns=unknown,

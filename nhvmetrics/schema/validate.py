@@ -187,7 +187,7 @@ def _validate(
         spec = schema.tables[name]
         for child in schema.tables.values():
             if child.parent and child.parent[0] == name and child.parent[1] in n.raw.columns:
-                parent_ids[name] = n.raw[child.parent[1]].drop_nulls().unique()
+                parent_ids[name] = n.raw[child.parent[1]].filter(n.keep).drop_nulls().unique()
 
     results: dict[str, TableResult] = {}
     all_findings: list[pl.DataFrame] = []
@@ -220,12 +220,14 @@ def _validate(
         checks = row_checks(spec, present, ref, today, parent)
         extra = [s.alias(k) for k, s in n.extra.items()]
         if spec.key and spec.key in present:
-            extra.append(duplicated(n.raw[spec.key]).alias(DUPLICATE + spec.key))
+            kept_key = pl.select(pl.when(pl.lit(n.keep)).then(pl.lit(n.raw[spec.key]))).to_series()
+            extra.append(duplicated(kept_key).alias(DUPLICATE + spec.key))
         work = n.typed.with_columns([n.raw[c].alias(RAW + c) for c in present] + extra)
         case_expr = _case_id_expr(present)
         quarantine = pl.lit(bool(missing_required))
         if checks:
-            masks = work.lazy().select([c.mask.alias(f"__m{i}") for i, c in enumerate(checks)]).collect()
+            keep = pl.lit(n.keep)  # dropped rows are not checked
+            masks = work.lazy().select([(c.mask & keep).alias(f"__m{i}") for i, c in enumerate(checks)]).collect()
             counts = masks.select(pl.all().sum()).row(0)
             for i, (chk, cnt) in enumerate(zip(checks, counts)):
                 if not cnt:
@@ -260,11 +262,13 @@ def _validate(
         del quarantine
 
         del work
+        qmask = qmask & n.keep
         quarantined = _mask_quarantine(n.raw.filter(qmask))
         typed = n.typed
         n.raw = n.typed = None  # free the cleaned text before copying the accepted rows
         n.extra = {}
-        accepted = typed if not qmask.any() else typed.filter(~qmask)
+        accept = n.keep & ~qmask
+        accepted = typed if accept.all() else typed.filter(accept)
         del typed
         if contract and accepted.height:
             from nhvmetrics.schema.contract import check_contract
