@@ -32,6 +32,12 @@ def pnr(yymmdd: str, serial: str) -> str:
     return f"19{yymmdd}-{serial}{luhn_digit(yymmdd + serial)}"
 
 
+def samordningsnummer(yymmdd: str, serial: str) -> str:
+    """A samordningsnummer: the day of birth + 60."""
+    d = yymmdd[:4] + f"{int(yymmdd[4:]) + 60:02d}"
+    return f"19{d}-{serial}{luhn_digit(d + serial)}"
+
+
 PNRS = [pnr(d, s) for d, s in [("500101", "238"), ("620315", "129"), ("711203", "457"),
                                 ("450606", "882"), ("580923", "331")]]
 
@@ -164,6 +170,18 @@ def main(out: Path | None = None) -> Path:
     mak = HEADER + ["MAKULERAD", "REGION_NAMN"]
     w("all_cancelled.csv", csv_text(mak, [r + ["1", "Region Skåne"] for r in rows()]))
 
+    short = rows()
+    short[3] = short[3][:4]
+    w("short_rows.csv", csv_text(HEADER, short))
+    w("header_blank_names.csv", ";;;;\n1;2;3;4;5\n")
+    inca = ["PAT_ID", "REG_ID", "SjukhusKod", "KON_VALUE", "remissdatum", "FODELSEDATUM"]
+    w("fodelsedatum_unparsable.csv", csv_text(inca, [
+        [PNRS[i], f"C{i + 1:04d}", "11001", "12"[i % 2], "2025-01-03", "1950-13-45" if i == 0 else ""]
+        for i in range(3)]))
+    w("samordningsnummer.csv", csv_text(inca, [
+        [samordningsnummer("500101", f"{238 + i}"), f"C{i + 1:04d}", "11001", "2", "2025-01-03", ""]
+        for i in range(3)]))
+
     # --- Excel -----------------------------------------------------------------------------
     def merged(wb):
         ws = wb.active
@@ -210,6 +228,13 @@ def main(out: Path | None = None) -> Path:
     def empty(wb):
         pass
 
+    def serial_dates(wb):
+        ws = wb.active
+        ws.append(HEADER)
+        for r in rows():
+            ws.append([*r[:4], 45660, *r[5:]])  # a date typed as its Excel serial number
+
+    xlsx("excel_serial_dates.xlsx", serial_dates)
     xlsx("merged_cells.xlsx", merged)
     xlsx("hidden_sheet.xlsx", hidden)
     xlsx("formulas.xlsx", formulas)
