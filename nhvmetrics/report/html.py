@@ -179,7 +179,7 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         if row is None or shown is None:
             continue
         if shown.status == "not_computable":
-            notes.append(f"{who}: {t['not_computable']}" + (f" – {row.note}" if row.note else ""))
+            notes.append(f"{who}: {t['not_computable']}" + (f" – {shown.note}" if shown.note else ""))
             continue
         if shown.status != "ok":
             continue

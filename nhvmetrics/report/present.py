@@ -9,6 +9,7 @@ threshold, as a second line of defence.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from nhvmetrics.report.labels import labels
@@ -150,7 +151,7 @@ def present(
     if row is None:
         return Shown(status="no_data")
     if not row.computable:
-        return Shown(status="not_computable", note=row.note)
+        return Shown(status="not_computable", note=note_text(row.note, lang))
     if is_suppressed(row, info, min_count):
         return Shown(status="suppressed", note="")
     kind = row_kind(row, info)
@@ -239,3 +240,21 @@ def stratum_label(stratum: str, lang: str, info: IndicatorInfo | None = None) ->
         shown = t.get(f"strat_{name}_{value}", value.replace("-", "–"))
         parts.append(f"{head}: {shown}")
     return ", ".join(parts)
+
+
+_NOTE_PATTERNS_SV = (
+    (re.compile(r"^table '([^']+)' is not in the export$"), r"tabellen \1 finns inte i exporten"),
+    (re.compile(r"^columns? (.+) not in the export$"), r"kolumnen/kolumnerna \1 saknas i exporten"),
+)
+
+
+def note_text(note: str | None, lang: str) -> str:
+    """The engine's note (``not computable: column x not in the export``) for the reader."""
+    text = (note or "").strip()
+    if text.lower().startswith("not computable:"):
+        text = text.split(":", 1)[1].strip()
+    if lang == "sv":
+        for pattern, repl in _NOTE_PATTERNS_SV:
+            if pattern.match(text):
+                return pattern.sub(repl, text)
+    return text
