@@ -144,3 +144,14 @@ def test_heavy_libraries_load_lazily_and_layers_point_down() -> None:
     root = Path(__file__).resolve().parents[1] / "nhvmetrics"
     for f in [*(root / "report").glob("*.py"), root / "batch.py"]:
         assert "nhvmetrics.cli" not in f.read_text(encoding="utf-8"), f"{f.name} imports the CLI"
+
+
+def test_not_computable_reason_for_the_reader() -> None:
+    from nhvmetrics.report.present import note_text
+
+    assert note_text("not computable: table 'prem' is not in the export", "sv") == (
+        "tabellen prem finns inte i exporten"
+    )
+    assert note_text("not computable: column x_date not in the export", "en") == (
+        "column x_date not in the export"
+    )
