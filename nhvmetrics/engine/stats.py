@@ -68,9 +68,9 @@ def proportion_ci(x, n, method: str = "wilson", level: float = 0.95):
 
 
 def _z(level: float) -> float:
-    from scipy.stats import norm
+    from statistics import NormalDist  # stdlib: spares the default (Wilson) path a scipy import
 
-    return float(norm.ppf(1 - (1 - level) / 2))
+    return float(NormalDist().inv_cdf(1 - (1 - level) / 2))
 
 
 def quartiles(values) -> tuple[float, float, float]:

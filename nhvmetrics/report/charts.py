@@ -220,26 +220,54 @@ def _funnel_limits(
     Exact binomial limits with Spiegelhalter's interpolation between the integer quantiles
     (Spiegelhalter, "Funnel plots for comparing institutional performance", Stat Med 2005), so
     they stay right for small units and shares near 0 or 1 where the normal approximation fails.
+    Computed for every denominator at once (vectorised over n).
     """
-    from scipy.stats import binom, norm
+    from statistics import NormalDist
 
-    q = float(norm.cdf(z))
-    ns = list(range(1, int(math.ceil(n_max)) + 1))
-    lo, hi = [], []
-    for n in ns:
-        lo.append(100 * _binom_limit(binom, n, p0, 1 - q))
-        hi.append(100 * _binom_limit(binom, n, p0, q))
-    return [float(n) for n in ns], lo, hi
+    import numpy as np
+
+    q = NormalDist().cdf(z)
+    ns = np.arange(1, int(math.ceil(n_max)) + 1, dtype=float)
+    lo = 100 * _binom_limits(ns, p0, 1 - q)
+    hi = 100 * _binom_limits(ns, p0, q)
+    return ns.tolist(), lo.tolist(), hi.tolist()
 
 
-def _binom_limit(binom, n: int, p0: float, prob: float) -> float:
+def _binom_cdf(k, ns, p0: float):
+    """Binomial CDF P(X <= k) for X ~ Bin(n, p0), vectorised; 0 below k = 0 (scipy.special.bdtr)."""
+    import numpy as np
+    from scipy.special import bdtr  # far lighter to import than scipy.stats
+
+    kk = np.clip(k, 0, ns).astype(np.int64)
+    return np.where(k < 0, 0.0, bdtr(kk, ns.astype(np.int64), p0))
+
+
+def _binom_ppf(prob: float, ns, p0: float):
+    """Smallest integer r with P(X <= r) >= prob, for every n at once (as scipy.stats.binom.ppf)."""
+    import numpy as np
+
+    r = np.zeros_like(ns)
+    hi = ns.copy()
+    # binary search over 0 … n, all n together: ~log2(n_max) rounds of one vectorised CDF each
+    while np.any(r < hi):
+        mid = np.floor((r + hi) / 2)
+        ok = _binom_cdf(mid, ns, p0) >= prob
+        hi = np.where(ok, mid, hi)
+        r = np.where(ok, r, mid + 1)
+    return r
+
+
+def _binom_limits(ns, p0: float, prob: float):
+    import numpy as np
+
     if p0 <= 0.0 or p0 >= 1.0:
-        return p0
-    r = float(binom.ppf(prob, n, p0))
-    below = float(binom.cdf(r - 1, n, p0))
-    at = float(binom.cdf(r, n, p0))
-    alpha = (at - prob) / (at - below) if at > below else 0.0
-    return min(1.0, max(0.0, (r - alpha) / n))
+        return np.full(ns.shape, p0)
+    r = _binom_ppf(prob, ns, p0)
+    below = _binom_cdf(r - 1, ns, p0)
+    at = _binom_cdf(r, ns, p0)
+    gap = at - below
+    alpha = np.where(gap > 0, (at - prob) / np.where(gap > 0, gap, 1.0), 0.0)
+    return np.clip((r - alpha) / ns, 0.0, 1.0)
 
 
 def comparison_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> str | None:
