@@ -20,16 +20,38 @@ def _flags(t):
 
 
 def test_primary_threshold_uses_denominator_for_shares_and_numerator_for_counts():
+    # one row per indicator, so no sum ties the rows together (only the primary rule acts)
     t = _table([
-        ("x.share", 2024, "ALL", "all", 1, 30, "proportion"),   # small numerator, big denominator: shown
-        ("x.share", 2024, "A", "all", 0, 4, "proportion"),      # denominator 4: hidden
-        ("x.count", 2024, "ALL", "all", 4, None, "count"),      # count 4: hidden
-        ("x.count", 2024, "B", "all", 0, None, "count"),        # zero is never hidden
-        ("x.count", 2024, "C", "all", 5, None, "count"),        # 5 is shown
+        ("x.share1", 2024, "ALL", "all", 1, 30, "proportion"),  # small numerator, big denominator: shown
+        ("x.share2", 2024, "ALL", "all", 0, 4, "proportion"),   # denominator 4: hidden
+        ("x.count1", 2024, "ALL", "all", 4, None, "count"),     # count 4: hidden
+        ("x.count2", 2024, "ALL", "all", 0, None, "count"),     # zero is never hidden
+        ("x.count3", 2024, "ALL", "all", 5, None, "count"),     # 5 is shown
     ])
     out = apply_suppression(t, 5)["suppressed"].to_list()
     assert out == [False, True, True, False, False]
     assert apply_suppression(t, 4)["suppressed"].to_list() == [False, False, False, False, False]
+
+
+def test_a_hidden_total_is_not_given_away_by_its_terms():
+    t = _table([
+        ("x", 2024, "ALL", "all", 1, 4, "proportion"),  # primary: the national figure
+        ("x", 2024, "A", "all", 1, 4, "proportion"),    # primary too
+        ("x", 2024, "B", "all", 0, 0, "proportion"),
+    ])
+    f = _flags(apply_suppression(t))
+    assert f[("ALL", "all")] and f[("A", "all")]
+    t = _table([
+        ("x", 2024, "ALL", "all", 3, 12, "proportion"),
+        ("x", 2024, "ALL", "sex=K", 1, 3, "proportion"),    # primary
+        ("x", 2024, "ALL", "sex=M", 2, 9, "proportion"),    # complementary
+        ("x", 2024, "A", "sex=K", 0, 0, "proportion"),
+        ("x", 2024, "B", "sex=K", 1, 3, "proportion"),      # primary; A + B = ALL for sex=K
+        ("x", 2024, "A", "sex=M", 2, 9, "proportion"),
+    ])
+    f = _flags(apply_suppression(t))
+    # ALL/sex=M is hidden, and A/sex=M (its only term) would give it away: hidden as well
+    assert f[("ALL", "sex=M")] and f[("A", "sex=M")]
 
 
 def test_complementary_among_units():
@@ -65,7 +87,9 @@ def test_complementary_within_a_distribution_and_cascade_to_units():
     ])
     f = _flags(apply_suppression(t))
     assert f[("ALL", "region=01")] and f[("ALL", "region=12")] and not f[("ALL", "region=25")]
-    assert not f[("A", "region=12")] and not f[("B", "region=12")]
+    # ALL/region=12 = A + B: with both units shown the hidden national cell could be added up,
+    # so the smaller unit is hidden too (the sum has two hidden cells)
+    assert f[("A", "region=12")] and not f[("B", "region=12")]
 
 
 def test_strata_partition_and_measures_do_not():

@@ -7,18 +7,25 @@ Rule (applied by :func:`apply_suppression`, documented in docs/indicators.md):
    a distribution, the denominator for every other row (proportions, durations, survival,
    PREM questions).  Zero is never suppressed (nothing to identify) and rows that are not
    computable are never flagged.
-2. **Complementary.** Within a group of rows that add up to a total shown beside them, a
-   single hidden cell could be recovered by subtraction, so whenever exactly one member of
-   such a group is suppressed, the smallest other member (ties: first in sort order) is
-   suppressed too (a cell with a count above zero is preferred; a zero cell only when no
-   other is left).  The groups are
+2. **Complementary.** The rows of a table are tied by sums shown beside each other, and a
+   sum with exactly one hidden cell gives that cell away by subtraction (or, when the hidden
+   cell is the total, by addition).  So whenever exactly one cell of a sum is suppressed —
+   its terms and its total counted alike — the smallest other term (ties: first in sort
+   order; a term with a count above zero is preferred, a zero term only when no other is
+   left; the total only when every term is hidden already) is suppressed too.  The sums are
    * the units of one indicator × period × stratum (they add up to ``unit = ALL``), and
    * the categories of one stratification variable within one indicator × period × unit ×
      the rest of the stratum (``sex=K``/``sex=M``/``sex=unknown`` add up to ``all``;
-     ``referring_region=..`` categories add up to the distribution's total).
+     ``referring_region=..`` categories add up to the distribution's total).  In a stratum of
+     several variables **every** variable forms such a sum, not only the last:
+     ``sex=K;age_band=x`` is a term of the sexes within ``age_band=x`` (they add up to
+     ``age_band=x``) and of the age bands within ``sex=K``; otherwise ``sex=M;age_band=x``
+     could be recovered as ``age_band=x`` − ``sex=K;age_band=x``.
    ``measure=…`` and ``question=…`` rows are separate measures, not parts of a total, so they
-   form no group.  The two rules are repeated until nothing changes (suppressing a unit may
-   leave a single hidden category elsewhere).
+   form no sum over their own variable.  The rule is repeated until no sum has exactly one
+   hidden cell (suppressing a unit may leave a single hidden category elsewhere).  Years are
+   never added up in any output, so they form no sum.  tests/test_properties_suppression.py
+   checks the result against an attacker who applies every sum until nothing new is learnt.
 
 The table keeps the raw numbers; the flag tells the report and the workbook what to hide.
 """
@@ -62,63 +69,70 @@ def apply_suppression(table, min_count: int = 5):
     primary = (pl.col("__n") > 0) & (pl.col("__n") < min_count) & pl.col("__ok")
     t = t.with_columns(__s=primary)
 
-    # group keys
-    parts = t["stratum"].to_list()
-    prefix, var = [], []
-    for s in parts:
-        if s is None or s == "all":
-            prefix.append(None)
-            var.append(None)
-            continue
-        items = s.split(";")
-        last = items[-1].split("=", 1)[0]
-        if last in NON_PARTITION_VARS:
-            prefix.append(None)
-            var.append(None)
-        else:
-            prefix.append(";".join(items[:-1]))
-            var.append(last)
-    t = t.with_columns(
-        pl.Series("__prefix", prefix, dtype=pl.String), pl.Series("__var", var, dtype=pl.String)
-    )
-    t = t.with_columns(__unit_member=(pl.col("unit") != "ALL") & pl.col("__ok"))
-    key_units = ["indicator_id", "period", "stratum"]
-    key_cats = ["indicator_id", "period", "unit", "__prefix", "__var"]
-    if "area" in t.columns:
-        key_units = ["area", *key_units]
-        key_cats = ["area", *key_cats]
-
-    for _ in range(20):
-        before = t["__s"].sum()
-        t = _complement(t, key_units, pl.col("__unit_member"))
-        t = _complement(t, key_cats, pl.col("__var").is_not_null() & pl.col("__ok"))
-        if t["__s"].sum() == before:
-            break
+    flags = _complementary(t, t["__s"].to_list())
+    t = t.with_columns(pl.Series("__s", flags, dtype=pl.Boolean))
     out = t.sort("__i").with_columns(pl.col("__s").alias("suppressed"))
     return out.select(table.columns if "suppressed" in table.columns else [*table.columns, "suppressed"])
 
 
-def _complement(t, keys, member):
-    """Within each group where exactly one member is suppressed, suppress the smallest other."""
-    import polars as pl
+def _groups(t) -> list[tuple[list[int], int | None]]:
+    """Every sum that holds in the table: (row indices of its terms, row index of its total)."""
+    units = t["unit"].to_list()
+    strata = t["stratum"].to_list()
+    ok = t["__ok"].to_list()
+    base = list(zip(
+        t["area"].to_list() if "area" in t.columns else [None] * t.height,
+        t["indicator_id"].to_list(),
+        t["period"].to_list(),
+        strict=True,
+    ))
+    index = {}
+    for i in range(t.height):
+        if ok[i]:
+            index[(*base[i], units[i], strata[i] or "all")] = i
+    members: dict[tuple, list[int]] = {}
+    totals: dict[tuple, int | None] = {}
+    for i in range(t.height):
+        if not ok[i]:
+            continue
+        stratum = strata[i] or "all"
+        if units[i] != "ALL":
+            key = ("u", *base[i], stratum)
+            members.setdefault(key, []).append(i)
+            totals[key] = index.get((*base[i], "ALL", stratum))
+        if stratum == "all":
+            continue
+        items = stratum.split(";")
+        for j, item in enumerate(items):
+            var = item.split("=", 1)[0]
+            if var in NON_PARTITION_VARS:
+                continue
+            rest = ";".join(items[:j] + items[j + 1 :]) or "all"
+            key = ("c", *base[i], units[i], var, rest)
+            members.setdefault(key, []).append(i)
+            totals[key] = index.get((*base[i], units[i], rest))
+    return [(m, totals.get(key)) for key, m in members.items()]
 
-    m = t.filter(member)
-    if m.height == 0:
-        return t
-    counts = m.group_by(keys).agg(pl.col("__s").sum().alias("__k"), pl.len().alias("__size"))
-    single = counts.filter((pl.col("__k") == 1) & (pl.col("__size") > 1)).select(keys)
-    if single.height == 0:
-        return t
-    cand = (
-        m.join(single, on=keys, how="inner", nulls_equal=True)
-        .filter(~pl.col("__s"))
-        .with_columns(__zero=(pl.col("__n") <= 0))
-        .sort(["__zero", "__n", "__i"])
-        .group_by(keys, maintain_order=True)
-        .first()
-        .select("__i")
-    )
-    idx = set(cand["__i"].to_list())
-    return t.with_columns(
-        (pl.col("__s") | pl.col("__i").is_in(list(idx))).alias("__s")
-    )
+
+def _complementary(t, flags: list[bool]) -> list[bool]:
+    """Suppress more cells until no sum has exactly one hidden term (its total counted as a term)."""
+    n = [int(v) for v in t["__n"].to_list()]
+    groups = []
+    for terms, total in _groups(t):
+        cells = terms + ([total] if total is not None else [])
+        if len(cells) > 1:
+            groups.append((terms, cells))
+    flags = list(flags)
+    for _ in range(100):
+        changed = False
+        for terms, cells in groups:
+            hidden = sum(flags[i] for i in cells)
+            if hidden != 1:
+                continue
+            # prefer hiding a term over hiding the total
+            candidates = [i for i in terms if not flags[i]] or [i for i in cells if not flags[i]]
+            pick = min(candidates, key=lambda i: (n[i] <= 0, n[i], i))
+            flags[pick] = changed = True
+        if not changed:
+            break
+    return flags
