@@ -300,6 +300,7 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
                         job.area,
                         {"cases": job.cases, **job.tables},
                         parse_date(job.extract_date, "extract_date"),
+                        contract=False,
                     )
                     validations[job.entry] = validation
                 html = config.output_dir / f"{job.name}.html"

@@ -111,7 +111,7 @@ def make_report(
     if validation is None:
         from nhvmetrics.schema.validate import validate_export
 
-        validation = validate_export(area, files, ex)
+        validation = validate_export(area, files, ex, contract=False)
     if unit is not None:
         units: set[str] = set()
         for t in validation.tables.values():

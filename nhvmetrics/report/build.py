@@ -393,7 +393,7 @@ def build_report_data(
 
     files = {k: Path(v) for k, v in files.items()}
     if validation is None:
-        validation = validate_export(area, files)
+        validation = validate_export(area, files, contract=False)
     frames = {name: _get(t, "accepted") for name, t in _table_results(validation).items()}
     # the engine computes Y and every earlier year present in the data (the trend)
     main = compute_area(area, frames, year, extract_date, ci_method=ci_method, min_count=min_count)
