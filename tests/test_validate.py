@@ -359,3 +359,13 @@ def test_dropped_rows_are_not_checked_and_do_not_count_as_duplicates_or_parents(
     t = r.table("cases")
     assert (t.n_accepted, t.n_quarantined, t.dropped) == (1, 0, {"demo_region": 1, "makulerad": 1})
     assert t.accepted["_row"].to_list() == [3]
+
+
+def test_unparsable_birth_date_falls_back_to_the_personnummer_with_a_warning():
+    r = run([case(FODELSEDATUM="1950-13-45"), case(REG_ID="C2", PAT_ID="PAT9", FODELSEDATUM="1950-13-45")])
+    f = r.findings
+    assert [(c, s, row) for c, s, row in zip(f["check"], f["severity"], f["row"])] == [
+        ("wrong_type", "warning", 2), ("wrong_type", "error", 3)]  # a pseudonym has no birth date to fall back on
+    assert "personnummer" in f["message"][0]
+    acc = r.table("cases").accepted
+    assert acc["birth_date"].to_list() == [dt.date(1950, 1, 1)]

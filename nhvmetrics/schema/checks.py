@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from nhvmetrics.schema.normalize import PNR_REASON
+from nhvmetrics.schema.normalize import BIRTH_REPLACED, PNR_REASON
 from nhvmetrics.schema.model import TableSpec
 
 RAW = "__raw__"  # prefix of the cleaned-string copy of a column in the work frame
@@ -70,6 +70,7 @@ def row_checks(
     extract_date: dt.date,
     today: dt.date,
     parent_ids: pl.Series | None = None,
+    birth_replaced: bool = False,
 ) -> list[RowCheck]:
     """Every row check that applies to the columns present in a table."""
     checks: list[RowCheck] = []
@@ -112,6 +113,10 @@ def row_checks(
         if spec.type == "date":
             checks.append(RowCheck("future_date", "error", name, (pl.col(name) > pl.lit(extract_date)).fill_null(False),
                                    raw(name), f"{name} is after the extract date {extract_date.isoformat()}"))
+
+    if "birth_date" in has and birth_replaced:
+        checks.append(RowCheck("wrong_type", "warning", "birth_date", pl.col(BIRTH_REPLACED), raw("birth_date"),
+                               "birth_date must be a date YYYY-MM-DD; the birth date of the personnummer is used"))
 
     dates = [c for c in present if cols[c].type == "date"]
     for rule in table.rules:

@@ -45,6 +45,7 @@ BOOL_VALUES = {
 _DUP_RE = re.compile(r"^(.*)_duplicated_\d+$")
 _VALUE_SUFFIXES = ("_värde", "_varde")
 _TEXT_SUFFIX = "_beskrivning"
+BIRTH_REPLACED = "__birth_replaced__"  # rows whose unparsable birth_date came from the personnummer
 PNR_REASON = "__pnr_reason__"  # prefix of the precomputed personnummer verdict of a column
 
 
@@ -328,6 +329,8 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
         if born.null_count() == born.len():
             continue
         if "birth_date" in typed.columns:
+            # an unparsable birth date is replaced by the personnummer's, and reported as a warning
+            extra[BIRTH_REPLACED] = (raw["birth_date"].is_not_null() & typed["birth_date"].is_null() & born.is_not_null()).alias(BIRTH_REPLACED)
             typed = typed.with_columns(pl.col("birth_date").fill_null(born))
         else:
             typed = typed.with_columns(born.alias("birth_date"))

@@ -22,7 +22,7 @@ from nhvmetrics.io.readers import ROW, RawTable, frame_as_raw, read_table
 from nhvmetrics.schema import personnummer
 from nhvmetrics.schema.checks import DUPLICATE, RAW, duplicated, row_checks
 from nhvmetrics.schema.model import CASE_TABLE, AreaSchema, load_schema
-from nhvmetrics.schema.normalize import NormalizedTable, normalize_table, wanted_columns
+from nhvmetrics.schema.normalize import BIRTH_REPLACED, NormalizedTable, normalize_table, wanted_columns
 
 FINDINGS_SCHEMA = {
     "table": pl.String,
@@ -217,7 +217,7 @@ def _validate(
         parent = None
         if spec.parent and spec.parent[0] in parent_ids:
             parent = parent_ids[spec.parent[0]]
-        checks = row_checks(spec, present, ref, today, parent)
+        checks = row_checks(spec, present, ref, today, parent, birth_replaced=BIRTH_REPLACED in n.extra)
         extra = [s.alias(k) for k, s in n.extra.items()]
         if spec.key and spec.key in present:
             kept_key = pl.select(pl.when(pl.lit(n.keep)).then(pl.lit(n.raw[spec.key]))).to_series()
