@@ -95,8 +95,11 @@ def xlsx_bytes(table: pl.DataFrame, meta: dict) -> bytes:
 def _cell(v):
     if isinstance(v, float) and v != v:
         return None
-    if isinstance(v, str) and re.match(r"^[=+@\t\r]|^-[^0-9.]", v):
-        return "'" + v
+    if isinstance(v, str):
+        from nhvmetrics.io.writers import formula_like
+
+        if formula_like(v):
+            return "'" + v
     return v
 
 

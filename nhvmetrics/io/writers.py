@@ -1,8 +1,8 @@
 """Frame writers on top of :mod:`nhvmetrics.io.atomic`: CSV (spreadsheet-safe), JSON, Parquet.
 
 CSV files are UTF-8 (no BOM), comma-separated, with a header row.  Text cells that a spreadsheet
-would run as a formula (starting with ``=``, ``+``, ``@``, a tab, a carriage return, or ``-``
-followed by something that is not a number) are prefixed with an apostrophe, so opening a findings
+would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, unless
+the whole cell is a plain number such as ``-1.5``) are prefixed with an apostrophe, so opening a findings
 or quarantine file in Excel never executes data from the export.
 """
 
@@ -17,14 +17,25 @@ from nhvmetrics.io.atomic import atomic_path
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
-_FORMULA_RE = r"^(?:[=+@\t\r]|-[^0-9.])"
+_FORMULA_RE = r"^[=+\-@\t\r]"
+_NUMBER_RE = r"^-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$"  # -1.5 stays a number, -2+3+cmd|… does not
+
+
+def formula_like(text: str) -> bool:
+    """True when a spreadsheet would run ``text`` as a formula (see :func:`spreadsheet_safe`)."""
+    import re
+
+    return bool(re.match(_FORMULA_RE, text)) and not re.match(_NUMBER_RE, text)
 
 
 def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
+    def risky(c: str) -> pl.Expr:
+        return pl.col(c).str.contains(_FORMULA_RE) & ~pl.col(c).str.contains(_NUMBER_RE)
+
     exprs = [
-        pl.when(pl.col(c).str.contains(_FORMULA_RE)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        pl.when(risky(c)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
         for c, t in frame.schema.items()
         if t == pl.String
     ]
