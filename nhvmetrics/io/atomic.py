@@ -33,17 +33,30 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.exists():
         raise NhvError(f"the output folder {folder} does not exist; create it first.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    if target.is_dir():
+        raise NhvError(f"the output {target} is a folder; give a file name.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise _write_error(target, exc) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             tmp_path.unlink()
+        if isinstance(exc, OSError):
+            raise _write_error(target, exc) from None
         raise
+
+
+def _write_error(target: Path, exc: OSError) -> NhvError:
+    """A failed write (disk full, no permission, read-only folder) as one sentence, exit 2."""
+    reason = exc.strerror or type(exc).__name__
+    return NhvError(f"cannot write {target} ({reason}); check free space and permissions, then run again.")
 
 
 def _umask() -> int:

@@ -1,0 +1,243 @@
+"""Nothing lost, nothing half-written.
+
+* every output goes to a temporary file beside the target and is renamed into place: a run that
+  fails while writing (disk full, a bug, Ctrl-C) leaves the previous file as it was, or no file,
+  and no temporary file behind; a write error is one ``error:`` line (exit 2), not a traceback;
+* no command overwrites one of its own inputs;
+* a batch run that fails in one area leaves the other areas' outputs intact and names the area.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nhvmetrics.cli import main
+from nhvmetrics.errors import NhvError
+from nhvmetrics.io import atomic
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data"
+
+
+def run(args: list[str], capsys) -> tuple[int, str]:
+    capsys.readouterr()
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, err
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if p.name.endswith(".part") or p.name.startswith(".tmp"))
+
+
+# --- the primitive ------------------------------------------------------------------------
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    target.write_text("old, complete report")
+    with pytest.raises(RuntimeError):
+        with atomic.atomic_path(target) as tmp:
+            tmp.write_text("half a rep")
+            raise RuntimeError("crash while writing")
+    assert target.read_text() == "old, complete report"
+    assert leftovers(tmp_path) == []
+
+
+def test_interrupt_while_writing_leaves_no_file(tmp_path: Path) -> None:
+    target = tmp_path / "new.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        with atomic.atomic_path(target) as tmp:
+            tmp.write_bytes(b"PAR1 half")
+            raise KeyboardInterrupt
+    assert not target.exists() and leftovers(tmp_path) == []
+
+
+def test_disk_full_is_a_one_line_error(tmp_path: Path) -> None:
+    def full(self, data):
+        raise OSError(28, "No space left on device")
+
+    target = tmp_path / "x.csv"
+    orig = Path.write_bytes
+    Path.write_bytes = full
+    try:
+        with pytest.raises(NhvError, match="No space left on device") as info:
+            atomic.write_bytes(target, b"data")
+    finally:
+        Path.write_bytes = orig
+    assert info.value.exit_code == 2 and str(target) in str(info.value)
+    assert not target.exists() and leftovers(tmp_path) == []
+
+
+def test_the_written_file_replaces_the_old_one_whole(tmp_path: Path) -> None:
+    target = tmp_path / "t.csv"
+    target.write_text("old")
+    atomic.write_text(target, "new content")
+    assert target.read_text() == "new content" and leftovers(tmp_path) == []
+
+
+# --- the commands ---------------------------------------------------------------------------
+
+@pytest.fixture()
+def export(tmp_path: Path) -> Path:
+    src = tmp_path / "in" / "acc_cases.csv"
+    src.parent.mkdir()
+    shutil.copy(SAMPLE / "acc_cases.csv", src)
+    return src
+
+
+@pytest.mark.parametrize(
+    "command, make_outputs",
+    [
+        ("convert", lambda d: ["-o", d / "c.parquet"]),
+        ("compute", lambda d: ["--year", "2025", "-o", d / "i.xlsx"]),
+        ("report", lambda d: ["--year", "2025", "-o", d / "r.html", "--xlsx", d / "r.xlsx"]),
+        ("validate", lambda d: ["--errors", d / "f.csv", "--quarantine", d / "q.csv"]),
+    ],
+)
+def test_a_command_that_fails_while_writing_leaves_previous_outputs(
+    command, make_outputs, export: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [command, export, "--area", "acc", "--extract-date", "2026-02-15", *make_outputs(out)]
+    code, err = run(args, capsys)
+    assert code in (0, 1), err
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert before
+
+    # the second run dies half-way through writing its first file (as if the disk filled up)
+    real_replace = os.replace
+
+    def crash(src, dst, *a, **k):
+        with open(src, "r+b") as f:
+            f.truncate(max(os.path.getsize(src) // 2, 1))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", crash)
+    code, err = run(args, capsys)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert code == 2 and err.startswith("error: ") and "No space left" in err, err
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == before, "a failed run changed or truncated an output"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        lambda src, pq: ["validate", src, "--area", "acc", "--errors", src],
+        lambda src, pq: ["validate", src, "--area", "acc", "--quarantine", src],
+        lambda src, pq: ["compute", src, "--area", "acc", "--year", "2025", "-o", src],
+        lambda src, pq: ["convert", pq, "--area", "acc", "-o", pq],
+        lambda src, pq: ["compute", pq, "--area", "acc", "--year", "2025", "-o", pq.parent / "." / pq.name],
+        lambda src, pq: ["report", src.with_suffix(".xlsx"), "--area", "acc", "--year", "2025",
+                         "-o", src.with_suffix(".html"), "--xlsx", src.with_suffix(".xlsx")],
+    ],
+)
+def test_no_command_overwrites_its_own_input(args, export: Path, tmp_path: Path, capsys) -> None:
+    import csv
+
+    import openpyxl
+
+    pq, xlsx = export.with_suffix(".parquet"), export.with_suffix(".xlsx")
+    code, err = run(["convert", export, "--area", "acc", "-o", pq], capsys)
+    assert code == 0, err
+    wb = openpyxl.Workbook()
+    for row in csv.reader(export.open(encoding="utf-8")):
+        wb.active.append(row)
+    wb.save(xlsx)
+    snapshot = {p: p.read_bytes() for p in (export, pq, xlsx)}
+    code, err = run(args(export, pq), capsys)
+    assert code == 2 and "refusing to overwrite the input file" in err, err
+    assert {p: p.read_bytes() for p in (export, pq, xlsx)} == snapshot
+
+
+def test_input_reached_through_a_symlink_is_not_overwritten(export: Path, tmp_path: Path, capsys) -> None:
+    link = tmp_path / "link.csv"
+    link.symlink_to(export)
+    before = export.read_bytes()
+    code, err = run(["validate", export, "--area", "acc", "--errors", link], capsys)
+    assert code == 2 and "refusing to overwrite" in err
+    assert export.read_bytes() == before
+
+
+# --- batch -----------------------------------------------------------------------------------
+
+BATCH = """
+output_dir = "reports"
+years = [2025]
+extract_date = "2026-02-15"
+xlsx = true
+
+[[report]]
+area = "acc"
+cases = "acc_cases.csv"
+
+[[report]]
+area = "pelvic"
+cases = "pelvic_cases.csv"
+"""
+
+
+def test_batch_failure_in_one_area_leaves_the_others_intact(tmp_path: Path, capsys) -> None:
+    for name in ("acc_cases.csv", "pelvic_cases.csv"):
+        shutil.copy(SAMPLE / name, tmp_path / name)
+    cfg = tmp_path / "nhvmetrics.toml"
+    cfg.write_text(BATCH, encoding="utf-8")
+    out = tmp_path / "reports"
+    code, err = run(["report", "--config", cfg], capsys)
+    assert code == 0, err
+    first = {p.name: p.read_bytes() for p in out.iterdir() if p.suffix in (".html", ".xlsx")}
+    assert set(first) == {"acc-2025.html", "acc-2025.xlsx", "pelvic-2025.html", "pelvic-2025.xlsx"}
+
+    # next night the pelvic export arrives broken
+    (tmp_path / "pelvic_cases.csv").write_bytes(b"%PDF-1.4 not a table")
+    code, err = run(["report", "--config", cfg], capsys)
+    assert code == 1
+    assert "pelvic-2025: FAILED (exit 2)" in err and "PDF" in err
+    summary = json.loads((out / "run-summary.json").read_text(encoding="utf-8"))
+    runs = {r["name"]: r for r in summary["runs"]}
+    assert runs["pelvic-2025"]["status"] == "failed" and "PDF" in runs["pelvic-2025"]["error"]
+    assert runs["acc-2025"]["status"] == "ok"
+    # the acc outputs are rewritten whole (same input, same bytes); pelvic's are last night's, whole
+    now = {p.name: p.read_bytes() for p in out.iterdir() if p.suffix in (".html", ".xlsx")}
+    assert now == first
+    assert leftovers(out) == []
+
+
+def test_batch_area_that_crashes_while_writing(tmp_path: Path, capsys, monkeypatch) -> None:
+    """An internal error while one area's workbook is written: that area is reported failed with
+    no half-written file, the other area is written."""
+    for name in ("acc_cases.csv", "pelvic_cases.csv"):
+        shutil.copy(SAMPLE / name, tmp_path / name)
+    cfg = tmp_path / "nhvmetrics.toml"
+    cfg.write_text(BATCH, encoding="utf-8")
+    import nhvmetrics.report.workbook as wbmod
+
+    real = wbmod.workbook_bytes
+
+    def flaky(data, *a, **k):
+        if "pelvic" in repr(getattr(data, "areas", data))[:20000]:
+            raise RuntimeError("simulated bug in the workbook writer")
+        return real(data, *a, **k)
+
+    monkeypatch.setattr(wbmod, "workbook_bytes", flaky)
+    code, err = run(["report", "--config", cfg], capsys)
+    assert code == 1
+    out = tmp_path / "reports"
+    names = {p.name for p in out.iterdir()}
+    assert {"acc-2025.html", "acc-2025.xlsx"} <= names
+    assert "pelvic-2025.xlsx" not in names
+    summary = json.loads((out / "run-summary.json").read_text(encoding="utf-8"))
+    runs = {r["name"]: r for r in summary["runs"]}
+    assert runs["pelvic-2025"]["status"] == "failed" and "internal error" in runs["pelvic-2025"]["error"]
+    assert leftovers(out) == []
