@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import polars as pl
@@ -29,8 +30,15 @@ from nhvmetrics.privacy import find_personnummer
 from nhvmetrics.schema.validate import validate_export, validate_frames
 
 EXTRACT = dt.date(2025, 12, 31)
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                                       HealthCheck.data_too_large])
+# The normal test run is deterministic (derandomize: the same examples every run, so CI never
+# flakes); NHV_HYPOTHESIS_RANDOM=1 explores new examples and NHV_HYPOTHESIS_SCALE=20 runs 20×
+# as many, e.g. before a release:
+#   NHV_HYPOTHESIS_RANDOM=1 NHV_HYPOTHESIS_SCALE=20 python -m pytest -q tests/test_properties_*.py
+RANDOM = os.environ.get("NHV_HYPOTHESIS_RANDOM") == "1"
+SCALE = int(os.environ.get("NHV_HYPOTHESIS_SCALE", "1"))
+SETTINGS = dict(deadline=None, derandomize=not RANDOM, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                       HealthCheck.data_too_large])
 
 
 def _luhn(nine: str) -> str:
@@ -128,7 +136,7 @@ def check_result(result) -> None:
     assert not find_personnummer(f.write_csv() + t.quarantined.write_csv())
 
 
-@settings(max_examples=120, **SETTINGS)
+@settings(max_examples=120 * SCALE, **SETTINGS)
 @given(corrupted_exports())
 def test_corrupted_csv_never_crashes_and_the_rows_add_up(tmp_path_factory, export) -> None:
     _sep, data = export
@@ -144,7 +152,7 @@ def test_corrupted_csv_never_crashes_and_the_rows_add_up(tmp_path_factory, expor
     check_result(result)
 
 
-@settings(max_examples=25, **SETTINGS)
+@settings(max_examples=25 * SCALE, **SETTINGS)
 @given(corrupted_exports())
 def test_corrupted_csv_on_the_command_line_exits_0_1_or_2(tmp_path_factory, capsys, export) -> None:
     _sep, data = export
@@ -197,7 +205,7 @@ def typed_frames(draw) -> pl.DataFrame:
     return pl.DataFrame(data)
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=60 * SCALE, **SETTINGS)
 @given(typed_frames(), st.booleans())
 def test_parquet_and_frames_with_any_column_types(tmp_path_factory, frame, via_parquet) -> None:
     try:
@@ -226,3 +234,46 @@ def test_the_invariant_checks_mean_something(tmp_path) -> None:
     r.findings = bad
     with pytest.raises(AssertionError):
         check_result(r)
+
+
+# --- what the properties found (kept as plain regression tests) -------------------------------
+
+@pytest.mark.xfail(strict=True, reason="pending: mask the column field of table-level findings")
+def test_personnummer_in_a_column_name_is_not_echoed(tmp_path, capsys) -> None:
+    """Found by the CSV property: with old-Mac line endings plus one newline the first data row
+    became part of the header, so a column *name* held a personnummer, and the unknown_column
+    finding and the summary showed it."""
+    p = tmp_path / "c.csv"
+    p.write_bytes(b"patient_id;case_id;unit;sex;referral_date\r" + PNRS[0].encode() + b";\n;11001;M;2025-01-03\r")
+    r = validate_export("acc", {"cases": p}, extract_date=EXTRACT)
+    check_result(r)
+    assert not find_personnummer(r.findings.write_csv())
+    try:
+        main(["validate", str(p), "--area", "acc", "--errors", str(tmp_path / "f.json")])
+    except SystemExit:
+        pass
+    out, err = capsys.readouterr()
+    assert not find_personnummer(out + err + (tmp_path / "f.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.xfail(strict=True, reason="pending: unique names after trimming in the CSV reader")
+def test_header_names_that_clash_after_trimming(tmp_path) -> None:
+    """Found by the CSV property: two header cells that differ only in blanks (or a CR) crashed
+    the reader with polars' DuplicateError."""
+    p = tmp_path / "c.csv"
+    p.write_bytes(b"patient_id;case_id;unit;sex;referral_date; x;x ;\r;\r\nP1;C1;11001;M;2025-01-03;1;2;3;4\n")
+    r = validate_export("acc", {"cases": p}, extract_date=EXTRACT)
+    check_result(r)
+
+
+@pytest.mark.xfail(strict=True, reason="pending: rechunk the filtered findings frame (polars panic)")
+def test_date_checks_on_a_table_without_required_columns(tmp_path) -> None:
+    """Found by the frame property: a polars panic (not even an Exception) while gathering the
+    after_death findings of a table whose required columns are missing and one date is
+    'Uppgift saknas'.  The CSV below reproduced it through the command line."""
+    p = tmp_path / "c.csv"
+    p.write_text("death_date;treatment_start_date;diagnosis_date\n;;\n;;\n;;\n;;\n2000-01-01;2000-01-02;\n;;\n"
+                 "1999-01-01;2000-01-01;\n;;Uppgift saknas\n", encoding="utf-8")
+    r = validate_export("acc", {"cases": p}, extract_date=EXTRACT)
+    check_result(r)
+    assert {"missing_required_column", "after_death"} <= set(r.findings["check"])
