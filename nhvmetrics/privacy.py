@@ -129,3 +129,19 @@ def find_personnummer(text: str) -> list[str]:
         if _luhn_ok(yymmdd + tail):
             found.append(m.group(0))
     return found
+
+
+MASK = "<personnummer>"
+
+
+def mask_personnummer(text: str) -> str:
+    """``text`` with every valid personnummer or samordningsnummer replaced by ``<personnummer>``.
+
+    For messages and log lines (a file named after a patient, a value quoted in an internal
+    error); the findings and quarantine files are masked by the vectorised
+    :func:`nhvmetrics.schema.personnummer.mask_text`.
+    """
+    hits = find_personnummer(text)
+    for hit in sorted(set(hits), key=len, reverse=True):
+        text = re.sub(rf"(?<![0-9]){re.escape(hit)}(?![0-9])", MASK, text)
+    return text

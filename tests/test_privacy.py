@@ -71,3 +71,13 @@ def test_key_comes_from_env_or_file_never_too_short(monkeypatch, tmp_path) -> No
     assert load_key(f) == b"file-key-0123456789"
     with pytest.raises(NhvError, match="cannot read"):
         load_key(tmp_path / "missing")
+
+
+def test_mask_personnummer_in_messages() -> None:
+    from nhvmetrics.privacy import mask_personnummer
+
+    text = "the file /x/19121212-1212.csv and 121212+1212, not 2025-01-31 or 121212-1213"
+    assert mask_personnummer(text) == (
+        "the file /x/<personnummer>.csv and <personnummer>, not 2025-01-31 or 121212-1213"
+    )
+    assert find_personnummer(mask_personnummer("id 701063-2391")) == []

@@ -1,0 +1,59 @@
+"""No personnummer in error messages and logs either: a number in a file name, a header cell or
+an internal error is masked before it is printed or written to the batch run summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nhvmetrics.cli import main
+from nhvmetrics.privacy import find_personnummer
+
+
+def _luhn(nine: str) -> str:
+    total = 0
+    for i, ch in enumerate(nine):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return str((10 - total % 10) % 10)
+
+
+PNR = "19500101-238" + _luhn("500101238")
+
+
+def run(args, capsys) -> tuple[int, str]:
+    capsys.readouterr()
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+@pytest.mark.xfail(strict=True, reason="pending: NhvError masks its message (proposed errors.py change)")
+def test_a_file_named_after_a_patient_is_not_echoed(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / f"{PNR}.csv"
+    code, printed = run(["validate", missing, "--area", "acc"], capsys)
+    assert code == 2 and "does not exist" in printed
+    assert not find_personnummer(printed), printed
+    pdf = tmp_path / f"remiss {PNR}.csv"
+    pdf.write_bytes(b"%PDF-1.4")
+    code, printed = run(["report", pdf, "--area", "acc", "--year", "2025", "-o", tmp_path / "r.html"], capsys)
+    assert code == 2 and "PDF" in printed and not find_personnummer(printed), printed
+
+
+@pytest.mark.xfail(strict=True, reason="pending: batch masks errors in its log and run summary")
+def test_batch_summary_and_log_hold_no_personnummer(tmp_path: Path, capsys) -> None:
+    cfg = tmp_path / "nhvmetrics.toml"
+    cfg.write_text(f'output_dir = "out"\nyears = 2025\n\n[[report]]\narea = "acc"\ncases = "{PNR}.csv"\n',
+                   encoding="utf-8")
+    code, printed = run(["report", "--config", cfg], capsys)
+    assert code == 1
+    summary = (tmp_path / "out" / "run-summary.json").read_text(encoding="utf-8")
+    assert json.loads(summary)["failed"] == 1
+    assert not find_personnummer(printed), printed
+    assert not find_personnummer(summary), summary
