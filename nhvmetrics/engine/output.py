@@ -10,10 +10,7 @@ same input gives the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import re
-import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -74,51 +71,17 @@ def json_bytes(table: pl.DataFrame, meta: dict) -> bytes:
 def xlsx_bytes(table: pl.DataFrame, meta: dict) -> bytes:
     from openpyxl import Workbook
 
+    from nhvmetrics.io.xlsx import put_value, workbook_bytes
+
     wb = Workbook()
     ws = wb.active
     ws.title = "indicators"
-    ws.append(table.columns)
-    for row in table.iter_rows():
-        ws.append([_cell(v) for v in row])
+    for c, name in enumerate(table.columns, start=1):
+        put_value(ws.cell(row=1, column=c), name)
+    for r, row in enumerate(table.iter_rows(), start=2):
+        for c, v in enumerate(row, start=1):
+            put_value(ws.cell(row=r, column=c), v)
     ws.freeze_panes = "A2"
     when = meta.get("extract_date")
     when = dt.datetime.combine(when, dt.time()) if isinstance(when, dt.date) else dt.datetime(2000, 1, 1)
-    wb.properties.creator = "nhvmetrics"
-    wb.properties.lastModifiedBy = "nhvmetrics"
-    wb.properties.created = when
-    wb.properties.modified = when
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _normalise_zip(buf.getvalue(), when)
-
-
-def _cell(v):
-    if isinstance(v, float) and v != v:
-        return None
-    if isinstance(v, str):
-        from nhvmetrics.io.writers import formula_like
-
-        if formula_like(v):
-            return "'" + v
-    return v
-
-
-def _normalise_zip(raw: bytes, when: dt.datetime) -> bytes:
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    date_time = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
-    src = zipfile.ZipFile(io.BytesIO(raw))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = data.decode("utf-8")
-                for tag in ("dcterms:created", "dcterms:modified"):
-                    text = re.sub(rf"(<{tag}[^>]*>)[^<]*(</{tag}>)", rf"\g<1>{stamp}\g<2>", text)
-                data = text.encode("utf-8")
-            zi = zipfile.ZipInfo(info.filename, date_time=date_time)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o600 << 16
-            zi.create_system = 3
-            dst.writestr(zi, data, compresslevel=6)
-    return out.getvalue()
+    return workbook_bytes(wb, when)

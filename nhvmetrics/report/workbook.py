@@ -13,17 +13,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from nhvmetrics.report.labels import area_name, labels
 from nhvmetrics.report.model import ReportData
 from nhvmetrics.report.present import is_sub_measure, present, stratum_label, target_text
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 PCT = "0.0%"
 DAYS = "0.0"
@@ -79,11 +75,9 @@ SHEET_HEADERS_EN = {
 
 def _safe(cell, value) -> None:
     """Write ``value``; text is always a string cell, never a formula."""
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-        if value.startswith(FORMULA_START):
-            cell.quotePrefix = True
+    from nhvmetrics.io.xlsx import put_value
+
+    put_value(cell, value)
 
 
 def _put(ws, row: int, col: int, value, fmt: str | None = None, bold: bool = False):
@@ -406,36 +400,10 @@ def workbook_bytes(reports: ReportData | Sequence[ReportData], lang: str = "sv")
     _quality_sheet(wb, reports, lang, used)
     _provenance_sheet(wb, reports, lang, used)
     when = fixed_time(reports)
-    wb.properties.creator = "nhvmetrics"
-    wb.properties.lastModifiedBy = "nhvmetrics"
-    wb.properties.created = when
-    wb.properties.modified = when
+    from nhvmetrics.io.xlsx import workbook_bytes as deterministic_bytes
+
     wb.properties.title = labels(lang)["report_title"]
-    buf = io.BytesIO()
-    wb.save(buf)
-    return normalise_xlsx(buf.getvalue(), when)
-
-
-def normalise_xlsx(raw: bytes, when: dt.datetime) -> bytes:
-    """Rewrite an .xlsx zip with fixed entry times and the core properties' times set to ``when``."""
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    date_time = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
-    src = zipfile.ZipFile(io.BytesIO(raw))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = data.decode("utf-8")
-                for tag in ("dcterms:created", "dcterms:modified"):
-                    text = re.sub(rf"(<{tag}[^>]*>)[^<]*(</{tag}>)", rf"\g<1>{stamp}\g<2>", text)
-                data = text.encode("utf-8")
-            zi = zipfile.ZipInfo(info.filename, date_time=date_time)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o600 << 16
-            zi.create_system = 3
-            dst.writestr(zi, data, compresslevel=6)
-    return out.getvalue()
+    return deterministic_bytes(wb, when)
 
 
 def write_workbook(
