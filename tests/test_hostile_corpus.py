@@ -27,7 +27,6 @@ PENDING: dict[str, str] = {
     "dates_excel_serial.csv": "no hint that 45660 looks like an Excel serial date",
     "excel_serial_dates.xlsx": "no hint that 45660 looks like an Excel serial date",
     "duplicate_column_names.csv": "two columns for one canonical column are only a warning",
-    "fodelsedatum_unparsable.csv": "an unparsable FODELSEDATUM is silently replaced",
     "formulas.xlsx": "a formula without a saved value is reported only as missing",
     "header_only.csv": "a header without data rows is not remarked on",
     "merged_cells.xlsx": "merged cells are reported only as missing values",
