@@ -133,7 +133,7 @@ def compute_area(
     defs = definitions if definitions is not None else load_definitions(area)
     defs = [d for d in defs if d.area == area]
     frames = {
-        str(k).lower(): _conform_types(area, str(k).lower(), v.select([c for c in v.columns if not c.startswith("_")]))
+        str(k).lower(): _conform_types(area, str(k).lower(), _project(v, [c for c in v.columns if not c.startswith("_")]))
         for k, v in frames.items()
         if v is not None
     }
@@ -265,6 +265,13 @@ def _conform_types(area: str, table: str, df: pl.DataFrame) -> pl.DataFrame:
                 "pass frames from nhvmetrics.schema.validate (run `nhvmetrics validate`)."
             )
     return df.with_columns(casts) if casts else df
+
+
+def _project(df: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """``df.select(columns)`` without copying: an eager select rechunks columns of different chunking."""
+    if columns == df.columns:
+        return df
+    return df.lazy().select(columns).collect()
 
 
 def _params_text(p: dict[str, Any]) -> str:
@@ -440,15 +447,17 @@ def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]
                 needed.add(s)
         if d.category == "age_band":
             band_dates.add(d.period_date)
-    base = df.select(sorted(needed & set(schema)))
+    # one lazy query: eager selects over columns of different chunking would rechunk (copy) them
+    blf = df.lazy().select(sorted(needed & set(schema)))
     if opt_nulls:
-        base = base.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in opt_nulls.items()])
-    if band_dates and "birth_date" in base.columns:
+        blf = blf.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in opt_nulls.items()])
+    if band_dates and "birth_date" in blf.collect_schema().names():
         ymd = {c: f"__ymd_{c}" for c in sorted(band_dates | {"birth_date"})}
-        base = base.with_columns([_ymd(pl.col(c)).alias(n) for c, n in ymd.items()])
-        base = base.with_columns(
+        blf = blf.with_columns([_ymd(pl.col(c)).alias(n) for c, n in ymd.items()])
+        blf = blf.with_columns(
             [_band_index(pl.col(ymd["birth_date"]), pl.col(ymd[c])).alias(f"__ab_{c}") for c in sorted(band_dates)]
         ).drop(list(ymd.values()))
+    base = blf.collect()
     lf = base.lazy()
 
     plans = [_plan(i, d, p, extract_date, base.schema) for i, (d, p) in enumerate(defs)]
