@@ -204,9 +204,10 @@ def _validate(
             findings.append(_table_finding(name, "missing_required_column", "error", c,
                                            f"required column {c} is missing (expected e.g. {spec.columns[c].inca_name}); "
                                            "every row of the table is quarantined"))
-        for c in n.unknown_columns:
-            findings.append(_table_finding(name, "unknown_column", "warning", c,
-                                           f"column {c!r} is not part of the {schema.area} schema; it is ignored"))
+        if n.unknown_columns:  # one frame for all (a wide export has hundreds)
+            findings.append(_table_findings(name, "unknown_column", "warning", n.unknown_columns,
+                                            [f"column {c!r} is not part of the {schema.area} schema; it is ignored"
+                                             for c in n.unknown_columns]))
         for c, canonical in n.duplicate_columns:
             findings.append(_table_finding(name, "duplicate_column", "warning", c,
                                            f"column {c!r} is a second column for {canonical}; only the first is used"))
@@ -317,6 +318,24 @@ def _table_finding(table: str, check: str, severity: str, column: str | None, me
         },
         schema=FINDINGS_SCHEMA,
     )
+
+
+def _table_findings(table: str, check: str, severity: str, columns: list[str], messages: list[str]) -> pl.DataFrame:
+    """Several table-level findings at once: the same rows as one :func:`_table_finding` per column."""
+    n = len(columns)
+    return pl.DataFrame(
+        {
+            "table": [table] * n,
+            "check": [check] * n,
+            "severity": [severity] * n,
+            "column": columns,
+            "row": [None] * n,
+            "case_id": [None] * n,
+            "value": [None] * n,
+            "message": messages,
+        },
+        schema=FINDINGS_SCHEMA,
+    ).with_columns(personnummer.mask_text(pl.col("message")).alias("message"))
 
 
 def personnummer_safe(text: str) -> str:
