@@ -51,7 +51,8 @@ def _notes() -> dict[str, str]:
             out[cur] = ""
         elif cur:
             out[cur] += line + "\n"
-    return {k: v.strip() for k, v in out.items()}
+    # one paragraph per note inside a bullet; blank lines keep paragraphs (for the profile)
+    return {k: re.sub(r"(?<!\n)\n(?![\n*])", " ", v.strip()) for k, v in out.items()}
 
 
 def _med(r: dict, lab: str, fmt: str, key: str) -> dict | None:

@@ -159,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rollup-rows", type=float, default=2.5e5, help="rows per area in the roll-up")
     ap.add_argument("--skip", default="", help="comma separated: startup,realsize,allfail,rollup,check")
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    ap.add_argument("--only", default="",
+                    help="measure only these of floor_count,floor_needed,floor_read,validate,compute,report,"
+                         "duckdb,pandas at the sizes (with --merge: the others are kept from the earlier run)")
     ap.add_argument("--merge", action="store_true",
                     help="add to benchmarks/results.json of an earlier run (e.g. 10^7 run separately)")
     a = ap.parse_args(argv)
@@ -167,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(float(s)) for s in a.sizes.split(",") if s]
     formats = [f for f in a.formats.split(",") if f]
     skip = {s for s in a.skip.split(",") if s}
+    only = {s for s in a.only.split(",") if s}
+
+    def want(key: str) -> bool:
+        return not only or key in only
     data = a.data
     out = a.out or data / "out"
     out.mkdir(parents=True, exist_ok=True)
@@ -180,8 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     prev = HERE / "results.json"
     if a.merge and prev.exists():
         old = json.loads(prev.read_text(encoding="utf-8"))
-        for k in ("sizes", "extra", "checks", "generator"):
+        for k in ("extra", "checks", "generator"):
             results[k] = old.get(k, {}) | results[k]
+        results["sizes"] = old.get("sizes", {})
         results["earlier_runs"] = old.get("earlier_runs", []) + [
             {"date": old["env"]["date"], "sizes": old.get("args", {}).get("sizes"),
              "runs": old.get("args", {}).get("runs"), "load_at_start": old["env"].get("load_at_start"),
@@ -238,41 +246,49 @@ def main(argv: list[str] | None = None) -> int:
         m = ensure(AREA, rows, data, stem=f"{AREA}_{lab}", formats=formats)
         results["generator"][lab] = {"seconds": m["seconds"], "timings": m.get("timings"), "bytes": m["bytes"],
                                      "columns": m["columns"], "dirty_rows": m["dirty_rows"]}
-        per: dict = {"rows": rows, "bytes": m["bytes"], "columns": m["columns"]}
+        per: dict = results["sizes"].get(lab, {}) | {"rows": rows, "bytes": m["bytes"], "columns": m["columns"]}
         runs = a.big_runs if (a.big_runs and rows >= 5_000_000) else a.runs
         for fmt in formats:
             f = Path(m["files"][fmt])
-            r: dict = {}
+            r: dict = dict(per.get(fmt, {}))
             o = out / f"{lab}_{fmt}"
             o.mkdir(exist_ok=True)
-            r["floor_count"] = measure(f"{fmt} floor: scan+count", [py, HERE / "floors.py", "count", f], runs, log, a.timeout)
-            r["floor_needed"] = measure(f"{fmt} floor: read schema cols", [py, HERE / "floors.py", "needed", f],
+            if want("floor_count"):
+                r["floor_count"] = measure(f"{fmt} floor: scan+count", [py, HERE / "floors.py", "count", f], runs, log, a.timeout)
+            if want("floor_needed"):
+                r["floor_needed"] = measure(f"{fmt} floor: read schema cols", [py, HERE / "floors.py", "needed", f],
                                         runs, log, a.timeout)
             # the full read of 325 columns needs ~4.6 GB per 10^6 rows as CSV: skip where it cannot fit
             est = 5.0 * GiB * rows / 1e6
-            if est < 0.75 * env["memory_gib"] * GiB:
+            if not want("floor_read"):
+                pass
+            elif est < 0.75 * env["memory_gib"] * GiB:
                 r["floor_read"] = measure(f"{fmt} floor: full read", [py, HERE / "floors.py", "read", f],
                                           runs, log, a.timeout)
             else:
                 r["floor_read"] = {"skipped": f"needs ~{est / GiB:.0f} GiB (> 75 % of RAM)"}
                 print(f"  {fmt} floor: full read          skipped ({r['floor_read']['skipped']})", flush=True)
-            r["validate"] = measure(f"{fmt} validate", [*N, "validate", f, "--area", AREA, "--extract-date", EXTRACT,
+            if want("validate"):
+                r["validate"] = measure(f"{fmt} validate", [*N, "validate", f, "--area", AREA, "--extract-date", EXTRACT,
                                                         "--errors", o / "findings.csv"], runs, log, a.timeout, ok=(0, 1))
-            r["compute"] = measure(f"{fmt} compute", [*N, "compute", f, "--area", AREA, "--year", YEAR,
+            if want("compute"):
+                r["compute"] = measure(f"{fmt} compute", [*N, "compute", f, "--area", AREA, "--year", YEAR,
                                                       "--extract-date", EXTRACT, "-o", o / "engine.csv"],
                                    runs, log, a.timeout)
-            if not a.no_report:
+            if not a.no_report and want("report"):
                 r["report"] = measure(f"{fmt} report", [*N, "report", f, "--area", AREA, "--year", YEAR,
                                                         "--extract-date", EXTRACT, "-o", o / "report.html",
                                                         "--xlsx", o / "report.xlsx"], runs, log, a.timeout)
             if not a.no_peers:
                 for peer in ("duckdb", "pandas"):
+                    if not want(peer):
+                        continue
                     r[peer] = measure(f"{fmt} {peer} peer", [py, HERE / "peers" / f"{peer}_peer.py", f, "--year", YEAR,
                                                              "--extract-date", EXTRACT, "-o", o / f"{peer}.csv"],
                                       runs, log, a.timeout)
                     # on the dirty export the engine leaves out quarantined rows, the peers do not:
                     # report how far apart the shares are (informational; the exact check is above)
-                    if not r[peer]["failed"] and not r["compute"]["failed"]:
+                    if not r[peer]["failed"] and "compute" in r and not r["compute"]["failed"]:
                         r[peer]["deviation"] = deviation(o / "engine.csv", o / f"{peer}.csv")
             per[fmt] = r
         results["sizes"][lab] = per
@@ -362,7 +378,11 @@ def findings_completeness(path: Path, rows: int, source: Path | None = None) -> 
 
 
 def save(results: dict, a) -> None:
+    """Write results.json and RESULTS.md after every stage, so an interrupted run still reports."""
     (HERE / "results.json").write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    from report_md import write_results
+
+    write_results(results, a.results)
 
 
 if __name__ == "__main__":
