@@ -13,6 +13,7 @@ Years are never added up in any output, so a year gives nothing away about anoth
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import polars as pl
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +21,10 @@ from hypothesis import strategies as st
 
 from nhvmetrics.engine.suppression import NON_PARTITION_VARS, apply_suppression
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# deterministic in the normal run; NHV_HYPOTHESIS_RANDOM=1 / NHV_HYPOTHESIS_SCALE=N to explore more
+SETTINGS = settings(max_examples=150 * int(os.environ.get("NHV_HYPOTHESIS_SCALE", "1")), deadline=None,
+                    derandomize=os.environ.get("NHV_HYPOTHESIS_RANDOM") != "1", database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 def _items(stratum: str) -> tuple[tuple[str, str], ...]:

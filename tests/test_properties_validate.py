@@ -152,7 +152,7 @@ def test_corrupted_csv_never_crashes_and_the_rows_add_up(tmp_path_factory, expor
     check_result(result)
 
 
-@settings(max_examples=25 * SCALE, **SETTINGS)
+@settings(max_examples=40 * SCALE, **SETTINGS)
 @given(corrupted_exports())
 def test_corrupted_csv_on_the_command_line_exits_0_1_or_2(tmp_path_factory, capsys, export) -> None:
     _sep, data = export
@@ -205,7 +205,7 @@ def typed_frames(draw) -> pl.DataFrame:
     return pl.DataFrame(data)
 
 
-@settings(max_examples=60 * SCALE, **SETTINGS)
+@settings(max_examples=100 * SCALE, **SETTINGS)
 @given(typed_frames(), st.booleans())
 def test_parquet_and_frames_with_any_column_types(tmp_path_factory, frame, via_parquet) -> None:
     try:
