@@ -266,7 +266,6 @@ def test_header_names_that_clash_after_trimming(tmp_path) -> None:
     check_result(r)
 
 
-@pytest.mark.xfail(strict=True, reason="pending: rechunk the filtered findings frame (polars panic)")
 def test_date_checks_on_a_table_without_required_columns(tmp_path) -> None:
     """Found by the frame property: a polars panic (not even an Exception) while gathering the
     after_death findings of a table whose required columns are missing and one date is
