@@ -142,3 +142,41 @@ def test_every_command_refuses_unreadable_input_with_exit_2(name, command, corpu
     assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in out + err
     assert list(tmp_path.iterdir()) == []
+
+
+REPORT_SUBSET = ["semicolon_ok.csv", "cp1252_swedish.csv", "html_in_values.csv", "formula_injection.csv",
+                 "all_cancelled.csv", "header_only.csv", "merged_cells.xlsx", "wrong_types.parquet",
+                 "missing_required_columns.csv", "samordningsnummer.csv"]
+
+
+@pytest.mark.parametrize("command", ["compute", "convert", "report"])
+def test_every_command_survives_the_corpus(command: str, corpus: Path, tmp_path: Path, capsys) -> None:
+    """compute and convert over every file, report over a varied subset: exit 0/1/2 only, one
+    error line for 2, no traceback, and no personnummer in anything written or printed."""
+    names = REPORT_SUBSET if command == "report" else sorted(CASES)
+    for name in names:
+        out = tmp_path / name.replace(".", "_")
+        out.mkdir()
+        args = {
+            "compute": ["compute", "--year", "2025", "-o", str(out / "i.xlsx")],
+            "convert": ["convert", "-o", str(out / "c.parquet")],
+            "report": ["report", "--year", "2025", "-o", str(out / "r.html"), "--xlsx", str(out / "r.xlsx")],
+        }[command]
+        code, stdout, err = run([args[0], str(corpus / name), "--area", "acc", "--extract-date", EXTRACT,
+                                 *args[1:]], capsys)
+        assert code in (0, 1, 2), (name, code)
+        assert "Traceback" not in stdout + err, name
+        if code == 2:
+            assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, (name, err)
+            assert CASES[name]["exit"] == 2, (name, err)
+        assert not find_personnummer(stdout + err), name
+        for f in out.iterdir():
+            text = f.read_bytes().decode("latin-1")
+            if f.suffix == ".parquet":
+                text = pl.read_parquet(f).select(pl.all().cast(pl.String)).write_csv()
+            elif f.suffix == ".xlsx":
+                import zipfile
+
+                with zipfile.ZipFile(f) as z:
+                    text = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+            assert not find_personnummer(text), (name, f.name)
