@@ -342,7 +342,7 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
         raw=raw,
         typed=typed,
         rows_read=rows_read,
-        keep=keep_rows if keep_rows is not None else pl.Series("keep", [True] * raw.height, dtype=pl.Boolean),
+        keep=keep_rows if keep_rows is not None else pl.repeat(True, raw.height, dtype=pl.Boolean, eager=True).alias("keep"),
         dropped=dropped,
         sources=sources,
         unknown_columns=unknown,

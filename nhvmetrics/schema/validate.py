@@ -237,11 +237,12 @@ def _validate(
                 value = _value_expr(chk.value, chk.column)
                 message = chk.message if isinstance(chk.message, pl.Expr) else pl.lit(chk.message)
                 needed = {ROW, *case_expr.meta.root_names(), *value.meta.root_names(), *message.meta.root_names()}
-                # gather only what the finding shows; the columns are taken one by one because an
-                # eager select over columns of different chunking rechunks them (~0.1 s per check)
+                # gather only what the finding shows, column by column: an eager select over columns
+                # of different chunking rechunks all of them (~0.1 s per check at 10^6 rows); the
+                # gathered columns are contiguous, which multi-column string expressions need
+                idx = m.arg_true()
                 findings.append(
-                    pl.DataFrame([work.get_column(c) for c in work.columns if c in needed])
-                    .filter(m)
+                    pl.DataFrame([work.get_column(c).gather(idx) for c in work.columns if c in needed])
                     .select(
                         pl.lit(name).alias("table"),
                         pl.lit(chk.check).alias("check"),
@@ -257,11 +258,11 @@ def _validate(
             if error_masks:
                 qmask = masks.select(pl.any_horizontal(error_masks).alias("q"))["q"]
             else:
-                qmask = pl.Series("q", [False] * work.height, dtype=pl.Boolean)
+                qmask = pl.repeat(False, work.height, dtype=pl.Boolean, eager=True).alias("q")
         else:
-            qmask = pl.Series("q", [False] * work.height, dtype=pl.Boolean)
+            qmask = pl.repeat(False, work.height, dtype=pl.Boolean, eager=True).alias("q")
         if missing_required:
-            qmask = pl.Series("q", [True] * work.height, dtype=pl.Boolean)
+            qmask = pl.repeat(True, work.height, dtype=pl.Boolean, eager=True).alias("q")
         del quarantine
 
         del work
