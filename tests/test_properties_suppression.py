@@ -65,14 +65,35 @@ def relations(table: pl.DataFrame) -> list[tuple[int, list[int]]]:
     return out
 
 
+def equal_counts(table: pl.DataFrame) -> list[list[int]]:
+    """Rows of different indicators with the same count for the same unit, period and stratum:
+    the attacker assumes they count the same patients (one known gives the others)."""
+    kind = table["kind"].to_list() if "kind" in table.columns else ["proportion"] * table.height
+    num, den = table["numerator"].to_list(), table["denominator"].to_list()
+    area = table["area"].to_list() if "area" in table.columns else [None] * table.height
+    same: dict[tuple, list[int]] = {}
+    for i, (a, p, u, s) in enumerate(zip(area, table["period"].to_list(), table["unit"].to_list(),
+                                          table["stratum"].to_list(), strict=True)):
+        n = num[i] if kind[i] in ("count", "distribution") else den[i]
+        if n:
+            same.setdefault((a, p, u, s, n), []).append(i)
+    return [v for v in same.values() if len(v) > 1]
+
+
 def derivable(table: pl.DataFrame) -> list[dict]:
     """The suppressed rows an attacker can recover exactly from the published rows by the sums."""
     supp = table["suppressed"].to_list()
     known = [not s for s in supp]
     rels = relations(table)
+    links = equal_counts(table)
     changed = True
     while changed:
         changed = False
+        for cells in links:
+            if any(known[i] for i in cells) and not all(known[i] for i in cells):
+                for i in cells:
+                    known[i] = True
+                changed = True
         for total, members in rels:
             unknown = [m for m in members if not known[m]]
             if known[total] and len(unknown) == 1:
@@ -164,11 +185,13 @@ def test_nested_strata_leak_is_closed() -> None:
 
 
 def test_real_engine_output_leaks_nothing(tmp_path) -> None:
-    """The whole indicator table of a generated export, every area, as the report shows it."""
+    """The whole indicator table of a generated export, as the report shows it: the sums within
+    each indicator, and equal counts across indicators (net.patients and net.sex both count the
+    patients of net_condition=2)."""
     from nhvmetrics.engine.compute import compute_area
     from nhvmetrics.schema.validate import validate_export
 
-    for area in ("acc", "pelvic"):
+    for area in ("acc", "net", "pelvic"):
         files = _sample(area, tmp_path)
         r = validate_export(area, files, extract_date=dt.date(2026, 2, 15))
         table = compute_area(area, r.accepted, 2025, dt.date(2026, 2, 15)).table

@@ -22,8 +22,14 @@ Rule (applied by :func:`apply_suppression`, documented in docs/indicators.md):
      ``age_band=x``) and of the age bands within ``sex=K``; otherwise ``sex=M;age_band=x``
      could be recovered as ``age_band=x`` − ``sex=K;age_band=x``.
    ``measure=…`` and ``question=…`` rows are separate measures, not parts of a total, so they
-   form no sum over their own variable.  The rule is repeated until no sum has exactly one
-   hidden cell (suppressing a unit may leave a single hidden category elsewhere).  Years are
+   form no sum over their own variable.
+3. **Across indicators.** Rows of different indicators with the same count for the same unit,
+   period and stratum (``net.patients`` and ``net.sex`` both count the patients of
+   ``net_condition=2``) are hidden together, else a cell hidden in one would be read off the
+   other.  (Equal counts of different patients are hidden together too: more hidden, never less.)
+
+Rules 2 and 3 are repeated until no sum has exactly one hidden cell and no such pair is half
+hidden (suppressing a unit may leave a single hidden category elsewhere).  Years are
    never added up in any output, so they form no sum.  tests/test_properties_suppression.py
    checks the result against an attacker who applies every sum until nothing new is learnt.
 
@@ -114,6 +120,22 @@ def _groups(t) -> list[tuple[list[int], int | None]]:
     return [(m, totals.get(key)) for key, m in members.items()]
 
 
+def _links(t, n: list[int]) -> list[list[int]]:
+    """Rows of different indicators that show the same count for the same unit, period and
+    stratum (``net.patients`` and ``net.sex`` of ``net_condition=2`` count the same patients):
+    they are hidden together, else a cell hidden in one indicator is read off another."""
+    ok = t["__ok"].to_list()
+    keys = zip(
+        t["area"].to_list() if "area" in t.columns else [None] * t.height,
+        t["period"].to_list(), t["unit"].to_list(), t["stratum"].to_list(), n, strict=True,
+    )
+    same: dict[tuple, list[int]] = {}
+    for i, key in enumerate(keys):
+        if ok[i] and key[-1] > 0:
+            same.setdefault(key, []).append(i)
+    return [v for v in same.values() if len(v) > 1]
+
+
 def _complementary(t, flags: list[bool]) -> list[bool]:
     """Suppress more cells until no sum has exactly one hidden term (its total counted as a term)."""
     n = [int(v) for v in t["__n"].to_list()]
@@ -122,9 +144,15 @@ def _complementary(t, flags: list[bool]) -> list[bool]:
         cells = terms + ([total] if total is not None else [])
         if len(cells) > 1:
             groups.append((terms, cells))
+    links = _links(t, n)
     flags = list(flags)
     for _ in range(100):
         changed = False
+        for cells in links:
+            if any(flags[i] for i in cells) and not all(flags[i] for i in cells):
+                for i in cells:
+                    flags[i] = True
+                changed = True
         for terms, cells in groups:
             hidden = sum(flags[i] for i in cells)
             if hidden != 1:
