@@ -57,3 +57,29 @@ def test_batch_summary_and_log_hold_no_personnummer(tmp_path: Path, capsys) -> N
     assert json.loads(summary)["failed"] == 1
     assert not find_personnummer(printed), printed
     assert not find_personnummer(summary), summary
+
+
+def test_batch_outputs_hold_no_personnummer(tmp_path: Path, capsys) -> None:
+    """The batch run (report --config) on INCA exports full of personnummer: every file it writes
+    (HTML, workbooks, run summary) and its log are scanned."""
+    import shutil
+    import zipfile
+
+    inca = Path(__file__).resolve().parents[1] / "sample_data" / "inca"
+    shutil.copy(inca / "pelvic_cases.csv", tmp_path / "pelvic_cases.csv")
+    assert find_personnummer((tmp_path / "pelvic_cases.csv").read_bytes().decode("cp1252"))
+    cfg = tmp_path / "nhvmetrics.toml"
+    cfg.write_text('output_dir = "out"\nyears = 2025\nxlsx = true\nextract_date = "2026-02-15"\n\n'
+                   '[[report]]\narea = "pelvic"\ncases = "pelvic_cases.csv"\n', encoding="utf-8")
+    code, printed = run(["report", "--config", cfg], capsys)
+    assert code == 0, printed
+    assert not find_personnummer(printed)
+    files = list((tmp_path / "out").iterdir())
+    assert {p.suffix for p in files} == {".html", ".xlsx", ".json"}
+    for p in files:
+        if p.suffix == ".xlsx":
+            with zipfile.ZipFile(p) as z:
+                text = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+        else:
+            text = p.read_text(encoding="utf-8")
+        assert not find_personnummer(text), p.name
