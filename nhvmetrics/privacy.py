@@ -66,13 +66,23 @@ def normalise_id(value: str) -> str:
     return _century(date, sep) + date + tail
 
 
-def _century(yymmdd: str, sep: str) -> str:
+def _century(yymmdd: str, sep: str, today=None) -> str:
+    """The century of a 10-digit number, as Skatteverket defines it: the most recent date with
+    these digits that is not in the future (``-``), or 100 years before it (``+``, aged 100 or
+    more).  The whole date counts, not only the year, so a number keeps its century until the
+    person's 100th birthday, when the separator becomes ``+``."""
     import datetime as _dt
 
-    this_year = _dt.date.today().year
-    yy = int(yymmdd[:2])
-    year = (this_year // 100) * 100 + yy
-    if year > this_year:
+    today = today or _dt.date.today()
+    yy, mm, dd = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:6])
+    if dd > 60:  # samordningsnummer: day + 60
+        dd -= 60
+    year = (today.year // 100) * 100 + yy
+    try:
+        future = _dt.date(year, mm, dd) > today
+    except ValueError:  # not a real date (29 February of another year, …): the year decides
+        future = year > today.year
+    if future:
         year -= 100
     if sep == "+":
         year -= 100

@@ -81,3 +81,18 @@ def test_mask_personnummer_in_messages() -> None:
         "the file /x/<personnummer>.csv and <personnummer>, not 2025-01-31 or 121212-1213"
     )
     assert find_personnummer(mask_personnummer("id 701063-2391")) == []
+
+
+def test_century_of_a_10_digit_number_uses_the_whole_date() -> None:
+    import datetime as dt
+
+    from nhvmetrics.privacy import _century
+
+    # someone born 1926-12-31 is 99 on 2026-11-22: '-' still, and the century must be 19
+    assert _century("261231", "-", dt.date(2026, 11, 22)) == "19"
+    assert _century("261231", "-", dt.date(2025, 11, 22)) == "19"
+    assert _century("261122", "-", dt.date(2026, 11, 22)) == "20"  # born today
+    assert _century("261231", "+", dt.date(2027, 1, 5)) == "19"  # turned 100: '+'
+    assert _century("500101", "-", dt.date(2026, 1, 1)) == "19"
+    assert _century("200101", "-", dt.date(2026, 1, 1)) == "20"
+    assert _century("261291", "-", dt.date(2026, 11, 22)) == "19"  # samordningsnummer, day + 60
