@@ -52,7 +52,7 @@ def _notes() -> dict[str, str]:
         elif cur:
             out[cur] += line + "\n"
     # one paragraph per note inside a bullet; blank lines keep paragraphs (for the profile)
-    return {k: re.sub(r"(?<!\n)\n(?![\n*])", " ", v.strip()) for k, v in out.items()}
+    return {k: re.sub(r"(?<!\n)\n(?!\n)(?!\* )[ \t]*", " ", v.strip()) for k, v in out.items()}
 
 
 def _med(r: dict, lab: str, fmt: str, key: str) -> dict | None:
@@ -64,7 +64,7 @@ def _med(r: dict, lab: str, fmt: str, key: str) -> dict | None:
 
 def targets(r: dict) -> list[dict]:
     """Every target of issue 6 with its measured figure, at the largest size that was run."""
-    labs = list(r["sizes"])
+    labs = sorted(r["sizes"], key=lambda k: r["sizes"][k]["rows"])
     big = "1e7" if "1e7" in labs else (labs[-1] if labs else None)
     note_big = "" if big == "1e7" else f" (measured at {big}: 10^7 not run)"
     out = []
@@ -106,6 +106,12 @@ def targets(r: dict) -> list[dict]:
         x = ratio(v, fl)
         add(f"validate-vs-read-{fmt}", f"validate / polars {which} ≤ 2.5, {fmt}",
             "–" if x is None else f"{x:.2f}", "≤ 2.5", None if x is None else x <= 2.5, big + note_big)
+    if big != "1e6" and "1e6" in labs:  # the full read still fits at 10^6: the bar as written
+        for fmt in ("parquet", "csv"):
+            v, fl = _med(r, "1e6", fmt, "validate"), _med(r, "1e6", fmt, "floor_read")
+            x = ratio(v, fl)
+            add(f"validate-vs-read-{fmt}", f"validate / polars full read (all 325 columns) ≤ 2.5, {fmt}",
+                "–" if x is None else f"{x:.2f}", "≤ 2.5", None if x is None else x <= 2.5, "1e6")
     af = r["extra"].get("allfail")
     if af:
         okm = (not af.get("failed")) and af["rss"] < 2 * GiB
@@ -184,7 +190,7 @@ def render(r: dict) -> str:
     L.append("## Timings (median wall time / peak memory)\n")
     L.append("| rows | format | file | " + " | ".join(h for _, h in COLUMNS) + " |")
     L.append("|---|---|---|" + "---|" * len(COLUMNS))
-    for lab, per in r["sizes"].items():
+    for lab, per in sorted(r["sizes"].items(), key=lambda kv: kv[1]["rows"]):
         for fmt in ("csv", "parquet"):
             if fmt not in per:
                 continue
@@ -195,7 +201,7 @@ def render(r: dict) -> str:
     L.append("Time per 10^6 rows (s):\n")
     L.append("| rows | format | " + " | ".join(h for _, h in COLUMNS) + " |")
     L.append("|---|---|" + "---|" * len(COLUMNS))
-    for lab, per in r["sizes"].items():
+    for lab, per in sorted(r["sizes"].items(), key=lambda kv: kv[1]["rows"]):
         for fmt in ("csv", "parquet"):
             if fmt not in per:
                 continue
@@ -210,7 +216,7 @@ def render(r: dict) -> str:
     L.append("| rows | format | DuckDB / compute | pandas / compute | compute / read schema cols | "
              "validate / full read | validate / read schema cols |")
     L.append("|---|---|---|---|---|---|---|")
-    for lab, per in r["sizes"].items():
+    for lab, per in sorted(r["sizes"].items(), key=lambda kv: kv[1]["rows"]):
         for fmt in ("csv", "parquet"):
             if fmt not in per:
                 continue
@@ -238,7 +244,7 @@ def render(r: dict) -> str:
             L.append(f"| {peer} | {fmt} | {'agree' if c['agree'] else '**DISAGREE**'} | {c['rows']} |")
         L.append("")
     devs = []
-    for lab, per in r["sizes"].items():
+    for lab, per in sorted(r["sizes"].items(), key=lambda kv: kv[1]["rows"]):
         for fmt in ("csv", "parquet"):
             for peer in ("duckdb", "pandas"):
                 d = per.get(fmt, {}).get(peer, {}).get("deviation") if fmt in per else None
@@ -255,12 +261,15 @@ def render(r: dict) -> str:
     L.append("## Generator\n")
     L.append("| rows | columns | dirty rows | CSV | Parquet | seconds (build / CSV / Parquet) |")
     L.append("|---|---|---|---|---|---|")
-    for lab, g in r.get("generator", {}).items():
+    for lab, g in sorted(r.get("generator", {}).items(), key=lambda kv: float(kv[0]) if kv[0][0].isdigit() else 0):
         t = g.get("timings") or {}
         L.append(f"| {lab} | {g['columns']} | {g['dirty_rows']:,} | {g['bytes'].get('csv', 0) / 1e6:,.0f} MB | "
                  f"{g['bytes'].get('parquet', 0) / 1e6:,.0f} MB | {g['seconds']:.1f} "
                  f"({t.get('generate', '–')} / {t.get('csv', '–')} / {t.get('parquet', '–')}) |")
     L.append("")
+    if "generator" in notes:
+        L.append(notes["generator"])
+        L.append("")
     ex = r.get("extra", {})
     if ex:
         L.append("## Other measurements\n")
