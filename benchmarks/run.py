@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"env": env, "args": vars(a) | {"data": str(a.data), "out": str(out),
                                                     "results": str(a.results)},
                      "sizes": {}, "extra": {}, "checks": {}, "generator": {}}
-    prev = HERE / "results.json"
+    prev = json_path(a)
     if a.merge and prev.exists():
         old = json.loads(prev.read_text(encoding="utf-8"))
         for k in ("extra", "checks", "generator"):
@@ -377,9 +377,14 @@ def findings_completeness(path: Path, rows: int, source: Path | None = None) -> 
             "rows_checked": expected, "complete": pn == expected}
 
 
+def json_path(a) -> Path:
+    """benchmarks/results.json beside benchmarks/RESULTS.md; X.json beside any other --results X.md."""
+    return HERE / "results.json" if a.results == HERE / "RESULTS.md" else a.results.with_suffix(".json")
+
+
 def save(results: dict, a) -> None:
     """Write results.json and RESULTS.md after every stage, so an interrupted run still reports."""
-    (HERE / "results.json").write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    json_path(a).write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
     from report_md import write_results
 
     write_results(results, a.results)
