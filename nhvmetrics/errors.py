@@ -17,7 +17,10 @@ class NhvError(Exception):
     exit_code = EXIT_USAGE
 
     def __init__(self, message: str, exit_code: int | None = None) -> None:
-        super().__init__(message)
+        # a file named after a patient, or a value quoted from the data, must not be echoed
+        from nhvmetrics.privacy import mask_personnummer
+
+        super().__init__(mask_personnummer(str(message)))
         if exit_code is not None:
             self.exit_code = exit_code
 

@@ -34,7 +34,6 @@ def run(args, capsys) -> tuple[int, str]:
     return code, out + err
 
 
-@pytest.mark.xfail(strict=True, reason="pending: NhvError masks its message (proposed errors.py change)")
 def test_a_file_named_after_a_patient_is_not_echoed(tmp_path: Path, capsys) -> None:
     missing = tmp_path / f"{PNR}.csv"
     code, printed = run(["validate", missing, "--area", "acc"], capsys)
@@ -46,7 +45,6 @@ def test_a_file_named_after_a_patient_is_not_echoed(tmp_path: Path, capsys) -> N
     assert code == 2 and "PDF" in printed and not find_personnummer(printed), printed
 
 
-@pytest.mark.xfail(strict=True, reason="pending: batch masks errors in its log and run summary")
 def test_batch_summary_and_log_hold_no_personnummer(tmp_path: Path, capsys) -> None:
     cfg = tmp_path / "nhvmetrics.toml"
     cfg.write_text(f'output_dir = "out"\nyears = 2025\n\n[[report]]\narea = "acc"\ncases = "{PNR}.csv"\n',
