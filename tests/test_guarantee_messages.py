@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 
 from nhvmetrics.cli import main
 from nhvmetrics.privacy import find_personnummer
