@@ -335,6 +335,10 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
             except Exception as exc:  # noqa: BLE001 - one area's bug must not stop the others
                 res.error = f"internal error {type(exc).__name__}: {exc}"
                 res.exit_code = EXIT_INVALID
+            if res.error:  # a file name or a value quoted in an error may be a personnummer
+                from nhvmetrics.privacy import mask_personnummer
+
+                res.error = mask_personnummer(res.error)
             res.seconds = round(time.monotonic() - t0, 2)
             results.append(res)
             log.done(i, len(config.jobs), res)

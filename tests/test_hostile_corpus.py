@@ -23,16 +23,7 @@ HERE = Path(__file__).parent / "hostile"
 CASES = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))
 EXTRACT = "2025-12-31"
 # Expectations the product does not meet yet (strict xfail: the test fails once it does).
-PENDING: dict[str, str] = {
-    "dates_excel_serial.csv": "no hint that 45660 looks like an Excel serial date",
-    "excel_serial_dates.xlsx": "no hint that 45660 looks like an Excel serial date",
-    "duplicate_column_names.csv": "two columns for one canonical column are only a warning",
-    "formulas.xlsx": "a formula without a saved value is reported only as missing",
-    "header_only.csv": "a header without data rows is not remarked on",
-    "merged_cells.xlsx": "merged cells are reported only as missing values",
-    "mixed_delimiters.csv": "no diagnosis of rows using another delimiter than the header",
-    "nul_bytes.csv": "a NUL byte inside a value is accepted silently",
-}
+PENDING: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")

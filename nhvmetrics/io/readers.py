@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,16 +107,19 @@ def read_table(
         if size == 0:
             raise InputError(f"{path} is empty; export the table again.")
         if suffix in CSV_SUFFIXES:
-            return read_csv(path, select=select)
-        if suffix in XLSX_SUFFIXES:
+            raw = read_csv(path, select=select)
+        elif suffix in XLSX_SUFFIXES:
             raw = read_xlsx(path, table=table, sheets=sheets, known_names=known_names)
             if select is not None:
                 names = raw.columns
                 keep = set(select(names))
                 raw.frame = raw.frame.select([ROW, *[c for c in names if c in keep]])
                 raw.all_columns = names
-            return raw
-        return read_parquet(path, select=select)
+        else:
+            raw = read_parquet(path, select=select)
+        if raw.frame.height == 0:
+            raw.notes.append("the table has a header but no data rows; check that the export is complete")
+        return raw
     except PermissionError:
         raise InputError(f"cannot read {path}: permission denied; check the file's permissions.") from None
     except OSError as exc:
@@ -177,6 +181,22 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+def _other_delimiter(sample: str, delimiter: str) -> str | None:
+    """The delimiter the data rows use when it is not the header's (first 50 rows, quotes ignored)."""
+    lines = [ln for ln in re.sub(r'"[^"]*"', "", sample).splitlines() if ln.strip()]
+    if len(lines) < 2 or lines[0].count(delimiter) < 2:
+        return None
+    rows = lines[1:51]
+    if len(rows) > 1:
+        rows = rows[:-1]  # the sample may end inside a row
+    for other in (";", "\t", ","):
+        if other == delimiter:
+            continue
+        if all(r.count(delimiter) == 0 and r.count(other) >= 2 for r in rows):
+            return other
+    return None
+
+
 def read_csv(path: Path, select: Selector | None = None) -> RawTable:
     import polars as pl
 
@@ -217,7 +237,7 @@ def read_csv(path: Path, select: Selector | None = None) -> RawTable:
         columns = None
         if select is not None:
             header = pl.read_csv(src, n_rows=0, **opts).columns
-            names = [_clean_name(h) for h in header]
+            names = _unique([_clean_name(h) for h in header])
             keep = set(select(names))
             idx = [i for i, n in enumerate(names) if n in keep]
             all_columns = names
@@ -249,6 +269,12 @@ def read_csv(path: Path, select: Selector | None = None) -> RawTable:
             raise InputError(f"{path}: unbalanced quotes in the file; fix the quoting and try again.") from None
         raise InputError(f"cannot read {path} as CSV ({first}); check that it is a CSV export.") from None
     frame = _clean_names(frame)
+    other = _other_delimiter(sample, delimiter)
+    if other:
+        notes.append(
+            f"the header is separated by '{_show(delimiter)}' but the rows below it by '{_show(other)}', so "
+            "their values land in the first column; export the file again with one delimiter"
+        )
     return RawTable(frame=frame, path=path, format="csv", encoding=encoding, delimiter=delimiter, notes=notes,
                     all_columns=all_columns)
 
@@ -261,10 +287,28 @@ def _clean_name(name: str) -> str:
     return name.strip().lstrip("\ufeff").strip()
 
 
+def _unique(names: list[str]) -> list[str]:
+    """Names made unique the way polars does it (``x``, ``x_duplicated_0``, …): two header cells
+    that differ only in blanks are two columns with the same name."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            k = seen[n] - 1
+            while f"{n}_duplicated_{k}" in seen:
+                k += 1
+            n = f"{n}_duplicated_{k}"
+        seen.setdefault(n, 0)
+        out.append(n)
+    return out
+
+
 def _clean_names(frame: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
-    mapping = {c: _clean_name(c) for c in frame.columns if c != ROW}
+    cols = [c for c in frame.columns if c != ROW]
+    mapping = dict(zip(cols, _unique([_clean_name(c) for c in cols]), strict=True))
     frame = frame.rename({k: v for k, v in mapping.items() if k != v}) if any(k != v for k, v in mapping.items()) else frame
     return frame.with_columns(pl.col(ROW).cast(pl.Int64))
 
@@ -436,6 +480,7 @@ def read_xlsx(
             else:
                 pending = rows_all[first + 1 :]
         sheet_title = ws.title
+        sheet_notes = _sheet_remarks(wb, ws)
     finally:
         wb.close()
     # drop trailing empty rows (Excel often reports formatted but empty rows)
@@ -467,7 +512,45 @@ def read_xlsx(
     notes = []
     if header_row > 1:
         notes.append(f"the header is on row {header_row} of sheet '{sheet_title}'; rows above it were skipped")
+    notes.extend(sheet_notes)
     return RawTable(frame=frame, path=path, format="xlsx", sheet=sheet_title, notes=notes)
+
+
+_MERGE_RE = re.compile(rb'<mergeCell ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+_CELL_RE = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+_VALUE_RE = re.compile(rb"<v(?: [^>]*)?>[^<]")  # a saved value (``<v/>`` and ``<v></v>`` are none)
+MAX_SHEET_XML = 64 << 20  # sheets larger than this are not scanned for the remarks below
+
+
+def _sheet_remarks(wb, ws) -> list[str]:
+    """Remarks about cells openpyxl reads as empty: merged ranges (only their first cell holds the
+    value) and formulas without a saved value (the workbook was never calculated and saved)."""
+    try:
+        archive = wb._archive
+        info = archive.getinfo(ws._worksheet_path)
+        if info.file_size > MAX_SHEET_XML:
+            return []
+        xml = archive.read(info)
+    except (AttributeError, KeyError, OSError, ValueError):  # pragma: no cover - other openpyxl versions
+        return []
+    notes = []
+    merged = [m.decode() for m in _MERGE_RE.findall(xml)]
+    if merged:
+        shown = ", ".join(merged[:5]) + (", …" if len(merged) > 5 else "")
+        notes.append(
+            f"sheet '{ws.title}' has merged cells ({shown}); only the first cell of a merged range holds "
+            "its value, so the other rows read as empty: unmerge the cells and fill in every row"
+        )
+    if b"<f" in xml:
+        empty = [ref.decode() for ref, body in _CELL_RE.findall(xml)
+                 if body and b"<f" in body and not _VALUE_RE.search(body)]
+        if empty:
+            shown = ", ".join(empty[:5]) + (", …" if len(empty) > 5 else "")
+            notes.append(
+                f"{len(empty)} cell(s) of sheet '{ws.title}' hold a formula with no saved value ({shown}), "
+                "read as empty: open the workbook in Excel and save it, or paste the values"
+            )
+    return notes
 
 
 def frame_as_raw(frame: pl.DataFrame) -> RawTable:

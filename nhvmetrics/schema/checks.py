@@ -64,6 +64,9 @@ def _fmt_range(lo, hi) -> str:
     return f"at most {hi:g}"
 
 
+CONTROL_RE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
 def row_checks(
     table: TableSpec,
     present: list[str],
@@ -96,7 +99,22 @@ def row_checks(
                 "float": "a number",
                 "bool": "yes/no (1/0, Ja/Nej, True/False)",
             }[spec.type]
-            checks.append(RowCheck("wrong_type", "error", name, failed, raw(name), f"{name} must be {expected}"))
+            message: str | pl.Expr = f"{name} must be {expected}"
+            if spec.type == "date":
+                # 45660 is how Excel stores 2025-01-03: say so rather than only "must be a date"
+                serial = raw(name).str.contains(r"^[1-9][0-9]{4}(\.[0-9]+)?$")
+                message = pl.when(serial).then(pl.lit(
+                    f"{name} must be {expected}; the value looks like an Excel serial date number: "
+                    "format the column as a date (YYYY-MM-DD) before exporting"
+                )).otherwise(pl.lit(message))
+            checks.append(RowCheck("wrong_type", "error", name, failed, raw(name), message))
+        if spec.type == "string" and spec.codes is None and not spec.values:
+            # identifiers and free codes: a NUL or other control character means a damaged file
+            bad = raw(name).str.contains(CONTROL_RE).fill_null(False)
+            checks.append(RowCheck("control_character", "error", name, bad,
+                                   raw(name).str.replace_all(CONTROL_RE, "\ufffd"),
+                                   f"{name} contains a control character (such as NUL); the file may be damaged: "
+                                   "export it again"))
         if spec.range is not None and spec.type in ("int", "float"):
             lo, hi = spec.range
             cond = pl.lit(False)

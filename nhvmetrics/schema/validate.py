@@ -208,9 +208,9 @@ def _validate(
             findings.append(_table_findings(name, "unknown_column", "warning", n.unknown_columns,
                                             [f"column {c!r} is not part of the {schema.area} schema; it is ignored"
                                              for c in n.unknown_columns]))
-        for c, canonical in n.duplicate_columns:
-            findings.append(_table_finding(name, "duplicate_column", "warning", c,
-                                           f"column {c!r} is a second column for {canonical}; only the first is used"))
+        for c, canonical in n.duplicate_columns:  # ambiguous: the table is unusable as it is
+            findings.append(_table_finding(name, "duplicate_column", "error", c,
+                                           _duplicate_message(n.sources.get(canonical), c, canonical)))
         for note in raw_t.notes:
             findings.append(_table_finding(name, "input_note", "warning", None, note))
 
@@ -261,7 +261,7 @@ def _validate(
                 qmask = pl.repeat(False, work.height, dtype=pl.Boolean, eager=True).alias("q")
         else:
             qmask = pl.repeat(False, work.height, dtype=pl.Boolean, eager=True).alias("q")
-        if missing_required:
+        if missing_required or n.duplicate_columns:
             qmask = pl.repeat(True, work.height, dtype=pl.Boolean, eager=True).alias("q")
         del quarantine
 
@@ -305,13 +305,25 @@ def _validate(
     return ValidationResult(area=schema.area, tables=results, findings=findings_frame, extract_date=ref)
 
 
+def _duplicate_message(first: str | None, second: str, canonical: str) -> str:
+    import re
+
+    base = re.sub(r"_duplicated_\d+$", "", second)
+    if first is not None and base.strip().lower() == first.strip().lower():
+        what = f"the table has two columns named {first!r}"
+    else:
+        what = f"columns {first!r} and {second!r} both give {canonical}"
+    return (f"{what}, so it is not clear which one holds {canonical}; every row of the table is "
+            "quarantined: remove or rename one of them and export again")
+
+
 def _table_finding(table: str, check: str, severity: str, column: str | None, message: str) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "table": [table],
             "check": [check],
             "severity": [severity],
-            "column": [column],
+            "column": [None if column is None else personnummer_safe(column)],
             "row": [None],
             "case_id": [None],
             "value": [None],
@@ -336,7 +348,8 @@ def _table_findings(table: str, check: str, severity: str, columns: list[str], m
             "message": messages,
         },
         schema=FINDINGS_SCHEMA,
-    ).with_columns(personnummer.mask_text(pl.col("message")).alias("message"))
+    ).with_columns(personnummer.mask_text(pl.col("message")).alias("message"),
+                   personnummer.mask_text(pl.col("column")).alias("column"))  # a header cell may hold one
 
 
 def personnummer_safe(text: str) -> str:
@@ -383,13 +396,13 @@ def summary(result: ValidationResult) -> dict:
         "warnings": result.warning_count,
         "tables": {
             n: {
-                "file": str(t.path) if t.path else None,
+                "file": personnummer_safe(str(t.path)) if t.path else None,
                 "sha256": t.sha256,
                 "rows_read": t.rows_read,
                 "accepted": t.n_accepted,
                 "quarantined": t.n_quarantined,
                 "dropped": t.dropped,
-                "unknown_columns": t.unknown_columns,
+                "unknown_columns": [personnummer_safe(c) for c in t.unknown_columns],
             }
             for n, t in result.tables.items()
         },
