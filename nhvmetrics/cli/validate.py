@@ -113,7 +113,7 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
                 (pl.col("table") == g["table"]) & (pl.col("check") == g["check"]) & (pl.col("_g").eq_missing(g["_g"]))
             )
             ex = []
-            if g["check"] in per_column and g["check"] != "input_note":
+            if g["check"] == "unknown_column":
                 names = sub["column"].head(6).to_list()
                 ex.append(_short(", ".join(names[:5]) + (", …" if len(names) > 5 else ""), 90))
             else:
