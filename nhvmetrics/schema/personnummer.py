@@ -30,6 +30,7 @@ REASON_LUHN = "wrong check digit"
 REASON_DATE = "impossible birth date"
 REASON_CENTURY = "impossible century"
 REASON_FUTURE = "birth date in the future"
+REASON_SERIAL = "birth number 000 (never issued)"
 
 
 def is_shaped(col: pl.Expr) -> pl.Expr:
@@ -123,6 +124,8 @@ def analyse(values: pl.Series, today: dt.date | None = None) -> pl.DataFrame:
             .then(pl.lit(REASON_DATE))
             .when(c("birth") > pl.lit(today))
             .then(pl.lit(REASON_FUTURE))
+            .when((c("ten") // 10) % 1000 == 0)
+            .then(pl.lit(REASON_SERIAL))
             .when(c("luhn_sum") % 10 != 0)
             .then(pl.lit(REASON_LUHN))
             .otherwise(None)
