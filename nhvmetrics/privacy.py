@@ -115,12 +115,17 @@ def pseudonymize_frame(frame, key: bytes, column: str = "patient_id"):
     )
 
 
-def _luhn_ok(digits10: str) -> bool:
+def luhn_digit(nine: str) -> str:
+    """The check digit (Luhn, weights 2-1-2-…) of the nine digits ``YYMMDDNNN``."""
     total = 0
-    for i, ch in enumerate(digits10):
+    for i, ch in enumerate(nine):
         d = int(ch) * (2 if i % 2 == 0 else 1)
         total += d - 9 if d > 9 else d
-    return total % 10 == 0
+    return str((10 - total % 10) % 10)
+
+
+def _luhn_ok(digits10: str) -> bool:
+    return luhn_digit(digits10[:9]) == digits10[9]
 
 
 def find_personnummer(text: str) -> list[str]:

@@ -9,15 +9,7 @@ import sys
 import polars as pl
 
 from nhvmetrics.privacy import find_personnummer
-
-
-def _luhn(nine: str) -> str:
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
-
+from nhvmetrics.privacy import luhn_digit as _luhn
 
 PNR_A = "19500101-238" + _luhn("500101238")
 PNR_B = "19620315-129" + _luhn("620315129")

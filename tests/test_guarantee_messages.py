@@ -6,18 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 from nhvmetrics.cli import main
 from nhvmetrics.privacy import find_personnummer
-
-
-def _luhn(nine: str) -> str:
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
-
+from nhvmetrics.privacy import luhn_digit as _luhn
 
 PNR = "19500101-238" + _luhn("500101238")
 

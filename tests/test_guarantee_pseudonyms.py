@@ -13,16 +13,9 @@ import pytest
 
 from nhvmetrics.cli import main
 from nhvmetrics.privacy import KEY_ENV, find_personnummer
+from nhvmetrics.privacy import luhn_digit as _luhn
 
 KEY = "s3cret-key-for-the-tests-0123456789"
-
-
-def _luhn(nine: str) -> str:
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
 
 
 PNR = "19500101-238" + _luhn("500101238")

@@ -15,15 +15,8 @@ import pytest
 pytest.importorskip("personnummer")
 from personnummer import personnummer as reference  # noqa: E402
 
+from nhvmetrics.privacy import luhn_digit as _luhn
 from nhvmetrics.schema.personnummer import valid  # noqa: E402
-
-
-def _luhn(nine: str) -> str:
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
 
 
 def _numbers(n: int, seed: int) -> list[str]:

@@ -17,16 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nhvmetrics.cli import main
 from nhvmetrics.errors import NhvError
 from nhvmetrics.privacy import find_personnummer
+from nhvmetrics.privacy import luhn_digit as _luhn
 from nhvmetrics.schema.validate import validate_export, validate_frames
 
 EXTRACT = dt.date(2025, 12, 31)
@@ -39,14 +39,6 @@ SCALE = int(os.environ.get("NHV_HYPOTHESIS_SCALE", "1"))
 SETTINGS = dict(deadline=None, derandomize=not RANDOM, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                        HealthCheck.data_too_large])
-
-
-def _luhn(nine: str) -> str:
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
 
 
 PNRS = [f"19{d}-{s}{_luhn(d + s)}" for d, s in [("500101", "238"), ("620315", "129"), ("711203", "457")]]

@@ -10,18 +10,11 @@ import pytest
 
 from nhvmetrics.errors import NhvError
 from nhvmetrics.privacy import find_personnummer
+from nhvmetrics.privacy import luhn_digit as luhn
 from nhvmetrics.schema.personnummer import valid
 from nhvmetrics.schema.validate import FINDINGS_SCHEMA, validate_export, validate_frames
 
 EXTRACT = dt.date(2025, 12, 31)
-
-
-def luhn(nine: str) -> str:
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
 
 
 def pnr(yymmdd: str, serial: str = "238", century: str = "19", sep: str = "-") -> str:
