@@ -15,8 +15,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 
-from nhvmetrics.cli import main
 from nhvmetrics.errors import NhvError
 from nhvmetrics.io import atomic
 
@@ -25,14 +25,7 @@ SAMPLE = ROOT / "sample_data"
 
 
 def run(args: list[str], capsys) -> tuple[int, str]:
-    capsys.readouterr()
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
+    code, _out, err = run_cli(args, capsys)
     return code, err
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nhvmetrics.cli import main
+from cli_helpers import run_cli
+
 from nhvmetrics.privacy import find_personnummer
 from nhvmetrics.privacy import luhn_digit as _luhn
 
@@ -14,13 +15,7 @@ PNR = "19500101-238" + _luhn("500101238")
 
 
 def run(args, capsys) -> tuple[int, str]:
-    capsys.readouterr()
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
+    code, out, err = run_cli(args, capsys)
     return code, out + err
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from cli_helpers import run_cli
 
-from nhvmetrics.cli import main
 from nhvmetrics.privacy import KEY_ENV, find_personnummer
 from nhvmetrics.privacy import luhn_digit as _luhn
 
@@ -31,13 +31,7 @@ def export(folder: Path, name: str, ids: list[str]) -> Path:
 
 
 def run(args, capsys) -> tuple[int, str]:
-    capsys.readouterr()
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
+    code, out, err = run_cli(args, capsys)
     return code, out + err
 
 
