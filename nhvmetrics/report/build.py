@@ -134,43 +134,76 @@ def _float(x: Any) -> float | None:
 
 
 def rows_from_table(table: Any) -> list[IndicatorRow]:
-    """The rows of an engine indicator table (polars DataFrame) as :class:`IndicatorRow`."""
+    """The rows of an engine indicator table (polars DataFrame) as :class:`IndicatorRow`.
+
+    Column by column (one list per column, converted once), not row by row: the engine's
+    tables are typed, so integer and float columns need no conversion per value beyond
+    NaN -> None.
+    """
     cols = set(table.columns)
-    out: list[IndicatorRow] = []
-    for r in table.iter_rows(named=True):
+    n = table.height
 
-        def g(name: str, default: Any = None, r: dict = r) -> Any:
-            return r.get(name, default) if name in cols else default
+    def column(name: str, default: Any = None) -> list:
+        if name not in cols:
+            return [default] * n
+        return table.get_column(name).to_list()
 
-        period = g("period")
-        try:
-            period = int(str(period)[:4])
-        except (TypeError, ValueError):
-            continue
-        computable = g("computable", True)
-        out.append(
-            IndicatorRow(
-                indicator_id=str(g("indicator_id")),
-                period=period,
-                unit=str(g("unit")),
-                stratum=str(g("stratum") or "all"),
-                numerator=_int(g("numerator")),
-                denominator=_int(g("denominator")),
-                value=_num(g("value")),
-                ci_low=_num(g("ci_low")),
-                ci_high=_num(g("ci_high")),
-                q1=_num(g("q1")),
-                q3=_num(g("q3")),
-                n_missing=_int(g("n_missing")),
-                n_pending=_int(g("n_pending")),
-                suppressed=bool(g("suppressed", False)),
-                computable=True if computable is None else bool(computable),
-                note=str(g("note") or ""),
-                definition_version=str(g("definition_version") or ""),
-                kind=str(g("kind") or ""),
-            )
-        )
-    return out
+    def ints(name: str) -> list:
+        if name in cols and table.schema[name].is_integer():
+            return column(name)
+        return [_int(v) for v in column(name)]
+
+    def nums(name: str) -> list:
+        if name in cols and table.schema[name].is_float():
+            return [None if v != v else v for v in column(name)]  # NaN -> None
+        return [_num(v) for v in column(name)]
+
+    def texts(name: str, empty: str | None = None) -> list:
+        """``str(v)``, or with ``empty`` given ``str(v or empty)``, for every value."""
+        values = column(name)
+        if empty is None:
+            return [str(v) for v in values]
+        return [str(v or empty) for v in values]
+
+    def flags(name: str, default: bool) -> list:
+        if name not in cols:
+            return [default] * n
+        return [default if v is None else bool(v) for v in column(name)]
+
+    periods: dict[Any, int | None] = {}
+
+    def period_of(p: Any) -> int | None:
+        if p not in periods:
+            try:
+                periods[p] = int(str(p)[:4])
+            except (TypeError, ValueError):
+                periods[p] = None
+        return periods[p]
+
+    years = [period_of(p) for p in column("period")]
+    # positional, in the order of IndicatorRow's fields
+    fields = zip(
+        texts("indicator_id"),
+        years,
+        texts("unit"),
+        texts("stratum", "all"),
+        ints("numerator"),
+        ints("denominator"),
+        nums("value"),
+        nums("ci_low"),
+        nums("ci_high"),
+        nums("q1"),
+        nums("q3"),
+        ints("n_missing"),
+        ints("n_pending"),
+        flags("suppressed", False),
+        flags("computable", True),
+        texts("note", ""),
+        texts("definition_version", ""),
+        texts("kind", ""),
+        strict=True,
+    )
+    return [IndicatorRow(*f) for f in fields if f[1] is not None]
 
 
 def _int(x: Any) -> int | None:

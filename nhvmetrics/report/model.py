@@ -170,6 +170,7 @@ class ReportData:
     min_count: int = 5
     national: str = "ALL"
     _index: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _by_indicator: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # -- look-ups used by the renderers -------------------------------------------------
     def _rows_by_key(self) -> dict:
@@ -179,6 +180,15 @@ class ReportData:
                 idx.setdefault((r.indicator_id, r.period, r.unit, r.stratum), r)
             self._index.update(idx)
         return self._index
+
+    def rows_of(self, indicator_id: str) -> list[IndicatorRow]:
+        """Every row of one indicator (all periods, units and strata), in ``rows`` order."""
+        if not self._by_indicator:
+            by: dict = {}
+            for r in self.rows:
+                by.setdefault(r.indicator_id, []).append(r)
+            self._by_indicator.update(by)
+        return self._by_indicator.get(indicator_id, [])
 
     def row(self, indicator_id: str, unit: str, period: int | None = None, stratum: str = "all"):
         """The row of one indicator for one unit (default: the report year, stratum all)."""
@@ -191,24 +201,21 @@ class ReportData:
         r = self.row(info.id, self.national)
         if r is not None and r.kind:
             return r.kind
-        for r in self.rows:
-            if r.indicator_id == info.id and r.stratum == "all" and r.kind:
+        for r in self.rows_of(info.id):
+            if r.stratum == "all" and r.kind:
                 return r.kind
         return info.main_kind
 
     def periods(self, indicator_id: str) -> list[int]:
-        return sorted({r.period for r in self.rows if r.indicator_id == indicator_id})
+        return sorted({r.period for r in self.rows_of(indicator_id)})
 
     def units(self, indicator_id: str, period: int | None = None) -> list[IndicatorRow]:
         """Rows of every unit (not the national total), stratum all, for one period."""
         p = self.year if period is None else period
         out = [
             r
-            for r in self.rows
-            if r.indicator_id == indicator_id
-            and r.period == p
-            and r.stratum == "all"
-            and r.unit != self.national
+            for r in self.rows_of(indicator_id)
+            if r.period == p and r.stratum == "all" and r.unit != self.national
         ]
         return sorted(out, key=lambda r: r.unit)
 
@@ -216,11 +223,8 @@ class ReportData:
         p = self.year if period is None else period
         out = [
             r
-            for r in self.rows
-            if r.indicator_id == indicator_id
-            and r.period == p
-            and r.unit == unit
-            and r.stratum != "all"
+            for r in self.rows_of(indicator_id)
+            if r.period == p and r.unit == unit and r.stratum != "all"
         ]
         return sorted(out, key=lambda r: _stratum_key(r.stratum))
 

@@ -159,8 +159,8 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
         items.append((info, "all"))
         subs = {
             x.stratum
-            for x in data.rows
-            if x.indicator_id == info.id and x.period == data.year and is_sub_measure(x.stratum)
+            for x in data.rows_of(info.id)
+            if x.period == data.year and is_sub_measure(x.stratum)
         }
         items += [(info, k) for k in sorted(subs)]
     for info, stratum in items:
