@@ -71,6 +71,11 @@ def _text_width(text: str, size: float) -> float:
     return len(text) * size * CHAR_W
 
 
+def _short(label: str, most: int = 24) -> str:
+    """A unit code as drawn (the ``<desc>`` keeps it whole): long ones end in an ellipsis."""
+    return label if len(label) <= most else label[: most - 1] + "…"
+
+
 def _finite(v: float | None) -> bool:
     return v is not None and math.isfinite(v)
 
@@ -388,7 +393,9 @@ def trend_svg(data: ReportData, info: IndicatorInfo, lang: str = "sv") -> str | 
     lo, hi, yticks, dec = _value_axis(values, s == 100.0)
     legend = _Legend()
     for name, colour, marker, dash, _pts in drawn:
-        legend.add(name, stroke=colour, dash=dash, width=2.0, marker=marker, fill=colour)
+        legend.add(
+            _short(name, 30), stroke=colour, dash=dash, width=2.0, marker=marker, fill=colour
+        )
     for _v, label, colour, dash, width in targets:
         legend.add(label, stroke=colour, dash=dash, width=width)
 
@@ -545,7 +552,7 @@ def _funnel(data: ReportData, info: IndicatorInfo, units, p0: float, lang: str) 
     if others:
         legend.add(t["units_label"], marker="o", fill=SKY, edge=BLUE)
     if mine:
-        legend.add(f"{t['unit']} {data.unit}", marker="s", fill=VERMILLION, size=8.0)
+        legend.add(f"{t['unit']} {_short(data.unit)}", marker="s", fill=VERMILLION, size=8.0)
     for _v, label, colour, dash, width in targets:
         legend.add(label, stroke=colour, dash=dash, width=width)
 
@@ -571,7 +578,7 @@ def _funnel(data: ReportData, info: IndicatorInfo, units, p0: float, lang: str) 
         svg.text(
             x,
             y - 5 if i % 2 == 0 else y + 5 + FS_POINT * 0.75,
-            r.unit,
+            _short(r.unit, 16),
             size=FS_POINT,
             fill="#333333",
         )
@@ -612,7 +619,7 @@ def _forest(
     legend = _Legend()
     if show_nat:
         legend.add(t["national_short"], stroke=GREY, dash=DASHED, width=1.3)
-    left = _left_margin([r.unit for r in units])
+    left = _left_margin([_short(r.unit) for r in units])
     right = WIDTH - max(LEGEND_MIN, legend.width())
     svg = _Svg(WIDTH, height)
     xa = _Axis(lo, hi, left, right, xticks, dec)
@@ -623,7 +630,7 @@ def _forest(
     for i, (r, _v, _ci) in enumerate(rows):
         y = ya(ypos[i])
         svg.line(left - 4, y, left, y, INK, 0.9)
-        svg.text(left - 7, y + 0.36 * FS_TICK, r.unit, anchor="end")
+        svg.text(left - 7, y + 0.36 * FS_TICK, _short(r.unit), anchor="end")
     row_h = abs(ya(1) - ya(0))
     if show_nat:
         svg.line(xa(national * s), TOP, xa(national * s), height - BOTTOM, GREY, 1.3, DASHED)
