@@ -334,18 +334,27 @@ def read_parquet(path: Path, select: Selector | None = None) -> RawTable:
         raise InputError(f"cannot read {path} as Parquet ({first}); export the table again.") from None
     # a Parquet written by `nhvmetrics convert` keeps the row numbers of the original export
     keep_rows = ROW in frame.columns and frame.schema[ROW].is_integer() and frame[ROW].null_count() == 0
-    rows = frame[ROW].cast(pl.Int64) if keep_rows else pl.int_range(
-        FIRST_DATA_ROW, FIRST_DATA_ROW + frame.height, dtype=pl.Int64, eager=True
-    )
-    body = frame.drop(ROW) if ROW in frame.columns else frame
-    if select is not None:
-        body = body.select([c for c in body.columns if _clean_name(c) in keep])
     try:
-        body = body.select([_keep_or_string(pl, c, body.schema[c]) for c in body.columns])
+        out = _parquet_frame(frame, keep if select is not None else None, keep_rows, FIRST_DATA_ROW)
     except pl.exceptions.PolarsError:
         raise InputError(f"{path} has nested (list or struct) columns; export a flat table.") from None
+    return RawTable(frame=out, path=path, format="parquet", all_columns=all_columns)
+
+
+def _parquet_frame(frame: pl.DataFrame, keep: set[str] | None, keep_rows: bool, start: int) -> pl.DataFrame:
+    """The columns of a Parquet file as read → the reader's frame (``_row`` first, numbered from
+    ``start`` unless the file keeps its own row numbers; String or native types; clean names)."""
+    import polars as pl
+
+    rows = frame[ROW].cast(pl.Int64) if keep_rows else pl.int_range(
+        start, start + frame.height, dtype=pl.Int64, eager=True
+    )
+    body = frame.drop(ROW) if ROW in frame.columns else frame
+    if keep is not None:
+        body = body.select([c for c in body.columns if _clean_name(c) in keep])
+    body = body.select([_keep_or_string(pl, c, body.schema[c]) for c in body.columns])
     out = pl.DataFrame({ROW: rows}).hstack(body) if body.width else pl.DataFrame({ROW: rows})
-    return RawTable(frame=_clean_names(out), path=path, format="parquet", all_columns=all_columns)
+    return _clean_names(out)
 
 
 def is_native(pl, dtype) -> bool:
@@ -384,6 +393,164 @@ def _to_string(pl, name: str, dtype) -> pl.Expr:
             .alias(name)
         )
     return col.cast(pl.String).alias(name)
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming (large CSV and Parquet files, read in row batches)
+
+
+class StreamFallback(Exception):
+    """The streamed read hit something the whole-file reader handles (and words) better."""
+
+
+@dataclass
+class StreamedTable:
+    """A large CSV or Parquet table read in row batches of about ``batch_rows`` rows.
+
+    ``batches()`` yields frames exactly like the whole-file reader's frame, cut into consecutive
+    row ranges (same columns, names, types and ``_row`` numbers); ``read_columns`` reads a few
+    columns of every row at once (for the checks that need the whole table, e.g. duplicate ids).
+    Any polars error while streaming raises :class:`StreamFallback`: the caller then reads the
+    file whole, which gives the same result or the worded error.
+    """
+
+    meta: RawTable  # path, format, encoding, delimiter, notes, all_columns; frame is empty
+    batch_rows: int
+    _scan: object = None  # polars LazyFrame over the selected columns (in file order)
+    _finish: object = None  # frame as scanned -> frame as the whole-file reader returns it
+    _offsets: bool = False  # Parquet without kept row numbers: number the rows per batch
+
+    def batches(self):
+        import polars as pl
+
+        start = FIRST_DATA_ROW
+        try:
+            for frame in self._scan.collect_batches(chunk_size=self.batch_rows):
+                if not frame.height:
+                    continue
+                out = self._finish(frame, start)
+                start += frame.height
+                yield out
+        except pl.exceptions.PolarsError as exc:
+            raise StreamFallback(str(exc)) from None
+
+    def read_columns(self, names: list[str]) -> pl.DataFrame:
+        """``_row`` plus the given columns (names as in the batches) for every row of the file."""
+        import polars as pl
+
+        try:
+            scanned = self._scan.collect_schema().names()
+            body = [c for c in scanned if c != ROW]
+            shown = self._finish(self._scan.head(0).collect(), FIRST_DATA_ROW).columns[1:]
+            if len(shown) != len(body):  # pragma: no cover - defensive
+                raise StreamFallback("column names do not line up")
+            raw_of = dict(zip(shown, body, strict=True))
+            wanted = [c for c in scanned if c == ROW or c in {raw_of[n] for n in names}]
+            frame = self._scan.select(wanted).collect()
+        except pl.exceptions.PolarsError as exc:
+            raise StreamFallback(str(exc)) from None
+        out = self._finish(frame, FIRST_DATA_ROW)
+        return out.rename(dict(zip(out.columns[1:], [n for n in shown if raw_of[n] in wanted], strict=True))).select([ROW, *names])
+
+
+def stream_table(path: Path | str, select: Selector | None, batch_rows: int) -> StreamedTable | None:
+    """A :class:`StreamedTable` for a large UTF-8 CSV or a Parquet file of more than about 1.5 batches,
+    else None (the file is small, or needs the whole-file reader: transcoding, old Mac line endings,
+    anything odd).  The whole-file reader stays the reference: the batches concatenated equal its
+    frame."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return None
+        if suffix in CSV_SUFFIXES:
+            return _stream_csv(path, select, batch_rows)
+        if suffix in PARQUET_SUFFIXES:
+            return _stream_parquet(path, select, batch_rows)
+    except (OSError, StreamFallback):
+        return None
+    except Exception as exc:  # a polars error on a broken file: the whole-file reader words it
+        import polars as pl
+
+        if isinstance(exc, pl.exceptions.PolarsError):
+            return None
+        raise
+    return None
+
+
+def _stream_csv(path: Path, select: Selector | None, batch_rows: int) -> StreamedTable | None:
+    import polars as pl
+
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(SAMPLE_BYTES)
+    for magic, _what, _todo in _MAGIC:
+        if head.startswith(magic):
+            return None
+    encoding = detect_encoding(head, len(head) < SAMPLE_BYTES)
+    if encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    sample = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if not sample.strip() or _looks_binary(sample) or ("\r" in sample and "\n" not in sample):
+        return None
+    lines = sample.count("\n")
+    if lines < 2 or size / (len(head) / lines) < 1.5 * batch_rows:
+        return None
+    delimiter = sniff_delimiter(sample)
+    opts = dict(separator=delimiter, infer_schema=False, encoding="utf8")
+    header = pl.read_csv(path, n_rows=0, raise_if_empty=True, **opts).columns
+    scan = pl.scan_csv(path, row_index_name=ROW, row_index_offset=FIRST_DATA_ROW, raise_if_empty=True, **opts)
+    if scan.collect_schema().names() != [ROW, *header]:
+        return None
+    names = _unique([_clean_name(h) for h in header])
+    keep = set(select(names)) if select is not None else set(names)
+    idx = [i for i, n in enumerate(names) if n in keep]
+    if not idx:
+        return None
+    scan = scan.select([ROW, *[header[i] for i in idx]])
+
+    def finish(frame: pl.DataFrame, _start: int) -> pl.DataFrame:
+        return _clean_names(frame)
+
+    notes: list[str] = []
+    other = _other_delimiter(sample, delimiter)
+    if other:
+        notes.append(
+            f"the header is separated by '{_show(delimiter)}' but the rows below it by '{_show(other)}', so "
+            "their values land in the first column; export the file again with one delimiter"
+        )
+    meta = RawTable(frame=pl.DataFrame({ROW: []}, schema={ROW: pl.Int64}), path=path, format="csv",
+                    encoding=encoding, delimiter=delimiter, notes=notes,
+                    all_columns=names if select is not None else None)
+    return StreamedTable(meta=meta, batch_rows=batch_rows, _scan=scan, _finish=finish)
+
+
+def _stream_parquet(path: Path, select: Selector | None, batch_rows: int) -> StreamedTable | None:
+    import polars as pl
+
+    scan = pl.scan_parquet(path)
+    schema = scan.collect_schema()
+    header = schema.names()
+    if any(dtype.is_nested() for dtype in schema.dtypes()):
+        return None
+    rows = scan.select(pl.len()).collect().item()
+    if rows < 1.5 * batch_rows:
+        return None
+    all_columns = None
+    columns = header
+    keep = None
+    if select is not None:
+        keep = set(select([_clean_name(h) for h in header]))
+        columns = [h for h in header if _clean_name(h) in keep or h == ROW] or header[:1]
+        all_columns = [_clean_name(h) for h in header if h != ROW]
+    keep_rows = ROW in columns and schema[ROW].is_integer() and scan.select(pl.col(ROW).null_count()).collect().item() == 0
+
+    def finish(frame: pl.DataFrame, start: int) -> pl.DataFrame:
+        return _parquet_frame(frame, keep, keep_rows, start)
+
+    meta = RawTable(frame=pl.DataFrame({ROW: []}, schema={ROW: pl.Int64}), path=path, format="parquet",
+                    all_columns=all_columns)
+    return StreamedTable(meta=meta, batch_rows=batch_rows, _scan=scan.select(columns), _finish=finish)
 
 
 # --------------------------------------------------------------------------------------------

@@ -194,7 +194,12 @@ def wanted_columns(names: list[str], table: TableSpec, schema: AreaSchema) -> li
     return [*sources.values(), *system_found.values(), *blank]
 
 
-def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, today: dt.date | None = None) -> NormalizedTable:
+def normalize_table(
+    raw_table: RawTable, table: TableSpec, schema: AreaSchema, today: dt.date | None = None, batch: bool = False
+) -> NormalizedTable:
+    """Names, drops, cleaning and typing of one table (or of one row batch of it, ``batch=True``:
+    then a ``birth_date`` absent from the input is derived from the personnummer even when none of
+    the batch's rows gives one, so that every batch has the same columns)."""
     frame = raw_table.frame
     rows_read = frame.height
     sources, unknown, duplicates, system_found = map_columns(raw_table.columns, table, schema)
@@ -313,8 +318,12 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
     if retry_probe and typed.height:
         need = [c for c, v in typed.lazy().select(retry_probe).collect().row(0, named=True).items() if v]
         if need:
-            lenient = raw.lazy().select([_type(pl.col(c), specs[c], lenient=True).alias(c) for c in need]).collect()
-            typed = typed.with_columns(lenient.get_columns())
+            # the lenient reading only fills what the exact one left empty: a value the exact pass
+            # typed keeps that type, so the result does not depend on which rows share a batch
+            fill = raw.lazy().select(
+                [pl.coalesce(pl.lit(typed[c]), _type(pl.col(c), specs[c], lenient=True)).alias(c) for c in need]
+            ).collect()
+            typed = typed.with_columns(fill.get_columns())
 
     derived: list[str] = []
     extra: dict[str, pl.Series] = {}
@@ -326,7 +335,7 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
         if c != "patient_id" or "birth_date" not in table.columns:
             continue
         born = pn["birth_date"]
-        if born.null_count() == born.len():
+        if born.null_count() == born.len() and not (batch and "birth_date" not in typed.columns):
             continue
         if "birth_date" in typed.columns:
             # an unparsable birth date is replaced by the personnummer's, and reported as a warning
@@ -336,7 +345,8 @@ def normalize_table(raw_table: RawTable, table: TableSpec, schema: AreaSchema, t
             typed = typed.with_columns(born.alias("birth_date"))
             typed = typed.select([ROW, *[x for x in table.columns if x in typed.columns]])
             raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("birth_date")).select(typed.columns)
-            derived.append("birth_date")
+            if born.null_count() < born.len():
+                derived.append("birth_date")
     return NormalizedTable(
         name=table.name,
         raw=raw,

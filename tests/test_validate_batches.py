@@ -1,0 +1,224 @@
+"""Large CSV and Parquet files are validated in row batches; the result must be exactly what the
+whole-file reading gives.  Small batches (2, 3 rows) force batching on small files: every sample
+export, every hostile-corpus file, and files made to put the hard cases across batch borders
+(duplicate ids, orphans, a broken row late in the file, a birth date only some batches can derive).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from nhvmetrics.errors import NhvError
+from nhvmetrics.io.readers import read_table, stream_table
+from nhvmetrics.privacy import luhn_digit
+from nhvmetrics.schema.validate import validate_export
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE = Path(__file__).parent / "hostile"
+EXTRACT = dt.date(2025, 12, 31)
+SAMPLE_EXTRACT = dt.date(2026, 3, 31)
+
+
+def outcome(area: str, tables: dict[str, Path], batch_rows: int | None, extract: dt.date = EXTRACT,
+            quarantined_rows: bool = True):
+    """The validation result, or the error message for unreadable input."""
+    try:
+        return validate_export(area, tables, extract, contract=False, batch_rows=batch_rows,
+                               quarantined_rows=quarantined_rows)
+    except NhvError as exc:
+        return str(exc)
+
+
+def same(area: str, tables: dict[str, Path], batch_rows: int, extract: dt.date = EXTRACT):
+    """Whole-file and batched validation agree, with and without keeping the quarantined rows
+    (without them, duplicate ids are found at the end instead of in a pass over the keys)."""
+    whole = outcome(area, tables, None, extract)
+    assert_same(whole, outcome(area, tables, batch_rows, extract))
+    assert_same(whole, outcome(area, tables, batch_rows, extract, quarantined_rows=False), rows=False)
+    return whole
+
+
+def assert_same(a, b, rows: bool = True) -> None:
+    if isinstance(a, str) or isinstance(b, str):
+        assert a == b
+        return
+    assert_frame_equal(a.findings, b.findings)
+    assert a.extract_date == b.extract_date
+    assert list(a.tables) == list(b.tables)
+    for name, ta in a.tables.items():
+        tb = b.tables[name]
+        assert_frame_equal(ta.accepted, tb.accepted)
+        assert ta.n_quarantined == tb.n_quarantined
+        if rows:
+            assert_frame_equal(ta.quarantined, tb.quarantined)
+        else:
+            assert tb.quarantined.height == 0
+        for attr in ("rows_read", "dropped", "unknown_columns", "columns", "missing_required", "derived",
+                     "encoding", "delimiter", "format", "sheet"):
+            assert getattr(ta, attr) == getattr(tb, attr), (name, attr)
+
+
+def sample_sets() -> list[tuple[str, dict[str, Path]]]:
+    out = []
+    for folder in (ROOT / "sample_data", ROOT / "sample_data" / "inca"):
+        for area in ("acc", "net", "anal", "pelvic"):
+            tables = {p.stem.split("_", 1)[1]: p for p in sorted(folder.glob(f"{area}_*.csv"))}
+            out.append((area, tables))
+    return out
+
+
+@pytest.mark.parametrize("area,tables", sample_sets(), ids=lambda v: v if isinstance(v, str) else next(iter(v.values())).parent.name)
+def test_sample_exports_give_the_same_result_in_batches(area: str, tables: dict[str, Path], tmp_path: Path) -> None:
+    utf8 = {}
+    for name, path in tables.items():  # the INCA dialect is Windows-1252, which is read whole: use UTF-8
+        utf8[name] = tmp_path / path.name
+        utf8[name].write_text(path.read_bytes().decode("cp1252"), encoding="utf-8")
+    rows = sum(1 for _ in utf8["cases"].open(encoding="utf-8")) - 1
+    batch = max(5, rows // 6)  # about six batches per case table
+    assert stream_table(utf8["cases"], None, batch) is not None
+    whole = same(area, utf8, batch, SAMPLE_EXTRACT)
+    assert not isinstance(whole, str) and whole.table("cases").n_accepted > 0
+    # Parquet, written from the CSV as text (the way INCA writes it)
+    pq = {}
+    for name, path in utf8.items():
+        pq[name] = tmp_path / f"{name}.parquet"
+        sep = ";" if b";" in path.read_bytes()[:500] else ","
+        pl.read_csv(path, infer_schema=False, separator=sep).write_parquet(pq[name])
+    same(area, pq, batch, SAMPLE_EXTRACT)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    spec = importlib.util.spec_from_file_location("make_corpus_batches", HOSTILE / "make_corpus.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.main(tmp_path_factory.mktemp("hostile_batches") / "files")
+
+
+def test_every_hostile_file_gives_the_same_result_or_error_in_batches(corpus: Path) -> None:
+    checked = streamed = 0
+    for path in sorted(corpus.iterdir()):
+        if path.suffix.lower() not in (".csv", ".tsv", ".txt", ".parquet"):
+            continue
+        for batch_rows in (2, 3):
+            same("acc", {"cases": path}, batch_rows)
+        checked += 1
+        streamed += stream_table(path, None, 2) is not None
+    assert checked >= 40 and streamed >= 30
+
+
+# ---------------------------------------------------------------------------------------------
+# files that put the hard cases across batch borders
+
+
+def pnr(yymmdd: str, serial: str) -> str:
+    return f"19{yymmdd}-{serial}{luhn_digit(yymmdd + serial)}"
+
+
+HEADER = ["PAT_ID", "REG_ID", "SjukhusKod", "KON_VALUE", "remissdatum", "behandlingsstart", "VITALSTATUSDATUM",
+          "MAKULERAD"]
+
+
+def acc_rows(n: int, birth: bool = True) -> list[dict[str, str | None]]:
+    rows = []
+    for i in range(n):
+        row = {
+            "PAT_ID": pnr(f"5{i % 10}0101", f"{200 + i:03d}"),
+            "REG_ID": f"C{i + 1}",
+            "SjukhusKod": "11001",
+            "KON_VALUE": "1" if i % 2 else "2",
+            "remissdatum": "2025-01-03",
+            "behandlingsstart": "2025-01-25",
+            "VITALSTATUSDATUM": "2025-06-01",
+            "MAKULERAD": None,
+        }
+        if birth:
+            row["FODELSEDATUM"] = f"195{i % 10}-01-01"
+        rows.append(row)
+    return rows
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    pl.DataFrame(rows, schema={k: pl.String for k in rows[0]}).write_csv(path, separator=";")
+    return path
+
+
+def test_duplicate_ids_and_drops_across_batches(tmp_path: Path) -> None:
+    rows = acc_rows(20)
+    rows[17]["REG_ID"] = "C2"  # same id as row 1, five batches later
+    rows[9]["REG_ID"] = "C5"  # same id as a cancelled row: not a duplicate
+    rows[4]["MAKULERAD"] = "1"
+    rows[12]["REG_ID"] = " C13 "  # trimmed before it is compared
+    rows[13]["REG_ID"] = "C13"
+    path = write_csv(tmp_path / "cases.csv", rows)
+    whole = same("acc", {"cases": path}, 3)
+    dup = whole.findings.filter(pl.col("check") == "duplicate_id")
+    # rows are numbered from 2: list indexes 1, 17 (C2) and 12, 13 (C13)
+    assert sorted(dup["row"].to_list()) == [3, 14, 15, 19]
+    t = whole.table("cases")
+    assert (t.rows_read, t.n_accepted, t.n_quarantined, t.n_dropped) == (20, 15, 4, 1)
+    pq = tmp_path / "cases.parquet"
+    pl.read_csv(path, separator=";", infer_schema=False).write_parquet(pq)
+    same("acc", {"cases": pq}, 3)
+
+
+def test_a_broken_row_late_in_the_file_gives_the_whole_file_error(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "cases.csv", acc_rows(30))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[25] += ";extra;fields"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    whole = outcome("acc", {"cases": path}, None)
+    assert isinstance(whole, str) and "more fields than the header" in whole
+    assert outcome("acc", {"cases": path}, 4) == whole
+    assert outcome("acc", {"cases": path}, 4, quarantined_rows=False) == whole
+
+
+def test_birth_date_derived_from_personnummer_only_in_some_batches(tmp_path: Path) -> None:
+    rows = acc_rows(12, birth=False)
+    for r in rows[:6]:
+        r["PAT_ID"] = "pseudonym"  # gives no birth date: the first batches derive none
+    path = write_csv(tmp_path / "cases.csv", rows)
+    whole = same("acc", {"cases": path}, 3)
+    assert whole.table("cases").derived == ["birth_date"]
+    for r in rows:
+        r["PAT_ID"] = "pseudonym"  # no row gives one: no derived column, as when read whole
+    path = write_csv(tmp_path / "none.csv", rows)
+    whole = same("acc", {"cases": path}, 3)
+    assert whole.table("cases").derived == []
+
+
+def test_orphans_are_found_against_the_ids_of_every_case_batch(tmp_path: Path) -> None:
+    cases = ROOT / "sample_data" / "anal_cases.csv"
+    episodes = pl.read_csv(ROOT / "sample_data" / "anal_episodes.csv", infer_schema=False)
+    episodes = episodes.with_columns(
+        pl.when(pl.int_range(pl.len()) == 3000).then(pl.lit("NO-SUCH-CASE")).otherwise(pl.col("case_id")).alias("case_id")
+    )
+    ep = tmp_path / "episodes.csv"
+    episodes.write_csv(ep)
+    tables = {"cases": cases, "episodes": ep}
+    whole = same("anal", tables, 400, SAMPLE_EXTRACT)
+    assert "NO-SUCH-CASE" in whole.findings.filter(pl.col("check") == "orphan_row")["case_id"].to_list()
+    assert stream_table(cases, None, 400) is not None and stream_table(ep, None, 400) is not None
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_batches_concatenated_are_the_whole_file(tmp_path: Path, suffix: str) -> None:
+    path = write_csv(tmp_path / "cases.csv", acc_rows(23))
+    if suffix == "parquet":
+        pq = tmp_path / "cases.parquet"
+        pl.read_csv(path, separator=";", infer_schema=False).write_parquet(pq, row_group_size=4)
+        path = pq
+    stream = stream_table(path, None, 5)
+    assert stream is not None
+    batches = list(stream.batches())
+    assert len(batches) >= 4 and all(b.height <= 5 for b in batches)
+    assert_frame_equal(pl.concat(batches), read_table(path).frame)
+    assert_frame_equal(stream.read_columns(["REG_ID"]), read_table(path).frame.select("_row", "REG_ID"))
+    # a file of about one batch is read whole
+    assert stream_table(path, None, 1000) is None
