@@ -65,7 +65,11 @@ def compute(
 
     from nhvmetrics.schema.validate import validate_export
 
-    result = validate_export(a, tables, extract_date=ed, contract=False)
+    from nhvmetrics.engine.compute import columns_needed
+
+    # only the columns the indicators read are kept, and only the count of quarantined rows
+    result = validate_export(a, tables, extract_date=ed, contract=False, quarantined_rows=False,
+                             accepted_columns=columns_needed(a))
     bad = sum(t.n_quarantined for t in result.tables.values())
     if bad:
         per = ", ".join(f"{n}: {t.n_quarantined}" for n, t in result.tables.items() if t.n_quarantined)

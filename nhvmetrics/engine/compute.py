@@ -98,6 +98,26 @@ def infer_extract_date(frames: dict[str, pl.DataFrame], today: dt.date | None = 
     return best
 
 
+def columns_needed(area: str, definitions: list[Definition] | None = None) -> dict[str, set[str]]:
+    """Per table, the canonical columns :func:`compute_area` reads for ``area``: those the
+    definitions name (conditions, dates, stratifiers, optional columns) and every date column
+    (the extract date is inferred from them).  A caller holding a large export may drop the
+    rest before computing: the result is the same."""
+    defs = definitions if definitions is not None else load_definitions(area)
+    out: dict[str, set[str]] = {}
+    for d in defs:
+        if d.area != area:
+            continue
+        cols = out.setdefault(d.table, set())
+        cols |= d.required_columns | set(d.optional_columns)
+        cols |= {s for s in d.stratifiers if s not in C.DERIVED_STRATIFIERS}
+        if "age_band" in d.stratifiers:
+            cols.add("birth_date")
+    for table, cols in out.items():
+        cols |= {c for c, t in C.polars_schema(area, table).items() if t == pl.Date}
+    return out
+
+
 # ---------------------------------------------------------------- public entry point
 
 
