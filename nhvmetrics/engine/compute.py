@@ -262,7 +262,9 @@ def _param_value(d: Definition, name: str, value: Any) -> Any:
 def _conform_types(area: str, table: str, df: pl.DataFrame) -> pl.DataFrame:
     """Check canonical columns have their canonical types; widen harmless differences.
 
-    Integer/float widths, Datetime for a Date and Categorical/Enum for a String are cast;
+    Integer/float widths and Datetime for a Date are cast; Categorical/Enum for a String is
+    read as it is (text compares, groups and sorts the same way; a large export's coded columns
+    take 4 bytes a row instead of 16) and the aggregated results are turned back into String;
     anything else is a usage error that names the column (validate the export first).
     """
     want = C.polars_schema(area, table)
@@ -278,7 +280,7 @@ def _conform_types(area: str, table: str, df: pl.DataFrame) -> pl.DataFrame:
         elif exp in (pl.Int64, pl.Float64) and have.is_numeric():
             casts.append(pl.col(name).cast(exp))
         elif exp == pl.String and isinstance(have, (pl.Categorical, pl.Enum)):
-            casts.append(pl.col(name).cast(pl.String))
+            continue
         else:
             raise NhvError(
                 f"column {name} of the {table} table is {have}, expected {exp}; "
@@ -503,6 +505,7 @@ def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]
         owners.append(members)
     joints: dict[int, pl.DataFrame] = {}
     for members, res in zip(owners, pl.collect_all(lazies) if lazies else [], strict=True):
+        res = _as_text(res)
         for i in members:
             if len(members) == 1 and "fuse" not in plans[i]:
                 joints[i] = res
@@ -532,6 +535,12 @@ def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]
         out[d.id].append(_rowframe(rows))
     return {d.id: pl.concat(out[d.id], how="vertical") if out[d.id] else _rowframe(pl.DataFrame())
             for d, _ in defs}
+
+
+def _as_text(df: pl.DataFrame) -> pl.DataFrame:
+    """Categorical/Enum group keys (unit, strata) of an aggregated result as String."""
+    cats = [c for c, t in df.schema.items() if isinstance(t, (pl.Categorical, pl.Enum))]
+    return df.with_columns([pl.col(c).cast(pl.String) for c in cats]) if cats else df
 
 
 def _ymd(e: pl.Expr) -> pl.Expr:

@@ -139,9 +139,9 @@ def validate_export(
     rows they concern are taken out at the end.  Findings and accepted rows are the same.
 
     ``accepted_columns`` (table -> canonical names) keeps only those columns (and ``_row``) in the
-    accepted frames, batch by batch: ``compute`` passes what the indicators read
-    (:func:`nhvmetrics.engine.compute.columns_needed`), so ids and unused text columns of a large
-    export are not held in memory.  The checks still see every column.
+    accepted frames, batch by batch, with text columns as Categorical: ``compute`` passes what the
+    indicators read (:func:`nhvmetrics.engine.compute.columns_needed`), so ids and unused columns
+    of a large export are not held in memory.  The checks still see every column.
     """
     schema = load_schema(area)
     _check_table_names(schema, tables, need_cases=True)
@@ -448,6 +448,8 @@ def _check_batch(ctx: _Context, name: str, n: NormalizedTable, dup: pl.Series | 
     if ctx.accepted_columns is not None:
         wanted = ctx.accepted_columns.get(name, set())
         accepted = accepted.select([c for c in accepted.columns if c == ROW or c in wanted])
+        # text as Categorical: 4 bytes a row instead of 16 (the engine reads it as text)
+        accepted = accepted.with_columns(pl.col(pl.String).cast(pl.Categorical))
     found = None
     if findings:
         found = pl.concat([f.cast(FINDINGS_SCHEMA) for f in findings], how="vertical")
