@@ -2,6 +2,8 @@
 
     python benchmarks/floors.py count  FILE            # polars scan + row count
     python benchmarks/floors.py read   FILE            # polars full read: every column, every row
+    python benchmarks/floors.py read   FILE --batched  # the same in batches of 250 000 rows, each
+                                                       # dropped when read (when the frame cannot fit)
     python benchmarks/floors.py needed FILE --area A   # polars read of the columns the schema knows
 
 CSV is read as exported (``;``, decimal comma, types inferred); Parquet as stored.
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("mode", choices=["count", "read", "needed"])
     ap.add_argument("file", type=Path)
     ap.add_argument("--area", default="pelvic")
+    ap.add_argument("--batched", action="store_true", help="read mode: in batches (bounded memory)")
     a = ap.parse_args(argv)
     import polars as pl
 
@@ -47,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         lf = pl.scan_csv(a.file, **opts) if csv else pl.scan_parquet(a.file)
         n = lf.select(pl.len()).collect().item()
         print(f"rows={n}")
+        return 0
+    if a.mode == "read" and a.batched:
+        lf = pl.scan_csv(a.file, **opts) if csv else pl.scan_parquet(a.file)
+        rows = width = 0
+        for batch in lf.collect_batches(chunk_size=250_000):
+            rows, width = rows + batch.height, batch.width
+        print(f"rows={rows} columns={width} (batched)")
         return 0
     if a.mode == "read":
         df = pl.read_csv(a.file, **opts) if csv else pl.read_parquet(a.file)

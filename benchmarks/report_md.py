@@ -101,6 +101,8 @@ def targets(r: dict) -> list[dict]:
         v = _med(r, big, fmt, "validate")
         fl = _med(r, big, fmt, "floor_read")
         which = "full read"
+        if fl is not None and fl.get("batched"):
+            which = "full read in batches (the whole frame does not fit)"
         if fl is None:
             fl, which = _med(r, big, fmt, "floor_needed"), "read of the schema's columns (full read does not fit)"
         x = ratio(v, fl)
