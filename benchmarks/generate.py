@@ -340,6 +340,8 @@ def _unit_weights(k: int) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # dirty rows (in the canonical domain, so CSV and Parquet carry the same defects)
 # ----------------------------------------------------------------------------------------------
+GENERATOR_VERSION = 2  # bump when the generated data change: run.py then generates again
+
 DIRTY_KINDS = ["bad_pnr", "bad_code", "future_date", "order", "dup_case", "missing_required",
                "old_age", "death_before_surgery"]
 
@@ -426,6 +428,7 @@ def _pnr_series(birth: np.ndarray, male: np.ndarray, serial2: np.ndarray, bad: n
     # 3-digit serial: two random digits + sex digit (odd = man)
     sex_digit = np.where(male, 1 + 2 * (serial2 % 5), 2 * (serial2 % 5))
     serial = (serial2 // 10 % 10) * 100 + (serial2 % 10) * 10 + sex_digit
+    serial = np.where(serial == 0, 10, serial)  # birth number 000 is never issued (still a woman's: 010)
     nine = (ymd % 1000000) * 1000 + serial  # YYMMDDNNN
     total = np.zeros(nine.shape, dtype=np.int64)
     x = nine.copy()
@@ -659,7 +662,7 @@ def generate(area: str, rows: int, out_dir: Path, *, seed: int = 42, dirty: floa
         print(f"  {stem}: written {timings}", file=sys.stderr)
     manifest = {
         "area": area, "rows": rows, "columns": len(order or []), "dirty_rows": n_dirty,
-        "dirty_fraction": dirty, "fail_all": fail_all, "seed": seed,
+        "dirty_fraction": dirty, "fail_all": fail_all, "seed": seed, "generator": GENERATOR_VERSION,
         "extract_date": EXTRACT_DATE.isoformat(), "years": [first_year, last_year],
         "naming": naming.source,
         "inca_names": {k: naming.enc(k).name for k in c if not k.startswith("_") and k not in SYSTEM_NAMES},

@@ -91,7 +91,7 @@ def ensure(area: str, rows: int, data: Path, *, stem: str, dirty: float = 0.01, 
     if mf.exists():
         m = json.loads(mf.read_text(encoding="utf-8"))
         if (m.get("rows") == rows and m.get("dirty_fraction") == dirty and m.get("fail_all") == fail_all
-                and m.get("seed") == seed and all(Path(m["files"].get(f, "/nonexistent")).exists() for f in formats)):
+                and m.get("seed") == seed and m.get("generator") == gen.GENERATOR_VERSION and all(Path(m["files"].get(f, "/nonexistent")).exists() for f in formats)):
             return m
     print(f"  generating {stem} ({rows:,} rows, {'+'.join(formats)}) ...", flush=True)
     return gen.generate(area, rows, data, seed=seed, dirty=dirty, fail_all=fail_all, stem=stem,
