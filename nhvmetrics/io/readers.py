@@ -487,14 +487,14 @@ def _stream_csv(path: Path, select: Selector | None, batch_rows: int) -> Streame
     for magic, _what, _todo in _MAGIC:
         if head.startswith(magic):
             return None
+    lines = head.count(b"\n")
+    if lines < 2 or size / (len(head) / lines) < 1.5 * batch_rows:  # about one batch: read it whole
+        return None
     encoding = detect_encoding(head, len(head) < SAMPLE_BYTES)
     if encoding not in ("utf-8", "utf-8-sig"):
         return None
     sample = head.decode("utf-8", errors="replace").lstrip("\ufeff")
     if not sample.strip() or _looks_binary(sample) or ("\r" in sample and "\n" not in sample):
-        return None
-    lines = sample.count("\n")
-    if lines < 2 or size / (len(head) / lines) < 1.5 * batch_rows:
         return None
     delimiter = sniff_delimiter(sample)
     opts = dict(separator=delimiter, infer_schema=False, encoding="utf8")

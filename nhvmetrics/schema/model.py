@@ -165,7 +165,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise DefinitionError(f"{path}: schema file not found; reinstall nhvmetrics or restore it.")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader when present (the same safe subset, several times faster)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise DefinitionError(f"{path}: not valid YAML ({str(exc).splitlines()[0]}); fix the file.") from None
     if not isinstance(data, dict):
