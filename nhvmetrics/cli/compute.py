@@ -67,9 +67,10 @@ def compute(
 
     from nhvmetrics.engine.compute import columns_needed
 
-    # only the columns the indicators read are kept, and only the count of quarantined rows
+    # only the columns the indicators read are kept, and only the count of quarantined rows (the
+    # findings that say why are `validate`'s business)
     result = validate_export(a, tables, extract_date=ed, contract=False, quarantined_rows=False,
-                             accepted_columns=columns_needed(a))
+                             accepted_columns=columns_needed(a), row_findings=False)
     bad = sum(t.n_quarantined for t in result.tables.values())
     if bad:
         per = ", ".join(f"{n}: {t.n_quarantined}" for n, t in result.tables.items() if t.n_quarantined)

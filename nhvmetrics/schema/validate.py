@@ -121,6 +121,7 @@ def validate_export(
     batch_rows: int | None = BATCH_ROWS,
     quarantined_rows: bool = True,
     accepted_columns: dict[str, set[str]] | None = None,
+    row_findings: bool = True,
 ) -> ValidationResult:
     """Read and validate the files of one export (``{"cases": path, "episodes": path, ...}``).
 
@@ -142,6 +143,10 @@ def validate_export(
     accepted frames, batch by batch, with text columns as Categorical: ``compute`` passes what the
     indicators read (:func:`nhvmetrics.engine.compute.columns_needed`), so ids and unused columns
     of a large export are not held in memory.  The checks still see every column.
+
+    ``row_findings=False`` decides which rows fail without writing the findings that say why
+    (``result.findings`` then holds only the table-level ones): for ``compute``, which prints the
+    number of invalid rows and points to ``validate`` for the rest.
     """
     schema = load_schema(area)
     _check_table_names(schema, tables, need_cases=True)
@@ -158,7 +163,7 @@ def validate_export(
 
         stream = stream_table(path, select, batch_rows) if batch_rows else None
         sources[name] = _Streamed(stream, read) if stream is not None else read()
-    return _validate(schema, sources, extract_date, contract, quarantined_rows, accepted_columns)
+    return _validate(schema, sources, extract_date, contract, quarantined_rows, accepted_columns, row_findings)
 
 
 def validate_frames(
@@ -210,9 +215,10 @@ def _validate(
     contract: bool,
     quarantined_rows: bool = True,
     accepted_columns: dict[str, set[str]] | None = None,
+    row_findings: bool = True,
 ) -> ValidationResult:
     today = dt.date.today()
-    ctx = _Context(schema, extract_date or today, today, contract, quarantined_rows, accepted_columns)
+    ctx = _Context(schema, extract_date or today, today, contract, quarantined_rows, accepted_columns, row_findings)
     order = [n for n in schema.tables if n in sources]
     # a table other tables point to (cases) goes first: its ids are needed to check theirs
     parents = {t.parent[0]: t.parent[1] for t in schema.tables.values() if t.parent and t.parent[0] in sources}
@@ -249,6 +255,7 @@ class _Context:
     contract: bool
     quarantined_rows: bool = True
     accepted_columns: dict[str, set[str]] | None = None
+    row_findings: bool = True
     ids: dict[str, pl.Series] = field(default_factory=dict)  # table -> ids of its kept rows (for orphans)
 
 
@@ -351,7 +358,8 @@ def _table(ctx: _Context, name: str, meta: RawTable, batches, dup: pl.Series | N
         table_level = pl.concat([f.cast(FINDINGS_SCHEMA) for f in findings], how="vertical")
         table_level = table_level.sort(["row", "column", "check"], nulls_last=False, maintain_order=True)
     if key_parts:
-        found, late = _duplicates_at_the_end(spec, pl.concat(key_parts, how="vertical"), accepted_parts)
+        found, late = _duplicates_at_the_end(spec, pl.concat(key_parts, how="vertical"), accepted_parts,
+                                             ctx.row_findings)
         del key_parts
         if found is not None:
             finding_parts.append(found)
@@ -420,7 +428,7 @@ def _check_batch(ctx: _Context, name: str, n: NormalizedTable, dup: pl.Series | 
         masks = work.lazy().select([(c.mask & keep).alias(f"__m{i}") for i, c in enumerate(checks)]).collect()
         counts = masks.select(pl.all().sum()).row(0)
         for i, (chk, cnt) in enumerate(zip(checks, counts)):
-            if not cnt:
+            if not cnt or not ctx.row_findings:
                 continue
             findings.append(_findings_of(work, name, chk, case_expr, masks[f"__m{i}"].arg_true()))
         error_masks = [f"__m{i}" for i, (c, cnt) in enumerate(zip(checks, counts)) if cnt and c.severity == "error"]
@@ -478,7 +486,7 @@ def _findings_of(work: pl.DataFrame, name: str, chk, case_expr: pl.Expr, idx: pl
     )
 
 
-def _duplicates_at_the_end(spec: TableSpec, keys: pl.DataFrame, accepted: list[pl.DataFrame]):
+def _duplicates_at_the_end(spec: TableSpec, keys: pl.DataFrame, accepted: list[pl.DataFrame], findings: bool = True):
     """Duplicate ids of a table whose batches went by without a pass over the key column.
 
     ``keys`` holds ``_row``, the key and ``case_id`` of every kept row with a key.  Returns the
@@ -492,7 +500,7 @@ def _duplicates_at_the_end(spec: TableSpec, keys: pl.DataFrame, accepted: list[p
     present = [c for c in rows.columns if c != ROW]
     work = rows.select(pl.col(ROW), *[pl.col(c).alias(RAW + c) for c in present])
     chk = next(c for c in row_checks(spec, [key], dt.date.max, dt.date.max) if c.check == "duplicate_id")
-    found = _findings_of(work, name, chk, _case_id_expr(present)).cast(FINDINGS_SCHEMA)
+    found = _findings_of(work, name, chk, _case_id_expr(present)).cast(FINDINGS_SCHEMA) if findings else None
     late = pl.concat([rows[ROW].filter(rows[ROW].is_in(part[ROW].implode())) for part in accepted])
     return found, late
 
