@@ -155,3 +155,21 @@ def test_not_computable_reason_for_the_reader() -> None:
     assert note_text("not computable: column x_date not in the export", "en") == (
         "column x_date not in the export"
     )
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_comparison_note_says_what_the_whiskers_are(lang: str) -> None:
+    """A median's unit comparison draws the quartiles, so its note must not speak of a
+    confidence interval; a share's note names the funnel limits."""
+    from markupsafe import escape
+
+    t = SV if lang == "sv" else EN
+    data = example_report_data("SE100")
+    html = render_html(data, lang)
+    kinds = {data.kind(info) for info in data.indicators}
+    assert "median" in kinds and "proportion" in kinds
+    for info in data.indicators:
+        section = html.split(f'id="{info.id.replace(".", "-")}"', 1)[1].split("<section", 1)[0]
+        if data.kind(info) == "median" and "<svg " in section:
+            assert str(escape(t["forest_note_median"])) in section, info.id
+            assert str(escape(t["forest_note"])) not in section, info.id

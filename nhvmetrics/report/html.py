@@ -117,9 +117,8 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         "unit_target": "",
         "trend_svg": Markup(charts["trend"]) if charts.get("trend") else None,
         "comparison_svg": Markup(charts["comparison"]) if charts.get("comparison") else None,
-        "comparison_note": t["funnel_note"]
-        if data.kind(info) == "proportion"
-        else (t["bar_note"] if data.kind(info) == "count" else t["forest_note"]),
+        "comparison_note": {"proportion": t["funnel_note"], "count": t["bar_note"],
+                            "median": t["forest_note_median"]}.get(data.kind(info), t["forest_note"]),
     }
     unit_row = None
     if data.unit:
