@@ -8,7 +8,6 @@ The corpus is generated into a temporary folder once per session by tests/hostil
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -24,14 +23,6 @@ CASES = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))
 EXTRACT = "2025-12-31"
 # Expectations the product does not meet yet (strict xfail: the test fails once it does).
 PENDING: dict[str, str] = {}
-
-
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory) -> Path:
-    spec = importlib.util.spec_from_file_location("make_corpus", HERE / "make_corpus.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.main(tmp_path_factory.mktemp("hostile") / "files")
 
 
 def run(args: list[str], capsys) -> tuple[int, str, str]:

@@ -7,7 +7,6 @@ export, every hostile-corpus file, and files made to put the hard cases across b
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 
 import polars as pl
@@ -20,7 +19,6 @@ from nhvmetrics.privacy import luhn_digit
 from nhvmetrics.schema.validate import validate_export
 
 ROOT = Path(__file__).resolve().parents[1]
-HOSTILE = Path(__file__).parent / "hostile"
 EXTRACT = dt.date(2025, 12, 31)
 SAMPLE_EXTRACT = dt.date(2026, 3, 31)
 
@@ -100,14 +98,6 @@ def test_sample_exports_give_the_same_result_in_batches(area: str, tables: dict[
         sep = ";" if b";" in path.read_bytes()[:500] else ","
         pl.read_csv(path, infer_schema=False, separator=sep).write_parquet(pq[name])
     same(area, pq, batch, SAMPLE_EXTRACT)
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    spec = importlib.util.spec_from_file_location("make_corpus_batches", HOSTILE / "make_corpus.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.main(tmp_path_factory.mktemp("hostile_batches") / "files")
 
 
 def test_every_hostile_file_gives_the_same_result_or_error_in_batches(corpus: Path) -> None:

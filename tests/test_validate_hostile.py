@@ -4,8 +4,6 @@ findings) or is refused with an InputError (exit 2) — never an unexpected exce
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +11,6 @@ from nhvmetrics.errors import InputError
 from nhvmetrics.privacy import find_personnummer
 from nhvmetrics.schema.validate import validate_export
 
-MAKE = Path(__file__).parent / "hostile" / "make_corpus.py"
 UNREADABLE = {
     "empty.csv", "whitespace_only.csv", "binary_junk.csv", "pdf_renamed.csv", "gzip_renamed.csv",
     "unknown_extension.docx", "truncated.parquet", "not_really.xlsx", "truncated.xlsx", "ragged_rows.csv",
@@ -31,16 +28,6 @@ EXPECTED_CHECKS = {
     "utf16_bom.csv": set(),
     "hidden_sheet.xlsx": set(),
 }
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    if not MAKE.exists():
-        pytest.skip("tests/hostile/make_corpus.py is not there")
-    spec = importlib.util.spec_from_file_location("make_corpus", MAKE)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.main(tmp_path_factory.mktemp("hostile"))
 
 
 def test_every_hostile_file(corpus):
