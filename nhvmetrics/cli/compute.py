@@ -63,14 +63,16 @@ def compute(
         except ValueError:
             raise NhvError(f"--extract-date takes a date YYYY-MM-DD, got '{extract_date}'.") from None
 
+    from nhvmetrics.engine.compute import columns_needed, compute_area
+    from nhvmetrics.engine.definitions import load_definitions
     from nhvmetrics.schema.validate import validate_export
 
-    from nhvmetrics.engine.compute import columns_needed
+    definitions = load_definitions(a)  # parsed once: for the columns to keep and for the computation
 
     # only the columns the indicators read are kept, and only the count of quarantined rows (the
     # findings that say why are `validate`'s business)
     result = validate_export(a, tables, extract_date=ed, contract=False, quarantined_rows=False,
-                             accepted_columns=columns_needed(a), row_findings=False)
+                             accepted_columns=columns_needed(a, definitions), row_findings=False)
     bad = sum(t.n_quarantined for t in result.tables.values())
     if bad:
         per = ", ".join(f"{n}: {t.n_quarantined}" for n, t in result.tables.items() if t.n_quarantined)
@@ -80,9 +82,7 @@ def compute(
             err=True,
         )
 
-    from nhvmetrics.engine.compute import compute_area
-
-    res = compute_area(a, result.accepted, year, ed, ci_method=ci, min_count=min_count)
+    res = compute_area(a, result.accepted, year, ed, ci_method=ci, min_count=min_count, definitions=definitions)
     meta = {
         "area": a,
         "year": year,

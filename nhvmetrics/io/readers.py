@@ -269,14 +269,19 @@ def read_csv(path: Path, select: Selector | None = None) -> RawTable:
             raise InputError(f"{path}: unbalanced quotes in the file; fix the quoting and try again.") from None
         raise InputError(f"cannot read {path} as CSV ({first}); check that it is a CSV export.") from None
     frame = _clean_names(frame)
-    other = _other_delimiter(sample, delimiter)
-    if other:
-        notes.append(
-            f"the header is separated by '{_show(delimiter)}' but the rows below it by '{_show(other)}', so "
-            "their values land in the first column; export the file again with one delimiter"
-        )
+    notes.extend(_delimiter_notes(sample, delimiter))
     return RawTable(frame=frame, path=path, format="csv", encoding=encoding, delimiter=delimiter, notes=notes,
                     all_columns=all_columns)
+
+
+def _delimiter_notes(sample: str, delimiter: str) -> list[str]:
+    """A remark when the data rows use another delimiter than the header (their values then land
+    in the first column)."""
+    other = _other_delimiter(sample, delimiter)
+    if not other:
+        return []
+    return [f"the header is separated by '{_show(delimiter)}' but the rows below it by '{_show(other)}', so "
+            "their values land in the first column; export the file again with one delimiter"]
 
 
 def _show(delimiter: str) -> str:
@@ -512,15 +517,8 @@ def _stream_csv(path: Path, select: Selector | None, batch_rows: int) -> Streame
     def finish(frame: pl.DataFrame, _start: int) -> pl.DataFrame:
         return _clean_names(frame)
 
-    notes: list[str] = []
-    other = _other_delimiter(sample, delimiter)
-    if other:
-        notes.append(
-            f"the header is separated by '{_show(delimiter)}' but the rows below it by '{_show(other)}', so "
-            "their values land in the first column; export the file again with one delimiter"
-        )
     meta = RawTable(frame=pl.DataFrame({ROW: []}, schema={ROW: pl.Int64}), path=path, format="csv",
-                    encoding=encoding, delimiter=delimiter, notes=notes,
+                    encoding=encoding, delimiter=delimiter, notes=_delimiter_notes(sample, delimiter),
                     all_columns=names if select is not None else None)
     return StreamedTable(meta=meta, batch_rows=batch_rows, _scan=scan, _finish=finish)
 

@@ -337,8 +337,8 @@ def _table(ctx: _Context, name: str, meta: RawTable, batches, dup: pl.Series | N
 
     present = [c for c in first_cols if c != ROW]
     missing_required = [c for c in spec.required if c not in present]
-    unknown = [c for c in first.unknown_columns + first.ignored_columns if c not in (ignored or set())]
-    unknown = [c for c in map_columns(meta.columns, spec, schema)[1] if c in set(unknown)]
+    # unnamed, wholly empty columns are formatting only if they are empty in every batch
+    unknown = [c for c in map_columns(meta.columns, spec, schema)[1] if c not in (ignored or set())]
     findings: list[pl.DataFrame] = []
     for c in missing_required:
         findings.append(_table_finding(name, "missing_required_column", "error", c,
