@@ -18,4 +18,6 @@ p = subprocess.Popen(cmd)
 _, status, ru = os.wait4(p.pid, 0)
 wall = time.perf_counter() - t0
 with open(out, "w") as fh:
-    json.dump({"wall": wall, "rss": ru.ru_maxrss * 1024, "rc": os.waitstatus_to_exitcode(status)}, fh)
+    json.dump(
+        {"wall": wall, "rss": ru.ru_maxrss * 1024, "rc": os.waitstatus_to_exitcode(status)}, fh
+    )

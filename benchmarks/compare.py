@@ -40,34 +40,53 @@ def compare(engine_csv: Path, peer_csv: Path, tolerance: float = 1e-9, indicator
     eng = eng.filter(pl.col("indicator_id").is_in(peer_inds))
     # strata the peer covers: 'all', 'measure=...' and single-category 'x=v' rows without ';'
     eng = eng.filter(~pl.col("stratum").str.contains(";"))
-    eng = eng.filter(pl.col("stratum").is_in(peer["stratum"].unique().to_list())
-                     | (pl.col("stratum") == "all"))
+    eng = eng.filter(
+        pl.col("stratum").is_in(peer["stratum"].unique().to_list()) | (pl.col("stratum") == "all")
+    )
     # stratifier rows (indication=..., sex=... on indicators whose categories are not sex) are
     # engine-only: keep only strata that are 'all', measures, or the indicator's own categories
     cat_of = {"pelvic.sex": "sex=", "pelvic.home_region": "home_region=", "pelvic.age": "age_band="}
     own = pl.lit(False)
     for ind, prefix in cat_of.items():
         own = own | ((pl.col("indicator_id") == ind) & pl.col("stratum").str.starts_with(prefix))
-    eng = eng.filter((pl.col("stratum") == "all") | pl.col("stratum").str.starts_with("measure=") | own)
+    eng = eng.filter(
+        (pl.col("stratum") == "all") | pl.col("stratum").str.starts_with("measure=") | own
+    )
 
     j = eng.join(peer, on=KEYS, how="full", suffix="_peer", coalesce=True, nulls_equal=True)
     problems = []
-    only_peer = j.filter(pl.col("numerator").is_null() & pl.col("denominator").is_null()
-                         & pl.col("n_missing").is_null() & (pl.col("value").is_null())
-                         & (pl.col("numerator_peer").is_not_null() | pl.col("denominator_peer").is_not_null()))
+    only_peer = j.filter(
+        pl.col("numerator").is_null()
+        & pl.col("denominator").is_null()
+        & pl.col("n_missing").is_null()
+        & (pl.col("value").is_null())
+        & (pl.col("numerator_peer").is_not_null() | pl.col("denominator_peer").is_not_null())
+    )
     for c in INTS + FLOATS:
         a, b = pl.col(c), pl.col(f"{c}_peer")
         if c in INTS:  # absent on one side counts as 0 (engine skeleton rows, peer empty groups)
             a, b = a.fill_null(0), b.fill_null(0)
-        bad = j.filter(~(((a - b).abs() <= tolerance * (1 + b.abs())) | (a.is_null() & b.is_null())))
+        bad = j.filter(
+            ~(((a - b).abs() <= tolerance * (1 + b.abs())) | (a.is_null() & b.is_null()))
+        )
         if c in FLOATS:
             # a value the peer never produced (no peer row) is fine when the engine row is empty
-            bad = bad.filter(~(b.is_null() & pl.col("denominator").fill_null(0).eq(0)
-                               & pl.col("numerator").fill_null(0).eq(0)))
+            bad = bad.filter(
+                ~(
+                    b.is_null()
+                    & pl.col("denominator").fill_null(0).eq(0)
+                    & pl.col("numerator").fill_null(0).eq(0)
+                )
+            )
         if bad.height:
             problems.append((c, bad.select(KEYS + [c, f"{c}_peer"]).head(8)))
-    return {"rows_engine": eng.height, "rows_peer": peer.height, "matched": j.height,
-            "problems": problems, "only_peer": only_peer.height}
+    return {
+        "rows_engine": eng.height,
+        "rows_peer": peer.height,
+        "matched": j.height,
+        "problems": problems,
+        "only_peer": only_peer.height,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"-- column {c}")
                 print(df)
         return 1
-    print(f"agree: {r['rows_peer']} peer rows match the engine ({r['rows_engine']} engine rows compared)")
+    print(
+        f"agree: {r['rows_peer']} peer rows match the engine ({r['rows_engine']} engine rows compared)"
+    )
     return 0
 
 

@@ -61,9 +61,17 @@ def main(argv: list[str] | None = None) -> int:
     if a.mode == "read":
         df = pl.read_csv(a.file, **opts) if csv else pl.read_parquet(a.file)
     else:
-        header = (pl.scan_csv(a.file, **opts) if csv else pl.scan_parquet(a.file)).collect_schema().names()
+        header = (
+            (pl.scan_csv(a.file, **opts) if csv else pl.scan_parquet(a.file))
+            .collect_schema()
+            .names()
+        )
         cols = schema_columns(a.area, header)
-        df = pl.read_csv(a.file, columns=cols, **opts) if csv else pl.read_parquet(a.file, columns=cols)
+        df = (
+            pl.read_csv(a.file, columns=cols, **opts)
+            if csv
+            else pl.read_parquet(a.file, columns=cols)
+        )
     print(f"rows={df.height} columns={df.width} bytes={df.estimated_size()}")
     return 0
 

@@ -51,10 +51,37 @@ UNITS = {
     "anal": ["011010", "012001", "051001", "064001", "053013"],
     "pelvic": ["011010", "012001", "051001", "064001"],
 }
-LAN = ["01", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13", "14", "17", "18",
-       "19", "20", "21", "22", "23", "24", "25"]
-REGION_NAMES = ["Region Stockholm", "Region Uppsala", "Region Östergötland", "Region Skåne",
-                "Västra Götalandsregionen", "Region Västerbotten"]
+LAN = [
+    "01",
+    "03",
+    "04",
+    "05",
+    "06",
+    "07",
+    "08",
+    "09",
+    "10",
+    "12",
+    "13",
+    "14",
+    "17",
+    "18",
+    "19",
+    "20",
+    "21",
+    "22",
+    "23",
+    "24",
+    "25",
+]
+REGION_NAMES = [
+    "Region Stockholm",
+    "Region Uppsala",
+    "Region Östergötland",
+    "Region Skåne",
+    "Västra Götalandsregionen",
+    "Region Västerbotten",
+]
 
 #: Canonical column -> INCA export name, used when schemas/*.yaml are not there (yet).
 FALLBACK_NAMES = {
@@ -107,7 +134,10 @@ FALLBACK_NAMES = {
     "visit_date": "BESOKSDATUM",
     "response_id": "SVAR_ID",
     "response_date": "SVARSDATUM",
-    "q1": "FRAGA1", "q2": "FRAGA2", "q3": "FRAGA3", "q4": "FRAGA4",
+    "q1": "FRAGA1",
+    "q2": "FRAGA2",
+    "q3": "FRAGA3",
+    "q4": "FRAGA4",
     "cancelled": "MAKULERAD",
     "region_name": "REGION_NAMN",
 }
@@ -117,9 +147,18 @@ FALLBACK_CODES: dict[str, dict[str, str]] = {
     "sex": {"M": "1", "K": "2"},
 }
 
-BOOLS = {"national_mdk", "written_care_plan", "reoperation_30d", "postop_hypocortisolism",
-         "satisfaction_followed_up", "qol_followed_up", "complication_30d", "anastomotic_leak",
-         "pancreatic_fistula", "valve_surgery"}
+BOOLS = {
+    "national_mdk",
+    "written_care_plan",
+    "reoperation_30d",
+    "postop_hypocortisolism",
+    "satisfaction_followed_up",
+    "qol_followed_up",
+    "complication_30d",
+    "anastomotic_leak",
+    "pancreatic_fistula",
+    "valve_surgery",
+}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -145,7 +184,9 @@ class Naming:
     def enc(self, canon: str) -> ColumnEncoding:
         if canon in self.columns:
             return self.columns[canon]
-        e = ColumnEncoding(FALLBACK_NAMES.get(canon, canon.upper()), code=FALLBACK_CODES.get(canon, {}))
+        e = ColumnEncoding(
+            FALLBACK_NAMES.get(canon, canon.upper()), code=FALLBACK_CODES.get(canon, {})
+        )
         self.columns[canon] = e
         return e
 
@@ -204,8 +245,14 @@ def _pick(rng, n, values, p=None):
     return np.asarray(values, dtype=object)[rng.choice(len(values), n, p=p)]
 
 
-def canonical_cases(area: str, n: int, rng: np.random.Generator, start_index: int = 0,
-                    first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> dict[str, tuple]:
+def canonical_cases(
+    area: str,
+    n: int,
+    rng: np.random.Generator,
+    start_index: int = 0,
+    first_year: int = FIRST_YEAR,
+    last_year: int = LAST_YEAR,
+) -> dict[str, tuple]:
     """Canonical values of the case table: ``{column: (kind, values, null_mask)}``.
 
     kinds: ``date`` (int32 days), ``str`` (object / str array), ``int``, ``float``, ``bool``.
@@ -237,11 +284,18 @@ def canonical_cases(area: str, n: int, rng: np.random.Generator, start_index: in
     ttypes = ["surgery", "medical", "radiotherapy", "prrt", "other"]
     ttype_idx = rng.choice(5, n, p=[0.6, 0.2, 0.1, 0.05, 0.05])
     death_u = rng.random(n)
-    death = np.where(death_u < 0.03, treat_start + rng.integers(0, 90, n, dtype=np.int32),
-                     treat_start + rng.integers(90, 3000, n, dtype=np.int32))
+    death = np.where(
+        death_u < 0.03,
+        treat_start + rng.integers(0, 90, n, dtype=np.int32),
+        treat_start + rng.integers(90, 3000, n, dtype=np.int32),
+    )
     dead = (death_u < 0.15) & (death <= ext)
     c["death_date"] = ("date", death, ~dead)
-    c["vital_status_date"] = ("date", np.where(dead, death, ext - rng.integers(0, 30, n, dtype=np.int32)), None)
+    c["vital_status_date"] = (
+        "date",
+        np.where(dead, death, ext - rng.integers(0, 30, n, dtype=np.int32)),
+        None,
+    )
     c["national_mdk"] = ("bool", rng.random(n) < 0.7, rng.random(n) < 0.05)
     c["written_care_plan"] = ("bool", rng.random(n) < 0.85, rng.random(n) < 0.05)
     c["treatment_start_date"] = ("date", treat_start, ~treated)
@@ -249,70 +303,140 @@ def canonical_cases(area: str, n: int, rng: np.random.Generator, start_index: in
     surg = treated & (ttype_idx == 0)
 
     if area == "pelvic":
-        c["indication"] = ("cat", (CANONICAL_VALUES["indication"], rng.choice(7, n, p=[.3, .2, .15, .1, .1, .1, .05])),
-                           rng.random(n) < 0.01)
+        c["indication"] = (
+            "cat",
+            (
+                CANONICAL_VALUES["indication"],
+                rng.choice(7, n, p=[0.3, 0.2, 0.15, 0.1, 0.1, 0.1, 0.05]),
+            ),
+            rng.random(n) < 0.01,
+        )
         assessment = referral + _gamma_days(rng, n, 18)
         c["assessment_date"] = ("date", assessment, rng.random(n) < 0.03)
         surgery = assessment + _gamma_days(rng, n, 30)
         c["treatment_start_date"] = ("date", np.where(surg, surgery, treat_start), ~treated)
         c["surgery_date"] = ("date", surgery, ~surg)
         other = rng.random(n) < 0.08
-        c["treatment_unit"] = ("cat", (units, np.where(other, (unit_idx + 1) % len(units), unit_idx)), ~surg)
+        c["treatment_unit"] = (
+            "cat",
+            (units, np.where(other, (unit_idx + 1) % len(units), unit_idx)),
+            ~surg,
+        )
         adm = surgery - rng.integers(0, 3, n, dtype=np.int32)
         c["admission_date"] = ("date", adm, ~surg)
-        c["discharge_date"] = ("date", surgery + _gamma_days(rng, n, 11, 1.5), ~surg | (rng.random(n) < 0.01))
-        c["resection_margin"] = ("cat", (["R0", "R1", "R2", "RX"], rng.choice(4, n, p=[.75, .15, .05, .05])), ~surg)
-        c["clavien_dindo"] = ("cat", (CANONICAL_VALUES["clavien_dindo"],
-                                      rng.choice(7, n, p=[.45, .22, .13, .09, .05, .04, .02])),
-                              ~surg | (rng.random(n) < 0.02))
+        c["discharge_date"] = (
+            "date",
+            surgery + _gamma_days(rng, n, 11, 1.5),
+            ~surg | (rng.random(n) < 0.01),
+        )
+        c["resection_margin"] = (
+            "cat",
+            (["R0", "R1", "R2", "RX"], rng.choice(4, n, p=[0.75, 0.15, 0.05, 0.05])),
+            ~surg,
+        )
+        c["clavien_dindo"] = (
+            "cat",
+            (
+                CANONICAL_VALUES["clavien_dindo"],
+                rng.choice(7, n, p=[0.45, 0.22, 0.13, 0.09, 0.05, 0.04, 0.02]),
+            ),
+            ~surg | (rng.random(n) < 0.02),
+        )
         c["reoperation_30d"] = ("bool", rng.random(n) < 0.12, ~surg | (rng.random(n) < 0.02))
         # deaths within 90 days of surgery for a few
         d90 = surg & (death_u < 0.03)
         death2 = np.where(d90, surgery + rng.integers(0, 90, n, dtype=np.int32), death)
         dead2 = (dead | d90) & (death2 <= ext)
         c["death_date"] = ("date", death2, ~dead2)
-        c["vital_status_date"] = ("date", np.where(dead2, death2, ext - rng.integers(0, 30, n, dtype=np.int32)), None)
+        c["vital_status_date"] = (
+            "date",
+            np.where(dead2, death2, ext - rng.integers(0, 30, n, dtype=np.int32)),
+            None,
+        )
     elif area == "acc":
         surgery = treat_start
         c["surgery_date"] = ("date", surgery, ~surg)
-        c["surgery_intent"] = ("cat", (["curative", "palliative"], rng.choice(2, n, p=[.8, .2])), ~surg)
-        c["resection_margin"] = ("cat", (["R0", "R1", "R2", "RX"], rng.choice(4, n, p=[.7, .18, .07, .05])), ~surg)
+        c["surgery_intent"] = (
+            "cat",
+            (["curative", "palliative"], rng.choice(2, n, p=[0.8, 0.2])),
+            ~surg,
+        )
+        c["resection_margin"] = (
+            "cat",
+            (["R0", "R1", "R2", "RX"], rng.choice(4, n, p=[0.7, 0.18, 0.07, 0.05])),
+            ~surg,
+        )
         c["postop_hypocortisolism"] = ("bool", rng.random(n) < 0.2, ~surg | (rng.random(n) < 0.03))
         onc = rng.random(n) < 0.4
         c["oncology_start_date"] = ("date", treat_start + _gamma_days(rng, n, 40), ~onc)
-        c["mitotane_level_1y"] = ("float", np.round(np.clip(rng.normal(15, 5, n), 0.5, 60), 1), ~onc | (rng.random(n) < 0.3))
+        c["mitotane_level_1y"] = (
+            "float",
+            np.round(np.clip(rng.normal(15, 5, n), 0.5, 60), 1),
+            ~onc | (rng.random(n) < 0.3),
+        )
         c["satisfaction_followed_up"] = ("bool", rng.random(n) < 0.6, rng.random(n) < 0.05)
         c["qol_followed_up"] = ("bool", rng.random(n) < 0.5, rng.random(n) < 0.05)
     elif area == "net":
-        c["net_condition"] = ("cat", (CANONICAL_VALUES["net_condition"], rng.integers(0, 4, n)), rng.random(n) < 0.01)
+        c["net_condition"] = (
+            "cat",
+            (CANONICAL_VALUES["net_condition"], rng.integers(0, 4, n)),
+            rng.random(n) < 0.01,
+        )
         c["surgery_date"] = ("date", treat_start, ~surg)
         c["complication_30d"] = ("bool", rng.random(n) < 0.25, ~surg | (rng.random(n) < 0.02))
         c["anastomotic_leak"] = ("bool", rng.random(n) < 0.05, ~surg | (rng.random(n) < 0.02))
         c["pancreatic_fistula"] = ("bool", rng.random(n) < 0.08, ~surg | (rng.random(n) < 0.02))
-        c["clavien_dindo"] = ("cat", (CANONICAL_VALUES["clavien_dindo"],
-                                      rng.choice(7, n, p=[.45, .22, .13, .09, .05, .04, .02])), ~surg)
+        c["clavien_dindo"] = (
+            "cat",
+            (
+                CANONICAL_VALUES["clavien_dindo"],
+                rng.choice(7, n, p=[0.45, 0.22, 0.13, 0.09, 0.05, 0.04, 0.02]),
+            ),
+            ~surg,
+        )
         prrt = treated & (ttype_idx == 3)
         c["prrt_start_date"] = ("date", treat_start, ~prrt)
         c["valve_surgery"] = ("bool", rng.random(n) < 0.02, rng.random(n) < 0.05)
     elif area == "anal":
         curative = rng.random(n) < 0.85
-        c["treatment_intent"] = ("cat", (["curative", "palliative"], np.where(curative, 0, 1)), ~treated)
+        c["treatment_intent"] = (
+            "cat",
+            (["curative", "palliative"], np.where(curative, 0, 1)),
+            ~treated,
+        )
         rt = treated & (ttype_idx != 0)
         c["rt_start_date"] = ("date", treat_start, ~rt)
-        c["rt_end_date"] = ("date", treat_start + 30 + rng.integers(0, 25, n, dtype=np.int32), ~rt | (rng.random(n) < 0.02))
-        c["response_6m"] = ("cat", (["complete", "not_complete", "not_assessed"], rng.choice(3, n, p=[.75, .15, .1])),
-                            ~treated | (rng.random(n) < 0.05))
+        c["rt_end_date"] = (
+            "date",
+            treat_start + 30 + rng.integers(0, 25, n, dtype=np.int32),
+            ~rt | (rng.random(n) < 0.02),
+        )
+        c["response_6m"] = (
+            "cat",
+            (["complete", "not_complete", "not_assessed"], rng.choice(3, n, p=[0.75, 0.15, 0.1])),
+            ~treated | (rng.random(n) < 0.05),
+        )
     _consistent_deaths(c, ext)
     # system columns
     c["cancelled"] = ("bool", rng.random(n) < 0.002, None)
-    c["region_name"] = ("cat", (REGION_NAMES + ["Region Demo"],
-                                np.where(rng.random(n) < 0.001, len(REGION_NAMES), rng.integers(0, len(REGION_NAMES), n))), None)
+    c["region_name"] = (
+        "cat",
+        (
+            REGION_NAMES + ["Region Demo"],
+            np.where(
+                rng.random(n) < 0.001, len(REGION_NAMES), rng.integers(0, len(REGION_NAMES), n)
+            ),
+        ),
+        None,
+    )
     return c
 
 
 def _consistent_deaths(c: dict[str, tuple], ext: int) -> None:
     """Clean rows: nobody dies before the last event of the case (discharge may be the death day)."""
-    for name, (k, v, null) in list(c.items()):  # events after the extract date have not happened yet
+    for name, (k, v, null) in list(
+        c.items()
+    ):  # events after the extract date have not happened yet
         if k == "date" and name not in ("birth_date", "death_date", "vital_status_date"):
             later = v > ext
             c[name] = (k, v, later if null is None else (null | later))
@@ -329,7 +453,13 @@ def _consistent_deaths(c: dict[str, tuple], ext: int) -> None:
     death = np.where(dead & (death < last), last, death).astype(np.int32)
     c["death_date"] = (kind, death, dnull | (death > ext))
     k, vs, vn = c["vital_status_date"]
-    c["vital_status_date"] = (k, np.where(dead & (death <= ext), death, np.maximum(vs, np.minimum(last, ext))).astype(np.int32), vn)
+    c["vital_status_date"] = (
+        k,
+        np.where(dead & (death <= ext), death, np.maximum(vs, np.minimum(last, ext))).astype(
+            np.int32
+        ),
+        vn,
+    )
 
 
 def _unit_weights(k: int) -> np.ndarray:
@@ -342,12 +472,25 @@ def _unit_weights(k: int) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 GENERATOR_VERSION = 2  # bump when the generated data change: run.py then generates again
 
-DIRTY_KINDS = ["bad_pnr", "bad_code", "future_date", "order", "dup_case", "missing_required",
-               "old_age", "death_before_surgery"]
+DIRTY_KINDS = [
+    "bad_pnr",
+    "bad_code",
+    "future_date",
+    "order",
+    "dup_case",
+    "missing_required",
+    "old_age",
+    "death_before_surgery",
+]
 
 
-def make_dirty(c: dict[str, tuple], area: str, rng: np.random.Generator, fraction: float,
-               fail_all: bool = False) -> np.ndarray:
+def make_dirty(
+    c: dict[str, tuple],
+    area: str,
+    rng: np.random.Generator,
+    fraction: float,
+    fail_all: bool = False,
+) -> np.ndarray:
     """Corrupt ``fraction`` of the rows in place (one defect per row); returns the dirty mask."""
     n = len(c["case_id"][1])
     dirty = np.ones(n, dtype=bool) if fail_all else rng.random(n) < fraction
@@ -420,15 +563,22 @@ def make_dirty(c: dict[str, tuple], area: str, rng: np.random.Generator, fractio
 # ----------------------------------------------------------------------------------------------
 # encoding to INCA columns
 # ----------------------------------------------------------------------------------------------
-def _pnr_series(birth: np.ndarray, male: np.ndarray, serial2: np.ndarray, bad: np.ndarray | None) -> pl.Series:
+def _pnr_series(
+    birth: np.ndarray, male: np.ndarray, serial2: np.ndarray, bad: np.ndarray | None
+) -> pl.Series:
     """Personnummer ``YYYYMMDD-NNNC`` with a valid Luhn digit (invalid where ``bad``)."""
     d = pl.Series("d", birth, dtype=pl.Int32).cast(pl.Date)
-    ymd = (d.dt.year().cast(pl.Int64) * 10000 + d.dt.month().cast(pl.Int64) * 100
-           + d.dt.day().cast(pl.Int64)).to_numpy()
+    ymd = (
+        d.dt.year().cast(pl.Int64) * 10000
+        + d.dt.month().cast(pl.Int64) * 100
+        + d.dt.day().cast(pl.Int64)
+    ).to_numpy()
     # 3-digit serial: two random digits + sex digit (odd = man)
     sex_digit = np.where(male, 1 + 2 * (serial2 % 5), 2 * (serial2 % 5))
     serial = (serial2 // 10 % 10) * 100 + (serial2 % 10) * 10 + sex_digit
-    serial = np.where(serial == 0, 10, serial)  # birth number 000 is never issued (still a woman's: 010)
+    serial = np.where(
+        serial == 0, 10, serial
+    )  # birth number 000 is never issued (still a woman's: 010)
     nine = (ymd % 1000000) * 1000 + serial  # YYMMDDNNN
     total = np.zeros(nine.shape, dtype=np.int64)
     x = nine.copy()
@@ -467,8 +617,11 @@ def encode_cases(c: dict[str, tuple], naming: Naming, natural: bool = True) -> p
         if canon.startswith("_"):
             continue
         kind, v, null = spec
-        e = naming.enc(canon) if canon not in SYSTEM_NAMES else ColumnEncoding(
-            SYSTEM_NAMES[canon], code={"True": "1", "False": "0"})
+        e = (
+            naming.enc(canon)
+            if canon not in SYSTEM_NAMES
+            else ColumnEncoding(SYSTEM_NAMES[canon], code={"True": "1", "False": "0"})
+        )
         name = e.name
         desc: pl.Series | None = None
         if kind == "caseid":
@@ -490,7 +643,9 @@ def encode_cases(c: dict[str, tuple], naming: Naming, natural: bool = True) -> p
                 idx[bad] = len(codes) - 1
             s = _coded(name, codes, idx, natural)
             if e.description_name:
-                desc = pl.Series(e.description_name, labels, dtype=pl.String).gather(pl.Series(idx, dtype=pl.UInt32))
+                desc = pl.Series(e.description_name, labels, dtype=pl.String).gather(
+                    pl.Series(idx, dtype=pl.UInt32)
+                )
         elif kind == "date":
             s = pl.Series(name, v, dtype=pl.Int32).cast(pl.Date)
         elif kind == "float":
@@ -511,16 +666,75 @@ def encode_cases(c: dict[str, tuple], naming: Naming, natural: bool = True) -> p
 # ----------------------------------------------------------------------------------------------
 # filler: ~290 columns that the indicators never read
 # ----------------------------------------------------------------------------------------------
-FILLER_WORDS = ["uppf", "kontroll", "lab", "ct", "mr", "pet", "biopsi", "histo", "stadium", "tnm",
-                "ecog", "who", "vikt", "langd", "bmi", "rokning", "alkohol", "komorb", "asa", "lakemedel",
-                "kemo", "cykel", "dos", "stral", "fraktion", "bild", "patologi", "kir", "anest", "iva",
-                "vardplan", "kontakt", "sjukskoterska", "mdk", "remiss", "svar", "prov", "status"]
-DESCRIPTIONS = ["Ja", "Nej", "Uppgift saknas", "Ej utfört", "Normal", "Avvikande", "Planerad",
-                "Genomförd", "Avbruten", "Okänt", "Annat sjukhus", "Egen enhet", "Ej aktuellt"]
-FREE_TEXT = ["", "se journal", "kontroll om 3 mån", "ingen åtgärd", "pat. önskar avvakta",
-             "remiss skickad till onkologen; svar väntas", "återbud, ny tid bokad",
-             "tumören växer in i sakrum, bedöms resektabel", "MR visar misstänkt recidiv",
-             "överflyttad från annan region", "uppföljning i primärvården", "Övrigt: se anteckning"]
+FILLER_WORDS = [
+    "uppf",
+    "kontroll",
+    "lab",
+    "ct",
+    "mr",
+    "pet",
+    "biopsi",
+    "histo",
+    "stadium",
+    "tnm",
+    "ecog",
+    "who",
+    "vikt",
+    "langd",
+    "bmi",
+    "rokning",
+    "alkohol",
+    "komorb",
+    "asa",
+    "lakemedel",
+    "kemo",
+    "cykel",
+    "dos",
+    "stral",
+    "fraktion",
+    "bild",
+    "patologi",
+    "kir",
+    "anest",
+    "iva",
+    "vardplan",
+    "kontakt",
+    "sjukskoterska",
+    "mdk",
+    "remiss",
+    "svar",
+    "prov",
+    "status",
+]
+DESCRIPTIONS = [
+    "Ja",
+    "Nej",
+    "Uppgift saknas",
+    "Ej utfört",
+    "Normal",
+    "Avvikande",
+    "Planerad",
+    "Genomförd",
+    "Avbruten",
+    "Okänt",
+    "Annat sjukhus",
+    "Egen enhet",
+    "Ej aktuellt",
+]
+FREE_TEXT = [
+    "",
+    "se journal",
+    "kontroll om 3 mån",
+    "ingen åtgärd",
+    "pat. önskar avvakta",
+    "remiss skickad till onkologen; svar väntas",
+    "återbud, ny tid bokad",
+    "tumören växer in i sakrum, bedöms resektabel",
+    "MR visar misstänkt recidiv",
+    "överflyttad från annan region",
+    "uppföljning i primärvården",
+    "Övrigt: se anteckning",
+]
 
 FILLER_KINDS = ["pair", "code", "date", "decimal", "text", "flag", "zcode"]
 FILLER_SHARE = [0.30, 0.20, 0.15, 0.12, 0.08, 0.10, 0.05]
@@ -566,22 +780,40 @@ class FillerTemplates:
                     s = pl.Series(rng.integers(1, len(DESCRIPTIONS) + 1, L), dtype=pl.Int64)
                     s = s.set(nulls(0.7), None)
                 elif kind == "pair_text":
-                    s = pl.Series(np.asarray(DESCRIPTIONS, dtype=object)[rng.integers(0, len(DESCRIPTIONS), L)], dtype=pl.String)
+                    s = pl.Series(
+                        np.asarray(DESCRIPTIONS, dtype=object)[
+                            rng.integers(0, len(DESCRIPTIONS), L)
+                        ],
+                        dtype=pl.String,
+                    )
                     s = s.set(nulls(0.7), None)
                 elif kind == "code":
                     vals = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 98, 99])
-                    s = pl.Series(vals[rng.integers(0, len(vals), L)], dtype=pl.Int64).set(nulls(0.6), None)
+                    s = pl.Series(vals[rng.integers(0, len(vals), L)], dtype=pl.Int64).set(
+                        nulls(0.6), None
+                    )
                 elif kind == "date":
-                    s = pl.Series(rng.integers(lo, hi, L, dtype=np.int32)).cast(pl.Date).set(nulls(0.8), None)
+                    s = (
+                        pl.Series(rng.integers(lo, hi, L, dtype=np.int32))
+                        .cast(pl.Date)
+                        .set(nulls(0.8), None)
+                    )
                 elif kind == "decimal":
                     s = pl.Series(np.round(rng.gamma(2.0, 20.0, L), 1)).set(nulls(0.7), None)
                 elif kind == "text":
-                    s = pl.Series(np.asarray(FREE_TEXT, dtype=object)[rng.integers(0, len(FREE_TEXT), L)], dtype=pl.String)
+                    s = pl.Series(
+                        np.asarray(FREE_TEXT, dtype=object)[rng.integers(0, len(FREE_TEXT), L)],
+                        dtype=pl.String,
+                    )
                     s = s.set(nulls(0.9), None)
                 elif kind == "flag":
                     s = pl.Series(rng.integers(0, 2, L), dtype=pl.Int64).set(nulls(0.5), None)
                 else:  # zcode: codes with leading zeros
-                    s = pl.Series(rng.integers(0, 2000, L), dtype=pl.Int64).cast(pl.String).str.zfill(4)
+                    s = (
+                        pl.Series(rng.integers(0, 2000, L), dtype=pl.Int64)
+                        .cast(pl.String)
+                        .str.zfill(4)
+                    )
                     s = s.set(nulls(0.8), None)
                 lst.append(s)
             self.t[kind] = lst
@@ -616,10 +848,22 @@ def _interleave(core: pl.DataFrame, filler: pl.DataFrame, rng_seed: int) -> list
     return order
 
 
-def generate(area: str, rows: int, out_dir: Path, *, seed: int = 42, dirty: float = 0.01,
-             filler_cols: int = 290, formats: tuple[str, ...] = ("csv", "parquet"),
-             chunk_rows: int = 1_000_000, fail_all: bool = False, stem: str | None = None,
-             first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR, quiet: bool = False) -> dict:
+def generate(
+    area: str,
+    rows: int,
+    out_dir: Path,
+    *,
+    seed: int = 42,
+    dirty: float = 0.01,
+    filler_cols: int = 290,
+    formats: tuple[str, ...] = ("csv", "parquet"),
+    chunk_rows: int = 1_000_000,
+    fail_all: bool = False,
+    stem: str | None = None,
+    first_year: int = FIRST_YEAR,
+    last_year: int = LAST_YEAR,
+    quiet: bool = False,
+) -> dict:
     """Write ``<stem>.csv`` and/or ``<stem>.parquet``; return a manifest (also written as JSON)."""
     t0 = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -636,7 +880,9 @@ def generate(area: str, rows: int, out_dir: Path, *, seed: int = 42, dirty: floa
     frames: list[pl.DataFrame] = []
     while done < rows:  # chunks share the filler templates (zero-copy), so memory stays ~core size
         n = min(chunk_rows, rows - done)
-        c = canonical_cases(area, n, rng, start_index=done + 1, first_year=first_year, last_year=last_year)
+        c = canonical_cases(
+            area, n, rng, start_index=done + 1, first_year=first_year, last_year=last_year
+        )
         n_dirty += int(make_dirty(c, area, rng, dirty, fail_all=fail_all).sum())
         core = encode_cases(c, naming)
         filler = templates.frame(fnames, n, rng)
@@ -649,7 +895,9 @@ def generate(area: str, rows: int, out_dir: Path, *, seed: int = 42, dirty: floa
     t_gen = time.perf_counter() - t0
     timings = {"generate": round(t_gen, 2)}
     if not quiet:
-        print(f"  {stem}: {rows:,} rows x {df.width} columns built in {t_gen:.1f}s", file=sys.stderr)
+        print(
+            f"  {stem}: {rows:,} rows x {df.width} columns built in {t_gen:.1f}s", file=sys.stderr
+        )
     if "csv" in paths:
         t = time.perf_counter()
         df.write_csv(paths["csv"], separator=";", decimal_comma=True, date_format="%Y-%m-%d")
@@ -661,22 +909,34 @@ def generate(area: str, rows: int, out_dir: Path, *, seed: int = 42, dirty: floa
     if not quiet:
         print(f"  {stem}: written {timings}", file=sys.stderr)
     manifest = {
-        "area": area, "rows": rows, "columns": len(order or []), "dirty_rows": n_dirty,
-        "dirty_fraction": dirty, "fail_all": fail_all, "seed": seed, "generator": GENERATOR_VERSION,
-        "extract_date": EXTRACT_DATE.isoformat(), "years": [first_year, last_year],
+        "area": area,
+        "rows": rows,
+        "columns": len(order or []),
+        "dirty_rows": n_dirty,
+        "dirty_fraction": dirty,
+        "fail_all": fail_all,
+        "seed": seed,
+        "generator": GENERATOR_VERSION,
+        "extract_date": EXTRACT_DATE.isoformat(),
+        "years": [first_year, last_year],
         "naming": naming.source,
-        "inca_names": {k: naming.enc(k).name for k in c if not k.startswith("_") and k not in SYSTEM_NAMES},
+        "inca_names": {
+            k: naming.enc(k).name for k in c if not k.startswith("_") and k not in SYSTEM_NAMES
+        },
         "files": {fmt: str(p) for fmt, p in paths.items()},
         "bytes": {fmt: p.stat().st_size for fmt, p in paths.items()},
-        "seconds": round(time.perf_counter() - t0, 2), "timings": timings,
+        "seconds": round(time.perf_counter() - t0, 2),
+        "timings": timings,
     }
-    (out_dir / f"{stem}.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    (out_dir / f"{stem}.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
     return manifest
 
 
 def _size_label(rows: int) -> str:
     e = int(round(np.log10(rows))) if rows > 0 else 0
-    return f"1e{e}" if 10 ** e == rows else str(rows)
+    return f"1e{e}" if 10**e == rows else str(rows)
 
 
 def parse_rows(s: str) -> int:
@@ -695,9 +955,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fail-all", action="store_true", help="every row fails validation")
     ap.add_argument("--stem")
     a = ap.parse_args(argv)
-    m = generate(a.area, a.rows, a.out, seed=a.seed, dirty=a.dirty, filler_cols=a.filler,
-                 formats=tuple(a.formats.split(",")), fail_all=a.fail_all, stem=a.stem)
-    print(json.dumps({k: m[k] for k in ("rows", "columns", "dirty_rows", "bytes", "seconds", "timings")}))
+    m = generate(
+        a.area,
+        a.rows,
+        a.out,
+        seed=a.seed,
+        dirty=a.dirty,
+        filler_cols=a.filler,
+        formats=tuple(a.formats.split(",")),
+        fail_all=a.fail_all,
+        stem=a.stem,
+    )
+    print(
+        json.dumps(
+            {k: m[k] for k in ("rows", "columns", "dirty_rows", "bytes", "seconds", "timings")}
+        )
+    )
     return 0
 
 

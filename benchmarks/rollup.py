@@ -37,16 +37,25 @@ def main(argv: list[str] | None = None) -> int:
     for item in a.inputs:
         area, _, path = item.partition("=")
         t = time.perf_counter()
-        v = validate_export(area, {"cases": Path(path)}, extract_date=ed, contract=False, quarantined_rows=False,
-                            accepted_columns=columns_needed(area))
+        v = validate_export(
+            area,
+            {"cases": Path(path)},
+            extract_date=ed,
+            contract=False,
+            quarantined_rows=False,
+            accepted_columns=columns_needed(area),
+        )
         tv = time.perf_counter() - t
         t = time.perf_counter()
         res = compute_area(area, v.accepted, a.year, ed)
         parts.append(res.table.filter(pl.col("period").is_between(a.first_year, a.year)))
         tc = time.perf_counter() - t
         cases = v.tables["cases"]
-        print(f"{area}: {cases.rows_read} rows read, {cases.n_accepted} accepted; validate {tv:.2f}s, "
-              f"compute {a.first_year}-{a.year} {tc:.2f}s", flush=True)
+        print(
+            f"{area}: {cases.rows_read} rows read, {cases.n_accepted} accepted; validate {tv:.2f}s, "
+            f"compute {a.first_year}-{a.year} {tc:.2f}s",
+            flush=True,
+        )
     table = pl.concat(parts, how="vertical")
     table.write_csv(a.output)
     print(f"roll-up: {table.height} rows -> {a.output} in {time.perf_counter() - t0:.2f}s")

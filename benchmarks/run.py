@@ -55,8 +55,13 @@ def run_once(cmd: list[str], log: Path, timeout: float) -> dict:
         fh.flush()
         t0 = time.perf_counter()
         try:
-            subprocess.run([sys.executable, HERE / "_measure.py", res, *[str(c) for c in cmd]],
-                           stdout=fh, stderr=fh, cwd=ROOT, timeout=timeout)
+            subprocess.run(
+                [sys.executable, HERE / "_measure.py", res, *[str(c) for c in cmd]],
+                stdout=fh,
+                stderr=fh,
+                cwd=ROOT,
+                timeout=timeout,
+            )
         except subprocess.TimeoutExpired:
             return {"wall": time.perf_counter() - t0, "rss": 0, "rc": -9, "timeout": True}
     r = json.loads(res.read_text())
@@ -73,29 +78,63 @@ def measure(name: str, cmd: list[str], runs: int, log: Path, timeout: float, ok=
             break
     walls = [r["wall"] for r in res]
     failed = [r for r in res if r["timeout"] or r["rc"] not in ok]
-    out = {"name": name, "cmd": " ".join(map(str, cmd)), "runs": len(res), "walls": walls,
-           "load": round(os.getloadavg()[0], 1),
-           "median": statistics.median(walls), "rss": max(r["rss"] for r in res),
-           "rc": [r["rc"] for r in res], "failed": bool(failed),
-           "timeout": any(r["timeout"] for r in res)}
+    out = {
+        "name": name,
+        "cmd": " ".join(map(str, cmd)),
+        "runs": len(res),
+        "walls": walls,
+        "load": round(os.getloadavg()[0], 1),
+        "median": statistics.median(walls),
+        "rss": max(r["rss"] for r in res),
+        "rc": [r["rc"] for r in res],
+        "failed": bool(failed),
+        "timeout": any(r["timeout"] for r in res),
+    }
     flag = " FAILED" if failed else ""
-    print(f"  {name:<28} median {out['median']:8.2f}s  peak {out['rss'] / GiB:6.2f} GiB  "
-          f"runs {len(res)}  load {out['load']:.1f}{flag}", flush=True)
+    print(
+        f"  {name:<28} median {out['median']:8.2f}s  peak {out['rss'] / GiB:6.2f} GiB  "
+        f"runs {len(res)}  load {out['load']:.1f}{flag}",
+        flush=True,
+    )
     return out
 
 
 # ------------------------------------------------------------------------------ data
-def ensure(area: str, rows: int, data: Path, *, stem: str, dirty: float = 0.01, fail_all: bool = False,
-           formats=("csv", "parquet"), seed: int = 42) -> dict:
+def ensure(
+    area: str,
+    rows: int,
+    data: Path,
+    *,
+    stem: str,
+    dirty: float = 0.01,
+    fail_all: bool = False,
+    formats=("csv", "parquet"),
+    seed: int = 42,
+) -> dict:
     mf = data / f"{stem}.json"
     if mf.exists():
         m = json.loads(mf.read_text(encoding="utf-8"))
-        if (m.get("rows") == rows and m.get("dirty_fraction") == dirty and m.get("fail_all") == fail_all
-                and m.get("seed") == seed and m.get("generator") == gen.GENERATOR_VERSION and all(Path(m["files"].get(f, "/nonexistent")).exists() for f in formats)):
+        if (
+            m.get("rows") == rows
+            and m.get("dirty_fraction") == dirty
+            and m.get("fail_all") == fail_all
+            and m.get("seed") == seed
+            and m.get("generator") == gen.GENERATOR_VERSION
+            and all(Path(m["files"].get(f, "/nonexistent")).exists() for f in formats)
+        ):
             return m
     print(f"  generating {stem} ({rows:,} rows, {'+'.join(formats)}) ...", flush=True)
-    return gen.generate(area, rows, data, seed=seed, dirty=dirty, fail_all=fail_all, stem=stem,
-                        formats=tuple(formats), quiet=True)
+    return gen.generate(
+        area,
+        rows,
+        data,
+        seed=seed,
+        dirty=dirty,
+        fail_all=fail_all,
+        stem=stem,
+        formats=tuple(formats),
+        quiet=True,
+    )
 
 
 def label(rows: int) -> str:
@@ -128,16 +167,23 @@ def environment() -> dict:
     except OSError:
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
     except OSError:
         commit = "-"
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / GiB, 1),
-        "os": platform.platform(), "python": platform.python_version(),
-        "versions": {p: v(p) for p in ("nhvmetrics", "polars", "pandas", "duckdb", "pyarrow", "numpy")},
-        "commit": commit, "load_at_start": os.getloadavg(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem / GiB, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {
+            p: v(p) for p in ("nhvmetrics", "polars", "pandas", "duckdb", "pyarrow", "numpy")
+        },
+        "commit": commit,
+        "load_at_start": os.getloadavg(),
     }
 
 
@@ -146,8 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="nhvmetrics benchmark (issue 6)")
     ap.add_argument("--sizes", default="1e5,1e6", help="rows, comma separated (e.g. 1e5,1e6,1e7)")
     ap.add_argument("--runs", type=int, default=3, help="runs per command (median reported)")
-    ap.add_argument("--big-runs", type=int, default=None,
-                    help="runs per command at sizes of 5*10^6 rows and more (default: --runs)")
+    ap.add_argument(
+        "--big-runs",
+        type=int,
+        default=None,
+        help="runs per command at sizes of 5*10^6 rows and more (default: --runs)",
+    )
     ap.add_argument("--quick", action="store_true", help="10^5 rows, 1 run, small extra checks")
     ap.add_argument("--formats", default="csv,parquet")
     ap.add_argument("--data", type=Path, default=HERE / "data", help="where generated exports go")
@@ -157,13 +207,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-report", action="store_true", help="skip `report` at the benchmark sizes")
     ap.add_argument("--allfail-rows", type=float, default=1e6)
     ap.add_argument("--rollup-rows", type=float, default=2.5e5, help="rows per area in the roll-up")
-    ap.add_argument("--skip", default="", help="comma separated: startup,realsize,allfail,rollup,check")
+    ap.add_argument(
+        "--skip", default="", help="comma separated: startup,realsize,allfail,rollup,check"
+    )
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
-    ap.add_argument("--only", default="",
-                    help="measure only these of floor_count,floor_needed,floor_read,validate,compute,report,"
-                         "duckdb,pandas at the sizes (with --merge: the others are kept from the earlier run)")
-    ap.add_argument("--merge", action="store_true",
-                    help="add to benchmarks/results.json of an earlier run (e.g. 10^7 run separately)")
+    ap.add_argument(
+        "--only",
+        default="",
+        help="measure only these of floor_count,floor_needed,floor_read,validate,compute,report,"
+        "duckdb,pandas at the sizes (with --merge: the others are kept from the earlier run)",
+    )
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="add to benchmarks/results.json of an earlier run (e.g. 10^7 run separately)",
+    )
     a = ap.parse_args(argv)
     if a.quick:
         a.sizes, a.runs, a.allfail_rows, a.rollup_rows = "1e5", 1, 1e5, 2e4
@@ -174,16 +232,25 @@ def main(argv: list[str] | None = None) -> int:
 
     def want(key: str) -> bool:
         return not only or key in only
+
     data = a.data
     out = a.out or data / "out"
     out.mkdir(parents=True, exist_ok=True)
     log = out / "run.log"
     env = environment()
-    print(f"nhvmetrics benchmark — {env['cpu']}, {env['cores']} cores, {env['memory_gib']} GiB; "
-          f"sizes {sizes}, {a.runs} run(s)", flush=True)
-    results: dict = {"env": env, "args": vars(a) | {"data": str(a.data), "out": str(out),
-                                                    "results": str(a.results)},
-                     "sizes": {}, "extra": {}, "checks": {}, "generator": {}}
+    print(
+        f"nhvmetrics benchmark — {env['cpu']}, {env['cores']} cores, {env['memory_gib']} GiB; "
+        f"sizes {sizes}, {a.runs} run(s)",
+        flush=True,
+    )
+    results: dict = {
+        "env": env,
+        "args": vars(a) | {"data": str(a.data), "out": str(out), "results": str(a.results)},
+        "sizes": {},
+        "extra": {},
+        "checks": {},
+        "generator": {},
+    }
     prev = json_path(a)
     if a.merge and prev.exists():
         old = json.loads(prev.read_text(encoding="utf-8"))
@@ -191,9 +258,15 @@ def main(argv: list[str] | None = None) -> int:
             results[k] = old.get(k, {}) | results[k]
         results["sizes"] = old.get("sizes", {})
         results["earlier_runs"] = old.get("earlier_runs", []) + [
-            {"date": old["env"]["date"], "sizes": old.get("args", {}).get("sizes"),
-             "runs": old.get("args", {}).get("runs"), "load_at_start": old["env"].get("load_at_start"),
-             "commit": old["env"].get("commit"), "elapsed": old.get("elapsed")}]
+            {
+                "date": old["env"]["date"],
+                "sizes": old.get("args", {}).get("sizes"),
+                "runs": old.get("args", {}).get("runs"),
+                "load_at_start": old["env"].get("load_at_start"),
+                "commit": old["env"].get("commit"),
+                "elapsed": old.get("elapsed"),
+            }
+        ]
     N = nhv()
     py = sys.executable
     t_start = time.perf_counter()
@@ -207,46 +280,124 @@ def main(argv: list[str] | None = None) -> int:
         for fmt in formats:
             f = Path(m["files"][fmt])
             eng = out / f"check_engine_{fmt}.csv"
-            run_once([*N, "compute", f, "--area", AREA, "--year", YEAR, "--extract-date", EXTRACT, "-o", eng],
-                     log, a.timeout)
+            run_once(
+                [
+                    *N,
+                    "compute",
+                    f,
+                    "--area",
+                    AREA,
+                    "--year",
+                    YEAR,
+                    "--extract-date",
+                    EXTRACT,
+                    "-o",
+                    eng,
+                ],
+                log,
+                a.timeout,
+            )
             for peer in ("pandas", "duckdb"):
                 po = out / f"check_{peer}_{fmt}.csv"
-                run_once([py, HERE / "peers" / f"{peer}_peer.py", f, "--year", YEAR, "--extract-date", EXTRACT,
-                          "-o", po], log, a.timeout)
+                run_once(
+                    [
+                        py,
+                        HERE / "peers" / f"{peer}_peer.py",
+                        f,
+                        "--year",
+                        YEAR,
+                        "--extract-date",
+                        EXTRACT,
+                        "-o",
+                        po,
+                    ],
+                    log,
+                    a.timeout,
+                )
                 r = compare(eng, po)
                 ok = not r["problems"]
                 results["checks"][f"{peer}/{fmt}"] = {
-                    "agree": ok, "rows": r["rows_peer"], "engine_rows": r["rows_engine"],
-                    "problems": [(c, str(df)) for c, df in r["problems"]]}
-                print(f"  {peer:<7} {fmt:<8} {'agree' if ok else 'DISAGREE'} ({r['rows_peer']} rows)", flush=True)
+                    "agree": ok,
+                    "rows": r["rows_peer"],
+                    "engine_rows": r["rows_engine"],
+                    "problems": [(c, str(df)) for c, df in r["problems"]],
+                }
+                print(
+                    f"  {peer:<7} {fmt:<8} {'agree' if ok else 'DISAGREE'} ({r['rows_peer']} rows)",
+                    flush=True,
+                )
 
     # -------- start-up and a real-size export
     if "startup" not in skip:
         print("start-up:", flush=True)
-        results["extra"]["help"] = measure("nhvmetrics --help", [*N, "--help"], max(5, a.runs), log, 60)
-        results["extra"]["import_polars"] = measure("python -c 'import polars'", [py, "-c", "import polars"],
-                                                    max(5, a.runs), log, 60)
+        results["extra"]["help"] = measure(
+            "nhvmetrics --help", [*N, "--help"], max(5, a.runs), log, 60
+        )
+        results["extra"]["import_polars"] = measure(
+            "python -c 'import polars'", [py, "-c", "import polars"], max(5, a.runs), log, 60
+        )
     if "realsize" not in skip:
         print("real-size area export (3 000 rows):", flush=True)
         m = ensure(AREA, 3000, data, stem="pelvic_3000", formats=("csv",))
         f = Path(m["files"]["csv"])
         results["extra"]["report_realsize"] = measure(
             "report 3000 rows csv",
-            [*N, "report", f, "--area", AREA, "--year", YEAR, "--extract-date", EXTRACT,
-             "-o", out / "real.html", "--xlsx", out / "real.xlsx"], max(3, a.runs), log, a.timeout)
+            [
+                *N,
+                "report",
+                f,
+                "--area",
+                AREA,
+                "--year",
+                YEAR,
+                "--extract-date",
+                EXTRACT,
+                "-o",
+                out / "real.html",
+                "--xlsx",
+                out / "real.xlsx",
+            ],
+            max(3, a.runs),
+            log,
+            a.timeout,
+        )
         results["extra"]["compute_realsize"] = measure(
             "compute 3000 rows csv",
-            [*N, "compute", f, "--area", AREA, "--year", YEAR, "--extract-date", EXTRACT,
-             "-o", out / "real.csv"], max(3, a.runs), log, a.timeout)
+            [
+                *N,
+                "compute",
+                f,
+                "--area",
+                AREA,
+                "--year",
+                YEAR,
+                "--extract-date",
+                EXTRACT,
+                "-o",
+                out / "real.csv",
+            ],
+            max(3, a.runs),
+            log,
+            a.timeout,
+        )
 
     # -------- the sizes
     for rows in sizes:
         lab = label(rows)
         print(f"size {lab} ({rows:,} rows):", flush=True)
         m = ensure(AREA, rows, data, stem=f"{AREA}_{lab}", formats=formats)
-        results["generator"][lab] = {"seconds": m["seconds"], "timings": m.get("timings"), "bytes": m["bytes"],
-                                     "columns": m["columns"], "dirty_rows": m["dirty_rows"]}
-        per: dict = results["sizes"].get(lab, {}) | {"rows": rows, "bytes": m["bytes"], "columns": m["columns"]}
+        results["generator"][lab] = {
+            "seconds": m["seconds"],
+            "timings": m.get("timings"),
+            "bytes": m["bytes"],
+            "columns": m["columns"],
+            "dirty_rows": m["dirty_rows"],
+        }
+        per: dict = results["sizes"].get(lab, {}) | {
+            "rows": rows,
+            "bytes": m["bytes"],
+            "columns": m["columns"],
+        }
         runs = a.big_runs if (a.big_runs and rows >= 5_000_000) else a.runs
         for fmt in formats:
             f = Path(m["files"][fmt])
@@ -254,39 +405,126 @@ def main(argv: list[str] | None = None) -> int:
             o = out / f"{lab}_{fmt}"
             o.mkdir(exist_ok=True)
             if want("floor_count"):
-                r["floor_count"] = measure(f"{fmt} floor: scan+count", [py, HERE / "floors.py", "count", f], runs, log, a.timeout)
+                r["floor_count"] = measure(
+                    f"{fmt} floor: scan+count",
+                    [py, HERE / "floors.py", "count", f],
+                    runs,
+                    log,
+                    a.timeout,
+                )
             if want("floor_needed"):
-                r["floor_needed"] = measure(f"{fmt} floor: read schema cols", [py, HERE / "floors.py", "needed", f],
-                                        runs, log, a.timeout)
+                r["floor_needed"] = measure(
+                    f"{fmt} floor: read schema cols",
+                    [py, HERE / "floors.py", "needed", f],
+                    runs,
+                    log,
+                    a.timeout,
+                )
             # the full read of 325 columns needs ~4.6 GB per 10^6 rows as CSV: skip where it cannot fit
             est = 5.0 * GiB * rows / 1e6
             if not want("floor_read"):
                 pass
             elif est < 0.75 * env["memory_gib"] * GiB:
-                r["floor_read"] = measure(f"{fmt} floor: full read", [py, HERE / "floors.py", "read", f],
-                                          runs, log, a.timeout)
+                r["floor_read"] = measure(
+                    f"{fmt} floor: full read",
+                    [py, HERE / "floors.py", "read", f],
+                    runs,
+                    log,
+                    a.timeout,
+                )
             else:  # every column of every row is still read and decoded, in batches that are dropped
-                r["floor_read"] = measure(f"{fmt} floor: full read, batched", [py, HERE / "floors.py", "read", f, "--batched"],
-                                          runs, log, a.timeout)
-                r["floor_read"]["batched"] = f"the whole frame needs ~{est / GiB:.0f} GiB (> 75 % of RAM)"
+                r["floor_read"] = measure(
+                    f"{fmt} floor: full read, batched",
+                    [py, HERE / "floors.py", "read", f, "--batched"],
+                    runs,
+                    log,
+                    a.timeout,
+                )
+                r["floor_read"]["batched"] = (
+                    f"the whole frame needs ~{est / GiB:.0f} GiB (> 75 % of RAM)"
+                )
             if want("validate"):
-                r["validate"] = measure(f"{fmt} validate", [*N, "validate", f, "--area", AREA, "--extract-date", EXTRACT,
-                                                        "--errors", o / "findings.csv"], runs, log, a.timeout, ok=(0, 1))
+                r["validate"] = measure(
+                    f"{fmt} validate",
+                    [
+                        *N,
+                        "validate",
+                        f,
+                        "--area",
+                        AREA,
+                        "--extract-date",
+                        EXTRACT,
+                        "--errors",
+                        o / "findings.csv",
+                    ],
+                    runs,
+                    log,
+                    a.timeout,
+                    ok=(0, 1),
+                )
             if want("compute"):
-                r["compute"] = measure(f"{fmt} compute", [*N, "compute", f, "--area", AREA, "--year", YEAR,
-                                                      "--extract-date", EXTRACT, "-o", o / "engine.csv"],
-                                   runs, log, a.timeout)
+                r["compute"] = measure(
+                    f"{fmt} compute",
+                    [
+                        *N,
+                        "compute",
+                        f,
+                        "--area",
+                        AREA,
+                        "--year",
+                        YEAR,
+                        "--extract-date",
+                        EXTRACT,
+                        "-o",
+                        o / "engine.csv",
+                    ],
+                    runs,
+                    log,
+                    a.timeout,
+                )
             if not a.no_report and want("report"):
-                r["report"] = measure(f"{fmt} report", [*N, "report", f, "--area", AREA, "--year", YEAR,
-                                                        "--extract-date", EXTRACT, "-o", o / "report.html",
-                                                        "--xlsx", o / "report.xlsx"], runs, log, a.timeout)
+                r["report"] = measure(
+                    f"{fmt} report",
+                    [
+                        *N,
+                        "report",
+                        f,
+                        "--area",
+                        AREA,
+                        "--year",
+                        YEAR,
+                        "--extract-date",
+                        EXTRACT,
+                        "-o",
+                        o / "report.html",
+                        "--xlsx",
+                        o / "report.xlsx",
+                    ],
+                    runs,
+                    log,
+                    a.timeout,
+                )
             if not a.no_peers:
                 for peer in ("duckdb", "pandas"):
                     if not want(peer):
                         continue
-                    r[peer] = measure(f"{fmt} {peer} peer", [py, HERE / "peers" / f"{peer}_peer.py", f, "--year", YEAR,
-                                                             "--extract-date", EXTRACT, "-o", o / f"{peer}.csv"],
-                                      runs, log, a.timeout)
+                    r[peer] = measure(
+                        f"{fmt} {peer} peer",
+                        [
+                            py,
+                            HERE / "peers" / f"{peer}_peer.py",
+                            f,
+                            "--year",
+                            YEAR,
+                            "--extract-date",
+                            EXTRACT,
+                            "-o",
+                            o / f"{peer}.csv",
+                        ],
+                        runs,
+                        log,
+                        a.timeout,
+                    )
                     # on the dirty export the engine leaves out quarantined rows, the peers do not:
                     # report how far apart the shares are (informational; the exact check is above)
                     if not r[peer]["failed"] and "compute" in r and not r["compute"]["failed"]:
@@ -303,8 +541,14 @@ def main(argv: list[str] | None = None) -> int:
         m = ensure(AREA, rows, data, stem=f"{AREA}_{lab}_allfail", fail_all=True, formats=("csv",))
         f = Path(m["files"]["csv"])
         fo = out / f"allfail_{lab}_findings.csv"
-        r = measure(f"validate all-fail {lab}", [*N, "validate", f, "--area", AREA, "--extract-date", EXTRACT,
-                                                 "--errors", fo], a.runs, log, a.timeout, ok=(0, 1))
+        r = measure(
+            f"validate all-fail {lab}",
+            [*N, "validate", f, "--area", AREA, "--extract-date", EXTRACT, "--errors", fo],
+            a.runs,
+            log,
+            a.timeout,
+            ok=(0, 1),
+        )
         r["rows"] = rows
         r.update(findings_completeness(fo, rows, f))
         results["extra"]["allfail"] = r
@@ -313,13 +557,33 @@ def main(argv: list[str] | None = None) -> int:
     # -------- national roll-up
     if "rollup" not in skip:
         rows = int(a.rollup_rows)
-        print(f"national roll-up (4 areas x {rows:,} rows, years {YEAR - 5}-{YEAR}, Parquet, one process):", flush=True)
+        print(
+            f"national roll-up (4 areas x {rows:,} rows, years {YEAR - 5}-{YEAR}, Parquet, one process):",
+            flush=True,
+        )
         files = []
         for area in ("acc", "net", "anal", "pelvic"):
             m = ensure(area, rows, data, stem=f"rollup_{area}_{label(rows)}", formats=("parquet",))
             files.append(f"{area}={m['files']['parquet']}")
-        r = measure("roll-up", [py, HERE / "rollup.py", *files, "--first-year", YEAR - 5, "--year", YEAR,
-                                "--extract-date", EXTRACT, "-o", out / "rollup.csv"], a.runs, log, a.timeout)
+        r = measure(
+            "roll-up",
+            [
+                py,
+                HERE / "rollup.py",
+                *files,
+                "--first-year",
+                YEAR - 5,
+                "--year",
+                YEAR,
+                "--extract-date",
+                EXTRACT,
+                "-o",
+                out / "rollup.csv",
+            ],
+            a.runs,
+            log,
+            a.timeout,
+        )
         r["rows_total"] = 4 * rows
         results["extra"]["rollup"] = r
         save(results, a)
@@ -340,7 +604,6 @@ def main(argv: list[str] | None = None) -> int:
 def deviation(engine_csv: Path, peer_csv: Path) -> dict:
     """Largest difference between peer and engine on the dirty export (stratum all, ALL units)."""
     import polars as pl
-
     from compare import _load
 
     e = _load(engine_csv).filter(pl.col("stratum") == "all", pl.col("unit") == "ALL")
@@ -350,8 +613,9 @@ def deviation(engine_csv: Path, peer_csv: Path) -> dict:
     cnt = j.filter(pl.col("denominator").is_null() & pl.col("numerator").is_not_null())
     return {
         "max_share_diff": prop.select((pl.col("value") - pl.col("value_p")).abs().max()).item(),
-        "max_count_rel_diff": cnt.select(((pl.col("numerator") - pl.col("numerator_p")).abs()
-                                          / pl.col("numerator_p")).max()).item(),
+        "max_count_rel_diff": cnt.select(
+            ((pl.col("numerator") - pl.col("numerator_p")).abs() / pl.col("numerator_p")).max()
+        ).item(),
     }
 
 
@@ -365,22 +629,43 @@ def findings_completeness(path: Path, rows: int, source: Path | None = None) -> 
     size = path.stat().st_size
     expected = rows
     if source is not None:  # cancelled and demo-region rows are dropped before any check
-        src = pl.scan_csv(source, separator=";", infer_schema=False).select("MAKULERAD", "REGION_NAMN")
-        expected = src.filter((pl.col("MAKULERAD") != "1") & (pl.col("REGION_NAMN") != "Region Demo")
-                              ).select(pl.len()).collect().item()
+        src = pl.scan_csv(source, separator=";", infer_schema=False).select(
+            "MAKULERAD", "REGION_NAMN"
+        )
+        expected = (
+            src.filter((pl.col("MAKULERAD") != "1") & (pl.col("REGION_NAMN") != "Region Demo"))
+            .select(pl.len())
+            .collect()
+            .item()
+        )
     try:
         lf = pl.scan_csv(path, infer_schema=False)
         n = lf.select(pl.len()).collect().item()
-        pn = lf.filter(pl.col("check") == "invalid_personnummer").select(pl.col("row").n_unique()).collect().item()
+        pn = (
+            lf.filter(pl.col("check") == "invalid_personnummer")
+            .select(pl.col("row").n_unique())
+            .collect()
+            .item()
+        )
     except Exception as exc:  # noqa: BLE001
         return {"findings_file": str(path), "bytes": size, "error": str(exc), "complete": False}
-    return {"findings_file": str(path), "bytes": size, "findings": n, "rows_with_pnr_finding": pn,
-            "rows_checked": expected, "complete": pn == expected}
+    return {
+        "findings_file": str(path),
+        "bytes": size,
+        "findings": n,
+        "rows_with_pnr_finding": pn,
+        "rows_checked": expected,
+        "complete": pn == expected,
+    }
 
 
 def json_path(a) -> Path:
     """benchmarks/results.json beside benchmarks/RESULTS.md; X.json beside any other --results X.md."""
-    return HERE / "results.json" if a.results == HERE / "RESULTS.md" else a.results.with_suffix(".json")
+    return (
+        HERE / "results.json"
+        if a.results == HERE / "RESULTS.md"
+        else a.results.with_suffix(".json")
+    )
 
 
 def save(results: dict, a) -> None:

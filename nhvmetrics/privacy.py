@@ -34,7 +34,9 @@ def load_key(key_file: Path | None = None) -> bytes:
         try:
             key = Path(key_file).read_bytes().strip()
         except OSError:
-            raise NhvError(f"cannot read the key file {key_file}; check the path and its permissions.")
+            raise NhvError(
+                f"cannot read the key file {key_file}; check the path and its permissions."
+            )
         source = f"the key file {key_file}"
     else:
         value = os.environ.get(KEY_ENV, "")
@@ -45,7 +47,9 @@ def load_key(key_file: Path | None = None) -> bytes:
         key = value.encode("utf-8")
         source = KEY_ENV
     if len(key) < MIN_KEY_BYTES:
-        raise NhvError(f"the key in {source} is shorter than {MIN_KEY_BYTES} bytes; use a longer random key.")
+        raise NhvError(
+            f"the key in {source} is shorter than {MIN_KEY_BYTES} bytes; use a longer random key."
+        )
     return key
 
 

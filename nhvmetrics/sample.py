@@ -68,11 +68,26 @@ DEMO_REGION = "Region Demo"
 
 # County codes (länskod) with population in millions (for referral weights) and nearest unit.
 _COUNTIES = {
-    "01": (2.45, "11001"), "03": (0.40, "05101"), "04": (0.30, "05101"), "05": (0.47, "05101"),
-    "06": (0.37, "05101"), "07": (0.20, "41001"), "08": (0.25, "05101"), "09": (0.06, "11001"),
-    "10": (0.16, "41001"), "12": (1.42, "41001"), "13": (0.34, "41001"), "14": (1.75, "51001"),
-    "17": (0.28, "51001"), "18": (0.31, "51001"), "19": (0.28, "51001"), "20": (0.29, "11001"),
-    "21": (0.29, "11001"), "22": (0.24, "11001"), "23": (0.13, "11001"), "24": (0.27, "11001"),
+    "01": (2.45, "11001"),
+    "03": (0.40, "05101"),
+    "04": (0.30, "05101"),
+    "05": (0.47, "05101"),
+    "06": (0.37, "05101"),
+    "07": (0.20, "41001"),
+    "08": (0.25, "05101"),
+    "09": (0.06, "11001"),
+    "10": (0.16, "41001"),
+    "12": (1.42, "41001"),
+    "13": (0.34, "41001"),
+    "14": (1.75, "51001"),
+    "17": (0.28, "51001"),
+    "18": (0.31, "51001"),
+    "19": (0.28, "51001"),
+    "20": (0.29, "11001"),
+    "21": (0.29, "11001"),
+    "22": (0.24, "11001"),
+    "23": (0.13, "11001"),
+    "24": (0.27, "11001"),
     "25": (0.25, "11001"),
 }
 COUNTY_CODES = tuple(_COUNTIES)
@@ -144,8 +159,9 @@ def _luhn(digits9: np.ndarray) -> np.ndarray:
     return (10 - s % 10) % 10
 
 
-def personnummer(birth_days: np.ndarray, male: np.ndarray, samordning: np.ndarray,
-                 rng: np.random.Generator) -> np.ndarray:
+def personnummer(
+    birth_days: np.ndarray, male: np.ndarray, samordning: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """12-digit ``YYYYMMDD-NNNC`` numbers: birth number 900-999 whose last digit is odd for men,
     samordningsnummer with day + 60, Luhn check digit over the 10-digit form."""
     n = len(birth_days)
@@ -229,8 +245,9 @@ def _base(rng: np.random.Generator, n: int, women: float | np.ndarray, age: np.n
     return _Base(n, unit, referring, home, male, referral, birth, _year_of(referral))
 
 
-def _age(rng: np.random.Generator, n: int, mean: float, sd: float, lo: float,
-         hi: float) -> np.ndarray:
+def _age(
+    rng: np.random.Generator, n: int, mean: float, sd: float, lo: float, hi: float
+) -> np.ndarray:
     return np.clip(rng.normal(mean, sd, n), lo, hi)
 
 
@@ -244,8 +261,9 @@ def _death(rng: np.random.Generator, anchor: np.ndarray, frac_dying, median_year
     return _not_after(death, _EXTRACT)
 
 
-def _vital_status(rng: np.random.Generator, death: np.ndarray,
-                  last_event: np.ndarray) -> np.ndarray:
+def _vital_status(
+    rng: np.random.Generator, death: np.ndarray, last_event: np.ndarray
+) -> np.ndarray:
     alive = _EXTRACT - rng.integers(0, 46, len(death))
     alive = np.fmax(alive, last_event)
     out = np.where(np.isnan(death), alive, death)
@@ -330,11 +348,16 @@ def _net(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     b = _base(rng, n, 0.5, age)
     first_visit = b.referral + _gamma(rng, 2.0, 12.0, n)
     before = rng.random(n) < 0.4  # often diagnosed at the referring hospital
-    diagnosis = np.where(before, b.referral - rng.integers(0, 41, n),
-                         first_visit + _gamma(rng, 1.0, 7.0, n))
+    diagnosis = np.where(
+        before, b.referral - rng.integers(0, 41, n), first_visit + _gamma(rng, 1.0, 7.0, n)
+    )
     opts = ["surgery", "medical", "prrt", "other", None]
-    probs = {1: [0.35, 0.45, 0.12, 0.03, 0.05], 2: [0.10, 0.50, 0.15, 0.15, 0.10],
-             3: [0.50, 0.30, 0.10, 0.05, 0.05], 4: [0.25, 0.05, 0.0, 0.0, 0.70]}
+    probs = {
+        1: [0.35, 0.45, 0.12, 0.03, 0.05],
+        2: [0.10, 0.50, 0.15, 0.15, 0.10],
+        3: [0.50, 0.30, 0.10, 0.05, 0.05],
+        4: [0.25, 0.05, 0.0, 0.0, 0.70],
+    }
     ttype = np.empty(n, dtype=object)
     for c, p in probs.items():
         sel = cond == c
@@ -360,8 +383,9 @@ def _net(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     fistula = closed & (cond == 3) & (rng.random(n) < 0.15)
     other = closed & (rng.random(n) < 0.15)
     comp = leak | fistula | other | periop
-    grade = _choice(rng, ["I", "II", "IIIa", "IIIb", "IVa", "IVb"],
-                    [0.22, 0.38, 0.20, 0.11, 0.06, 0.03], n)
+    grade = _choice(
+        rng, ["I", "II", "IIIa", "IIIb", "IVa", "IVb"], [0.22, 0.38, 0.20, 0.11, 0.06, 0.03], n
+    )
     severe = _choice(rng, ["II", "IIIa", "IIIb", "IVa"], [0.30, 0.35, 0.25, 0.10], n)
     grade = np.where(leak | fistula, severe, grade)
     clavien = np.where(periop, "V", np.where(comp, grade, None))
@@ -392,13 +416,16 @@ def _anal(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     b = _base(rng, n, 0.7, age)
     first_visit = b.referral + _gamma(rng, 2.0, 3.5, n)
     before = rng.random(n) < 0.7
-    diagnosis = np.where(before, b.referral - rng.integers(0, 22, n),
-                         first_visit + rng.integers(0, 8, n))
+    diagnosis = np.where(
+        before, b.referral - rng.integers(0, 22, n), first_visit + rng.integers(0, 8, n)
+    )
     intent = _choice(rng, ["curative", "palliative"], [0.88, 0.12], n)
     cur = intent == "curative"
-    ttype = np.where(cur, _choice(rng, ["radiotherapy", "surgery", None], [0.95, 0.03, 0.02], n),
-                     _choice(rng, ["radiotherapy", "medical", "other", None],
-                             [0.45, 0.40, 0.10, 0.05], n))
+    ttype = np.where(
+        cur,
+        _choice(rng, ["radiotherapy", "surgery", None], [0.95, 0.03, 0.02], n),
+        _choice(rng, ["radiotherapy", "medical", "other", None], [0.45, 0.40, 0.10, 0.05], n),
+    )
     start = b.referral + _gamma(rng, 4.0, 5.0, n)
     start = np.fmax(start, np.fmax(first_visit, diagnosis) + 1)
     start = np.where(ttype == None, np.nan, start)  # noqa: E711
@@ -417,15 +444,17 @@ def _anal(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     last = _max(b.referral, first_visit, diagnosis, start, rt_end)
     death = _death(rng, np.fmax(last, diagnosis), np.where(cur, 0.22, 0.8), np.where(cur, 2.5, 0.8))
     assess = rt_start + 183
-    resp = _choice(rng, ["complete", "not_complete", "not_assessed", None],
-                   [0.80, 0.11, 0.05, 0.04], n)
+    resp = _choice(
+        rng, ["complete", "not_complete", "not_assessed", None], [0.80, 0.11, 0.05, 0.04], n
+    )
     resp = np.where(death < assess, "not_assessed", resp)
     resp = np.where(rt & (intent == "curative") & (assess <= _EXTRACT), resp, None)
     vital = _vital_status(rng, death, last)
     cols = _case_dict(b, first_visit, diagnosis, start, ttype, death, vital)
     _common_tail(rng, b, cols, 0.30)
-    cols.update(treatment_intent=intent, rt_start_date=rt_start, rt_end_date=rt_end,
-                response_6m=resp)
+    cols.update(
+        treatment_intent=intent, rt_start_date=rt_start, rt_end_date=rt_end, response_6m=resp
+    )
     return cols
 
 
@@ -476,16 +505,27 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     discharge = _not_after(discharge, _EXTRACT)  # still admitted at the extract
 
     closed = is_surg & ((surgery + 30 <= _EXTRACT) | (death <= surgery + 30))
-    grade = _choice(rng, [None, "I", "II", "IIIa", "IIIb", "IVa", "IVb"],
-                    [0.40, 0.10, 0.22, 0.12, 0.10, 0.04, 0.02], n)
+    grade = _choice(
+        rng,
+        [None, "I", "II", "IIIa", "IIIb", "IVa", "IVb"],
+        [0.40, 0.10, 0.22, 0.12, 0.10, 0.04, 0.02],
+        n,
+    )
     grade = np.where(periop30, "V", grade)
     grade = np.where(closed, grade, None)
     severe = np.isin(grade, ["IIIb", "IVa", "IVb"])
     reop = np.where(severe, rng.random(n) < 0.6, rng.random(n) < 0.02)
     reop = np.where(closed, reop.astype(float), np.nan)
     reop[rng.random(n) < 0.02] = np.nan
-    cols = _case_dict(b, first_visit, diagnosis, start, ttype, death,
-                      _vital_status(rng, death, _max(last, discharge)))
+    cols = _case_dict(
+        b,
+        first_visit,
+        diagnosis,
+        start,
+        ttype,
+        death,
+        _vital_status(rng, death, _max(last, discharge)),
+    )
     _common_tail(rng, b, cols, 0.55)
     cols.update(
         indication=ind.astype(float),
@@ -501,8 +541,9 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     return cols
 
 
-def _case_dict(b: _Base, first_visit, diagnosis, start, ttype, death,
-               vital) -> dict[str, np.ndarray]:
+def _case_dict(
+    b: _Base, first_visit, diagnosis, start, ttype, death, vital
+) -> dict[str, np.ndarray]:
     # nothing recorded after death except the vital status date
     def alive(x):
         with np.errstate(invalid="ignore"):
@@ -692,14 +733,30 @@ def generate(area: str, rows: int, seed: int, dirty: float = 0.0) -> dict[str, p
 _DAYS_30Y = 10957
 _UNKNOWN_CODES: dict[str, list[tuple[str, object]]] = {
     # county 11 (Kristianstad), 15/16 (Älvsborg, Skaraborg) and 02 no longer exist
-    "acc": [("referring_region", "11"), ("resection_margin", "R3"),
-            ("treatment_type", "kemoterapi"), ("surgery_intent", "adjuvant")],
-    "net": [("referring_region", "15"), ("clavien_dindo", "VI"), ("net_condition", 5),
-            ("treatment_type", "ssa")],
-    "anal": [("referring_region", "16"), ("response_6m", "partial"),
-             ("treatment_intent", "adjuvant"), ("treatment_type", "kemoterapi")],
-    "pelvic": [("referring_region", "02"), ("indication", 8), ("resection_margin", "R3"),
-               ("clavien_dindo", "VI")],
+    "acc": [
+        ("referring_region", "11"),
+        ("resection_margin", "R3"),
+        ("treatment_type", "kemoterapi"),
+        ("surgery_intent", "adjuvant"),
+    ],
+    "net": [
+        ("referring_region", "15"),
+        ("clavien_dindo", "VI"),
+        ("net_condition", 5),
+        ("treatment_type", "ssa"),
+    ],
+    "anal": [
+        ("referring_region", "16"),
+        ("response_6m", "partial"),
+        ("treatment_intent", "adjuvant"),
+        ("treatment_type", "kemoterapi"),
+    ],
+    "pelvic": [
+        ("referring_region", "02"),
+        ("indication", 8),
+        ("resection_margin", "R3"),
+        ("clavien_dindo", "VI"),
+    ],
 }
 _AREA_KINDS = {
     "acc": ("mitotane_250",),
@@ -707,8 +764,15 @@ _AREA_KINDS = {
     "anal": ("rt_end_before_start",),
     "pelvic": ("discharge_before_admission",),
 }
-_CASE_KINDS = ("bad_luhn", "referral_after_treatment", "unknown_code", "future_date",
-               "age_over_110", "duplicate_case_id", "unparsable_date")
+_CASE_KINDS = (
+    "bad_luhn",
+    "referral_after_treatment",
+    "unknown_code",
+    "future_date",
+    "age_over_110",
+    "duplicate_case_id",
+    "unparsable_date",
+)
 _FUTURE_COLUMN = {"cases": "vital_status_date", "episodes": "visit_date", "prem": "response_date"}
 _TABLE_KINDS = {
     "episodes": ("orphan_episode", "unparsable_date", "future_date"),
@@ -741,8 +805,9 @@ def _days(s: pl.Series) -> np.ndarray:
     return s.cast(pl.Int32).cast(pl.Float64).fill_null(np.nan).to_numpy().copy()
 
 
-def _plant(area: str, table: str, df: pl.DataFrame, rng: np.random.Generator, dirty: float,
-           n_cases: int) -> tuple[pl.DataFrame, dict[str, str]]:
+def _plant(
+    area: str, table: str, df: pl.DataFrame, rng: np.random.Generator, dirty: float, n_cases: int
+) -> tuple[pl.DataFrame, dict[str, str]]:
     """Plant errors in about ``dirty`` of the rows; returns the frame and a map of changed
     case ids (old → new, for duplicate_case_id) so the episodes can follow their case."""
     n = df.height
@@ -777,7 +842,8 @@ def _plant(area: str, table: str, df: pl.DataFrame, rng: np.random.Generator, di
             age = (data["referral_date"] - data["birth_date"]) / 365.25
             birth = data["birth_date"].astype("int64").astype("datetime64[D]").astype(str)
             elig["referral_after_treatment"] = (data["treatment_start_date"] <= _EXTRACT - 31) & ~(
-                data["death_date"] <= data["treatment_start_date"] + 31)
+                data["death_date"] <= data["treatment_start_date"] + 31
+            )
             elig["future_date"] = nn("vital_status_date") & ~nn("death_date")
             elig["age_over_110"] = (age >= 15) & ~np.char.endswith(birth.astype(str), "-02-29")
             if area == "acc":
@@ -795,7 +861,7 @@ def _plant(area: str, table: str, df: pl.DataFrame, rng: np.random.Generator, di
     left = 0
     for k, cnt in zip(kinds, counts, strict=True):
         pool = np.flatnonzero(elig[k] & ~used)
-        take = np.sort(rng.permutation(pool)[: cnt]) if len(pool) else pool
+        take = np.sort(rng.permutation(pool)[:cnt]) if len(pool) else pool
         left += cnt - len(take)
         used[take] = True
         kind[take] = k
@@ -866,8 +932,13 @@ class _Columns:
     """Columns of a frame as mutable numpy arrays, converted on first use (dates as float days,
     text as objects, numbers as floats with NaN); ``changed()`` gives back the touched ones."""
 
-    _TYPES = {pl.Date: "date", pl.Int64: "int", pl.Boolean: "bool", pl.Float64: "float",
-              pl.String: "string"}
+    _TYPES = {
+        pl.Date: "date",
+        pl.Int64: "int",
+        pl.Boolean: "bool",
+        pl.Float64: "float",
+        pl.String: "string",
+    }
 
     def __init__(self, df: pl.DataFrame) -> None:
         self.df = df
@@ -975,9 +1046,17 @@ def _inca_table(area: str, table: str, df: pl.DataFrame, rng: np.random.Generato
             hh = (u * 1e4).cast(pl.Int64) % 24
             mm = (u * 1e6).cast(pl.Int64) % 60
             text = (
-                pl.when(u < 0.06).then(text + " 00:00:00")
-                .when(u < 0.08).then(pl.format("{} {}:{}:00", text, hh.cast(pl.String).str.zfill(2),
-                                                mm.cast(pl.String).str.zfill(2)))
+                pl.when(u < 0.06)
+                .then(text + " 00:00:00")
+                .when(u < 0.08)
+                .then(
+                    pl.format(
+                        "{} {}:{}:00",
+                        text,
+                        hh.cast(pl.String).str.zfill(2),
+                        mm.cast(pl.String).str.zfill(2),
+                    )
+                )
                 .otherwise(text)
             )
             exprs.append(_raw_override(df, c, text).alias(col.inca_name))
@@ -1003,8 +1082,10 @@ def _inca_table(area: str, table: str, df: pl.DataFrame, rng: np.random.Generato
             unknown = pl.when(u < 0.3).then(pl.lit("99")).when(u < 0.4).then(pl.lit("98"))
             code = pl.when(v.is_null()).then(unknown).otherwise(code)
             unknown_label = (
-                pl.when(u < 0.3).then(pl.lit(_UNKNOWN_LABEL["99"]))
-                .when(u < 0.4).then(pl.lit(_UNKNOWN_LABEL["98"]))
+                pl.when(u < 0.3)
+                .then(pl.lit(_UNKNOWN_LABEL["99"]))
+                .when(u < 0.4)
+                .then(pl.lit(_UNKNOWN_LABEL["98"]))
             )
             label = pl.when(v.is_null()).then(unknown_label).otherwise(label)
         exprs.append(code.alias(col.inca_name))
@@ -1056,8 +1137,13 @@ def _inca_cases(area: str, df: pl.DataFrame, rng: np.random.Generator, rows: int
     return body.select(first + [c for c in body.columns if c not in first])
 
 
-def render(area: str, frames: dict[str, pl.DataFrame], inca: bool = False, seed: int = 0,
-           rows: int | None = None) -> dict[str, pl.DataFrame]:
+def render(
+    area: str,
+    frames: dict[str, pl.DataFrame],
+    inca: bool = False,
+    seed: int = 0,
+    rows: int | None = None,
+) -> dict[str, pl.DataFrame]:
     """All-text frames exactly as they are written to CSV.
 
     Canonical: canonical names, ISO dates, ``true``/``false``, decimal point, empty = missing.
@@ -1171,9 +1257,15 @@ def _fix_core_dates(xml: bytes) -> bytes:
     return re.sub(pattern, rb"\g<1>" + stamp + rb"\g<2>", xml)
 
 
-def write_frames(area: str, frames: dict[str, pl.DataFrame], output: Path | str, *,
-                 inca: bool = False, seed: int = 0,
-                 rows: int | None = None) -> dict[str, tuple[Path, int]]:
+def write_frames(
+    area: str,
+    frames: dict[str, pl.DataFrame],
+    output: Path | str,
+    *,
+    inca: bool = False,
+    seed: int = 0,
+    rows: int | None = None,
+) -> dict[str, tuple[Path, int]]:
     """Write the frames of :func:`generate` to ``output`` (and beside it); return
     ``{table: (path, rows written)}``.  Files are written atomically."""
     from nhvmetrics.io.atomic import write_bytes
@@ -1201,8 +1293,9 @@ def write_frames(area: str, frames: dict[str, pl.DataFrame], output: Path | str,
     return written
 
 
-def write_sample(area: str, rows: int, seed: int, output: Path | str, dirty: float = 0.0,
-                 inca: bool = False) -> dict[str, tuple[Path, int]]:
+def write_sample(
+    area: str, rows: int, seed: int, output: Path | str, dirty: float = 0.0, inca: bool = False
+) -> dict[str, tuple[Path, int]]:
     """``nhvmetrics sample``: generate and write; returns ``{table: (path, rows written)}``."""
     _check_args(area, rows, seed, dirty)
     output_paths(area, output)  # fail on a bad suffix before doing the work

@@ -30,10 +30,13 @@ def run(args: list[str], capsys) -> tuple[int, str]:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.rglob("*") if p.name.endswith(".part") or p.name.startswith(".tmp"))
+    return sorted(
+        p.name for p in folder.rglob("*") if p.name.endswith(".part") or p.name.startswith(".tmp")
+    )
 
 
 # --- the primitive ------------------------------------------------------------------------
+
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
     target = tmp_path / "report.html"
@@ -79,6 +82,7 @@ def test_the_written_file_replaces_the_old_one_whole(tmp_path: Path) -> None:
 
 
 # --- the commands ---------------------------------------------------------------------------
+
 
 @pytest.fixture()
 def export(tmp_path: Path) -> Path:
@@ -131,9 +135,28 @@ def test_a_command_that_fails_while_writing_leaves_previous_outputs(
         lambda src, pq: ["validate", src, "--area", "acc", "--quarantine", src],
         lambda src, pq: ["compute", src, "--area", "acc", "--year", "2025", "-o", src],
         lambda src, pq: ["convert", pq, "--area", "acc", "-o", pq],
-        lambda src, pq: ["compute", pq, "--area", "acc", "--year", "2025", "-o", pq.parent / "." / pq.name],
-        lambda src, pq: ["report", src.with_suffix(".xlsx"), "--area", "acc", "--year", "2025",
-                         "-o", src.with_suffix(".html"), "--xlsx", src.with_suffix(".xlsx")],
+        lambda src, pq: [
+            "compute",
+            pq,
+            "--area",
+            "acc",
+            "--year",
+            "2025",
+            "-o",
+            pq.parent / "." / pq.name,
+        ],
+        lambda src, pq: [
+            "report",
+            src.with_suffix(".xlsx"),
+            "--area",
+            "acc",
+            "--year",
+            "2025",
+            "-o",
+            src.with_suffix(".html"),
+            "--xlsx",
+            src.with_suffix(".xlsx"),
+        ],
     ],
 )
 def test_no_command_overwrites_its_own_input(args, export: Path, tmp_path: Path, capsys) -> None:
@@ -154,7 +177,9 @@ def test_no_command_overwrites_its_own_input(args, export: Path, tmp_path: Path,
     assert {p: p.read_bytes() for p in (export, pq, xlsx)} == snapshot
 
 
-def test_input_reached_through_a_symlink_is_not_overwritten(export: Path, tmp_path: Path, capsys) -> None:
+def test_input_reached_through_a_symlink_is_not_overwritten(
+    export: Path, tmp_path: Path, capsys
+) -> None:
     link = tmp_path / "link.csv"
     link.symlink_to(export)
     before = export.read_bytes()
@@ -232,5 +257,8 @@ def test_batch_area_that_crashes_while_writing(tmp_path: Path, capsys, monkeypat
     assert "pelvic-2025.xlsx" not in names
     summary = json.loads((out / "run-summary.json").read_text(encoding="utf-8"))
     runs = {r["name"]: r for r in summary["runs"]}
-    assert runs["pelvic-2025"]["status"] == "failed" and "internal error" in runs["pelvic-2025"]["error"]
+    assert (
+        runs["pelvic-2025"]["status"] == "failed"
+        and "internal error" in runs["pelvic-2025"]["error"]
+    )
     assert leftovers(out) == []

@@ -43,10 +43,19 @@ def test_compute_csv_with_invalid_row_warning(export, tmp_path):
     assert "extract date: 2024-06-30" in r.output
     t = pl.read_csv(out, infer_schema_length=0)
     assert t.columns == OUTPUT_COLUMNS
-    v = t.filter((pl.col("indicator_id") == "acc.visit_within_x") & (pl.col("unit") == "ALL")
-                 & (pl.col("stratum") == "all") & (pl.col("period") == "2024")).row(0, named=True)
+    v = t.filter(
+        (pl.col("indicator_id") == "acc.visit_within_x")
+        & (pl.col("unit") == "ALL")
+        & (pl.col("stratum") == "all")
+        & (pl.col("period") == "2024")
+    ).row(0, named=True)
     # c1 day 10 yes, c2 day 39 no, c3 no visit (window closed) missing; c5 (bad date) left out
-    assert (v["numerator"], v["denominator"], v["n_missing"], v["n_pending"]) == ("1", "2", "1", "0")
+    assert (v["numerator"], v["denominator"], v["n_missing"], v["n_pending"]) == (
+        "1",
+        "2",
+        "1",
+        "0",
+    )
     assert set(t["extract_date"].to_list()) == {"2024-06-30"}
     assert set(t["period"].to_list()) == {"2023", "2024"}
     surv = t.filter(pl.col("indicator_id") == "acc.survival_1y")
@@ -98,8 +107,15 @@ def test_usage_errors_exit_2(export, tmp_path, args, message, capsys):
 
 def test_options_ci_and_min_count(export, tmp_path):
     out1, out2 = tmp_path / "w.csv", tmp_path / "cp.csv"
-    assert _run(export, "--area", "acc", "--year", 2024, "-o", out1, "--min-count", 1).exit_code == 0
-    assert _run(export, "--area", "acc", "--year", 2024, "-o", out2, "--ci", "clopper-pearson").exit_code == 0
+    assert (
+        _run(export, "--area", "acc", "--year", 2024, "-o", out1, "--min-count", 1).exit_code == 0
+    )
+    assert (
+        _run(
+            export, "--area", "acc", "--year", 2024, "-o", out2, "--ci", "clopper-pearson"
+        ).exit_code
+        == 0
+    )
     w, cp = pl.read_csv(out1), pl.read_csv(out2)
     assert not w["suppressed"].any() and cp["suppressed"].any()
     assert w["ci_low"].to_list() != cp["ci_low"].to_list()
@@ -111,4 +127,7 @@ def test_strict_exits_1_after_writing(export, tmp_path):
     assert r.exit_code == 1 and out.exists()
     clean = tmp_path / "clean.csv"
     clean.write_text("\n".join(CASES.splitlines()[:-1]) + "\n", encoding="utf-8")
-    assert _run(clean, "--area", "acc", "--year", 2024, "-o", tmp_path / "c.csv", "--strict").exit_code == 0
+    assert (
+        _run(clean, "--area", "acc", "--year", 2024, "-o", tmp_path / "c.csv", "--strict").exit_code
+        == 0
+    )

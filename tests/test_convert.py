@@ -13,14 +13,30 @@ from nhvmetrics.privacy import luhn_digit as _luhn
 
 PNR_A = "19500101-238" + _luhn("500101238")
 PNR_B = "19620315-129" + _luhn("620315129")
-HEADER = ["PAT_ID", "REG_ID", "SjukhusKod", "KON_VALUE", "remissdatum", "behandlingsstart", "MAKULERAD"]
+HEADER = [
+    "PAT_ID",
+    "REG_ID",
+    "SjukhusKod",
+    "KON_VALUE",
+    "remissdatum",
+    "behandlingsstart",
+    "MAKULERAD",
+]
 GOOD = [
     [PNR_A, "C1", "11001", "1", "2025-01-03", "2025-01-20", "0"],
     [PNR_B, "C2", "11001", "2", "2025-02-03", "2025-02-20", "0"],
     ["PAT77", "C3", "11002", "2", "2025-03-03", "2025-03-20", "1"],  # cancelled: dropped
 ]
 BAD = GOOD + [
-    [PNR_A[:-1] + str((int(PNR_A[-1]) + 1) % 10), "C4", "11001", "1", "2025-01-03", "2025-01-20", "0"],
+    [
+        PNR_A[:-1] + str((int(PNR_A[-1]) + 1) % 10),
+        "C4",
+        "11001",
+        "1",
+        "2025-01-03",
+        "2025-01-20",
+        "0",
+    ],
     [PNR_B, "C5", "11001", "X", "2025-01-03", "2025-01-02", "0"],
 ]
 
@@ -31,7 +47,9 @@ def _write(path, rows, header=HEADER, sep=";"):
 
 
 def nhv(*args):
-    return subprocess.run([sys.executable, "-m", "nhvmetrics", *map(str, args)], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "nhvmetrics", *map(str, args)], capture_output=True, text=True
+    )
 
 
 def test_convert_writes_accepted_rows_canonically_without_personnummer(tmp_path):
@@ -64,8 +82,11 @@ def test_convert_with_keyed_pseudonyms(tmp_path, monkeypatch):
 
 def test_convert_several_tables_and_nothing_usable(tmp_path):
     cases = _write(tmp_path / "cases.csv", GOOD)
-    ep = _write(tmp_path / "ep.csv", [["E1", "C1", "2025-02-01"], ["E2", "C9", "2025-02-01"]],
-                header=["vardtillfalle_id", "REG_ID", "besoksdatum"])
+    ep = _write(
+        tmp_path / "ep.csv",
+        [["E1", "C1", "2025-02-01"], ["E2", "C9", "2025-02-01"]],
+        header=["vardtillfalle_id", "REG_ID", "besoksdatum"],
+    )
     out = tmp_path / "anal.parquet"
     r = nhv("convert", cases, "--area", "anal", "--table", f"episodes={ep}", "-o", out)
     assert r.returncode == 0, r.stderr

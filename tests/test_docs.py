@@ -55,4 +55,6 @@ def test_every_command_has_help_with_an_example(cmd: list[str]) -> None:
 def test_every_command_is_in_the_readme() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     for cmd in _commands():
-        assert f"nhvmetrics {' '.join(cmd)}" in text, f"README does not show 'nhvmetrics {' '.join(cmd)}'"
+        assert f"nhvmetrics {' '.join(cmd)}" in text, (
+            f"README does not show 'nhvmetrics {' '.join(cmd)}'"
+        )

@@ -39,9 +39,13 @@ def test_computing_from_only_the_needed_columns_gives_the_same_table(area):
     files = {p.stem.split("_", 1)[1]: p for p in sorted(root.glob(f"{area}_*.csv"))}
     needed = columns_needed(area)
     full = validate_export(area, files, dt.date(2026, 3, 31), contract=False)
-    lean = validate_export(area, files, dt.date(2026, 3, 31), contract=False, accepted_columns=needed)
+    lean = validate_export(
+        area, files, dt.date(2026, 3, 31), contract=False, accepted_columns=needed
+    )
     for name, t in lean.tables.items():
-        assert set(t.accepted.columns) == {"_row"} | (needed.get(name, set()) & set(full.table(name).accepted.columns))
+        assert set(t.accepted.columns) == {"_row"} | (
+            needed.get(name, set()) & set(full.table(name).accepted.columns)
+        )
     assert {"patient_id", "case_id"}.isdisjoint(lean.table("cases").accepted.columns)
     assert lean.table("cases").accepted.schema["unit"] == pl.Categorical
     for extract in (dt.date(2026, 3, 31), None):
@@ -65,10 +69,16 @@ def test_every_indicator_case_gives_the_same_table_from_categorical_text():
     for area in AREAS:
         for d, _i, case in iter_cases(load_definitions(area)):
             frames = case_frames(d, case)
-            cats = {n: f.with_columns(pl.col(pl.String).cast(pl.Categorical)) for n, f in frames.items()}
+            cats = {
+                n: f.with_columns(pl.col(pl.String).cast(pl.Categorical)) for n, f in frames.items()
+            }
             ed = case.get("extract_date")
             ed = dt.date.fromisoformat(ed) if isinstance(ed, str) else ed
-            kw = dict(definitions=[d], params={d.id: dict(case.get("params") or {})}, ci_method=case.get("ci", "wilson"))
+            kw = dict(
+                definitions=[d],
+                params={d.id: dict(case.get("params") or {})},
+                ci_method=case.get("ci", "wilson"),
+            )
             a = compute_area(area, frames, int(case["year"]), ed, **kw)
             b = compute_area(area, cats, int(case["year"]), ed, **kw)
             assert_frame_equal(a.table, b.table)

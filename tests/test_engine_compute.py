@@ -8,14 +8,33 @@ import numpy as np
 import polars as pl
 import pytest
 
-from nhvmetrics.engine.compute import OUTPUT_COLUMNS, OUTPUT_SCHEMA, compute_area, infer_extract_date
+from nhvmetrics.engine.compute import (
+    OUTPUT_COLUMNS,
+    OUTPUT_SCHEMA,
+    compute_area,
+    infer_extract_date,
+)
 from nhvmetrics.engine.definitions import load_definitions
 from nhvmetrics.engine.stats import kaplan_meier
 from nhvmetrics.errors import NhvError
 
 D = dt.date
-SPEC4 = ["area", "indicator_id", "period", "unit", "stratum", "numerator", "denominator", "value",
-         "ci_low", "ci_high", "n_missing", "n_pending", "suppressed", "definition_version"]
+SPEC4 = [
+    "area",
+    "indicator_id",
+    "period",
+    "unit",
+    "stratum",
+    "numerator",
+    "denominator",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n_missing",
+    "n_pending",
+    "suppressed",
+    "definition_version",
+]
 
 
 def acc_cases() -> pl.DataFrame:
@@ -26,9 +45,22 @@ def acc_cases() -> pl.DataFrame:
             "case_id": ["c1", "c2", "c3", "c4", "c5", "c6"],
             "unit": ["A", "A", "B", "B", "B", "A"],
             "sex": ["K", "M", "K", "K", "M", "K"],
-            "referral_date": [D(2024, 1, 1), D(2024, 2, 1), D(2024, 3, 1), D(2024, 4, 1), D(2023, 5, 1),
-                              D(2024, 12, 25)],
-            "first_visit_date": [D(2024, 1, 10), D(2024, 3, 1), None, D(2024, 4, 5), D(2023, 5, 3), None],
+            "referral_date": [
+                D(2024, 1, 1),
+                D(2024, 2, 1),
+                D(2024, 3, 1),
+                D(2024, 4, 1),
+                D(2023, 5, 1),
+                D(2024, 12, 25),
+            ],
+            "first_visit_date": [
+                D(2024, 1, 10),
+                D(2024, 3, 1),
+                None,
+                D(2024, 4, 5),
+                D(2023, 5, 3),
+                None,
+            ],
             "birth_date": [D(1960, 1, 1)] * 6,
             "referring_region": ["01", "01", "12", "12", "25", None],
             "national_mdk": [True, False, None, True, True, True],
@@ -37,8 +69,12 @@ def acc_cases() -> pl.DataFrame:
 
 
 def row(t: pl.DataFrame, ind: str, unit="ALL", stratum="all", period=2024) -> dict:
-    r = t.filter((pl.col("indicator_id") == ind) & (pl.col("unit") == unit) & (pl.col("stratum") == stratum)
-                 & (pl.col("period") == period))
+    r = t.filter(
+        (pl.col("indicator_id") == ind)
+        & (pl.col("unit") == unit)
+        & (pl.col("stratum") == stratum)
+        & (pl.col("period") == period)
+    )
     assert r.height == 1, (ind, unit, stratum, period, r)
     return r.row(0, named=True)
 
@@ -67,7 +103,9 @@ def test_visit_within_x_by_hand(acc_result):
     r = row(t, "acc.visit_within_x")
     assert (r["numerator"], r["denominator"], r["n_missing"], r["n_pending"]) == (2, 3, 1, 1)
     assert r["value"] == pytest.approx(2 / 3)
-    assert r["ci_low"] == pytest.approx(0.207660, abs=1e-6) and r["ci_high"] == pytest.approx(0.938508, abs=1e-6)
+    assert r["ci_low"] == pytest.approx(0.207660, abs=1e-6) and r["ci_high"] == pytest.approx(
+        0.938508, abs=1e-6
+    )
     assert r["parameters"] == "x_days=14" and r["kind"] == "proportion"
     a = row(t, "acc.visit_within_x", unit="A")
     assert (a["numerator"], a["denominator"], a["n_pending"]) == (1, 2, 1)
@@ -95,15 +133,22 @@ def test_counts_distribution_and_not_computable(acc_result):
 
 
 def test_units_add_up_to_all_for_counts(acc_result):
-    t = acc_result.table.filter(pl.col("indicator_id") == "acc.patients", pl.col("stratum") == "all")
+    t = acc_result.table.filter(
+        pl.col("indicator_id") == "acc.patients", pl.col("stratum") == "all"
+    )
     for p in t["period"].unique():
         tp = t.filter(pl.col("period") == p)
-        assert tp.filter(pl.col("unit") != "ALL")["numerator"].sum() == tp.filter(pl.col("unit") == "ALL")["numerator"][0]
+        assert (
+            tp.filter(pl.col("unit") != "ALL")["numerator"].sum()
+            == tp.filter(pl.col("unit") == "ALL")["numerator"][0]
+        )
 
 
 def test_strata_add_up_to_all():
     t = compute_area("acc", {"cases": acc_cases()}, 2024, D(2025, 1, 5)).table
-    p = t.filter(pl.col("indicator_id") == "acc.patients", pl.col("period") == 2024, pl.col("unit") == "ALL")
+    p = t.filter(
+        pl.col("indicator_id") == "acc.patients", pl.col("period") == 2024, pl.col("unit") == "ALL"
+    )
     sex = p.filter(pl.col("stratum").str.starts_with("sex="))["numerator"].sum()
     assert sex == p.filter(pl.col("stratum") == "all")["numerator"][0]
 
@@ -127,7 +172,10 @@ def test_params_override_ci_option_and_min_count():
     assert row(g.table, "acc.visit_within_x")["numerator"] == 3
     cp = compute_area("acc", f, 2024, D(2025, 1, 5), ci_method="clopper-pearson")
     assert row(cp.table, "acc.visit_within_x")["ci_low"] == pytest.approx(0.094299, abs=1e-5)
-    assert row(cp.table, "acc.visit_within_x")["ci_low"] != row(base.table, "acc.visit_within_x")["ci_low"]
+    assert (
+        row(cp.table, "acc.visit_within_x")["ci_low"]
+        != row(base.table, "acc.visit_within_x")["ci_low"]
+    )
     assert row(base.table, "acc.visit_within_x")["suppressed"] is True
     low = compute_area("acc", f, 2024, D(2025, 1, 5), min_count=1)
     assert not low.table["suppressed"].any()
@@ -137,7 +185,9 @@ def test_params_override_ci_option_and_min_count():
 
 def test_extract_date_from_the_data_ignores_future_dates():
     f = acc_cases().with_columns(
-        first_visit_date=pl.when(pl.col("case_id") == "c1").then(pl.lit(D(2999, 1, 1))).otherwise(pl.col("first_visit_date"))
+        first_visit_date=pl.when(pl.col("case_id") == "c1")
+        .then(pl.lit(D(2999, 1, 1)))
+        .otherwise(pl.col("first_visit_date"))
     )
     assert infer_extract_date({"cases": f}, today=D(2025, 6, 1)) == D(2024, 12, 25)
     res = compute_area("acc", {"cases": acc_cases()}, 2024)
@@ -148,7 +198,12 @@ def test_extract_date_from_the_data_ignores_future_dates():
 
 def test_deterministic():
     a = compute_area("acc", {"cases": acc_cases()}, 2024, D(2025, 1, 5)).table
-    b = compute_area("acc", {"cases": acc_cases().sample(fraction=1.0, shuffle=True, seed=3)}, 2024, D(2025, 1, 5)).table
+    b = compute_area(
+        "acc",
+        {"cases": acc_cases().sample(fraction=1.0, shuffle=True, seed=3)},
+        2024,
+        D(2025, 1, 5),
+    ).table
     assert a.equals(b)
     assert a.write_csv() == b.write_csv()
 
@@ -171,8 +226,16 @@ def test_survival_engine_matches_stats_per_unit():
             death.append(None)
             vital.append(min(vs, extract))
     units = rng.choice(["A", "B", "C"], n).tolist()
-    f = pl.DataFrame({"case_id": [str(i) for i in range(n)], "unit": units, "diagnosis_date": diag,
-                      "death_date": death, "vital_status_date": vital, "referral_date": diag})
+    f = pl.DataFrame(
+        {
+            "case_id": [str(i) for i in range(n)],
+            "unit": units,
+            "diagnosis_date": diag,
+            "death_date": death,
+            "vital_status_date": vital,
+            "referral_date": diag,
+        }
+    )
     t = compute_area("acc", {"cases": f}, 2024, extract).table
     for u in ["ALL", "A", "B", "C"]:
         idx = [i for i in range(n) if u == "ALL" or units[i] == u]
@@ -183,39 +246,76 @@ def test_survival_engine_matches_stats_per_unit():
         assert r["value"] == pytest.approx(km.survival, rel=1e-9)
         assert r["ci_low"] == pytest.approx(km.ci_low, rel=1e-9)
         assert r["ci_high"] == pytest.approx(km.ci_high, rel=1e-9)
-        assert (r["numerator"], r["denominator"], r["n_pending"]) == (km.events, km.n, km.censored_before)
+        assert (r["numerator"], r["denominator"], r["n_pending"]) == (
+            km.events,
+            km.n,
+            km.censored_before,
+        )
 
 
 def test_survival_censors_at_the_extract_date():
-    f = pl.DataFrame({"case_id": ["a", "b"], "unit": ["A", "A"],
-                      "diagnosis_date": [D(2023, 6, 1), D(2023, 6, 1)],
-                      "death_date": [None, D(2024, 3, 1)], "referral_date": [D(2023, 6, 1)] * 2})
+    f = pl.DataFrame(
+        {
+            "case_id": ["a", "b"],
+            "unit": ["A", "A"],
+            "diagnosis_date": [D(2023, 6, 1), D(2023, 6, 1)],
+            "death_date": [None, D(2024, 3, 1)],
+            "referral_date": [D(2023, 6, 1)] * 2,
+        }
+    )
     # extract date 2024-04-01: a is alive, followed 305 days (< 365): pending; S = 1/2
     r = row(compute_area("acc", {"cases": f}, 2024, D(2024, 4, 1)).table, "acc.survival_1y")
     assert (r["value"], r["numerator"], r["denominator"], r["n_pending"]) == (0.5, 1, 2, 1)
 
 
 def test_duration_median_quartiles_and_measure():
-    f = pl.DataFrame({
-        "case_id": list("abcdef"), "unit": ["A", "A", "A", "B", "B", "B"],
-        "referral_date": [D(2024, 1, 1)] * 6,
-        "treatment_start_date": [D(2024, 1, 2), D(2024, 1, 5), D(2024, 1, 11), D(2024, 1, 18), D(2024, 1, 31), D(2024, 3, 1)],
-    })
+    f = pl.DataFrame(
+        {
+            "case_id": list("abcdef"),
+            "unit": ["A", "A", "A", "B", "B", "B"],
+            "referral_date": [D(2024, 1, 1)] * 6,
+            "treatment_start_date": [
+                D(2024, 1, 2),
+                D(2024, 1, 5),
+                D(2024, 1, 11),
+                D(2024, 1, 18),
+                D(2024, 1, 31),
+                D(2024, 3, 1),
+            ],
+        }
+    )
     t = compute_area("anal", {"cases": f}, 2024, D(2025, 1, 1)).table
     r = row(t, "anal.referral_to_treatment_days")
     days = [1, 4, 10, 17, 30, 60]
     assert r["value"] == pytest.approx(np.median(days))
-    assert (r["q1"], r["q3"]) == (pytest.approx(np.quantile(days, 0.25)), pytest.approx(np.quantile(days, 0.75)))
+    assert (r["q1"], r["q3"]) == (
+        pytest.approx(np.quantile(days, 0.25)),
+        pytest.approx(np.quantile(days, 0.75)),
+    )
     w = row(t, "anal.referral_to_treatment_days", stratum="measure=within_x")
     assert (w["numerator"], w["denominator"]) == (4, 6)
 
 
 def test_prem_and_episodes_tables():
-    prem = pl.DataFrame({"response_id": ["1", "2", "3"], "unit": ["A", "A", "B"],
-                         "response_date": [D(2024, 5, 1)] * 3, "q1": [5, 3, None], "q2": [4, 4, 4],
-                         "q3": [1, 2, 3], "q4": [None, None, 5]})
-    cases = pl.DataFrame({"case_id": ["x"], "unit": ["A"], "referral_date": [D(2024, 1, 1)],
-                          "treatment_start_date": [D(2024, 2, 1)]})
+    prem = pl.DataFrame(
+        {
+            "response_id": ["1", "2", "3"],
+            "unit": ["A", "A", "B"],
+            "response_date": [D(2024, 5, 1)] * 3,
+            "q1": [5, 3, None],
+            "q2": [4, 4, 4],
+            "q3": [1, 2, 3],
+            "q4": [None, None, 5],
+        }
+    )
+    cases = pl.DataFrame(
+        {
+            "case_id": ["x"],
+            "unit": ["A"],
+            "referral_date": [D(2024, 1, 1)],
+            "treatment_start_date": [D(2024, 2, 1)],
+        }
+    )
     t = compute_area("anal", {"cases": cases, "prem": prem}, 2024, D(2025, 1, 1)).table
     assert row(t, "anal.prem")["numerator"] == 3
     q1 = row(t, "anal.prem", stratum="question=q1")
@@ -237,28 +337,37 @@ def _synthetic_pelvic(n: int, seed: int) -> pl.DataFrame:
     ref = rng.integers(0, 4 * 365, n)
 
     def dates(offsets, p_null=0.1):
-        return [None if (o is None or rng.random() < p_null) else start + dt.timedelta(days=int(o)) for o in offsets]
+        return [
+            None if (o is None or rng.random() < p_null) else start + dt.timedelta(days=int(o))
+            for o in offsets
+        ]
 
     surg = [int(r + rng.integers(5, 90)) if rng.random() < 0.6 else None for r in ref]
-    return pl.DataFrame({
-        "case_id": [str(i) for i in range(n)],
-        "unit": rng.choice(["SE01", "SE02", "SE03"], n).tolist(),
-        "sex": rng.choice(["K", "M", None], n).tolist(),
-        "birth_date": dates(rng.integers(-80 * 365, -20 * 365, n).tolist()),
-        "home_region": rng.choice(["01", "12", "25"], n).tolist(),
-        "referral_date": dates(ref.tolist(), 0.0),
-        "assessment_date": dates((ref + rng.integers(0, 30, n)).tolist()),
-        "surgery_date": dates(surg, 0.0),
-        "admission_date": dates([None if s is None else s - 1 for s in surg]),
-        "discharge_date": dates([None if s is None else s + int(rng.integers(2, 20)) for s in surg], 0.0),
-        "treatment_unit": rng.choice(["SE01", "SE02", "SE03", None], n).tolist(),
-        "resection_margin": rng.choice(["R0", "R1", "R2", "RX", None], n).tolist(),
-        "clavien_dindo": rng.choice(["I", "II", "IIIa", "IVb", None], n).tolist(),
-        "reoperation_30d": rng.choice([True, False, None], n).tolist(),
-        "death_date": dates([None if rng.random() < 0.8 else int(r + rng.integers(10, 400)) for r in ref], 0.0),
-        "indication": rng.integers(1, 8, n).tolist(),
-        "national_mdk": rng.choice([True, False, None], n).tolist(),
-    })
+    return pl.DataFrame(
+        {
+            "case_id": [str(i) for i in range(n)],
+            "unit": rng.choice(["SE01", "SE02", "SE03"], n).tolist(),
+            "sex": rng.choice(["K", "M", None], n).tolist(),
+            "birth_date": dates(rng.integers(-80 * 365, -20 * 365, n).tolist()),
+            "home_region": rng.choice(["01", "12", "25"], n).tolist(),
+            "referral_date": dates(ref.tolist(), 0.0),
+            "assessment_date": dates((ref + rng.integers(0, 30, n)).tolist()),
+            "surgery_date": dates(surg, 0.0),
+            "admission_date": dates([None if s is None else s - 1 for s in surg]),
+            "discharge_date": dates(
+                [None if s is None else s + int(rng.integers(2, 20)) for s in surg], 0.0
+            ),
+            "treatment_unit": rng.choice(["SE01", "SE02", "SE03", None], n).tolist(),
+            "resection_margin": rng.choice(["R0", "R1", "R2", "RX", None], n).tolist(),
+            "clavien_dindo": rng.choice(["I", "II", "IIIa", "IVb", None], n).tolist(),
+            "reoperation_30d": rng.choice([True, False, None], n).tolist(),
+            "death_date": dates(
+                [None if rng.random() < 0.8 else int(r + rng.integers(10, 400)) for r in ref], 0.0
+            ),
+            "indication": rng.integers(1, 8, n).tolist(),
+            "national_mdk": rng.choice([True, False, None], n).tolist(),
+        }
+    )
 
 
 def test_all_definitions_together_equal_each_alone():
@@ -278,11 +387,19 @@ def test_medians_from_value_counts_match_numpy():
     for unit in ["ALL", "SE01", "SE02"]:
         sub = f if unit == "ALL" else f.filter(pl.col("unit") == unit)
         sub = sub.filter(pl.col("discharge_date").dt.year() == 2024)
-        los = sub.select((pl.col("discharge_date") - pl.col("admission_date")).dt.total_days()).to_series().drop_nulls()
+        los = (
+            sub.select((pl.col("discharge_date") - pl.col("admission_date")).dt.total_days())
+            .to_series()
+            .drop_nulls()
+        )
         r = row(t, "pelvic.length_of_stay", unit=unit)
         assert r["denominator"] == los.len()
         q1, med, q3 = np.quantile(los.to_numpy(), [0.25, 0.5, 0.75])
-        assert (r["q1"], r["value"], r["q3"]) == (pytest.approx(q1), pytest.approx(med), pytest.approx(q3))
+        assert (r["q1"], r["value"], r["q3"]) == (
+            pytest.approx(q1),
+            pytest.approx(med),
+            pytest.approx(q3),
+        )
 
 
 def test_types_are_checked_and_widened():
@@ -291,7 +408,9 @@ def test_types_are_checked_and_widened():
     b = compute_area("acc", {"cases": acc_cases()}, 2024, D(2025, 1, 5)).table
     assert a.equals(b)
     bad = acc_cases().with_columns(pl.col("referral_date").cast(pl.String))
-    with pytest.raises(NhvError, match="column referral_date of the cases table is String, expected Date"):
+    with pytest.raises(
+        NhvError, match="column referral_date of the cases table is String, expected Date"
+    ):
         compute_area("acc", {"cases": bad}, 2024, D(2025, 1, 5))
     r = compute_area("acc", {"cases": acc_cases()}, 2024, D(2025, 1, 5), params={"x_days": "30"})
     assert row(r.table, "acc.visit_within_x")["parameters"] == "x_days=30"

@@ -7,7 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from nhvmetrics.engine.stats import clopper_pearson, kaplan_meier, loglog_ci, proportion_ci, quartiles, wilson
+from nhvmetrics.engine.stats import (
+    clopper_pearson,
+    kaplan_meier,
+    loglog_ci,
+    proportion_ci,
+    quartiles,
+    wilson,
+)
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,19 @@ from nhvmetrics.engine.suppression import apply_suppression
 
 def _table(rows):
     cols = ["indicator_id", "period", "unit", "stratum", "numerator", "denominator", "kind"]
-    return pl.DataFrame([dict(zip(cols, r, strict=True)) for r in rows],
-                        schema={"indicator_id": pl.String, "period": pl.Int64, "unit": pl.String,
-                                "stratum": pl.String, "numerator": pl.Int64, "denominator": pl.Int64,
-                                "kind": pl.String}, orient="row")
+    return pl.DataFrame(
+        [dict(zip(cols, r, strict=True)) for r in rows],
+        schema={
+            "indicator_id": pl.String,
+            "period": pl.Int64,
+            "unit": pl.String,
+            "stratum": pl.String,
+            "numerator": pl.Int64,
+            "denominator": pl.Int64,
+            "kind": pl.String,
+        },
+        orient="row",
+    )
 
 
 def _flags(t):
@@ -21,70 +30,98 @@ def _flags(t):
 
 def test_primary_threshold_uses_denominator_for_shares_and_numerator_for_counts():
     # one row per indicator, so no sum ties the rows together (only the primary rule acts)
-    t = _table([
-        ("x.share1", 2024, "ALL", "all", 1, 30, "proportion"),  # small numerator, big denominator: shown
-        ("x.share2", 2024, "ALL", "all", 0, 4, "proportion"),   # denominator 4: hidden
-        ("x.count1", 2024, "ALL", "all", 4, None, "count"),     # count 4: hidden
-        ("x.count2", 2024, "ALL", "all", 0, None, "count"),     # zero is never hidden
-        ("x.count3", 2024, "ALL", "all", 5, None, "count"),     # 5 is shown
-    ])
+    t = _table(
+        [
+            (
+                "x.share1",
+                2024,
+                "ALL",
+                "all",
+                1,
+                30,
+                "proportion",
+            ),  # small numerator, big denominator: shown
+            ("x.share2", 2024, "ALL", "all", 0, 4, "proportion"),  # denominator 4: hidden
+            ("x.count1", 2024, "ALL", "all", 4, None, "count"),  # count 4: hidden
+            ("x.count2", 2024, "ALL", "all", 0, None, "count"),  # zero is never hidden
+            ("x.count3", 2024, "ALL", "all", 5, None, "count"),  # 5 is shown
+        ]
+    )
     out = apply_suppression(t, 5)["suppressed"].to_list()
     assert out == [False, True, True, False, False]
     assert apply_suppression(t, 4)["suppressed"].to_list() == [False, False, False, False, False]
 
 
 def test_a_hidden_total_is_not_given_away_by_its_terms():
-    t = _table([
-        ("x", 2024, "ALL", "all", 1, 4, "proportion"),  # primary: the national figure
-        ("x", 2024, "A", "all", 1, 4, "proportion"),    # primary too
-        ("x", 2024, "B", "all", 0, 0, "proportion"),
-    ])
+    t = _table(
+        [
+            ("x", 2024, "ALL", "all", 1, 4, "proportion"),  # primary: the national figure
+            ("x", 2024, "A", "all", 1, 4, "proportion"),  # primary too
+            ("x", 2024, "B", "all", 0, 0, "proportion"),
+        ]
+    )
     f = _flags(apply_suppression(t))
     assert f[("ALL", "all")] and f[("A", "all")]
-    t = _table([
-        ("x", 2024, "ALL", "all", 3, 12, "proportion"),
-        ("x", 2024, "ALL", "sex=K", 1, 3, "proportion"),    # primary
-        ("x", 2024, "ALL", "sex=M", 2, 9, "proportion"),    # complementary
-        ("x", 2024, "A", "sex=K", 0, 0, "proportion"),
-        ("x", 2024, "B", "sex=K", 1, 3, "proportion"),      # primary; A + B = ALL for sex=K
-        ("x", 2024, "A", "sex=M", 2, 9, "proportion"),
-    ])
+    t = _table(
+        [
+            ("x", 2024, "ALL", "all", 3, 12, "proportion"),
+            ("x", 2024, "ALL", "sex=K", 1, 3, "proportion"),  # primary
+            ("x", 2024, "ALL", "sex=M", 2, 9, "proportion"),  # complementary
+            ("x", 2024, "A", "sex=K", 0, 0, "proportion"),
+            ("x", 2024, "B", "sex=K", 1, 3, "proportion"),  # primary; A + B = ALL for sex=K
+            ("x", 2024, "A", "sex=M", 2, 9, "proportion"),
+        ]
+    )
     f = _flags(apply_suppression(t))
     # ALL/sex=M is hidden, and A/sex=M (its only term) would give it away: hidden as well
     assert f[("ALL", "sex=M")] and f[("A", "sex=M")]
 
 
 def test_complementary_among_units():
-    t = _table([
-        ("x", 2024, "ALL", "all", 30, 60, "proportion"),
-        ("x", 2024, "A", "all", 2, 3, "proportion"),   # primary
-        ("x", 2024, "B", "all", 5, 12, "proportion"),  # next smallest: complementary
-        ("x", 2024, "C", "all", 23, 45, "proportion"),
-    ])
+    t = _table(
+        [
+            ("x", 2024, "ALL", "all", 30, 60, "proportion"),
+            ("x", 2024, "A", "all", 2, 3, "proportion"),  # primary
+            ("x", 2024, "B", "all", 5, 12, "proportion"),  # next smallest: complementary
+            ("x", 2024, "C", "all", 23, 45, "proportion"),
+        ]
+    )
     f = _flags(apply_suppression(t))
     assert f == {("ALL", "all"): False, ("A", "all"): True, ("B", "all"): True, ("C", "all"): False}
 
 
 def test_two_hidden_units_need_no_complement():
-    t = _table([
-        ("x", 2024, "ALL", "all", 20, 40, "proportion"),
-        ("x", 2024, "A", "all", 1, 3, "proportion"),
-        ("x", 2024, "B", "all", 1, 2, "proportion"),
-        ("x", 2024, "C", "all", 18, 35, "proportion"),
-    ])
+    t = _table(
+        [
+            ("x", 2024, "ALL", "all", 20, 40, "proportion"),
+            ("x", 2024, "A", "all", 1, 3, "proportion"),
+            ("x", 2024, "B", "all", 1, 2, "proportion"),
+            ("x", 2024, "C", "all", 18, 35, "proportion"),
+        ]
+    )
     f = _flags(apply_suppression(t))
     assert f[("A", "all")] and f[("B", "all")] and not f[("C", "all")] and not f[("ALL", "all")]
 
 
 def test_complementary_within_a_distribution_and_cascade_to_units():
-    t = _table([
-        ("d", 2024, "ALL", "all", 40, None, "count"),
-        ("d", 2024, "ALL", "region=01", 3, 40, "distribution"),   # primary
-        ("d", 2024, "ALL", "region=12", 15, 40, "distribution"),  # complementary (smallest other)
-        ("d", 2024, "ALL", "region=25", 22, 40, "distribution"),
-        ("d", 2024, "A", "region=12", 7, 20, "distribution"),
-        ("d", 2024, "B", "region=12", 8, 20, "distribution"),
-    ])
+    t = _table(
+        [
+            ("d", 2024, "ALL", "all", 40, None, "count"),
+            ("d", 2024, "ALL", "region=01", 3, 40, "distribution"),  # primary
+            (
+                "d",
+                2024,
+                "ALL",
+                "region=12",
+                15,
+                40,
+                "distribution",
+            ),  # complementary (smallest other)
+            ("d", 2024, "ALL", "region=25", 22, 40, "distribution"),
+            ("d", 2024, "A", "region=12", 7, 20, "distribution"),
+            ("d", 2024, "B", "region=12", 8, 20, "distribution"),
+        ]
+    )
     f = _flags(apply_suppression(t))
     assert f[("ALL", "region=01")] and f[("ALL", "region=12")] and not f[("ALL", "region=25")]
     # ALL/region=12 = A + B: with both units shown the hidden national cell could be added up,
@@ -93,13 +130,15 @@ def test_complementary_within_a_distribution_and_cascade_to_units():
 
 
 def test_strata_partition_and_measures_do_not():
-    t = _table([
-        ("x", 2024, "ALL", "all", 10, 20, "proportion"),
-        ("x", 2024, "ALL", "sex=K", 1, 2, "proportion"),
-        ("x", 2024, "ALL", "sex=M", 9, 18, "proportion"),
-        ("x", 2024, "ALL", "measure=a", 1, 3, "proportion"),
-        ("x", 2024, "ALL", "measure=b", 9, 30, "proportion"),
-    ])
+    t = _table(
+        [
+            ("x", 2024, "ALL", "all", 10, 20, "proportion"),
+            ("x", 2024, "ALL", "sex=K", 1, 2, "proportion"),
+            ("x", 2024, "ALL", "sex=M", 9, 18, "proportion"),
+            ("x", 2024, "ALL", "measure=a", 1, 3, "proportion"),
+            ("x", 2024, "ALL", "measure=b", 9, 30, "proportion"),
+        ]
+    )
     f = _flags(apply_suppression(t))
     assert f[("ALL", "sex=K")] and f[("ALL", "sex=M")]
     assert f[("ALL", "measure=a")] and not f[("ALL", "measure=b")]
@@ -107,12 +146,14 @@ def test_strata_partition_and_measures_do_not():
 
 
 def test_prefers_a_nonzero_cell_and_keeps_row_order():
-    t = _table([
-        ("x", 2024, "ALL", "all", 5, 10, "proportion"),
-        ("x", 2024, "A", "all", 0, 0, "proportion"),
-        ("x", 2024, "B", "all", 1, 3, "proportion"),
-        ("x", 2024, "C", "all", 4, 7, "proportion"),
-    ])
+    t = _table(
+        [
+            ("x", 2024, "ALL", "all", 5, 10, "proportion"),
+            ("x", 2024, "A", "all", 0, 0, "proportion"),
+            ("x", 2024, "B", "all", 1, 3, "proportion"),
+            ("x", 2024, "C", "all", 4, 7, "proportion"),
+        ]
+    )
     out = apply_suppression(t)
     assert out["unit"].to_list() == ["ALL", "A", "B", "C"]
     f = _flags(out)
@@ -120,5 +161,7 @@ def test_prefers_a_nonzero_cell_and_keeps_row_order():
 
 
 def test_not_computable_rows_are_never_flagged():
-    t = _table([("x", 2024, "ALL", "all", None, None, "proportion")]).with_columns(computable=pl.lit(False))
+    t = _table([("x", 2024, "ALL", "all", None, None, "proportion")]).with_columns(
+        computable=pl.lit(False)
+    )
     assert apply_suppression(t)["suppressed"].to_list() == [False]

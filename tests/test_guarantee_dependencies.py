@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-PYPROJECT = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+PYPROJECT = tomllib.loads(
+    (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+)
 PROJECT = PYPROJECT["project"]
 REQUIREMENTS = [Requirement(r) for r in PROJECT["dependencies"]] + [
     Requirement(r) for r in PROJECT["optional-dependencies"]["test"]
@@ -33,4 +35,6 @@ def test_installed_version_is_within_the_bounds(req: Requirement) -> None:
         version = metadata.version(req.name)
     except metadata.PackageNotFoundError:
         pytest.fail(f"{req.name} is a dependency but is not installed")
-    assert req.specifier.contains(version, prereleases=True), f"{req.name} {version} is outside {req.specifier}"
+    assert req.specifier.contains(version, prereleases=True), (
+        f"{req.name} {version} is outside {req.specifier}"
+    )

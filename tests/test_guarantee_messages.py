@@ -26,14 +26,18 @@ def test_a_file_named_after_a_patient_is_not_echoed(tmp_path: Path, capsys) -> N
     assert not find_personnummer(printed), printed
     pdf = tmp_path / f"remiss {PNR}.csv"
     pdf.write_bytes(b"%PDF-1.4")
-    code, printed = run(["report", pdf, "--area", "acc", "--year", "2025", "-o", tmp_path / "r.html"], capsys)
+    code, printed = run(
+        ["report", pdf, "--area", "acc", "--year", "2025", "-o", tmp_path / "r.html"], capsys
+    )
     assert code == 2 and "PDF" in printed and not find_personnummer(printed), printed
 
 
 def test_batch_summary_and_log_hold_no_personnummer(tmp_path: Path, capsys) -> None:
     cfg = tmp_path / "nhvmetrics.toml"
-    cfg.write_text(f'output_dir = "out"\nyears = 2025\n\n[[report]]\narea = "acc"\ncases = "{PNR}.csv"\n',
-                   encoding="utf-8")
+    cfg.write_text(
+        f'output_dir = "out"\nyears = 2025\n\n[[report]]\narea = "acc"\ncases = "{PNR}.csv"\n',
+        encoding="utf-8",
+    )
     code, printed = run(["report", "--config", cfg], capsys)
     assert code == 1
     summary = (tmp_path / "out" / "run-summary.json").read_text(encoding="utf-8")
@@ -52,8 +56,11 @@ def test_batch_outputs_hold_no_personnummer(tmp_path: Path, capsys) -> None:
     shutil.copy(inca / "pelvic_cases.csv", tmp_path / "pelvic_cases.csv")
     assert find_personnummer((tmp_path / "pelvic_cases.csv").read_bytes().decode("cp1252"))
     cfg = tmp_path / "nhvmetrics.toml"
-    cfg.write_text('output_dir = "out"\nyears = 2025\nxlsx = true\nextract_date = "2026-02-15"\n\n'
-                   '[[report]]\narea = "pelvic"\ncases = "pelvic_cases.csv"\n', encoding="utf-8")
+    cfg.write_text(
+        'output_dir = "out"\nyears = 2025\nxlsx = true\nextract_date = "2026-02-15"\n\n'
+        '[[report]]\narea = "pelvic"\ncases = "pelvic_cases.csv"\n',
+        encoding="utf-8",
+    )
     code, printed = run(["report", "--config", cfg], capsys)
     assert code == 0, printed
     assert not find_personnummer(printed)

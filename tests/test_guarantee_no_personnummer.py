@@ -27,7 +27,11 @@ INCA = ROOT / "sample_data" / "inca"
 def run(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "nhvmetrics", *args],
-        cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
     )
 
 
@@ -63,7 +67,17 @@ def test_single_table_areas_leak_nothing(area: str, tmp_path: Path) -> None:
     src = INCA / f"{area}_cases.csv"
     _inputs_contain_personnummer(src)
     procs = [
-        run("validate", str(src), "--area", area, "--errors", "f.csv", "--quarantine", "q.csv", cwd=tmp_path),
+        run(
+            "validate",
+            str(src),
+            "--area",
+            area,
+            "--errors",
+            "f.csv",
+            "--quarantine",
+            "q.csv",
+            cwd=tmp_path,
+        ),
         run("convert", str(src), "--area", area, "-o", "c.parquet", cwd=tmp_path),
         run("compute", str(src), "--area", area, "--year", "2025", "-o", "i.xlsx", cwd=tmp_path),
     ]
@@ -75,11 +89,44 @@ def test_report_and_multi_table_area_leak_nothing(tmp_path: Path) -> None:
     cases, ep, prem = (INCA / f"anal_{t}.csv" for t in ("cases", "episodes", "prem"))
     tables = ["--table", f"episodes={ep}", "--table", f"prem={prem}"]
     procs = [
-        run("validate", str(cases), "--area", "anal", *tables, "--errors", "f.csv", "--quarantine", "q.csv",
-            cwd=tmp_path),
-        run("compute", str(cases), "--area", "anal", "--year", "2025", *tables, "-o", "i.json", cwd=tmp_path),
-        run("report", str(cases), "--area", "anal", "--year", "2025", *tables, "-o", "r.html", "--xlsx", "r.xlsx",
-            cwd=tmp_path),
+        run(
+            "validate",
+            str(cases),
+            "--area",
+            "anal",
+            *tables,
+            "--errors",
+            "f.csv",
+            "--quarantine",
+            "q.csv",
+            cwd=tmp_path,
+        ),
+        run(
+            "compute",
+            str(cases),
+            "--area",
+            "anal",
+            "--year",
+            "2025",
+            *tables,
+            "-o",
+            "i.json",
+            cwd=tmp_path,
+        ),
+        run(
+            "report",
+            str(cases),
+            "--area",
+            "anal",
+            "--year",
+            "2025",
+            *tables,
+            "-o",
+            "r.html",
+            "--xlsx",
+            "r.xlsx",
+            cwd=tmp_path,
+        ),
     ]
     assert [p.returncode for p in procs][1:] == [0, 0], [p.stderr[-300:] for p in procs]
     assert_clean(sorted(p for p in tmp_path.iterdir() if p.is_file()), procs)
@@ -91,7 +138,10 @@ def test_personnummer_in_the_wrong_column_is_not_echoed(tmp_path: Path) -> None:
     text = src.read_bytes().decode("cp1252")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     header = rows[0]
-    pid, cid = header.index("PAT_ID"), [i for i, h in enumerate(header) if h.lower() in ("reg_id", "case_id")][0]
+    pid, cid = (
+        header.index("PAT_ID"),
+        [i for i, h in enumerate(header) if h.lower() in ("reg_id", "case_id")][0],
+    )
     for r in rows[1:40]:
         if len(r) == len(header):
             r[cid] = r[pid]  # case id = personnummer
@@ -103,7 +153,29 @@ def test_personnummer_in_the_wrong_column_is_not_echoed(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     procs = [
-        run("validate", str(bad), "--area", "acc", "--errors", "f.json", "--quarantine", "q.csv", cwd=out),
-        run("report", str(bad), "--area", "acc", "--year", "2025", "-o", "r.html", "--xlsx", "r.xlsx", cwd=out),
+        run(
+            "validate",
+            str(bad),
+            "--area",
+            "acc",
+            "--errors",
+            "f.json",
+            "--quarantine",
+            "q.csv",
+            cwd=out,
+        ),
+        run(
+            "report",
+            str(bad),
+            "--area",
+            "acc",
+            "--year",
+            "2025",
+            "-o",
+            "r.html",
+            "--xlsx",
+            "r.xlsx",
+            cwd=out,
+        ),
     ]
     assert_clean(sorted(p for p in out.iterdir() if p.is_file()), procs)

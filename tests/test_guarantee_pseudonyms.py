@@ -25,8 +25,10 @@ HEADER = "PAT_ID;REG_ID;SjukhusKod;KON_VALUE;remissdatum\n"
 
 def export(folder: Path, name: str, ids: list[str]) -> Path:
     p = folder / name
-    p.write_text(HEADER + "".join(f"{pid};C{i};11001;1;2025-01-0{i + 1}\n" for i, pid in enumerate(ids)),
-                 encoding="utf-8")
+    p.write_text(
+        HEADER + "".join(f"{pid};C{i};11001;1;2025-01-0{i + 1}\n" for i, pid in enumerate(ids)),
+        encoding="utf-8",
+    )
     return p
 
 
@@ -36,20 +38,40 @@ def run(args, capsys) -> tuple[int, str]:
 
 
 def convert(src: Path, out: Path, capsys, *extra) -> tuple[int, str]:
-    return run(["convert", src, "--area", "acc", "--extract-date", "2025-12-31", "-o", out, "--pseudonymize",
-                *extra], capsys)
+    return run(
+        [
+            "convert",
+            src,
+            "--area",
+            "acc",
+            "--extract-date",
+            "2025-12-31",
+            "-o",
+            out,
+            "--pseudonymize",
+            *extra,
+        ],
+        capsys,
+    )
 
 
 def test_keyed_hmac_stable_across_runs_files_and_spellings(tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.setenv(KEY_ENV, KEY)
     a = export(tmp_path, "a.csv", [PNR, OTHER, "PAT000123"])
-    b = export(tmp_path, "b.csv", [PNR.replace("-", ""), PNR[2:], OTHER[2:].replace("-", "")])  # other spellings
+    b = export(
+        tmp_path, "b.csv", [PNR.replace("-", ""), PNR[2:], OTHER[2:].replace("-", "")]
+    )  # other spellings
     assert convert(a, tmp_path / "a1.parquet", capsys)[0] == 0
     assert convert(a, tmp_path / "a2.parquet", capsys)[0] == 0
     assert convert(b, tmp_path / "b.parquet", capsys)[0] == 0
     ids_a = pl.read_parquet(tmp_path / "a1.parquet")["patient_id"].to_list()
     assert (tmp_path / "a1.parquet").read_bytes() == (tmp_path / "a2.parquet").read_bytes()
-    expected = "ps_" + hmac.new(KEY.encode(), b"195001012383"[:8] + PNR[-4:].encode(), hashlib.sha256).hexdigest()[:32]
+    expected = (
+        "ps_"
+        + hmac.new(
+            KEY.encode(), b"195001012383"[:8] + PNR[-4:].encode(), hashlib.sha256
+        ).hexdigest()[:32]
+    )
     assert ids_a[0] == expected
     assert ids_a[2] == "ps_" + hmac.new(KEY.encode(), b"PAT000123", hashlib.sha256).hexdigest()[:32]
     ids_b = pl.read_parquet(tmp_path / "b.parquet")["patient_id"].to_list()

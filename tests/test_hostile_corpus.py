@@ -51,8 +51,18 @@ def test_hostile_file(name: str, corpus: Path, tmp_path: Path, capsys, request) 
     exp = CASES[name]
     findings, quarantine = tmp_path / "findings.json", tmp_path / "quarantine.csv"
     code, out, err = run(
-        ["validate", str(corpus / name), "--area", "acc", "--extract-date", EXTRACT,
-         "--errors", str(findings), "--quarantine", str(quarantine)],
+        [
+            "validate",
+            str(corpus / name),
+            "--area",
+            "acc",
+            "--extract-date",
+            EXTRACT,
+            "--errors",
+            str(findings),
+            "--quarantine",
+            str(quarantine),
+        ],
         capsys,
     )
     assert "Traceback" not in out + err
@@ -62,14 +72,18 @@ def test_hostile_file(name: str, corpus: Path, tmp_path: Path, capsys, request) 
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), err
         assert exp["stderr"] in lines[0]
-        assert not findings.exists() and not quarantine.exists(), "an unreadable input wrote outputs"
+        assert not findings.exists() and not quarantine.exists(), (
+            "an unreadable input wrote outputs"
+        )
         return
     assert err == ""
     if "stdout" in exp:
         assert exp["stdout"] in " ".join(out.split()), out
     report = json.loads(findings.read_text(encoding="utf-8"))
     checks = {f["check"] for f in report["findings"]}
-    assert checks == set(exp["checks"]), [(f["check"], f["message"]) for f in report["findings"]][:5]
+    assert checks == set(exp["checks"]), [(f["check"], f["message"]) for f in report["findings"]][
+        :5
+    ]
     if "finding" in exp:
         messages = [f["message"] for f in report["findings"]]
         assert any(exp["finding"] in m for m in messages), messages[:5]
@@ -89,23 +103,60 @@ def test_hostile_file(name: str, corpus: Path, tmp_path: Path, capsys, request) 
         assert not find_personnummer(path.read_text(encoding="utf-8")), path.name
 
 
-def test_unknown_columns_are_reported_and_kept_out_of_outputs(corpus: Path, tmp_path: Path, capsys) -> None:
+def test_unknown_columns_are_reported_and_kept_out_of_outputs(
+    corpus: Path, tmp_path: Path, capsys
+) -> None:
     src = corpus / "unknown_columns.csv"
-    code, out, err = run(["convert", str(src), "--area", "acc", "--extract-date", EXTRACT,
-                          "-o", str(tmp_path / "c.parquet")], capsys)
+    code, out, err = run(
+        [
+            "convert",
+            str(src),
+            "--area",
+            "acc",
+            "--extract-date",
+            EXTRACT,
+            "-o",
+            str(tmp_path / "c.parquet"),
+        ],
+        capsys,
+    )
     assert code == 0, err
     df = pl.read_parquet(tmp_path / "c.parquet")
     assert "favourite_colour" not in df.columns and df.height == 5
     assert not any("blå" in str(v) for col in df.columns for v in df[col].to_list())
-    code, out, err = run(["compute", str(src), "--area", "acc", "--year", "2025", "--extract-date", EXTRACT,
-                          "-o", str(tmp_path / "i.csv")], capsys)
+    code, out, err = run(
+        [
+            "compute",
+            str(src),
+            "--area",
+            "acc",
+            "--year",
+            "2025",
+            "--extract-date",
+            EXTRACT,
+            "-o",
+            str(tmp_path / "i.csv"),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "favourite_colour" not in (tmp_path / "i.csv").read_text(encoding="utf-8")
 
 
 def test_huge_cell_is_cut_in_findings_and_summary(corpus: Path, tmp_path: Path, capsys) -> None:
-    code, out, err = run(["validate", str(corpus / "huge_cell.csv"), "--area", "acc", "--extract-date", EXTRACT,
-                          "--errors", str(tmp_path / "f.csv")], capsys)
+    code, out, err = run(
+        [
+            "validate",
+            str(corpus / "huge_cell.csv"),
+            "--area",
+            "acc",
+            "--extract-date",
+            EXTRACT,
+            "--errors",
+            str(tmp_path / "f.csv"),
+        ],
+        capsys,
+    )
     assert code == 1
     f = pl.read_csv(tmp_path / "f.csv", infer_schema=False)
     assert f["value"].str.len_chars().max() <= 200
@@ -113,9 +164,13 @@ def test_huge_cell_is_cut_in_findings_and_summary(corpus: Path, tmp_path: Path, 
     assert (tmp_path / "f.csv").stat().st_size < 10_000
 
 
-@pytest.mark.parametrize("name", ["binary_junk.csv", "pdf_renamed.csv", "truncated.xlsx", "ragged_rows.csv"])
+@pytest.mark.parametrize(
+    "name", ["binary_junk.csv", "pdf_renamed.csv", "truncated.xlsx", "ragged_rows.csv"]
+)
 @pytest.mark.parametrize("command", ["convert", "compute", "report"])
-def test_every_command_refuses_unreadable_input_with_exit_2(name, command, corpus, tmp_path, capsys) -> None:
+def test_every_command_refuses_unreadable_input_with_exit_2(
+    name, command, corpus, tmp_path, capsys
+) -> None:
     out_file = {"convert": "o.parquet", "compute": "o.csv", "report": "o.html"}[command]
     args = [command, str(corpus / name), "--area", "acc", "-o", str(tmp_path / out_file)]
     if command != "convert":
@@ -126,13 +181,24 @@ def test_every_command_refuses_unreadable_input_with_exit_2(name, command, corpu
     assert list(tmp_path.iterdir()) == []
 
 
-REPORT_SUBSET = ["semicolon_ok.csv", "cp1252_swedish.csv", "html_in_values.csv", "formula_injection.csv",
-                 "all_cancelled.csv", "header_only.csv", "merged_cells.xlsx", "wrong_types.parquet",
-                 "missing_required_columns.csv", "samordningsnummer.csv"]
+REPORT_SUBSET = [
+    "semicolon_ok.csv",
+    "cp1252_swedish.csv",
+    "html_in_values.csv",
+    "formula_injection.csv",
+    "all_cancelled.csv",
+    "header_only.csv",
+    "merged_cells.xlsx",
+    "wrong_types.parquet",
+    "missing_required_columns.csv",
+    "samordningsnummer.csv",
+]
 
 
 @pytest.mark.parametrize("command", ["compute", "convert", "report"])
-def test_every_command_survives_the_corpus(command: str, corpus: Path, tmp_path: Path, capsys) -> None:
+def test_every_command_survives_the_corpus(
+    command: str, corpus: Path, tmp_path: Path, capsys
+) -> None:
     """compute and convert over every file, report over a varied subset: exit 0/1/2 only, one
     error line for 2, no traceback, and no personnummer in anything written or printed."""
     names = REPORT_SUBSET if command == "report" else sorted(CASES)
@@ -142,10 +208,20 @@ def test_every_command_survives_the_corpus(command: str, corpus: Path, tmp_path:
         args = {
             "compute": ["compute", "--year", "2025", "-o", str(out / "i.xlsx")],
             "convert": ["convert", "-o", str(out / "c.parquet")],
-            "report": ["report", "--year", "2025", "-o", str(out / "r.html"), "--xlsx", str(out / "r.xlsx")],
+            "report": [
+                "report",
+                "--year",
+                "2025",
+                "-o",
+                str(out / "r.html"),
+                "--xlsx",
+                str(out / "r.xlsx"),
+            ],
         }[command]
-        code, stdout, err = run([args[0], str(corpus / name), "--area", "acc", "--extract-date", EXTRACT,
-                                 *args[1:]], capsys)
+        code, stdout, err = run(
+            [args[0], str(corpus / name), "--area", "acc", "--extract-date", EXTRACT, *args[1:]],
+            capsys,
+        )
         assert code in (0, 1, 2), (name, code)
         assert "Traceback" not in stdout + err, name
         if code == 2:

@@ -22,7 +22,9 @@ CASES = list(iter_cases(DEFS))
 )
 def test_definition_case(defn, index, case):
     problems = run_case(defn, case)
-    assert not problems, f"{defn.path}: tests[{index + 1}] ({case.get('name')}):\n" + "\n".join(problems)
+    assert not problems, f"{defn.path}: tests[{index + 1}] ({case.get('name')}):\n" + "\n".join(
+        problems
+    )
 
 
 def test_every_definition_has_cases():

@@ -13,18 +13,50 @@ from nhvmetrics.engine.definitions import check_files, load_definitions, load_fi
 from nhvmetrics.errors import DefinitionError
 
 SPEC_IDS = {
-    "acc.patients", "acc.treatments", "acc.age", "acc.referring_region", "acc.visit_within_x",
-    "acc.treated_within_svf", "acc.postop_hypocortisolism", "acc.nonradical_curative_surgery",
-    "acc.satisfaction_followed_up", "acc.qol_followed_up", "acc.mitotane_level_1y",
-    "acc.survival_1y", "acc.national_mdk",
-    "net.patients", "net.treatments", "net.age", "net.sex", "net.referring_region",
-    "net.visit_within_x", "net.treated_within_svf", "net.complications_30d", "net.national_mdk",
-    "anal.patients", "anal.age", "anal.referral_to_treatment_days", "anal.complete_remission_6m",
-    "anal.rt_duration_days", "anal.prem", "anal.written_care_plan", "anal.national_mdk",
-    "pelvic.referrals", "pelvic.treatments", "pelvic.length_of_stay",
-    "pelvic.referral_to_assessment_days", "pelvic.referral_to_treatment_days",
-    "pelvic.treated_at_other_unit", "pelvic.mortality_30d", "pelvic.mortality_90d", "pelvic.r0",
-    "pelvic.complications", "pelvic.age", "pelvic.sex", "pelvic.home_region", "pelvic.national_mdk",
+    "acc.patients",
+    "acc.treatments",
+    "acc.age",
+    "acc.referring_region",
+    "acc.visit_within_x",
+    "acc.treated_within_svf",
+    "acc.postop_hypocortisolism",
+    "acc.nonradical_curative_surgery",
+    "acc.satisfaction_followed_up",
+    "acc.qol_followed_up",
+    "acc.mitotane_level_1y",
+    "acc.survival_1y",
+    "acc.national_mdk",
+    "net.patients",
+    "net.treatments",
+    "net.age",
+    "net.sex",
+    "net.referring_region",
+    "net.visit_within_x",
+    "net.treated_within_svf",
+    "net.complications_30d",
+    "net.national_mdk",
+    "anal.patients",
+    "anal.age",
+    "anal.referral_to_treatment_days",
+    "anal.complete_remission_6m",
+    "anal.rt_duration_days",
+    "anal.prem",
+    "anal.written_care_plan",
+    "anal.national_mdk",
+    "pelvic.referrals",
+    "pelvic.treatments",
+    "pelvic.length_of_stay",
+    "pelvic.referral_to_assessment_days",
+    "pelvic.referral_to_treatment_days",
+    "pelvic.treated_at_other_unit",
+    "pelvic.mortality_30d",
+    "pelvic.mortality_90d",
+    "pelvic.r0",
+    "pelvic.complications",
+    "pelvic.age",
+    "pelvic.sex",
+    "pelvic.home_region",
+    "pelvic.national_mdk",
 }
 
 runner = CliRunner()
@@ -71,7 +103,15 @@ def test_definitions_carry_the_required_metadata():
         assert d.version and d.title_sv and d.title_en
         assert d.source_document.startswith(("000_", "001_", "002_", "003_", "004_")), d.id
         assert d.source_section
-        assert d.type in ("count", "proportion", "duration", "median", "distribution", "survival", "prem")
+        assert d.type in (
+            "count",
+            "proportion",
+            "duration",
+            "median",
+            "distribution",
+            "survival",
+            "prem",
+        )
         assert d.path is not None and d.path.stem == d.name
 
 
@@ -101,28 +141,58 @@ def test_good_file_loads(tmp_path):
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("numerator: days(referral_date, first_visit_date) <= x_days", "numerator: days(referal_date, first_visit_date) <= 3",
-         "numerator: unknown column or parameter 'referal_date'"),
-        ("numerator: days(referral_date, first_visit_date) <= x_days", "numerator: days(referral_date) <= 3",
-         "numerator: wrong number of arguments"),
-        ("numerator: days(referral_date, first_visit_date) <= x_days", "numerator: \"import os\"",
-         "numerator: cannot parse"),
-        ("numerator: days(referral_date, first_visit_date) <= x_days", "numerator: __import__('os')",
-         "unknown function"),
-        ("numerator: days(referral_date, first_visit_date) <= x_days", "numerator: first_visit_date.year",
-         "not allowed"),
+        (
+            "numerator: days(referral_date, first_visit_date) <= x_days",
+            "numerator: days(referal_date, first_visit_date) <= 3",
+            "numerator: unknown column or parameter 'referal_date'",
+        ),
+        (
+            "numerator: days(referral_date, first_visit_date) <= x_days",
+            "numerator: days(referral_date) <= 3",
+            "numerator: wrong number of arguments",
+        ),
+        (
+            "numerator: days(referral_date, first_visit_date) <= x_days",
+            'numerator: "import os"',
+            "numerator: cannot parse",
+        ),
+        (
+            "numerator: days(referral_date, first_visit_date) <= x_days",
+            "numerator: __import__('os')",
+            "unknown function",
+        ),
+        (
+            "numerator: days(referral_date, first_visit_date) <= x_days",
+            "numerator: first_visit_date.year",
+            "not allowed",
+        ),
         ("type: proportion", "type: ratio", "type 'ratio' is not one of"),
         ("version: 1\n", "", "missing required field 'version'"),
         ("title: {sv: Exempel, en: Example}", "title: {sv: Exempel}", "title needs both 'sv'"),
         ("stratifiers: [sex]", "stratifiers: [gender]", "stratifiers: unknown column 'gender'"),
-        ("period: {date: referral_date}", "period: {date: sex}", "period.date 'sex' is not a date column"),
+        (
+            "period: {date: referral_date}",
+            "period: {date: sex}",
+            "period.date 'sex' is not a date column",
+        ),
         ("stratifiers: [sex]", "stratifiers: [sex]\nnumeratr: x", "unknown field 'numeratr'"),
         ("id: acc.example_share", "id: lung.example_share", "unknown area 'lung'"),
         ("id: acc.example_share", "id: acc.other_name", "the file name must be the indicator name"),
-        ("rows:\n      - {case_id: a,", "rows:\n      - {cse_id: a,", "row 1: unknown column 'cse_id'"),
-        ("source: {document: 000_322ab7d43b14cd0e.txt, section: Uppföljning och utvärdering}", "source: {document: x.txt}",
-         "source needs 'document'"),
-        ("params: {x_days: 14}", "params: {x_days: [1, 2]}", "parameter 'x_days' must default to a number"),
+        (
+            "rows:\n      - {case_id: a,",
+            "rows:\n      - {cse_id: a,",
+            "row 1: unknown column 'cse_id'",
+        ),
+        (
+            "source: {document: 000_322ab7d43b14cd0e.txt, section: Uppföljning och utvärdering}",
+            "source: {document: x.txt}",
+            "source needs 'document'",
+        ),
+        (
+            "params: {x_days: 14}",
+            "params: {x_days: [1, 2]}",
+            "parameter 'x_days' must default to a number",
+        ),
     ],
 )
 def test_loader_names_the_file_and_the_problem(tmp_path, old, new, message):
@@ -165,7 +235,12 @@ def test_cli_list_and_show():
     assert "anal.prem" in r.output and "acc." not in r.output
     r = runner.invoke(app, ["indicators", "show", "anal.complete_remission_6m"])
     assert r.exit_code == 0, r.output
-    for text in ("Y-2", "response_6m == 'complete'", "002_141c9ddd427b4d0d.txt", "komplett remission"):
+    for text in (
+        "Y-2",
+        "response_6m == 'complete'",
+        "002_141c9ddd427b4d0d.txt",
+        "komplett remission",
+    ):
         assert text in r.output
     r = runner.invoke(app, ["indicators", "show", "acc.nothing"])
     assert r.exit_code != 0
@@ -181,11 +256,20 @@ def test_cli_check_reports_findings(tmp_path):
     good = _write(tmp_path, GOOD)
     r = runner.invoke(app, ["indicators", "check", str(good)])
     assert r.exit_code == 0, r.output
-    wrong = textwrap.dedent(GOOD).replace("expect: {numerator: 1, denominator: 1, value: 1}",
-                                          "expect: {numerator: 0, denominator: 1, value: 1}")
-    _write(tmp_path, wrong.replace("id: acc.example_share", "id: acc.wrong_case"), name="wrong_case.yaml")
-    bad_expr = textwrap.dedent(GOOD).replace("id: acc.example_share", "id: acc.bad_expr").replace(
-        "<= x_days", "<= y_days")
+    wrong = textwrap.dedent(GOOD).replace(
+        "expect: {numerator: 1, denominator: 1, value: 1}",
+        "expect: {numerator: 0, denominator: 1, value: 1}",
+    )
+    _write(
+        tmp_path,
+        wrong.replace("id: acc.example_share", "id: acc.wrong_case"),
+        name="wrong_case.yaml",
+    )
+    bad_expr = (
+        textwrap.dedent(GOOD)
+        .replace("id: acc.example_share", "id: acc.bad_expr")
+        .replace("<= x_days", "<= y_days")
+    )
     _write(tmp_path, bad_expr, name="bad_expr.yaml")
     r = runner.invoke(app, ["indicators", "check", str(tmp_path)])
     assert r.exit_code == 1

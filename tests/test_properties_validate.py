@@ -36,21 +36,73 @@ EXTRACT = dt.date(2025, 12, 31)
 #   NHV_HYPOTHESIS_RANDOM=1 NHV_HYPOTHESIS_SCALE=20 python -m pytest -q tests/test_properties_*.py
 RANDOM = os.environ.get("NHV_HYPOTHESIS_RANDOM") == "1"
 SCALE = int(os.environ.get("NHV_HYPOTHESIS_SCALE", "1"))
-SETTINGS = dict(deadline=None, derandomize=not RANDOM, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                       HealthCheck.data_too_large])
+SETTINGS = dict(
+    deadline=None,
+    derandomize=not RANDOM,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+    ],
+)
 
 
-PNRS = [f"19{d}-{s}{_luhn(d + s)}" for d, s in [("500101", "238"), ("620315", "129"), ("711203", "457")]]
-CANONICAL = ["patient_id", "case_id", "unit", "sex", "referral_date", "first_visit_date", "treatment_start_date",
-             "mitotane_level_1y", "national_mdk"]
-INCA = ["PAT_ID", "REG_ID", "SjukhusKod", "KON_VALUE", "remissdatum", "forsta_besok", "behandlingsstart",
-        "mitotan_1ar", "MAKULERAD"]
+PNRS = [
+    f"19{d}-{s}{_luhn(d + s)}" for d, s in [("500101", "238"), ("620315", "129"), ("711203", "457")]
+]
+CANONICAL = [
+    "patient_id",
+    "case_id",
+    "unit",
+    "sex",
+    "referral_date",
+    "first_visit_date",
+    "treatment_start_date",
+    "mitotane_level_1y",
+    "national_mdk",
+]
+INCA = [
+    "PAT_ID",
+    "REG_ID",
+    "SjukhusKod",
+    "KON_VALUE",
+    "remissdatum",
+    "forsta_besok",
+    "behandlingsstart",
+    "mitotan_1ar",
+    "MAKULERAD",
+]
 
 cell_text = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", " ", ";", ",", '"', '""', "\n", "\r\n", "\t", "\x00", "NULL", "99", "Uppgift saknas",
-                     "2025-02-30", "45660", "1 234,5", "=1+1", "<script>", "ÅÄÖ", "\ufeff", PNRS[0], "-1", "1e400"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            ";",
+            ",",
+            '"',
+            '""',
+            "\n",
+            "\r\n",
+            "\t",
+            "\x00",
+            "NULL",
+            "99",
+            "Uppgift saknas",
+            "2025-02-30",
+            "45660",
+            "1 234,5",
+            "=1+1",
+            "<script>",
+            "ÅÄÖ",
+            "\ufeff",
+            PNRS[0],
+            "-1",
+            "1e400",
+        ]
+    ),
 )
 
 
@@ -58,8 +110,19 @@ def base_rows(n: int, inca: bool) -> list[list[str]]:
     out = []
     for i in range(n):
         sex = ("1" if i % 2 else "2") if inca else "MK"[i % 2]
-        out.append([PNRS[i % 3], f"C{i:03d}", "11001", sex, f"2025-0{i % 9 + 1}-03", f"2025-0{i % 9 + 1}-10",
-                    f"2025-0{i % 9 + 1}-20", f"{12 + i % 5},5" if i % 3 else "", "0" if inca else "Ja"])
+        out.append(
+            [
+                PNRS[i % 3],
+                f"C{i:03d}",
+                "11001",
+                sex,
+                f"2025-0{i % 9 + 1}-03",
+                f"2025-0{i % 9 + 1}-10",
+                f"2025-0{i % 9 + 1}-20",
+                f"{12 + i % 5},5" if i % 3 else "",
+                "0" if inca else "Ja",
+            ]
+        )
     return out
 
 
@@ -70,8 +133,21 @@ def corrupted_exports(draw) -> tuple[str, bytes]:
     rows = base_rows(draw(st.integers(0, 12)), inca)
     sep = draw(st.sampled_from([";", ",", "\t"]))
     for _ in range(draw(st.integers(0, 6))):
-        op = draw(st.sampled_from(["cell", "blank", "drop_cell", "add_cell", "dup_row", "blank_line",
-                                   "rename_col", "drop_col", "swap_rows"]))
+        op = draw(
+            st.sampled_from(
+                [
+                    "cell",
+                    "blank",
+                    "drop_cell",
+                    "add_cell",
+                    "dup_row",
+                    "blank_line",
+                    "rename_col",
+                    "drop_col",
+                    "swap_rows",
+                ]
+            )
+        )
         if op in ("cell", "blank", "drop_cell", "add_cell", "dup_row", "swap_rows") and not rows:
             continue
         r = draw(st.integers(0, max(len(rows) - 1, 0)))
@@ -89,7 +165,9 @@ def corrupted_exports(draw) -> tuple[str, bytes]:
         elif op == "blank_line":
             rows.insert(r, [])
         elif op == "rename_col":
-            header[c] = draw(st.sampled_from(["", "x", header[(c + 1) % len(header)], header[c].upper(), "unit"]))
+            header[c] = draw(
+                st.sampled_from(["", "x", header[(c + 1) % len(header)], header[c].upper(), "unit"])
+            )
         elif op == "drop_col" and len(header) > 1:
             header.pop(c)
             for row in rows:
@@ -153,8 +231,18 @@ def test_corrupted_csv_on_the_command_line_exits_0_1_or_2(tmp_path_factory, caps
     path.write_bytes(data)
     capsys.readouterr()
     try:
-        main(["validate", str(path), "--area", "acc", "--extract-date", "2025-12-31",
-              "--errors", str(folder / "f.json")])
+        main(
+            [
+                "validate",
+                str(path),
+                "--area",
+                "acc",
+                "--extract-date",
+                "2025-12-31",
+                "--errors",
+                str(folder / "f.json"),
+            ]
+        )
         code = 0
     except SystemExit as exc:
         code = exc.code
@@ -175,21 +263,35 @@ def test_corrupted_csv_on_the_command_line_exits_0_1_or_2(tmp_path_factory, caps
 
 values = {
     "str": st.one_of(st.none(), cell_text),
-    "int": st.one_of(st.none(), st.integers(-10**12, 10**12)),
+    "int": st.one_of(st.none(), st.integers(-(10**12), 10**12)),
     "float": st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
     "bool": st.one_of(st.none(), st.booleans()),
     "date": st.one_of(st.none(), st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31))),
-    "datetime": st.one_of(st.none(), st.datetimes(dt.datetime(1800, 1, 1), dt.datetime(2200, 1, 1))),
+    "datetime": st.one_of(
+        st.none(), st.datetimes(dt.datetime(1800, 1, 1), dt.datetime(2200, 1, 1))
+    ),
 }
-DTYPES = {"str": pl.String, "int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean, "date": pl.Date,
-          "datetime": pl.Datetime("us")}
+DTYPES = {
+    "str": pl.String,
+    "int": pl.Int64,
+    "float": pl.Float64,
+    "bool": pl.Boolean,
+    "date": pl.Date,
+    "datetime": pl.Datetime("us"),
+}
 
 
 @st.composite
 def typed_frames(draw) -> pl.DataFrame:
     n = draw(st.integers(0, 8))
-    cols = draw(st.lists(st.sampled_from(CANONICAL + ["birth_date", "death_date", "net_condition", "x"]),
-                         min_size=1, max_size=9, unique=True))
+    cols = draw(
+        st.lists(
+            st.sampled_from(CANONICAL + ["birth_date", "death_date", "net_condition", "x"]),
+            min_size=1,
+            max_size=9,
+            unique=True,
+        )
+    )
     data = {}
     for c in cols:
         kind = draw(st.sampled_from(sorted(values)))
@@ -230,12 +332,17 @@ def test_the_invariant_checks_mean_something(tmp_path) -> None:
 
 # --- what the properties found (kept as plain regression tests) -------------------------------
 
+
 def test_personnummer_in_a_column_name_is_not_echoed(tmp_path, capsys) -> None:
     """Found by the CSV property: with old-Mac line endings plus one newline the first data row
     became part of the header, so a column *name* held a personnummer, and the unknown_column
     finding and the summary showed it."""
     p = tmp_path / "c.csv"
-    p.write_bytes(b"patient_id;case_id;unit;sex;referral_date\r" + PNRS[0].encode() + b";\n;11001;M;2025-01-03\r")
+    p.write_bytes(
+        b"patient_id;case_id;unit;sex;referral_date\r"
+        + PNRS[0].encode()
+        + b";\n;11001;M;2025-01-03\r"
+    )
     r = validate_export("acc", {"cases": p}, extract_date=EXTRACT)
     check_result(r)
     assert not find_personnummer(r.findings.write_csv())
@@ -251,7 +358,9 @@ def test_header_names_that_clash_after_trimming(tmp_path) -> None:
     """Found by the CSV property: two header cells that differ only in blanks (or a CR) crashed
     the reader with polars' DuplicateError."""
     p = tmp_path / "c.csv"
-    p.write_bytes(b"patient_id;case_id;unit;sex;referral_date; x;x ;\r;\r\nP1;C1;11001;M;2025-01-03;1;2;3;4\n")
+    p.write_bytes(
+        b"patient_id;case_id;unit;sex;referral_date; x;x ;\r;\r\nP1;C1;11001;M;2025-01-03;1;2;3;4\n"
+    )
     r = validate_export("acc", {"cases": p}, extract_date=EXTRACT)
     check_result(r)
 
@@ -261,8 +370,11 @@ def test_date_checks_on_a_table_without_required_columns(tmp_path) -> None:
     after_death findings of a table whose required columns are missing and one date is
     'Uppgift saknas'.  The CSV below reproduced it through the command line."""
     p = tmp_path / "c.csv"
-    p.write_text("death_date;treatment_start_date;diagnosis_date\n;;\n;;\n;;\n;;\n2000-01-01;2000-01-02;\n;;\n"
-                 "1999-01-01;2000-01-01;\n;;Uppgift saknas\n", encoding="utf-8")
+    p.write_text(
+        "death_date;treatment_start_date;diagnosis_date\n;;\n;;\n;;\n;;\n2000-01-01;2000-01-02;\n;;\n"
+        "1999-01-01;2000-01-01;\n;;Uppgift saknas\n",
+        encoding="utf-8",
+    )
     r = validate_export("acc", {"cases": p}, extract_date=EXTRACT)
     check_result(r)
     assert {"missing_required_column", "after_death"} <= set(r.findings["check"])

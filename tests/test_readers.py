@@ -15,7 +15,9 @@ HEADER = ["PAT_ID", "REG_ID", "SjukhusKod", "Kommentar"]
 ROWS = [["P1", "C1", "011001", "Göteborg"], ["P2", "C2", "011002", "Västerås, Örebro"]]
 
 
-def _csv(tmp_path, sep=";", encoding="utf-8", name="t.csv", eol="\n", header=HEADER, rows=ROWS, bom=False):
+def _csv(
+    tmp_path, sep=";", encoding="utf-8", name="t.csv", eol="\n", header=HEADER, rows=ROWS, bom=False
+):
     def cell(v):
         return f'"{v}"' if sep in v or "\n" in v else v
 
@@ -50,7 +52,9 @@ def test_sniffer_ignores_delimiters_inside_quotes():
     assert sniff_delimiter("only_one_column\nx\n") == ","
 
 
-@pytest.mark.parametrize("encoding, bom", [("utf-8", False), ("utf-8", True), ("cp1252", False), ("utf-16", False)])
+@pytest.mark.parametrize(
+    "encoding, bom", [("utf-8", False), ("utf-8", True), ("cp1252", False), ("utf-16", False)]
+)
 def test_encodings_decode_swedish_letters(tmp_path, encoding, bom):
     raw = read_table(_csv(tmp_path, encoding=encoding, bom=bom))
     assert raw.frame.columns[1] == "PAT_ID"  # no BOM left in the first name
@@ -122,15 +126,33 @@ def test_xlsx_sheet_by_table_name_and_excel_cells_become_text(tmp_path):
         tmp_path / "x.xlsx",
         [
             ("gammal", [["old"], ["x"]], True),
-            ("cases", [["REG_ID", "remissdatum", "SjukhusKod", "mitotan_1ar", "flag", "ts"],
-                       ["C1", dt.datetime(2025, 3, 4), 11001, 14.5, True, dt.datetime(2025, 3, 4, 10, 30)]], False),
+            (
+                "cases",
+                [
+                    ["REG_ID", "remissdatum", "SjukhusKod", "mitotan_1ar", "flag", "ts"],
+                    [
+                        "C1",
+                        dt.datetime(2025, 3, 4),
+                        11001,
+                        14.5,
+                        True,
+                        dt.datetime(2025, 3, 4, 10, 30),
+                    ],
+                ],
+                False,
+            ),
             ("episodes", [["vardtillfalle_id", "REG_ID"], ["E1", "C1"], [None, None]], False),
         ],
     )
     f = read_table(p, table="cases").frame
     assert f.row(0, named=True) == {
-        "_row": 2, "REG_ID": "C1", "remissdatum": "2025-03-04", "SjukhusKod": "11001",
-        "mitotan_1ar": "14.5", "flag": "true", "ts": "2025-03-04 10:30:00",
+        "_row": 2,
+        "REG_ID": "C1",
+        "remissdatum": "2025-03-04",
+        "SjukhusKod": "11001",
+        "mitotan_1ar": "14.5",
+        "flag": "true",
+        "ts": "2025-03-04 10:30:00",
     }
     ep = read_table(p, table="episodes")
     assert ep.sheet == "episodes"
@@ -138,10 +160,17 @@ def test_xlsx_sheet_by_table_name_and_excel_cells_become_text(tmp_path):
 
 
 def test_xlsx_first_visible_sheet_and_title_row(tmp_path):
-    p = _xlsx(tmp_path / "t.xlsx", [
-        ("dold", [["a"], ["1"]], True),
-        ("Export", [["Export från INCA 2025-12-31"], ["PAT_ID", "REG_ID"], ["P1", "C1"], ["P2", "C2"]], False),
-    ])
+    p = _xlsx(
+        tmp_path / "t.xlsx",
+        [
+            ("dold", [["a"], ["1"]], True),
+            (
+                "Export",
+                [["Export från INCA 2025-12-31"], ["PAT_ID", "REG_ID"], ["P1", "C1"], ["P2", "C2"]],
+                False,
+            ),
+        ],
+    )
     raw = read_table(p, table="cases", known_names={"pat_id", "reg_id"})
     assert raw.sheet == "Export"
     assert raw.frame.columns == ["_row", "PAT_ID", "REG_ID"]
@@ -150,7 +179,9 @@ def test_xlsx_first_visible_sheet_and_title_row(tmp_path):
 
 
 def test_xlsx_secondary_table_needs_its_sheet(tmp_path):
-    p = _xlsx(tmp_path / "two.xlsx", [("cases", [["a"], ["1"]], False), ("annat", [["b"], ["2"]], False)])
+    p = _xlsx(
+        tmp_path / "two.xlsx", [("cases", [["a"], ["1"]], False), ("annat", [["b"], ["2"]], False)]
+    )
     with pytest.raises(InputError, match="no sheet named 'episodes'"):
         read_table(p, table="episodes")
 
@@ -172,17 +203,30 @@ def test_parquet_keeps_native_types_and_validation_makes_them_canonical(tmp_path
         }
     ).write_parquet(p)
     raw = read_table(p)
-    assert raw.frame.schema["referral_date"] == pl.Datetime("us") and raw.frame["_row"].to_list() == [2, 3]
+    assert raw.frame.schema["referral_date"] == pl.Datetime("us") and raw.frame[
+        "_row"
+    ].to_list() == [2, 3]
     r = validate_export("acc", {"cases": p}, extract_date=dt.date(2025, 12, 31))
     assert [(c, v) for c, v in zip(r.findings["column"], r.findings["value"])] == [
-        ("treatment_start_date", "20250110"), ("treatment_start_date", "20250111")]
-    r2 = validate_export("acc", {"cases": _drop_col(p, "treatment_start_date")}, extract_date=dt.date(2025, 12, 31))
+        ("treatment_start_date", "20250110"),
+        ("treatment_start_date", "20250111"),
+    ]
+    r2 = validate_export(
+        "acc", {"cases": _drop_col(p, "treatment_start_date")}, extract_date=dt.date(2025, 12, 31)
+    )
     assert not r2.has_errors
     acc = r2.table("cases").accepted
     assert acc.schema["case_id"] == pl.String and acc.schema["referral_date"] == pl.Date
-    assert acc.row(0, named=True) == {"_row": 2, "patient_id": "P1", "case_id": "1", "unit": "011001", "sex": "M",
-                                      "referral_date": dt.date(2025, 1, 3), "national_mdk": True,
-                                      "mitotane_level_1y": 14.0}
+    assert acc.row(0, named=True) == {
+        "_row": 2,
+        "patient_id": "P1",
+        "case_id": "1",
+        "unit": "011001",
+        "sex": "M",
+        "referral_date": dt.date(2025, 1, 3),
+        "national_mdk": True,
+        "mitotane_level_1y": 14.0,
+    }
 
 
 def _drop_col(path, col):

@@ -31,7 +31,13 @@ from nhvmetrics.sample import (
 )
 from nhvmetrics.schema.model import load_schema
 
-POLARS = {"string": pl.String, "int": pl.Int64, "float": pl.Float64, "date": pl.Date, "bool": pl.Boolean}
+POLARS = {
+    "string": pl.String,
+    "int": pl.Int64,
+    "float": pl.Float64,
+    "date": pl.Date,
+    "bool": pl.Boolean,
+}
 SIZES = {"acc": 600, "net": 1500, "anal": 1400, "pelvic": 3000}
 
 
@@ -49,14 +55,18 @@ def dirty() -> dict[str, dict[str, pl.DataFrame]]:
 # an independent checker of the schema's cross-field rules, code lists and ranges
 
 
-def rule_violations(area: str, table: str, df: pl.DataFrame, extract: dt.date = EXTRACT_DATE) -> dict[str, int]:
+def rule_violations(
+    area: str, table: str, df: pl.DataFrame, extract: dt.date = EXTRACT_DATE
+) -> dict[str, int]:
     t = load_schema(area).table(table)
     out: dict[str, int] = {}
     dates = [c.name for c in t.columns.values() if c.type == "date" and c.name in df.columns]
     for r in t.rules:
         p = r.params
         if r.check == "date_order":
-            out[f"date_order:{p['before']}>{p['after']}"] = df.filter(pl.col(p["before"]) > pl.col(p["after"])).height
+            out[f"date_order:{p['before']}>{p['after']}"] = df.filter(
+                pl.col(p["before"]) > pl.col(p["after"])
+            ).height
         elif r.check == "not_before_birth":
             for c in dates:
                 if c != p["birth"]:
@@ -142,8 +152,13 @@ def test_personnummer_are_valid_and_agree_with_sex_and_birth_date(area, clean) -
     )
     samord = digits.filter(pl.col("d") > 60)
     assert samord.height > 0  # some samordningsnummer (day + 60)
-    check = digits.with_columns(pl.when(pl.col("d") > 60).then(pl.col("d") - 60).otherwise(pl.col("d")).alias("d"))
-    assert check.filter(pl.date(pl.col("y"), pl.col("m"), pl.col("d")) != pl.col("birth_date")).height == 0
+    check = digits.with_columns(
+        pl.when(pl.col("d") > 60).then(pl.col("d") - 60).otherwise(pl.col("d")).alias("d")
+    )
+    assert (
+        check.filter(pl.date(pl.col("y"), pl.col("m"), pl.col("d")) != pl.col("birth_date")).height
+        == 0
+    )
     assert check.filter((pl.col("g") % 2 == 1) != (pl.col("sex") == "M")).height == 0
 
 
@@ -168,7 +183,9 @@ def test_units_years_deaths_and_missing_values(area, clean) -> None:
     assert df["vital_status_date"].drop_nulls().max() <= EXTRACT_DATE
     assert df["first_visit_date"].null_count() > 0 or df["treatment_start_date"].null_count() > 0
     assert df["national_mdk"].null_count() > 0 and df["national_mdk"].sum() > 0
-    assert set(df["referring_region"].unique()) <= set(load_schema(area).table("cases").column("referring_region").codes)
+    assert set(df["referring_region"].unique()) <= set(
+        load_schema(area).table("cases").column("referring_region").codes
+    )
     assert df["sex"].n_unique() == 2
     by_year = df.group_by(pl.col("referral_date").dt.year()).len()
     per_year = by_year["len"].mean()
@@ -186,7 +203,9 @@ def test_acc_distributions(clean) -> None:
     assert mito.len() > 20 and 0 < mito.min() and mito.max() <= 100
     assert 0.2 < mito.is_between(14, 20).mean() < 0.8
     # oncology only at two of the four units
-    assert set(df.filter(pl.col("oncology_start_date").is_not_null())["unit"].unique()) == set(UNITS[:2])
+    assert set(df.filter(pl.col("oncology_start_date").is_not_null())["unit"].unique()) == set(
+        UNITS[:2]
+    )
     # the 1-year level is only there once a year has passed
     late = df.filter(pl.col("oncology_start_date") > EXTRACT_DATE - dt.timedelta(days=365))
     assert late["mitotane_level_1y"].null_count() == late.height
@@ -202,7 +221,9 @@ def test_net_distributions(clean) -> None:
     assert 0.1 < surg["complication_30d"].mean() < 0.5
     leak = surg.filter(pl.col("anastomotic_leak") | pl.col("pancreatic_fistula"))
     assert leak.height > 0 and leak["complication_30d"].all()
-    assert df.filter(pl.col("pancreatic_fistula").is_not_null())["net_condition"].unique().to_list() == [3]
+    assert df.filter(pl.col("pancreatic_fistula").is_not_null())[
+        "net_condition"
+    ].unique().to_list() == [3]
     # pending: surgery less than 30 days before the extract has no complication outcome yet
     pending = surg.filter(pl.col("surgery_date") > EXTRACT_DATE - dt.timedelta(days=30))
     assert pending.height > 0 and pending["complication_30d"].null_count() == pending.height
@@ -218,15 +239,21 @@ def test_anal_tables(clean) -> None:
     assert set(ep["case_id"].unique()) <= set(cases["case_id"])
     assert ep["episode_id"].is_unique().all() and prem["response_id"].is_unique().all()
     assert ep.group_by("case_id").len()["len"].max() > 3
-    assert ep["written_care_plan"].mean() is not None and 0.4 < ep["written_care_plan"].mean() < 0.95
-    joined = ep.join(cases.select("case_id", pl.col("unit").alias("cu"), "death_date"), on="case_id")
+    assert (
+        ep["written_care_plan"].mean() is not None and 0.4 < ep["written_care_plan"].mean() < 0.95
+    )
+    joined = ep.join(
+        cases.select("case_id", pl.col("unit").alias("cu"), "death_date"), on="case_id"
+    )
     assert (joined["unit"] == joined["cu"]).all()
     assert joined.filter(pl.col("visit_date") > pl.col("death_date")).height == 0
     assert "patient_id" not in prem.columns and "case_id" not in prem.columns
     for q in ("q1", "q2", "q3", "q4"):
         assert set(prem[q].drop_nulls().unique()) == {1, 2, 3, 4, 5}
     rt = cases.filter(pl.col("rt_start_date").is_not_null() & pl.col("rt_end_date").is_not_null())
-    dur = rt.filter(pl.col("treatment_intent") == "curative").select(days("rt_start_date", "rt_end_date") + 1)
+    dur = rt.filter(pl.col("treatment_intent") == "curative").select(
+        days("rt_start_date", "rt_end_date") + 1
+    )
     assert 35 < dur.to_series().median() < 50
     within17 = cases.select((days("referral_date", "treatment_start_date") <= 17).mean()).item()
     assert 0.2 < within17 < 0.8
@@ -245,7 +272,10 @@ def test_pelvic_assessments_and_operations(clean) -> None:
     assert df["assessment_date"].null_count() == 0
     other = ops.filter(pl.col("treatment_unit") != pl.col("unit")).height / ops.height
     assert 0.05 < other < 0.3
-    assert df.filter(pl.col("surgery_date").is_null())["treatment_unit"].null_count() == df.height - ops.height
+    assert (
+        df.filter(pl.col("surgery_date").is_null())["treatment_unit"].null_count()
+        == df.height - ops.height
+    )
     los = ops.select(days("admission_date", "discharge_date")).to_series().drop_nulls()
     assert 5 <= los.median() <= 15
     assert ops["admission_date"].null_count() == 0
@@ -255,7 +285,9 @@ def test_pelvic_assessments_and_operations(clean) -> None:
     dead30 = ops.filter(days("surgery_date", "death_date") <= 30)
     dead90 = ops.filter(days("surgery_date", "death_date") <= 90)
     assert 0 < dead30.height < dead90.height
-    women = df.group_by("indication").agg((pl.col("sex") == "K").mean().alias("k")).sort("indication")
+    women = (
+        df.group_by("indication").agg((pl.col("sex") == "K").mean().alias("k")).sort("indication")
+    )
     assert women.filter(pl.col("indication") == 5)["k"].item() == 1.0
 
 
@@ -267,7 +299,9 @@ def test_pelvic_assessments_and_operations(clean) -> None:
 @pytest.mark.parametrize("inca", [False, True])
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path, suffix, inca) -> None:
     def make(seed: int, tag: str) -> list[bytes]:
-        written = write_sample("anal", 120, seed, tmp_path / f"{tag}_cases{suffix}", dirty=0.05, inca=inca)
+        written = write_sample(
+            "anal", 120, seed, tmp_path / f"{tag}_cases{suffix}", dirty=0.05, inca=inca
+        )
         return [p.read_bytes() for p, _ in dict.fromkeys(written.values())]
 
     a, b, c = make(3, "a"), make(3, "b"), make(4, "c")
@@ -318,7 +352,9 @@ def test_planted_errors_are_real_errors(area, dirty) -> None:
     assert unknown >= n["unknown_code"]
     if area == "acc":
         assert found["range:mitotane_level_1y"] == n["mitotane_250"]
-        assert (cases.filter(pl.col("_planted") == "mitotane_250")["mitotane_level_1y"] == 250).all()
+        assert (
+            cases.filter(pl.col("_planted") == "mitotane_250")["mitotane_level_1y"] == 250
+        ).all()
     if area == "anal":
         assert found["date_order:rt_start_date>rt_end_date"] == n["rt_end_before_start"]
         ep = dirty[area]["episodes"]
@@ -372,23 +408,46 @@ def test_inca_csv_dialect(tmp_path, area) -> None:
         assert set(_inca_header(area, table)) <= set(header)
         df = pl.read_csv(io.BytesIO(text.encode()), separator=";", infer_schema=False)
         assert df.height == n
-        dates = [c for c in df.columns if c in {s.inca_name for s in load_schema(area).table(table).columns.values() if s.type == "date"}]
+        dates = [
+            c
+            for c in df.columns
+            if c
+            in {
+                s.inca_name
+                for s in load_schema(area).table(table).columns.values()
+                if s.type == "date"
+            }
+        ]
         assert any(df[c].str.contains(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$").any() for c in dates)
         if table == "cases":
             assert header[0] == "REGION_NAMN" and "MAKULERAD" in header
-            assert {"PAT_ID", "KON_VALUE", "LAN_VALUE", "FODELSEDATUM", "AVLIDDAT", "VITALSTATUSDATUM",
-                    "SjukhusKod", "KON_BESKRIVNING", "LAN_BESKRIVNING"} <= set(header)
+            assert {
+                "PAT_ID",
+                "KON_VALUE",
+                "LAN_VALUE",
+                "FODELSEDATUM",
+                "AVLIDDAT",
+                "VITALSTATUSDATUM",
+                "SjukhusKod",
+                "KON_BESKRIVNING",
+                "LAN_BESKRIVNING",
+            } <= set(header)
             assert set(df["KON_VALUE"].unique()) == {"1", "2"}
             assert (df["MAKULERAD"] == "1").sum() >= 2
             assert (df["REGION_NAMN"] == "Region Demo").sum() >= 2
-            assert n == 400 + (df["MAKULERAD"] == "1").sum() + (df["REGION_NAMN"] == "Region Demo").sum()
+            assert (
+                n
+                == 400 + (df["MAKULERAD"] == "1").sum() + (df["REGION_NAMN"] == "Region Demo").sum()
+            )
             assert df["SjukhusKod"].is_in(list(UNITS)).all()
             assert df["LAN_VALUE"].str.len_chars().eq(2).all()
             bools = [c for c in header if c.endswith("_Värde") and "mdk" in c]
             assert set(df[bools[0]].drop_nulls()) >= {"1", "0", "Ja", "Nej", "99"}
             assert df["remitterande_region_Beskrivning"].str.contains("ö|Ö|ä|å").any()
     if area == "acc":
-        df = pl.read_csv(written["cases"][0], separator=";", encoding="windows-1252", infer_schema=False)
+        df = pl.read_csv(
+            written["cases"][0], separator=";", encoding="windows-1252", infer_schema=False
+        )
         mito = df["mitotan_1ar"].drop_nulls()
         assert mito.str.contains(r"^\d+,\d$").all() and mito.len() > 0
 
@@ -426,10 +485,16 @@ def test_inca_xlsx_and_parquet_hold_every_table(tmp_path) -> None:
 
 def test_output_paths(tmp_path) -> None:
     p = output_paths("anal", tmp_path / "anal_cases.csv")
-    assert p == {"cases": tmp_path / "anal_cases.csv", "episodes": tmp_path / "anal_episodes.csv",
-                 "prem": tmp_path / "anal_prem.csv"}
+    assert p == {
+        "cases": tmp_path / "anal_cases.csv",
+        "episodes": tmp_path / "anal_episodes.csv",
+        "prem": tmp_path / "anal_prem.csv",
+    }
     p = output_paths("anal", tmp_path / "export.parquet")
-    assert p["episodes"] == tmp_path / "export_episodes.parquet" and p["prem"] == tmp_path / "export_prem.parquet"
+    assert (
+        p["episodes"] == tmp_path / "export_episodes.parquet"
+        and p["prem"] == tmp_path / "export_prem.parquet"
+    )
     assert set(output_paths("anal", tmp_path / "x.xlsx").values()) == {tmp_path / "x.xlsx"}
     assert output_paths("acc", tmp_path) == {"cases": tmp_path / "acc_cases.csv"}
     with pytest.raises(NhvError, match=r"\.csv, \.parquet or \.xlsx"):
@@ -438,7 +503,9 @@ def test_output_paths(tmp_path) -> None:
 
 def test_cli_writes_and_prints_every_table(tmp_path) -> None:
     out = tmp_path / "anal_cases.csv"
-    res = CliRunner().invoke(app, ["sample", "--area", "ANAL", "--rows", "50", "--seed", "1", "-o", str(out)])
+    res = CliRunner().invoke(
+        app, ["sample", "--area", "ANAL", "--rows", "50", "--seed", "1", "-o", str(out)]
+    )
     assert res.exit_code == 0, res.output
     for t in ("cases", "episodes", "prem"):
         assert f"wrote {t}: " in res.output
@@ -469,7 +536,19 @@ def test_cli_unknown_suffix(tmp_path, capsys) -> None:
     from nhvmetrics.cli import main
 
     with pytest.raises(SystemExit) as exc:
-        main(["sample", "--area", "acc", "--rows", "5", "--seed", "1", "-o", str(tmp_path / "x.json")])
+        main(
+            [
+                "sample",
+                "--area",
+                "acc",
+                "--rows",
+                "5",
+                "--seed",
+                "1",
+                "-o",
+                str(tmp_path / "x.json"),
+            ]
+        )
     assert exc.value.code == 2
     assert ".csv, .parquet or .xlsx" in capsys.readouterr().err
 
@@ -487,7 +566,11 @@ def test_written_csv_matches_rendered_frames(tmp_path) -> None:
     frames = generate("acc", 50, 9)
     path = write_sample("acc", 50, 9, tmp_path / "acc.csv")["cases"][0]
     assert path.read_bytes() == render("acc", frames)["cases"].write_csv().encode("utf-8")
-    assert Path(path).read_text(encoding="utf-8").splitlines()[0].split(",")[:3] == ["patient_id", "case_id", "unit"]
+    assert Path(path).read_text(encoding="utf-8").splitlines()[0].split(",")[:3] == [
+        "patient_id",
+        "case_id",
+        "unit",
+    ]
 
 
 def test_too_many_rows_for_excel(tmp_path, monkeypatch) -> None:

@@ -58,9 +58,13 @@ def test_committed_files_are_what_the_script_makes(tmp_path, monkeypatch) -> Non
             assert exc.code == 0, args
     made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     committed = sorted(
-        p.relative_to(DATA) for p in DATA.rglob("*") if p.is_file() and p.suffix in (".csv", ".parquet", ".xlsx")
+        p.relative_to(DATA)
+        for p in DATA.rglob("*")
+        if p.is_file() and p.suffix in (".csv", ".parquet", ".xlsx")
     )
-    assert made == committed, "sample_data/ and regenerate.sh disagree: run sample_data/regenerate.sh"
+    assert made == committed, (
+        "sample_data/ and regenerate.sh disagree: run sample_data/regenerate.sh"
+    )
     for rel in made:
         assert (tmp_path / rel).read_bytes() == (DATA / rel).read_bytes(), (
             f"sample_data/{rel} is stale: run sample_data/regenerate.sh and commit the result"
@@ -123,7 +127,9 @@ def test_inca_files_drop_rows_and_find_the_planted_errors(args) -> None:
     # every planted row is quarantined; a duplicated case_id takes its twin along
     assert n_planted <= cases.n_quarantined <= 2 * n_planted
     # (an unparsable FODELSEDATUM is replaced by the birth date in PAT_ID, without a finding)
-    derivable = (pl.col("_planted") == "unparsable_date") & (pl.col("_planted_column") == "birth_date")
+    derivable = (pl.col("_planted") == "unparsable_date") & (
+        pl.col("_planted_column") == "birth_date"
+    )
     planted_ids = set(planted.filter(pl.col("_planted").is_not_null() & ~derivable)["case_id"])
     assert planted_ids <= set(cases.quarantined["case_id"])
     if area == "anal":
@@ -154,7 +160,10 @@ def test_generated_exports_validate_cleanly_in_every_format(tmp_path, area) -> N
             assert result.findings.height == 0, (inca, suffix, result.findings.head(5))
             frames = generate(area, 150, 21)
             for table, df in frames.items():
-                assert result.table(table).accepted.drop("_row").select(df.columns).equals(df), (inca, suffix, table)
+                assert result.table(table).accepted.drop("_row").select(df.columns).equals(df), (
+                    inca,
+                    suffix,
+                    table,
+                )
             if inca:
                 assert result.table("cases").n_dropped >= 2
-

@@ -59,8 +59,11 @@ def _copy(tmp_path):
     "old, new, fragment",
     [
         ("type: float", "type: decimal", "type 'decimal'"),
-        ("{check: date_order, before: referral_date, after: oncology_start_date, severity: warning}",
-         "{check: date_order, before: referral_date, after: no_such_date}", "unknown column 'no_such_date'"),
+        (
+            "{check: date_order, before: referral_date, after: oncology_start_date, severity: warning}",
+            "{check: date_order, before: referral_date, after: no_such_date}",
+            "unknown column 'no_such_date'",
+        ),
         ("range: [0, 100]", "range: [0]", "range must be [min, max]"),
         ("area: acc", "aera: acc", "missing 'area"),
     ],
@@ -77,4 +80,7 @@ def test_broken_schema_names_file_and_problem(tmp_path, old, new, fragment):
 
 def test_loaded_file_equals_check_ok(tmp_path):
     common, acc = _copy(tmp_path)
-    assert load_schema_files(common, acc).table("cases").columns == load_schema("acc").table("cases").columns
+    assert (
+        load_schema_files(common, acc).table("cases").columns
+        == load_schema("acc").table("cases").columns
+    )

@@ -65,33 +65,64 @@ def test_clean_case_is_accepted_with_canonical_names_and_types():
     assert not r.has_errors, r.findings
     acc = r.table("cases").accepted
     assert acc.row(0, named=True) == {
-        "_row": 2, "patient_id": PNR_A, "case_id": "C1", "unit": "11001", "sex": "M",
-        "birth_date": dt.date(1950, 1, 1), "referral_date": dt.date(2025, 1, 3),
-        "first_visit_date": dt.date(2025, 1, 10), "treatment_start_date": dt.date(2025, 1, 25),
-        "death_date": None, "vital_status_date": dt.date(2025, 6, 1),
+        "_row": 2,
+        "patient_id": PNR_A,
+        "case_id": "C1",
+        "unit": "11001",
+        "sex": "M",
+        "birth_date": dt.date(1950, 1, 1),
+        "referral_date": dt.date(2025, 1, 3),
+        "first_visit_date": dt.date(2025, 1, 10),
+        "treatment_start_date": dt.date(2025, 1, 25),
+        "death_date": None,
+        "vital_status_date": dt.date(2025, 6, 1),
     }
     assert acc.schema["birth_date"] == pl.Date
 
 
 def test_list_variable_pairs_any_case_and_value_maps():
     rows = [
-        case(**{"radikalitet_Värde": "2", "radikalitet_Beskrivning": "R1", "OP_SYFTE_VARDE": "1",
-                "behandlingstyp_värde": "3", "KON_VALUE": "2", "nationell_mdk_Värde": "1"}),
+        case(
+            **{
+                "radikalitet_Värde": "2",
+                "radikalitet_Beskrivning": "R1",
+                "OP_SYFTE_VARDE": "1",
+                "behandlingstyp_värde": "3",
+                "KON_VALUE": "2",
+                "nationell_mdk_Värde": "1",
+            }
+        ),
     ]
     r = run(rows)
     assert not r.has_errors, r.findings
     t = r.table("cases")
     row = t.accepted.row(0, named=True)
-    assert (row["resection_margin"], row["surgery_intent"], row["treatment_type"], row["sex"], row["national_mdk"]) == (
-        "R1", "curative", "radiotherapy", "K", True)
+    assert (
+        row["resection_margin"],
+        row["surgery_intent"],
+        row["treatment_type"],
+        row["sex"],
+        row["national_mdk"],
+    ) == ("R1", "curative", "radiotherapy", "K", True)
     assert t.unknown_columns == []  # _Beskrivning is known, not an unknown column
     assert "radikalitet_Beskrivning" not in t.accepted.columns
 
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("1", True), ("0", False), ("True", True), ("false", False), ("Ja", True), ("NEJ", False),
-     ("98", None), ("99", None), ("Uppgift saknas", None), ("", None), (None, None)],
+    [
+        ("1", True),
+        ("0", False),
+        ("True", True),
+        ("false", False),
+        ("Ja", True),
+        ("NEJ", False),
+        ("98", None),
+        ("99", None),
+        ("Uppgift saknas", None),
+        ("", None),
+        (None, None),
+    ],
 )
 def test_booleans(value, expected):
     r = run([case(skriftlig_vardplan=value)])
@@ -104,7 +135,9 @@ def test_bad_boolean_is_wrong_type():
     assert checks_of(r) == [("wrong_type", "written_care_plan", 2)]
 
 
-@pytest.mark.parametrize("value", ["2025-01-03", "2025-01-03 00:00:00", "2025-01-03T10:15", " 2025-01-03 "])
+@pytest.mark.parametrize(
+    "value", ["2025-01-03", "2025-01-03 00:00:00", "2025-01-03T10:15", " 2025-01-03 "]
+)
 def test_dates_with_or_without_time(value):
     r = run([case(remissdatum=value)])
     assert not r.has_errors, r.findings
@@ -119,8 +152,14 @@ def test_bad_dates_are_wrong_type(value):
 
 
 def test_decimal_comma_and_point_and_range():
-    r = run([case(mitotan_1ar="14,5"), case(REG_ID="C2", mitotan_1ar="100"), case(REG_ID="C3", mitotan_1ar="100,5"),
-             case(REG_ID="C4", mitotan_1ar="0.0")])
+    r = run(
+        [
+            case(mitotan_1ar="14,5"),
+            case(REG_ID="C2", mitotan_1ar="100"),
+            case(REG_ID="C3", mitotan_1ar="100,5"),
+            case(REG_ID="C4", mitotan_1ar="0.0"),
+        ]
+    )
     assert r.table("cases").accepted["mitotane_level_1y"].to_list() == [14.5, 100.0, 0.0]
     assert checks_of(r) == [("out_of_range", "mitotane_level_1y", 4)]
 
@@ -182,7 +221,9 @@ def test_missing_required_value():
 def test_unknown_column_is_a_warning_and_left_out():
     r = run([case(favourite_colour="blå")])
     assert not r.has_errors
-    assert [(c, s) for c, s in zip(r.findings["check"], r.findings["severity"])] == [("unknown_column", "warning")]
+    assert [(c, s) for c, s in zip(r.findings["check"], r.findings["severity"])] == [
+        ("unknown_column", "warning")
+    ]
     assert "favourite_colour" not in r.table("cases").accepted.columns
     assert r.table("cases").unknown_columns == ["favourite_colour"]
 
@@ -190,14 +231,26 @@ def test_unknown_column_is_a_warning_and_left_out():
 @pytest.mark.parametrize(
     "over, expected",
     [
-        ({"remissdatum": "2026-01-01"}, [("date_order", "first_visit_date", 2), ("date_order", "treatment_start_date", 2),
-                                         ("future_date", "referral_date", 2)]),
+        (
+            {"remissdatum": "2026-01-01"},
+            [
+                ("date_order", "first_visit_date", 2),
+                ("date_order", "treatment_start_date", 2),
+                ("future_date", "referral_date", 2),
+            ],
+        ),
         ({"forsta_besoksdatum": "2025-01-02"}, [("date_order", "first_visit_date", 2)]),
         ({"forsta_besoksdatum": "2025-01-03"}, []),  # same day is in order
         ({"behandlingsstart": "2025-01-02"}, [("date_order", "treatment_start_date", 2)]),
-        ({"FODELSEDATUM": "2025-01-05"}, [("before_birth", "referral_date", 2), ("implausible_age", "referral_date", 2)]),
+        (
+            {"FODELSEDATUM": "2025-01-05"},
+            [("before_birth", "referral_date", 2), ("implausible_age", "referral_date", 2)],
+        ),
         ({"AVLIDDAT": "2025-01-20"}, [("after_death", "treatment_start_date", 2)]),
-        ({"AVLIDDAT": "2025-01-25"}, []),  # treated on the day of death; vital status date after death is fine
+        (
+            {"AVLIDDAT": "2025-01-25"},
+            [],
+        ),  # treated on the day of death; vital status date after death is fine
     ],
 )
 def test_date_rules(over, expected):
@@ -214,12 +267,19 @@ def test_age_bounds():
 
 
 def test_pelvic_discharge_before_admission():
-    base = {"indikation_Värde": "3", "inskrivningsdatum": "2025-02-01", "operationsdatum": "2025-02-02",
-            "utskrivningsdatum": "2025-02-10", "behandlingsstart": "2025-02-02"}
+    base = {
+        "indikation_Värde": "3",
+        "inskrivningsdatum": "2025-02-01",
+        "operationsdatum": "2025-02-02",
+        "utskrivningsdatum": "2025-02-10",
+        "behandlingsstart": "2025-02-02",
+    }
     assert not run([case(**base)], area="pelvic").has_errors
     r = run([case(**{**base, "utskrivningsdatum": "2025-01-31"})], area="pelvic")
     errors = r.findings.filter(pl.col("severity") == "error")
-    assert [(c, col) for c, col in zip(errors["check"], errors["column"])] == [("date_order", "discharge_date")]
+    assert [(c, col) for c, col in zip(errors["check"], errors["column"])] == [
+        ("date_order", "discharge_date")
+    ]
     assert errors["value"].to_list() == ["admission_date=2025-02-01, discharge_date=2025-01-31"]
 
 
@@ -229,10 +289,22 @@ def test_pelvic_indication_range():
 
 
 def test_anal_rt_end_before_start_and_orphan_episodes():
-    cases = [case(stralbeh_startdatum="2025-02-01", stralbeh_slutdatum="2025-03-01"),
-             case(REG_ID="C2", PAT_ID=PNR_B, stralbeh_startdatum="2025-02-01", stralbeh_slutdatum="2025-01-31")]
-    episodes = pl.DataFrame({"vardtillfalle_id": ["E1", "E2", "E3"], "REG_ID": ["C1", "C9", "C2"],
-                             "besoksdatum": ["2025-02-01", "2025-02-02", "2025-02-03"]})
+    cases = [
+        case(stralbeh_startdatum="2025-02-01", stralbeh_slutdatum="2025-03-01"),
+        case(
+            REG_ID="C2",
+            PAT_ID=PNR_B,
+            stralbeh_startdatum="2025-02-01",
+            stralbeh_slutdatum="2025-01-31",
+        ),
+    ]
+    episodes = pl.DataFrame(
+        {
+            "vardtillfalle_id": ["E1", "E2", "E3"],
+            "REG_ID": ["C1", "C9", "C2"],
+            "besoksdatum": ["2025-02-01", "2025-02-02", "2025-02-03"],
+        }
+    )
     r = run(cases, area="anal", extra={"episodes": episodes})
     assert checks_of(r) == [("date_order", "rt_end_date", 3), ("orphan_row", "case_id", 3)]
     assert r.findings["table"].to_list() == ["cases", "episodes"]
@@ -240,8 +312,22 @@ def test_anal_rt_end_before_start_and_orphan_episodes():
 
 
 def test_anal_prem_has_no_patient_and_answers_1_to_5():
-    prem = [{"svar_id": "R1", "SjukhusKod": "11001", "svarsdatum": "2025-03-01", "fraga1": "5", "fraga2": "99"},
-            {"svar_id": "R2", "SjukhusKod": "11001", "svarsdatum": "2025-03-01", "fraga1": "6", "fraga2": "1"}]
+    prem = [
+        {
+            "svar_id": "R1",
+            "SjukhusKod": "11001",
+            "svarsdatum": "2025-03-01",
+            "fraga1": "5",
+            "fraga2": "99",
+        },
+        {
+            "svar_id": "R2",
+            "SjukhusKod": "11001",
+            "svarsdatum": "2025-03-01",
+            "fraga1": "6",
+            "fraga2": "1",
+        },
+    ]
     r = run(prem, area="anal", table="prem")
     assert checks_of(r) == [("out_of_range", "q1", 3)]
     acc = r.table("prem").accepted
@@ -266,21 +352,33 @@ def test_invalid_code():
 
 def test_personnummer_forms():
     today = dt.date(2025, 6, 1)
-    good = ["19121212-1212", "121212-1212", "191212121212", "1212121212", "121212+1212",
-            "701063-2391", "19701063-2391", pnr("000229", "123", "20")]
+    good = [
+        "19121212-1212",
+        "121212-1212",
+        "191212121212",
+        "1212121212",
+        "121212+1212",
+        "701063-2391",
+        "19701063-2391",
+        pnr("000229", "123", "20"),
+    ]
     assert valid(good, today) == [True] * len(good)
-    bad = ["19121212-1213",  # Luhn
-           "19121232-1212",  # 32nd December (and Luhn irrelevant)
-           pnr("010229", "123", "20"),  # 2001-02-29 does not exist, Luhn correct
-           pnr("991231", "123", "21"),  # century 21
-           pnr("300101", "123", "20")]  # born in 2030
+    bad = [
+        "19121212-1213",  # Luhn
+        "19121232-1212",  # 32nd December (and Luhn irrelevant)
+        pnr("010229", "123", "20"),  # 2001-02-29 does not exist, Luhn correct
+        pnr("991231", "123", "21"),  # century 21
+        pnr("300101", "123", "20"),
+    ]  # born in 2030
     assert valid(bad, today) == [False] * len(bad)
     assert valid(["PAT000123", "12345", "1234567890123", None], today) == [None, None, None, None]
 
 
 def test_invalid_personnummer_is_an_error_and_masked():
     bad = PNR_A[:-1] + str((int(PNR_A[-1]) + 1) % 10)
-    r = run([case(PAT_ID=bad), case(REG_ID="C2", PAT_ID="PAT000123"), case(REG_ID="C3", PAT_ID=PNR_B)])
+    r = run(
+        [case(PAT_ID=bad), case(REG_ID="C2", PAT_ID="PAT000123"), case(REG_ID="C3", PAT_ID=PNR_B)]
+    )
     assert checks_of(r) == [("invalid_personnummer", "patient_id", 2)]
     assert r.findings["value"].to_list() == ["<personnummer>"]
     assert "check digit" in r.findings["message"][0]
@@ -290,8 +388,10 @@ def test_invalid_personnummer_is_an_error_and_masked():
 
 def test_no_personnummer_in_any_finding_or_quarantined_value():
     # personnummer hidden in other columns too: case_id, a date column, a code column
-    rows = [case(REG_ID=PNR_B, remissdatum=f"x{PNR_A}", KON_VALUE=PNR_B),
-            case(REG_ID=PNR_B, PAT_ID=PNR_B.replace("-", ""))]
+    rows = [
+        case(REG_ID=PNR_B, remissdatum=f"x{PNR_A}", KON_VALUE=PNR_B),
+        case(REG_ID=PNR_B, PAT_ID=PNR_B.replace("-", "")),
+    ]
     r = run(rows)
     assert r.has_errors
     text = r.findings.write_csv() + r.table("cases").quarantined.write_csv()
@@ -305,15 +405,37 @@ def test_no_personnummer_in_any_finding_or_quarantined_value():
 def test_findings_frame_columns_and_types():
     r = run([case(KON_VALUE="3")])
     assert r.findings.schema == pl.Schema(FINDINGS_SCHEMA)
-    assert list(r.findings.columns) == ["table", "check", "severity", "column", "row", "case_id", "value", "message"]
+    assert list(r.findings.columns) == [
+        "table",
+        "check",
+        "severity",
+        "column",
+        "row",
+        "case_id",
+        "value",
+        "message",
+    ]
     assert r.findings.row(0, named=True) | {"message": ""} == {
-        "table": "cases", "check": "invalid_code", "severity": "error", "column": "sex", "row": 2,
-        "case_id": "C1", "value": "3", "message": ""}
+        "table": "cases",
+        "check": "invalid_code",
+        "severity": "error",
+        "column": "sex",
+        "row": 2,
+        "case_id": "C1",
+        "value": "3",
+        "message": "",
+    }
 
 
 def test_accounting_holds_for_every_table():
-    rows = [case(REG_ID=f"C{i}", KON_VALUE="3" if i % 3 == 0 else "2", MAKULERAD="1" if i % 5 == 0 else "0")
-            for i in range(1, 31)]
+    rows = [
+        case(
+            REG_ID=f"C{i}",
+            KON_VALUE="3" if i % 3 == 0 else "2",
+            MAKULERAD="1" if i % 5 == 0 else "0",
+        )
+        for i in range(1, 31)
+    ]
     t = run(rows).table("cases")
     assert t.dropped == {"makulerad": 6}
     assert t.n_quarantined == 8  # i = 3,6,9,12,18,21,24,27 (15 and 30 are dropped first)
@@ -326,8 +448,11 @@ def test_validate_export_reads_files_and_hashes_them(tmp_path):
     p = tmp_path / "acc.csv"
     rows = [case(), case(REG_ID="C2", KON_VALUE="9")]
     header = list(rows[0])
-    p.write_text("\n".join(";".join(r[h] or "" for h in header) for r in [dict(zip(header, header)), *rows]) + "\n",
-                 encoding="cp1252")
+    p.write_text(
+        "\n".join(";".join(r[h] or "" for h in header) for r in [dict(zip(header, header)), *rows])
+        + "\n",
+        encoding="cp1252",
+    )
     r = validate_export("acc", {"cases": p}, extract_date=EXTRACT)
     t = r.table("cases")
     assert t.sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
@@ -342,11 +467,22 @@ def test_unknown_table_is_a_usage_error(tmp_path):
 
 
 def test_dropped_rows_are_not_checked_and_do_not_count_as_duplicates_or_parents():
-    rows = [case(REG_ID="C1", MAKULERAD="1", KON_VALUE="bad", REGION_NAMN="Region Skåne"),  # dropped: not checked
-            case(REG_ID="C1", MAKULERAD="0", REGION_NAMN="Region Skåne"),  # same id as the cancelled row
-            case(REG_ID="C2", MAKULERAD="0", REGION_NAMN="Region Demo")]
-    episodes = pl.DataFrame({"vardtillfalle_id": ["E1", "E2"], "REG_ID": ["C1", "C2"],
-                             "besoksdatum": ["2025-02-01", "2025-02-02"]})
+    rows = [
+        case(
+            REG_ID="C1", MAKULERAD="1", KON_VALUE="bad", REGION_NAMN="Region Skåne"
+        ),  # dropped: not checked
+        case(
+            REG_ID="C1", MAKULERAD="0", REGION_NAMN="Region Skåne"
+        ),  # same id as the cancelled row
+        case(REG_ID="C2", MAKULERAD="0", REGION_NAMN="Region Demo"),
+    ]
+    episodes = pl.DataFrame(
+        {
+            "vardtillfalle_id": ["E1", "E2"],
+            "REG_ID": ["C1", "C2"],
+            "besoksdatum": ["2025-02-01", "2025-02-02"],
+        }
+    )
     r = run(rows, area="anal", extra={"episodes": episodes})
     assert checks_of(r) == [("orphan_row", "case_id", 3)]  # C2 exists only as a demo row
     t = r.table("cases")
@@ -355,10 +491,17 @@ def test_dropped_rows_are_not_checked_and_do_not_count_as_duplicates_or_parents(
 
 
 def test_unparsable_birth_date_falls_back_to_the_personnummer_with_a_warning():
-    r = run([case(FODELSEDATUM="1950-13-45"), case(REG_ID="C2", PAT_ID="PAT9", FODELSEDATUM="1950-13-45")])
+    r = run(
+        [
+            case(FODELSEDATUM="1950-13-45"),
+            case(REG_ID="C2", PAT_ID="PAT9", FODELSEDATUM="1950-13-45"),
+        ]
+    )
     f = r.findings
     assert [(c, s, row) for c, s, row in zip(f["check"], f["severity"], f["row"])] == [
-        ("wrong_type", "warning", 2), ("wrong_type", "error", 3)]  # a pseudonym has no birth date to fall back on
+        ("wrong_type", "warning", 2),
+        ("wrong_type", "error", 3),
+    ]  # a pseudonym has no birth date to fall back on
     assert "personnummer" in f["message"][0]
     acc = r.table("cases").accepted
     assert acc["birth_date"].to_list() == [dt.date(1950, 1, 1)]

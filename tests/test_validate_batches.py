@@ -23,12 +23,25 @@ EXTRACT = dt.date(2025, 12, 31)
 SAMPLE_EXTRACT = dt.date(2026, 3, 31)
 
 
-def outcome(area: str, tables: dict[str, Path], batch_rows: int | None, extract: dt.date = EXTRACT,
-            quarantined_rows: bool = True, row_findings: bool = True):
+def outcome(
+    area: str,
+    tables: dict[str, Path],
+    batch_rows: int | None,
+    extract: dt.date = EXTRACT,
+    quarantined_rows: bool = True,
+    row_findings: bool = True,
+):
     """The validation result, or the error message for unreadable input."""
     try:
-        return validate_export(area, tables, extract, contract=False, batch_rows=batch_rows,
-                               quarantined_rows=quarantined_rows, row_findings=row_findings)
+        return validate_export(
+            area,
+            tables,
+            extract,
+            contract=False,
+            batch_rows=batch_rows,
+            quarantined_rows=quarantined_rows,
+            row_findings=row_findings,
+        )
     except NhvError as exc:
         return str(exc)
 
@@ -38,7 +51,9 @@ def same(area: str, tables: dict[str, Path], batch_rows: int, extract: dt.date =
     (without them, duplicate ids are found at the end instead of in a pass over the keys)."""
     whole = outcome(area, tables, None, extract)
     assert_same(whole, outcome(area, tables, batch_rows, extract))
-    assert_same(whole, outcome(area, tables, batch_rows, extract, quarantined_rows=False), rows=False)
+    assert_same(
+        whole, outcome(area, tables, batch_rows, extract, quarantined_rows=False), rows=False
+    )
     # as `compute` asks: also without the row findings (the table-level ones stay)
     lean = outcome(area, tables, batch_rows, extract, quarantined_rows=False, row_findings=False)
     if isinstance(whole, str):
@@ -66,8 +81,18 @@ def assert_same(a, b, rows: bool = True, row_findings: bool = True) -> None:
             assert_frame_equal(ta.quarantined, tb.quarantined)
         else:
             assert tb.quarantined.height == 0
-        for attr in ("rows_read", "dropped", "unknown_columns", "columns", "missing_required", "derived",
-                     "encoding", "delimiter", "format", "sheet"):
+        for attr in (
+            "rows_read",
+            "dropped",
+            "unknown_columns",
+            "columns",
+            "missing_required",
+            "derived",
+            "encoding",
+            "delimiter",
+            "format",
+            "sheet",
+        ):
             assert getattr(ta, attr) == getattr(tb, attr), (name, attr)
 
 
@@ -80,10 +105,19 @@ def sample_sets() -> list[tuple[str, dict[str, Path]]]:
     return out
 
 
-@pytest.mark.parametrize("area,tables", sample_sets(), ids=lambda v: v if isinstance(v, str) else next(iter(v.values())).parent.name)
-def test_sample_exports_give_the_same_result_in_batches(area: str, tables: dict[str, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "area,tables",
+    sample_sets(),
+    ids=lambda v: v if isinstance(v, str) else next(iter(v.values())).parent.name,
+)
+def test_sample_exports_give_the_same_result_in_batches(
+    area: str, tables: dict[str, Path], tmp_path: Path
+) -> None:
     utf8 = {}
-    for name, path in tables.items():  # the INCA dialect is Windows-1252, which is read whole: use UTF-8
+    for (
+        name,
+        path,
+    ) in tables.items():  # the INCA dialect is Windows-1252, which is read whole: use UTF-8
         utf8[name] = tmp_path / path.name
         utf8[name].write_text(path.read_bytes().decode("cp1252"), encoding="utf-8")
     rows = sum(1 for _ in utf8["cases"].open(encoding="utf-8")) - 1
@@ -120,8 +154,16 @@ def pnr(yymmdd: str, serial: str) -> str:
     return f"19{yymmdd}-{serial}{luhn_digit(yymmdd + serial)}"
 
 
-HEADER = ["PAT_ID", "REG_ID", "SjukhusKod", "KON_VALUE", "remissdatum", "behandlingsstart", "VITALSTATUSDATUM",
-          "MAKULERAD"]
+HEADER = [
+    "PAT_ID",
+    "REG_ID",
+    "SjukhusKod",
+    "KON_VALUE",
+    "remissdatum",
+    "behandlingsstart",
+    "VITALSTATUSDATUM",
+    "MAKULERAD",
+]
 
 
 def acc_rows(n: int, birth: bool = True) -> list[dict[str, str | None]]:
@@ -196,13 +238,19 @@ def test_orphans_are_found_against_the_ids_of_every_case_batch(tmp_path: Path) -
     cases = ROOT / "sample_data" / "anal_cases.csv"
     episodes = pl.read_csv(ROOT / "sample_data" / "anal_episodes.csv", infer_schema=False)
     episodes = episodes.with_columns(
-        pl.when(pl.int_range(pl.len()) == 3000).then(pl.lit("NO-SUCH-CASE")).otherwise(pl.col("case_id")).alias("case_id")
+        pl.when(pl.int_range(pl.len()) == 3000)
+        .then(pl.lit("NO-SUCH-CASE"))
+        .otherwise(pl.col("case_id"))
+        .alias("case_id")
     )
     ep = tmp_path / "episodes.csv"
     episodes.write_csv(ep)
     tables = {"cases": cases, "episodes": ep}
     whole = same("anal", tables, 400, SAMPLE_EXTRACT)
-    assert "NO-SUCH-CASE" in whole.findings.filter(pl.col("check") == "orphan_row")["case_id"].to_list()
+    assert (
+        "NO-SUCH-CASE"
+        in whole.findings.filter(pl.col("check") == "orphan_row")["case_id"].to_list()
+    )
     assert stream_table(cases, None, 400) is not None and stream_table(ep, None, 400) is not None
 
 
@@ -218,6 +266,8 @@ def test_batches_concatenated_are_the_whole_file(tmp_path: Path, suffix: str) ->
     batches = list(stream.batches())
     assert len(batches) >= 4 and all(b.height <= 5 for b in batches)
     assert_frame_equal(pl.concat(batches), read_table(path).frame)
-    assert_frame_equal(stream.read_columns(["REG_ID"]), read_table(path).frame.select("_row", "REG_ID"))
+    assert_frame_equal(
+        stream.read_columns(["REG_ID"]), read_table(path).frame.select("_row", "REG_ID")
+    )
     # a file of about one batch is read whole
     assert stream_table(path, None, 1000) is None

@@ -16,7 +16,15 @@ from nhvmetrics.privacy import luhn_digit as _luhn
 PNR_A = "19500101-238" + _luhn("500101238")
 PNR_A_BAD = PNR_A[:-1] + str((int(PNR_A[-1]) + 1) % 10)
 PNR_B = "19620315-129" + _luhn("620315129")
-HEADER = ["PAT_ID", "REG_ID", "SjukhusKod", "KON_VALUE", "remissdatum", "behandlingsstart", "MAKULERAD"]
+HEADER = [
+    "PAT_ID",
+    "REG_ID",
+    "SjukhusKod",
+    "KON_VALUE",
+    "remissdatum",
+    "behandlingsstart",
+    "MAKULERAD",
+]
 
 
 def _write(path, rows, header=HEADER, sep=";"):
@@ -31,13 +39,17 @@ GOOD = [
 ]
 BAD = GOOD + [
     [PNR_A_BAD, "C4", "11001", "1", "2025-01-03", "2025-01-20", "0"],  # bad check digit
-    [PNR_B, "=HYPERLINK(\"x\")", "11001", "X", "2025-01-03", "2025-01-02", "0"],  # code + order
+    [PNR_B, '=HYPERLINK("x")', "11001", "X", "2025-01-03", "2025-01-02", "0"],  # code + order
 ]
 
 
 def nhv(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "nhvmetrics", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "nhvmetrics", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
 
 
 def test_clean_export_exits_0_and_prints_counts(tmp_path):
@@ -51,14 +63,36 @@ def test_clean_export_exits_0_and_prints_counts(tmp_path):
 def test_error_findings_exit_1_and_files_hold_no_personnummer(tmp_path):
     p = _write(tmp_path / "acc.csv", BAD)
     errors, quarantine = tmp_path / "findings.csv", tmp_path / "quarantine.csv"
-    r = nhv("validate", p, "--area", "acc", "--errors", errors, "--quarantine", quarantine,
-            "--extract-date", "2025-12-31")
+    r = nhv(
+        "validate",
+        p,
+        "--area",
+        "acc",
+        "--errors",
+        errors,
+        "--quarantine",
+        quarantine,
+        "--extract-date",
+        "2025-12-31",
+    )
     assert r.returncode == 1, r.stderr
     assert "Traceback" not in r.stderr
     f = pl.read_csv(errors, infer_schema=False)
-    assert f.columns == ["table", "check", "severity", "column", "row", "case_id", "value", "message"]
-    assert sorted(zip(f["check"], f["row"])) == [("date_order", "6"), ("invalid_code", "6"),
-                                                ("invalid_personnummer", "5")]
+    assert f.columns == [
+        "table",
+        "check",
+        "severity",
+        "column",
+        "row",
+        "case_id",
+        "value",
+        "message",
+    ]
+    assert sorted(zip(f["check"], f["row"])) == [
+        ("date_order", "6"),
+        ("invalid_code", "6"),
+        ("invalid_personnummer", "5"),
+    ]
     q = pl.read_csv(quarantine, infer_schema=False)
     assert q["_row"].to_list() == ["5", "6"]
     assert q["patient_id"].to_list() == ["<personnummer>", "<personnummer>"]
@@ -88,7 +122,10 @@ def test_json_findings(tmp_path):
         (["validate", "{good}", "--area", "acc", "--errors", "{good}"], "refusing to overwrite"),
         (["validate", "{good}", "--area", "acc", "--errors", "x.txt"], ".csv or .json"),
         (["validate", "{good}", "--area", "acc", "--table", "prem"], "NAME=PATH"),
-        (["validate", "{good}", "--area", "acc", "--table", "episodes={good}"], "no table 'episodes'"),
+        (
+            ["validate", "{good}", "--area", "acc", "--table", "episodes={good}"],
+            "no table 'episodes'",
+        ),
         (["validate", "{empty}", "--area", "acc"], "is empty"),
         (["convert", "{good}", "--area", "acc", "-o", "{good}"], "must name a .parquet"),
     ],
@@ -96,7 +133,11 @@ def test_json_findings(tmp_path):
 def test_usage_and_unreadable_input_exit_2_without_traceback(tmp_path, args, fragment):
     good = _write(tmp_path / "acc.csv", GOOD)
     (tmp_path / "empty.csv").write_bytes(b"")
-    subst = {"{good}": str(good), "{missing}": str(tmp_path / "nope.csv"), "{empty}": str(tmp_path / "empty.csv")}
+    subst = {
+        "{good}": str(good),
+        "{missing}": str(tmp_path / "nope.csv"),
+        "{empty}": str(tmp_path / "empty.csv"),
+    }
     r = nhv(*[subst.get(a, a) for a in args], cwd=tmp_path)
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert fragment in r.stderr
@@ -113,5 +154,7 @@ def test_cli_runner_in_process(tmp_path):
     p = _write(tmp_path / "acc.csv", BAD)
     res = CliRunner().invoke(app, ["validate", str(p), "--area", "acc"])
     assert res.exit_code == 1
-    res = CliRunner().invoke(app, ["validate", str(_write(tmp_path / "ok.csv", GOOD)), "--area", "acc"])
+    res = CliRunner().invoke(
+        app, ["validate", str(_write(tmp_path / "ok.csv", GOOD)), "--area", "acc"]
+    )
     assert res.exit_code == 0

@@ -12,9 +12,18 @@ from nhvmetrics.privacy import find_personnummer
 from nhvmetrics.schema.validate import validate_export
 
 UNREADABLE = {
-    "empty.csv", "whitespace_only.csv", "binary_junk.csv", "pdf_renamed.csv", "gzip_renamed.csv",
-    "unknown_extension.docx", "truncated.parquet", "not_really.xlsx", "truncated.xlsx", "ragged_rows.csv",
-    "unbalanced_quotes.csv", "empty_workbook.xlsx",
+    "empty.csv",
+    "whitespace_only.csv",
+    "binary_junk.csv",
+    "pdf_renamed.csv",
+    "gzip_renamed.csv",
+    "unknown_extension.docx",
+    "truncated.parquet",
+    "not_really.xlsx",
+    "truncated.xlsx",
+    "ragged_rows.csv",
+    "unbalanced_quotes.csv",
+    "empty_workbook.xlsx",
 }
 EXPECTED_CHECKS = {
     "bad_personnummer.csv": {"invalid_personnummer"},

@@ -28,10 +28,24 @@ COLUMNS = {
     "REGION_NAMN": "region_namn",
 }
 STRING_COLUMNS = ["SjukhusKod", "opererande_sjukhuskod", "LAN_VALUE", "REGION_NAMN"]
-DATE_COLUMNS = ["FODELSEDATUM", "remissdatum", "bedomningsdatum", "operationsdatum",
-                "inskrivningsdatum", "utskrivningsdatum", "AVLIDDAT", "VITALSTATUSDATUM"]
-CODE_COLUMNS = ["KON_VALUE", "radikalitet_Värde", "clavien_dindo_Värde", "reoperation_30d_Värde",
-                "nationell_mdk_Värde", "MAKULERAD"]
+DATE_COLUMNS = [
+    "FODELSEDATUM",
+    "remissdatum",
+    "bedomningsdatum",
+    "operationsdatum",
+    "inskrivningsdatum",
+    "utskrivningsdatum",
+    "AVLIDDAT",
+    "VITALSTATUSDATUM",
+]
+CODE_COLUMNS = [
+    "KON_VALUE",
+    "radikalitet_Värde",
+    "clavien_dindo_Värde",
+    "reoperation_30d_Värde",
+    "nationell_mdk_Värde",
+    "MAKULERAD",
+]
 
 SEX = {1: "M", 2: "K"}
 MARGIN = {1: "R0", 2: "R1", 3: "R2", 4: "RX"}
@@ -41,14 +55,36 @@ CLAVIEN = {1: "I", 2: "II", 3: "IIIa", 4: "IIIb", 5: "IVa", 6: "IVb", 7: "V"}
 PARAMS = {"x_days": 42, "window_days": 30}
 AGE_BANDS = [(0, "0-39"), (40, "40-49"), (50, "50-59"), (60, "60-69"), (70, "70-79"), (80, "80+")]
 
-OUTPUT = ["indicator_id", "period", "unit", "stratum", "numerator", "denominator", "value", "q1",
-          "q3", "n_missing", "n_pending"]
+OUTPUT = [
+    "indicator_id",
+    "period",
+    "unit",
+    "stratum",
+    "numerator",
+    "denominator",
+    "value",
+    "q1",
+    "q3",
+    "n_missing",
+    "n_pending",
+]
 
-INDICATORS = ["pelvic.referrals", "pelvic.treatments", "pelvic.length_of_stay",
-              "pelvic.referral_to_assessment_days", "pelvic.referral_to_treatment_days",
-              "pelvic.treated_at_other_unit", "pelvic.mortality_30d", "pelvic.mortality_90d",
-              "pelvic.r0", "pelvic.complications", "pelvic.national_mdk", "pelvic.sex",
-              "pelvic.home_region", "pelvic.age"]
+INDICATORS = [
+    "pelvic.referrals",
+    "pelvic.treatments",
+    "pelvic.length_of_stay",
+    "pelvic.referral_to_assessment_days",
+    "pelvic.referral_to_treatment_days",
+    "pelvic.treated_at_other_unit",
+    "pelvic.mortality_30d",
+    "pelvic.mortality_90d",
+    "pelvic.r0",
+    "pelvic.complications",
+    "pelvic.national_mdk",
+    "pelvic.sex",
+    "pelvic.home_region",
+    "pelvic.age",
+]
 
 
 def args(argv=None):

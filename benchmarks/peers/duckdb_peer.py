@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import AGE_BANDS, COLUMNS, DATE_COLUMNS, OUTPUT, PARAMS, STRING_COLUMNS, args  # noqa: E402
+from common import AGE_BANDS, DATE_COLUMNS, OUTPUT, PARAMS, STRING_COLUMNS, args  # noqa: E402
 
 
 def source(path: Path) -> str:
@@ -77,10 +77,19 @@ WHERE {date} IS NOT NULL AND year({date}) <= {y}
 GROUP BY GROUPING SETS ((unit, year({date})), (year({date})))"""
 
 
-def proportion(ind: str, stratum: str, date: str, num: str, y: int, pending: str = "NULL",
-               missing: str = "NULL") -> str:
-    status = (f"CASE WHEN coalesce(({num}), false) THEN 1 WHEN coalesce(({pending}), false) THEN 3 "
-              f"WHEN ({num}) IS NULL OR coalesce(({missing}), false) THEN 2 ELSE 0 END")
+def proportion(
+    ind: str,
+    stratum: str,
+    date: str,
+    num: str,
+    y: int,
+    pending: str = "NULL",
+    missing: str = "NULL",
+) -> str:
+    status = (
+        f"CASE WHEN coalesce(({num}), false) THEN 1 WHEN coalesce(({pending}), false) THEN 3 "
+        f"WHEN ({num}) IS NULL OR coalesce(({missing}), false) THEN 2 ELSE 0 END"
+    )
     return f"""
 SELECT '{ind}', year({date}), {_unit()}, '{stratum}',
        count_if(s = 1), count_if(s <= 1), CASE WHEN count_if(s <= 1) > 0 THEN count_if(s = 1) / count_if(s <= 1) END,
@@ -108,9 +117,15 @@ FROM (
 
 def indicators_sql(y: int, extract: str) -> str:
     ed = f"DATE '{extract}'"
-    age = ("(year(referral) - year(birth) - CASE WHEN month(referral) * 100 + day(referral)"
-           " < month(birth) * 100 + day(birth) THEN 1 ELSE 0 END)")
-    band = "CASE " + " ".join(f"WHEN {age} >= {lo} THEN '{label}'" for lo, label in reversed(AGE_BANDS)) + " END"
+    age = (
+        "(year(referral) - year(birth) - CASE WHEN month(referral) * 100 + day(referral)"
+        " < month(birth) * 100 + day(birth) THEN 1 ELSE 0 END)"
+    )
+    band = (
+        "CASE "
+        + " ".join(f"WHEN {age} >= {lo} THEN '{label}'" for lo, label in reversed(AGE_BANDS))
+        + " END"
+    )
     since = f"datediff('day', surgery, {ed})"
     w = PARAMS["window_days"]
     cd3 = "coalesce(clavien >= 3, false)"  # no grade recorded = no complication >= IIIa
@@ -118,20 +133,62 @@ def indicators_sql(y: int, extract: str) -> str:
         count("pelvic.referrals", "referral", y),
         count("pelvic.treatments", "surgery", y),
         duration("pelvic.length_of_stay", "discharge", "datediff('day', admission, discharge)", y),
-        duration("pelvic.referral_to_assessment_days", "assessment", "datediff('day', referral, assessment)", y),
-        duration("pelvic.referral_to_treatment_days", "surgery", "datediff('day', referral, surgery)", y),
-        proportion("pelvic.referral_to_treatment_days", "measure=within_x", "surgery",
-                   f"datediff('day', referral, surgery) <= {PARAMS['x_days']}", y),
+        duration(
+            "pelvic.referral_to_assessment_days",
+            "assessment",
+            "datediff('day', referral, assessment)",
+            y,
+        ),
+        duration(
+            "pelvic.referral_to_treatment_days", "surgery", "datediff('day', referral, surgery)", y
+        ),
+        proportion(
+            "pelvic.referral_to_treatment_days",
+            "measure=within_x",
+            "surgery",
+            f"datediff('day', referral, surgery) <= {PARAMS['x_days']}",
+            y,
+        ),
         proportion("pelvic.treated_at_other_unit", "all", "surgery", "treatment_unit <> unit", y),
-        *[proportion(f"pelvic.mortality_{n}d", "all", "surgery",
-                     f"death IS NOT NULL AND datediff('day', surgery, death) <= {n}", y,
-                     pending=f"{since} < {n}",
-                     missing=f"death IS NULL AND datediff('day', surgery, vital) < {n}") for n in (30, 90)],
-        proportion("pelvic.r0", "all", "surgery", "margin = 'R0'", y,
-                   missing="margin NOT IN ('R0', 'R1', 'R2')"),
-        proportion("pelvic.complications", "all", "surgery", f"{cd3} OR reop", y, pending=f"{since} < {w}"),
-        proportion("pelvic.complications", "measure=clavien_3a_plus", "surgery", cd3, y, pending=f"{since} < {w}"),
-        proportion("pelvic.complications", "measure=reoperation_30d", "surgery", "reop", y, pending=f"{since} < {w}"),
+        *[
+            proportion(
+                f"pelvic.mortality_{n}d",
+                "all",
+                "surgery",
+                f"death IS NOT NULL AND datediff('day', surgery, death) <= {n}",
+                y,
+                pending=f"{since} < {n}",
+                missing=f"death IS NULL AND datediff('day', surgery, vital) < {n}",
+            )
+            for n in (30, 90)
+        ],
+        proportion(
+            "pelvic.r0",
+            "all",
+            "surgery",
+            "margin = 'R0'",
+            y,
+            missing="margin NOT IN ('R0', 'R1', 'R2')",
+        ),
+        proportion(
+            "pelvic.complications", "all", "surgery", f"{cd3} OR reop", y, pending=f"{since} < {w}"
+        ),
+        proportion(
+            "pelvic.complications",
+            "measure=clavien_3a_plus",
+            "surgery",
+            cd3,
+            y,
+            pending=f"{since} < {w}",
+        ),
+        proportion(
+            "pelvic.complications",
+            "measure=reoperation_30d",
+            "surgery",
+            "reop",
+            y,
+            pending=f"{since} < {w}",
+        ),
         proportion("pelvic.national_mdk", "all", "referral", "mdk", y),
         distribution("pelvic.sex", "sex", "sex", y),
         distribution("pelvic.home_region", "home_region", "home_region", y),
@@ -148,7 +205,9 @@ def main(argv=None) -> int:
     con.execute(load_sql(a.file))
     n = con.execute("SELECT count(*) FROM c").fetchone()[0]
     out = str(a.output).replace("'", "''")
-    con.execute(f"COPY ({indicators_sql(a.year, a.extract_date)}) TO '{out}' (HEADER, DELIMITER ',')")
+    con.execute(
+        f"COPY ({indicators_sql(a.year, a.extract_date)}) TO '{out}' (HEADER, DELIMITER ',')"
+    )
     rows = con.execute(f"SELECT count(*) FROM read_csv('{out}')").fetchone()[0]
     print(f"duckdb peer: {n} rows, {rows} indicator rows -> {a.output}")
     return 0

@@ -18,15 +18,30 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    AGE_BANDS, CLAVIEN, CODE_COLUMNS, COLUMNS, DATE_COLUMNS, MARGIN, OUTPUT, PARAMS, SEX,
-    STRING_COLUMNS, args,
+    AGE_BANDS,
+    CLAVIEN,
+    CODE_COLUMNS,
+    COLUMNS,
+    DATE_COLUMNS,
+    MARGIN,
+    OUTPUT,
+    PARAMS,
+    SEX,
+    STRING_COLUMNS,
+    args,
 )
 
 
 def load(path: Path) -> pd.DataFrame:
     if path.suffix.lower() == ".csv":
-        df = pd.read_csv(path, sep=";", decimal=",", usecols=list(COLUMNS),
-                         dtype={c: str for c in STRING_COLUMNS}, encoding="utf-8")
+        df = pd.read_csv(
+            path,
+            sep=";",
+            decimal=",",
+            usecols=list(COLUMNS),
+            dtype={c: str for c in STRING_COLUMNS},
+            encoding="utf-8",
+        )
     else:
         df = pd.read_parquet(path, columns=list(COLUMNS))
         for c in STRING_COLUMNS:
@@ -49,7 +64,9 @@ def days(a: pd.Series, b: pd.Series) -> pd.Series:
     return (b - a).dt.days
 
 
-def status(num: pd.Series, pending: pd.Series | None = None, missing: pd.Series | None = None) -> np.ndarray:
+def status(
+    num: pd.Series, pending: pd.Series | None = None, missing: pd.Series | None = None
+) -> np.ndarray:
     """1 numerator, 3 pending, 2 missing, 0 denominator only (in that order)."""
     num = num.astype("boolean")
     miss = num.isna()
@@ -68,28 +85,48 @@ def per_unit(d: pd.DataFrame, f) -> list[pd.DataFrame]:
 
 def proportion(d: pd.DataFrame, st: np.ndarray) -> list[pd.DataFrame]:
     d = d.assign(_s=st)
+
     def f(g):
         s = g["_s"]
         num, den = int((s == 1).sum()), int((s <= 1).sum())
-        return pd.Series({"numerator": num, "denominator": den, "value": num / den if den else np.nan,
-                          "n_missing": int((s == 2).sum()), "n_pending": int((s == 3).sum())})
+        return pd.Series(
+            {
+                "numerator": num,
+                "denominator": den,
+                "value": num / den if den else np.nan,
+                "n_missing": int((s == 2).sum()),
+                "n_pending": int((s == 3).sum()),
+            }
+        )
+
     return per_unit(d, f)
 
 
 def duration(d: pd.DataFrame, v: pd.Series) -> list[pd.DataFrame]:
     d = d.assign(_v=v)
+
     def f(g):
         x = g["_v"].dropna()
-        return pd.Series({"denominator": len(x), "value": x.median() if len(x) else np.nan,
-                          "q1": x.quantile(0.25) if len(x) else np.nan,
-                          "q3": x.quantile(0.75) if len(x) else np.nan,
-                          "n_missing": int(g["_v"].isna().sum()), "n_pending": 0})
+        return pd.Series(
+            {
+                "denominator": len(x),
+                "value": x.median() if len(x) else np.nan,
+                "q1": x.quantile(0.25) if len(x) else np.nan,
+                "q3": x.quantile(0.75) if len(x) else np.nan,
+                "n_missing": int(g["_v"].isna().sum()),
+                "n_pending": 0,
+            }
+        )
+
     return per_unit(d, f)
 
 
 def count(d: pd.DataFrame) -> list[pd.DataFrame]:
     def f(g):
-        return pd.Series({"numerator": len(g), "value": float(len(g)), "n_missing": 0, "n_pending": 0})
+        return pd.Series(
+            {"numerator": len(g), "value": float(len(g)), "n_missing": 0, "n_pending": 0}
+        )
+
     return per_unit(d, f)
 
 
@@ -121,40 +158,77 @@ def compute(df: pd.DataFrame, year: int, extract: pd.Timestamp) -> pd.DataFrame:
     parts.append(("pelvic.referrals", "all", count(ref)))
     parts.append(("pelvic.treatments", "all", count(surg)))
     dis = in_years("discharge")
-    parts.append(("pelvic.length_of_stay", "all", duration(dis, days(dis["admission"], dis["discharge"]))))
+    parts.append(
+        ("pelvic.length_of_stay", "all", duration(dis, days(dis["admission"], dis["discharge"])))
+    )
     ass = in_years("assessment")
-    parts.append(("pelvic.referral_to_assessment_days", "all",
-                  duration(ass, days(ass["referral"], ass["assessment"]))))
+    parts.append(
+        (
+            "pelvic.referral_to_assessment_days",
+            "all",
+            duration(ass, days(ass["referral"], ass["assessment"])),
+        )
+    )
     rtt = days(surg["referral"], surg["surgery"])
     parts.append(("pelvic.referral_to_treatment_days", "all", duration(surg, rtt)))
     within = (rtt <= PARAMS["x_days"]).astype("boolean").mask(rtt.isna())
-    parts.append(("pelvic.referral_to_treatment_days", "measure=within_x", proportion(surg, status(within))))
-    other = (surg["treatment_unit"] != surg["unit"]).astype("boolean").mask(surg["treatment_unit"].isna())
+    parts.append(
+        ("pelvic.referral_to_treatment_days", "measure=within_x", proportion(surg, status(within)))
+    )
+    other = (
+        (surg["treatment_unit"] != surg["unit"])
+        .astype("boolean")
+        .mask(surg["treatment_unit"].isna())
+    )
     parts.append(("pelvic.treated_at_other_unit", "all", proportion(surg, status(other))))
     since = (extract - surg["surgery"]).dt.days
     for n in (30, 90):
         died = surg["death"].notna() & (days(surg["surgery"], surg["death"]) <= n)
         missing = surg["death"].isna() & (days(surg["surgery"], surg["vital"]) < n)
-        parts.append((f"pelvic.mortality_{n}d", "all", proportion(surg, status(died, since < n, missing))))
+        parts.append(
+            (f"pelvic.mortality_{n}d", "all", proportion(surg, status(died, since < n, missing)))
+        )
     r0 = (surg["margin"] == "R0").astype("boolean").mask(surg["margin"].isna())
-    parts.append(("pelvic.r0", "all", proportion(surg, status(r0, None, ~surg["margin"].isin(["R0", "R1", "R2"])))))
+    parts.append(
+        (
+            "pelvic.r0",
+            "all",
+            proportion(surg, status(r0, None, ~surg["margin"].isin(["R0", "R1", "R2"]))),
+        )
+    )
     # no Clavien-Dindo grade recorded = no complication of grade IIIa or higher (definition v1)
     cd3 = surg["clavien"].isin(["IIIa", "IIIb", "IVa", "IVb", "V"]).astype("boolean")
     reop = surg["reop"]
     pend = since < PARAMS["window_days"]
     parts.append(("pelvic.complications", "all", proportion(surg, status(cd3 | reop, pend))))
-    parts.append(("pelvic.complications", "measure=clavien_3a_plus", proportion(surg, status(cd3, pend))))
-    parts.append(("pelvic.complications", "measure=reoperation_30d", proportion(surg, status(reop, pend))))
+    parts.append(
+        ("pelvic.complications", "measure=clavien_3a_plus", proportion(surg, status(cd3, pend)))
+    )
+    parts.append(
+        ("pelvic.complications", "measure=reoperation_30d", proportion(surg, status(reop, pend)))
+    )
     parts.append(("pelvic.national_mdk", "all", proportion(ref, status(ref["mdk"]))))
     # distributions: the main row counts the known categories, then one row per category
     for name, col in (("pelvic.sex", "sex"), ("pelvic.home_region", "home_region")):
+
         def f(g, col=col):
-            return pd.Series({"numerator": int(g[col].notna().sum()), "value": float(g[col].notna().sum()),
-                              "n_missing": int(g[col].isna().sum()), "n_pending": 0})
+            return pd.Series(
+                {
+                    "numerator": int(g[col].notna().sum()),
+                    "value": float(g[col].notna().sum()),
+                    "n_missing": int(g[col].isna().sum()),
+                    "n_pending": 0,
+                }
+            )
+
         parts.append((name, "all", per_unit(ref, f)))
         parts.append((name, None, categories(ref, ref[col], col)))
     b, r = ref["birth"], ref["referral"]
-    age = r.dt.year - b.dt.year - ((r.dt.month * 100 + r.dt.day) < (b.dt.month * 100 + b.dt.day)).astype(int)
+    age = (
+        r.dt.year
+        - b.dt.year
+        - ((r.dt.month * 100 + r.dt.day) < (b.dt.month * 100 + b.dt.day)).astype(int)
+    )
     parts.append(("pelvic.age", "all", duration(ref, age.astype(float))))
     band = pd.Series(pd.NA, index=ref.index, dtype="string")
     for lo, label in AGE_BANDS:

@@ -24,12 +24,16 @@ def parse_tables(path: Path, extra: list[str] | None) -> dict[str, Path]:
     for item in extra or []:
         name, sep, p = item.partition("=")
         if not sep or not name.strip() or not p.strip():
-            raise NhvError(f"--table takes NAME=PATH, got '{item}'; for example --table episodes=ep.csv.")
+            raise NhvError(
+                f"--table takes NAME=PATH, got '{item}'; for example --table episodes=ep.csv."
+            )
         tables[name.strip().lower()] = Path(p.strip())
     return tables
 
 
 AREA_OPT = typer.Option(..., "--area", "-a", help="Registry area: acc, net, anal or pelvic.")
 TABLE_OPT = typer.Option(
-    None, "--table", help="Extra table of the export as NAME=PATH (e.g. episodes=ep.csv); repeatable."
+    None,
+    "--table",
+    help="Extra table of the export as NAME=PATH (e.g. episodes=ep.csv); repeatable.",
 )

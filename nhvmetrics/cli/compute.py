@@ -21,11 +21,19 @@ def compute(
         help="Extract date YYYY-MM-DD (default: the latest date in the data that is not in the future).",
     ),
     table: list[str] = TABLE_OPT,
-    output: Path = typer.Option(..., "-o", "--output", help="Indicator table: .csv, .parquet, .xlsx or .json."),
-    ci: str = typer.Option("wilson", "--ci", help="Confidence interval for proportions: wilson or clopper-pearson."),
-    min_count: int = typer.Option(5, "--min-count", help="Counts below this are flagged suppressed (default 5)."),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="Indicator table: .csv, .parquet, .xlsx or .json."
+    ),
+    ci: str = typer.Option(
+        "wilson", "--ci", help="Confidence interval for proportions: wilson or clopper-pearson."
+    ),
+    min_count: int = typer.Option(
+        5, "--min-count", help="Counts below this are flagged suppressed (default 5)."
+    ),
     strict: bool = typer.Option(
-        False, "--strict", help="Exit 1 (after writing the table) if validation quarantined any row."
+        False,
+        "--strict",
+        help="Exit 1 (after writing the table) if validation quarantined any row.",
     ),
 ) -> None:
     """Compute every indicator of the area for year Y (and earlier years in the data).
@@ -61,28 +69,43 @@ def compute(
         try:
             ed = dt.date.fromisoformat(extract_date.strip())
         except ValueError:
-            raise NhvError(f"--extract-date takes a date YYYY-MM-DD, got '{extract_date}'.") from None
+            raise NhvError(
+                f"--extract-date takes a date YYYY-MM-DD, got '{extract_date}'."
+            ) from None
 
     from nhvmetrics.engine.compute import columns_needed, compute_area
     from nhvmetrics.engine.definitions import load_definitions
     from nhvmetrics.schema.validate import validate_export
 
-    definitions = load_definitions(a)  # parsed once: for the columns to keep and for the computation
+    definitions = load_definitions(
+        a
+    )  # parsed once: for the columns to keep and for the computation
 
     # only the columns the indicators read are kept, and only the count of quarantined rows (the
     # findings that say why are `validate`'s business)
-    result = validate_export(a, tables, extract_date=ed, contract=False, quarantined_rows=False,
-                             accepted_columns=columns_needed(a, definitions), row_findings=False)
+    result = validate_export(
+        a,
+        tables,
+        extract_date=ed,
+        contract=False,
+        quarantined_rows=False,
+        accepted_columns=columns_needed(a, definitions),
+        row_findings=False,
+    )
     bad = sum(t.n_quarantined for t in result.tables.values())
     if bad:
-        per = ", ".join(f"{n}: {t.n_quarantined}" for n, t in result.tables.items() if t.n_quarantined)
+        per = ", ".join(
+            f"{n}: {t.n_quarantined}" for n, t in result.tables.items() if t.n_quarantined
+        )
         typer.echo(
             f"warning: {bad} invalid row{'s' if bad != 1 else ''} ({per}) left out of the computation; "
             f"run `nhvmetrics validate {path} --area {a}` to see and fix them.",
             err=True,
         )
 
-    res = compute_area(a, result.accepted, year, ed, ci_method=ci, min_count=min_count, definitions=definitions)
+    res = compute_area(
+        a, result.accepted, year, ed, ci_method=ci, min_count=min_count, definitions=definitions
+    )
     meta = {
         "area": a,
         "year": year,
@@ -95,7 +118,11 @@ def compute(
 
     t = res.table
     periods = sorted(set(t["period"].to_list()))
-    how = "given" if res.extract_date_source == "argument" else "latest date in the data not in the future"
+    how = (
+        "given"
+        if res.extract_date_source == "argument"
+        else "latest date in the data not in the future"
+    )
     typer.echo(f"extract date: {res.extract_date.isoformat()} ({how})")
     skipped = t.filter(~t["computable"]).unique(["indicator_id"], keep="first", maintain_order=True)
     for row in skipped.iter_rows(named=True):

@@ -15,16 +15,22 @@ def convert(
     path: Path = typer.Argument(..., help="The case table of the export (CSV, XLSX or Parquet)."),
     area: str = AREA_OPT,
     table: list[str] = TABLE_OPT,
-    output: Path = typer.Option(..., "-o", "--output", help="Parquet file to write (accepted rows)."),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="Parquet file to write (accepted rows)."
+    ),
     pseudonymize: bool = typer.Option(
         False,
         "--pseudonymize",
         help="Replace patient_id by keyed pseudonyms (key from NHVMETRICS_PSEUDONYM_KEY or --key-file), "
         "stable across runs and files.",
     ),
-    key_file: Path = typer.Option(None, "--key-file", help="File holding the pseudonymisation key."),
+    key_file: Path = typer.Option(
+        None, "--key-file", help="File holding the pseudonymisation key."
+    ),
     extract_date: str = typer.Option(
-        None, "--extract-date", help="Reference date for 'in the future' checks (YYYY-MM-DD; default today)."
+        None,
+        "--extract-date",
+        help="Reference date for 'in the future' checks (YYYY-MM-DD; default today).",
     ),
 ) -> None:
     """Write the accepted rows with canonical column names and types to Parquet.
@@ -57,7 +63,9 @@ def convert(
 
         key = load_key(key_file)
     elif key_file is not None:
-        raise NhvError("--key-file is only used with --pseudonymize; add --pseudonymize or drop --key-file.")
+        raise NhvError(
+            "--key-file is only used with --pseudonymize; add --pseudonymize or drop --key-file."
+        )
 
     from nhvmetrics.io.writers import write_parquet
     from nhvmetrics.schema.validate import validate_export
@@ -80,13 +88,19 @@ def convert(
             extra = f", {t.n_quarantined} quarantined (see nhvmetrics validate)"
         if t.n_dropped:
             extra += ", " + ", ".join(f"{n} dropped ({r})" for r, n in t.dropped.items())
-        typer.echo(f"{name}: {t.n_accepted} of {t.rows_read} rows written to {targets[name]}{extra}", err=True)
+        typer.echo(
+            f"{name}: {t.n_accepted} of {t.rows_read} rows written to {targets[name]}{extra}",
+            err=True,
+        )
 
 
 def output_paths(output: Path, tables: list[str]) -> dict[str, Path]:
     """OUT.parquet for the case table, OUT.<table>.parquet beside it for every other table."""
     stem = output.name[: -len(output.suffix)]
-    return {t: output if t == "cases" else output.with_name(f"{stem}.{t}{output.suffix}") for t in tables}
+    return {
+        t: output if t == "cases" else output.with_name(f"{stem}.{t}{output.suffix}")
+        for t in tables
+    }
 
 
 def protect_patient_id(frame, key: bytes | None):

@@ -34,7 +34,9 @@ def list_(
 
 
 @indicators_app.command()
-def show(indicator_id: str = typer.Argument(..., help="Indicator id, e.g. acc.visit_within_x.")) -> None:
+def show(
+    indicator_id: str = typer.Argument(..., help="Indicator id, e.g. acc.visit_within_x."),
+) -> None:
     """Show one definition in full.
 
     Example: nhvmetrics indicators show anal.complete_remission_6m
@@ -47,14 +49,20 @@ def show(indicator_id: str = typer.Argument(..., help="Indicator id, e.g. acc.vi
     d = defs.get(indicator_id.strip())
     if d is None:
         near = [i for i in defs if indicator_id.strip().lower() in i]
-        hint = f" Did you mean: {', '.join(near[:5])}?" if near else " Run `nhvmetrics indicators list` for the ids."
+        hint = (
+            f" Did you mean: {', '.join(near[:5])}?"
+            if near
+            else " Run `nhvmetrics indicators list` for the ids."
+        )
         raise NhvError(f"no indicator '{indicator_id}'.{hint}")
     typer.echo(definition_text(d))
 
 
 @indicators_app.command()
 def check(
-    paths: list[Path] = typer.Argument(None, help="Definition files or folders (default: the shipped ones)."),
+    paths: list[Path] = typer.Argument(
+        None, help="Definition files or folders (default: the shipped ones)."
+    ),
 ) -> None:
     """Load definitions and run their test cases; exit 1 with findings if any fails.
 

@@ -14,7 +14,9 @@ from nhvmetrics.cli._common import AREA_OPT, check_area
 def sample(
     area: str = AREA_OPT,
     rows: int = typer.Option(..., "--rows", "-n", help="Number of case rows."),
-    seed: int = typer.Option(..., "--seed", help="Random seed; the same seed gives the same files."),
+    seed: int = typer.Option(
+        ..., "--seed", help="Random seed; the same seed gives the same files."
+    ),
     output: Path = typer.Option(
         ...,
         "-o",
@@ -23,7 +25,9 @@ def sample(
         "anal's episodes and prem tables are written beside it.",
     ),
     dirty: float = typer.Option(0.0, "--dirty", help="Fraction of rows with planted errors (0-1)."),
-    inca: bool = typer.Option(False, "--inca", help="Write the INCA export dialect (Swedish names, codes)."),
+    inca: bool = typer.Option(
+        False, "--inca", help="Write the INCA export dialect (Swedish names, codes)."
+    ),
 ) -> None:
     """Make a synthetic export for an area (made-up patients, deterministic per seed).
 

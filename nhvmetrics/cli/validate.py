@@ -17,12 +17,18 @@ def validate(
     path: Path = typer.Argument(..., help="The case table of the export (CSV, XLSX or Parquet)."),
     area: str = AREA_OPT,
     table: list[str] = TABLE_OPT,
-    errors: Path = typer.Option(None, "--errors", help="Write every finding to this .csv or .json file."),
+    errors: Path = typer.Option(
+        None, "--errors", help="Write every finding to this .csv or .json file."
+    ),
     quarantine: Path = typer.Option(
-        None, "--quarantine", help="Write the quarantined rows (personnummer masked) to this .csv file."
+        None,
+        "--quarantine",
+        help="Write the quarantined rows (personnummer masked) to this .csv file.",
     ),
     extract_date: str = typer.Option(
-        None, "--extract-date", help="Reference date for 'in the future' checks (YYYY-MM-DD; default today)."
+        None,
+        "--extract-date",
+        help="Reference date for 'in the future' checks (YYYY-MM-DD; default today).",
     ),
 ) -> None:
     """Check an export against the area's schema.
@@ -76,11 +82,11 @@ def _parse_date(text: str | None):
 
 def print_summary(result, errors: Path | None = None, quarantine: Path | None = None) -> None:
     """A readable summary on the terminal (rich): counts per table, findings grouped by check."""
+    import sys
+
     import polars as pl
     from rich.console import Console
     from rich.table import Table
-
-    import sys
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     counts = Table(title=f"nhvmetrics validate — area {result.area}", title_justify="left")
@@ -90,15 +96,24 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
         dropped = str(t.n_dropped)
         if t.dropped:
             dropped += " (" + ", ".join(f"{r} {n}" for r, n in t.dropped.items()) + ")"
-        counts.add_row(name, _short(t.path.name) if t.path else "", str(t.rows_read), str(t.n_accepted),
-                       str(t.n_quarantined), dropped)
+        counts.add_row(
+            name,
+            _short(t.path.name) if t.path else "",
+            str(t.rows_read),
+            str(t.n_accepted),
+            str(t.n_quarantined),
+            dropped,
+        )
     console.print(counts)
     f = result.findings
     if f.height:
         # column-level warnings (unknown_column …) are one line each, listing the column names
         per_column = ["unknown_column", "duplicate_column", "input_note"]
         f = f.with_columns(
-            pl.when(pl.col("check").is_in(per_column)).then(None).otherwise(pl.col("column")).alias("_g")
+            pl.when(pl.col("check").is_in(per_column))
+            .then(None)
+            .otherwise(pl.col("column"))
+            .alias("_g")
         )
         groups = (
             f.group_by(["table", "check", "severity", "_g"], maintain_order=True)
@@ -110,7 +125,9 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
             ft.add_column(col, justify="right" if col == "count" else "left")
         for g in groups.iter_rows(named=True):
             sub = f.filter(
-                (pl.col("table") == g["table"]) & (pl.col("check") == g["check"]) & (pl.col("_g").eq_missing(g["_g"]))
+                (pl.col("table") == g["table"])
+                & (pl.col("check") == g["check"])
+                & (pl.col("_g").eq_missing(g["_g"]))
             )
             ex = []
             if g["check"] == "unknown_column":
@@ -122,14 +139,25 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
                         ex.append(_short(r["message"], 90))
                     else:
                         v = "" if r["value"] is None else _short(r["value"], 60)
-                        ex.append(f"row {r['row']}" + (f" (case {_short(r['case_id'])})" if r["case_id"] else "")
-                                  + (f": {v}" if v else ""))
-            ft.add_row(g["severity"], g["table"], g["check"], _short(g["_g"] or ""), str(g["n"]), "; ".join(ex))
+                        ex.append(
+                            f"row {r['row']}"
+                            + (f" (case {_short(r['case_id'])})" if r["case_id"] else "")
+                            + (f": {v}" if v else "")
+                        )
+            ft.add_row(
+                g["severity"],
+                g["table"],
+                g["check"],
+                _short(g["_g"] or ""),
+                str(g["n"]),
+                "; ".join(ex),
+            )
         console.print(ft)
     verdict = (
         f"[bold red]{result.error_count} error finding(s)[/]: the quarantined rows are left out of the indicators."
         if result.has_errors
-        else "[bold green]no errors[/]" + (f" ({result.warning_count} warning(s))" if result.warning_count else "")
+        else "[bold green]no errors[/]"
+        + (f" ({result.warning_count} warning(s))" if result.warning_count else "")
     )
     console.print(verdict + f" Extract date {result.extract_date.isoformat()}.")
     if errors is not None:

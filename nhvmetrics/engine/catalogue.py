@@ -26,7 +26,7 @@ TYPE_TEXT = {
     "duration": "median days with quartiles q1, q3 (n = denominator)",
     "median": "median with quartiles q1, q3 (n = denominator)",
     "distribution": "one row per category (share of the total); the all row holds the total "
-                    "(or the median and quartiles of the value)",
+    "(or the median and quartiles of the value)",
     "survival": "Kaplan-Meier survival at the horizon with a log-log 95 % interval",
     "prem": "respondents (all row) and share of positive answers per question",
 }
@@ -54,7 +54,9 @@ def _rows(d: Definition) -> list[tuple[str, str]]:
         rows.append(("Table", d.table))
     rows.append(("Period", _period_text(d)))
     for e in d.events:
-        rows.append(("Counts", f"`{e.date}` in the year" + (f" where `{e.when.text}`" if e.when else "")))
+        rows.append(
+            ("Counts", f"`{e.date}` in the year" + (f" where `{e.when.text}`" if e.when else ""))
+        )
     if d.population is not None:
         rows.append(("Population", f"`{d.population.text}`"))
     for x in d.exclusions:
@@ -66,8 +68,13 @@ def _rows(d: Definition) -> list[tuple[str, str]]:
     if d.category:
         rows.append(("Category", f"`{d.category}`"))
     if d.type == "survival":
-        rows.append(("Time", f"from `{d.time_origin}` to `{d.event}` (event) or censoring at "
-                             f"`{d.censor.text if d.censor else 'extract_date'}` (at most the extract date)"))
+        rows.append(
+            (
+                "Time",
+                f"from `{d.time_origin}` to `{d.event}` (event) or censoring at "
+                f"`{d.censor.text if d.censor else 'extract_date'}` (at most the extract date)",
+            )
+        )
     if d.questions:
         rows.append(("Questions", ", ".join(d.questions)))
     if d.pending is not None:
@@ -90,10 +97,17 @@ def _rows(d: Definition) -> list[tuple[str, str]]:
             ps.append(f"`{k}` = {v}" + (f" ({h})" if h else ""))
         rows.append(("Parameters", "; ".join(ps)))
     rows.append(("Stratifiers", ", ".join(f"`{s}`" for s in d.stratifiers) or "none"))
-    if d.targets and (d.targets.get("intermediate") is not None or d.targets.get("high") is not None):
+    if d.targets and (
+        d.targets.get("intermediate") is not None or d.targets.get("high") is not None
+    ):
         t = d.targets
-        rows.append(("Targets", f"intermediate {t.get('intermediate')}, high {t.get('high')} "
-                                f"({t.get('direction')} is better)"))
+        rows.append(
+            (
+                "Targets",
+                f"intermediate {t.get('intermediate')}, high {t.get('high')} "
+                f"({t.get('direction')} is better)",
+            )
+        )
     elif d.targets:
         rows.append(("Targets", f"none ({d.targets.get('direction')} is better)"))
     rows.append(("Test cases", "; ".join(str(c.get("name")) for c in d.tests) or "none"))
@@ -102,7 +116,10 @@ def _rows(d: Definition) -> list[tuple[str, str]]:
 
 def definition_text(d: Definition) -> str:
     """A readable plain-text rendering of one definition."""
-    out = [f"{d.id}  ({d.area}, {d.type}, version {d.version})", f"  file: {d.path}" if d.path else ""]
+    out = [
+        f"{d.id}  ({d.area}, {d.type}, version {d.version})",
+        f"  file: {d.path}" if d.path else "",
+    ]
     width = max(len(k) for k, _ in _rows(d))
     for k, v in _rows(d):
         out.append(f"  {k.replace('`', ''):<{width}}  {v.replace('`', '')}")
@@ -134,7 +151,7 @@ def catalogue_markdown(defs: list[Definition] | None = None) -> str:
         "  Age bands are completed years at the indicator's period date: 0-39, 40-49, 50-59,",
         "  60-69, 70-79, 80+.",
         "* **Proportions.** A case in the population is counted, in this order: numerator (the",
-        "  numerator condition is true - a case that already met a \"within X days\" target or already",
+        '  numerator condition is true - a case that already met a "within X days" target or already',
         "  died within the window is never pending); `n_pending` (the pending condition is true: its",
         "  follow-up window has not closed by the extract date, i.e. extract date < date + window);",
         "  `n_missing` (the numerator is unknown or the missing condition is true); otherwise",
@@ -179,14 +196,24 @@ def catalogue_markdown(defs: list[Definition] | None = None) -> str:
         "|---|---|---|---|",
     ]
     for d in defs:
-        lines.append(f"| [`{d.id}`](#{d.id.replace('.', '')}) | {d.type} | {d.title_en} | {d.source_document} |")
+        lines.append(
+            f"| [`{d.id}`](#{d.id.replace('.', '')}) | {d.type} | {d.title_en} | {d.source_document} |"
+        )
     for area in AREAS:
         ad = [d for d in defs if d.area == area]
         if not ad:
             continue
         lines += ["", f"## {area} - {AREA_NAMES.get(area, area)}"]
         for d in ad:
-            lines += ["", f"### {d.id}", "", f"**{d.title_sv}** - {d.title_en}", "", "| | |", "|---|---|"]
+            lines += [
+                "",
+                f"### {d.id}",
+                "",
+                f"**{d.title_sv}** - {d.title_en}",
+                "",
+                "| | |",
+                "|---|---|",
+            ]
             for k, v in _rows(d):
                 lines.append(f"| {k} | {v.replace('|', '/')} |")
     return "\n".join(lines) + "\n"

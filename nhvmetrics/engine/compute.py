@@ -58,8 +58,21 @@ OUTPUT_SCHEMA: dict[str, Any] = {
     "extract_date": pl.Date,
 }
 OUTPUT_COLUMNS = list(OUTPUT_SCHEMA)
-_ROW_COLS = ["unit", "period", "stratum", "numerator", "denominator", "value", "q1", "q3",
-             "n_missing", "n_pending", "kind", "ci_low", "ci_high"]
+_ROW_COLS = [
+    "unit",
+    "period",
+    "stratum",
+    "numerator",
+    "denominator",
+    "value",
+    "q1",
+    "q3",
+    "n_missing",
+    "n_pending",
+    "kind",
+    "ci_low",
+    "ci_high",
+]
 
 
 @dataclass
@@ -94,7 +107,9 @@ def infer_extract_date(frames: dict[str, pl.DataFrame], today: dt.date | None = 
             if v is not None and (best is None or v > best):
                 best = v
     if best is None:
-        raise NhvError("the data hold no dates to take the extract date from; give --extract-date YYYY-MM-DD.")
+        raise NhvError(
+            "the data hold no dates to take the extract date from; give --extract-date YYYY-MM-DD."
+        )
     return best
 
 
@@ -139,10 +154,9 @@ def compute_area(
     either globally (``{"x_days": 10}``) or per indicator (``{"acc.visit_within_x":
     {"x_days": 10}}``).  ``definitions`` replaces the shipped definitions of the area.
     """
+    from nhvmetrics import AREAS
     from nhvmetrics.engine.stats import CI_METHODS
     from nhvmetrics.engine.suppression import apply_suppression
-
-    from nhvmetrics import AREAS
 
     if area not in AREAS:
         raise NhvError(f"unknown area '{area}'; use one of: {', '.join(AREAS)}.")
@@ -153,7 +167,9 @@ def compute_area(
     defs = definitions if definitions is not None else load_definitions(area)
     defs = [d for d in defs if d.area == area]
     frames = {
-        str(k).lower(): _conform_types(area, str(k).lower(), _project(v, [c for c in v.columns if not c.startswith("_")]))
+        str(k).lower(): _conform_types(
+            area, str(k).lower(), _project(v, [c for c in v.columns if not c.startswith("_")])
+        )
         for k, v in frames.items()
         if v is not None
     }
@@ -181,7 +197,9 @@ def compute_area(
             absent = sorted(d.required_columns - set(df.columns))
             if absent:
                 cols = ", ".join(absent)
-                not_computable[d.id] = f"column{'s' if len(absent) > 1 else ''} {cols} not in the export"
+                not_computable[d.id] = (
+                    f"column{'s' if len(absent) > 1 else ''} {cols} not in the export"
+                )
                 continue
             ok.append((d, _resolve_params(d, params)))
         if ok:
@@ -226,8 +244,13 @@ def compute_area(
             col = "birth_date" if st == "age_band" else st
             if col not in df.columns:
                 warnings.append(f"{d.id}: no {st} strata, column {col} not in the export")
-    return ComputeResult(table=table.select(OUTPUT_COLUMNS), extract_date=extract_date,
-                         definitions=defs, extract_date_source=source, warnings=warnings)
+    return ComputeResult(
+        table=table.select(OUTPUT_COLUMNS),
+        extract_date=extract_date,
+        definitions=defs,
+        extract_date_source=source,
+        warnings=warnings,
+    )
 
 
 # ---------------------------------------------------------------- helpers
@@ -360,18 +383,23 @@ def _base_strata(d: Definition) -> list[tuple[str, str]]:
     return out
 
 
-def _fill_skeleton(d: Definition, rows: pl.DataFrame, periods: list[int], units: list[str],
-                   params: dict[str, Any]) -> pl.DataFrame:
+def _fill_skeleton(
+    d: Definition, rows: pl.DataFrame, periods: list[int], units: list[str], params: dict[str, Any]
+) -> pl.DataFrame:
     rows = rows.filter(pl.col("period").is_in(periods))
     skel = []
     for p in periods:
         for u in [ALL, *units]:
             for s, k in _base_strata(d):
                 skel.append((u, p, s, k))
-    sk = pl.DataFrame(skel, schema={"unit": pl.String, "period": pl.Int64, "stratum": pl.String,
-                                    "kind": pl.String}, orient="row")
-    missing = sk.join(rows.select("unit", "period", "stratum"), on=["unit", "period", "stratum"],
-                      how="anti")
+    sk = pl.DataFrame(
+        skel,
+        schema={"unit": pl.String, "period": pl.Int64, "stratum": pl.String, "kind": pl.String},
+        orient="row",
+    )
+    missing = sk.join(
+        rows.select("unit", "period", "stratum"), on=["unit", "period", "stratum"], how="anti"
+    )
     if missing.height:
         zero = pl.lit(0, dtype=pl.Int64)
         missing = missing.with_columns(
@@ -386,12 +414,27 @@ def _fill_skeleton(d: Definition, rows: pl.DataFrame, periods: list[int], units:
 
 
 def _rowframe(df: pl.DataFrame) -> pl.DataFrame:
-    types = {"unit": pl.String, "period": pl.Int64, "stratum": pl.String, "numerator": pl.Int64,
-             "denominator": pl.Int64, "value": pl.Float64, "q1": pl.Float64, "q3": pl.Float64,
-             "n_missing": pl.Int64, "n_pending": pl.Int64, "kind": pl.String,
-             "ci_low": pl.Float64, "ci_high": pl.Float64}
-    return df.select([pl.col(c).cast(t) if c in df.columns else pl.lit(None, dtype=t).alias(c)
-                      for c, t in types.items()])
+    types = {
+        "unit": pl.String,
+        "period": pl.Int64,
+        "stratum": pl.String,
+        "numerator": pl.Int64,
+        "denominator": pl.Int64,
+        "value": pl.Float64,
+        "q1": pl.Float64,
+        "q3": pl.Float64,
+        "n_missing": pl.Int64,
+        "n_pending": pl.Int64,
+        "kind": pl.String,
+        "ci_low": pl.Float64,
+        "ci_high": pl.Float64,
+    }
+    return df.select(
+        [
+            pl.col(c).cast(t) if c in df.columns else pl.lit(None, dtype=t).alias(c)
+            for c, t in types.items()
+        ]
+    )
 
 
 def _add_ci(table: pl.DataFrame, method: str) -> pl.DataFrame:
@@ -444,8 +487,12 @@ def _order(table: pl.DataFrame) -> pl.DataFrame:
 _I64 = pl.Int64
 
 
-def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]]], year: int,
-                   extract_date: dt.date) -> dict[str, pl.DataFrame]:
+def _compute_table(
+    df: pl.DataFrame,
+    defs: list[tuple[Definition, dict[str, Any]]],
+    year: int,
+    extract_date: dt.date,
+) -> dict[str, pl.DataFrame]:
     needed: set[str] = {"unit"}
     opt_nulls: dict[str, Any] = {}
     schema = df.schema
@@ -477,7 +524,10 @@ def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]
         ymd = {c: f"__ymd_{c}" for c in sorted(band_dates | {"birth_date"})}
         blf = blf.with_columns([_ymd(pl.col(c)).alias(n) for c, n in ymd.items()])
         blf = blf.with_columns(
-            [_band_index(pl.col(ymd["birth_date"]), pl.col(ymd[c])).alias(f"__ab_{c}") for c in sorted(band_dates)]
+            [
+                _band_index(pl.col(ymd["birth_date"]), pl.col(ymd[c])).alias(f"__ab_{c}")
+                for c in sorted(band_dates)
+            ]
         ).drop(list(ymd.values()))
     base = blf.collect()
     lf = base.lazy()
@@ -500,8 +550,12 @@ def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]
             exprs += plans[i]["exprs"]
             aggs += [a.alias(f"d{i}|{a.meta.output_name()}") for a in plans[i]["aggs"]]
             strats += [c for c in plans[i]["strat_group"] if c not in strats]
-        lazies.append(lf.with_columns(exprs).filter(pl.col(pname).is_not_null() & (pl.col(pname) <= year))
-                      .group_by(["unit", pname, *strats]).agg(aggs))
+        lazies.append(
+            lf.with_columns(exprs)
+            .filter(pl.col(pname).is_not_null() & (pl.col(pname) <= year))
+            .group_by(["unit", pname, *strats])
+            .agg(aggs)
+        )
         owners.append(members)
     joints: dict[int, pl.DataFrame] = {}
     for members, res in zip(owners, pl.collect_all(lazies) if lazies else [], strict=True):
@@ -510,8 +564,10 @@ def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]
             if len(members) == 1 and "fuse" not in plans[i]:
                 joints[i] = res
             else:
-                joints[i] = res.select([c for c in res.columns if "|" not in c]
-                                       + [pl.col(f"d{i}|{c}").alias(c) for c in plans[i]["sums"]])
+                joints[i] = res.select(
+                    [c for c in res.columns if "|" not in c]
+                    + [pl.col(f"d{i}|{c}").alias(c) for c in plans[i]["sums"]]
+                )
 
     # every unit/ALL x stratum margin of every definition, in one batch
     margins: list[pl.LazyFrame] = []
@@ -520,21 +576,30 @@ def _compute_table(df: pl.DataFrame, defs: list[tuple[Definition, dict[str, Any]
         joint = joints[i].lazy()
         for strat, scol in plan["strat_cols"].items():
             for with_unit in (True, False):
-                keys = (["unit"] if with_unit else []) + [plan["pcol"]] + ([scol] if scol else []) + plan["extra"]
+                keys = (
+                    (["unit"] if with_unit else [])
+                    + [plan["pcol"]]
+                    + ([scol] if scol else [])
+                    + plan["extra"]
+                )
                 marg = joint.group_by(keys).agg([pl.col(c).sum() for c in plan["sums"]])
                 if scol and scol.startswith("__ab_"):
                     marg = marg.with_columns(_band_label(pl.col(scol)))
                 margins.append(marg)
                 which.append((i, strat, scol, with_unit))
     out: dict[str, list[pl.DataFrame]] = defaultdict(list)
-    for (i, strat, scol, with_unit), marg in zip(which, pl.collect_all(margins) if margins else [], strict=True):
+    for (i, strat, scol, with_unit), marg in zip(
+        which, pl.collect_all(margins) if margins else [], strict=True
+    ):
         d = defs[i][0]
         rows = plans[i]["rows"](marg, strat, scol, None)
         if not with_unit:
             rows = rows.with_columns(unit=pl.lit(ALL))
         out[d.id].append(_rowframe(rows))
-    return {d.id: pl.concat(out[d.id], how="vertical") if out[d.id] else _rowframe(pl.DataFrame())
-            for d, _ in defs}
+    return {
+        d.id: pl.concat(out[d.id], how="vertical") if out[d.id] else _rowframe(pl.DataFrame())
+        for d, _ in defs
+    }
 
 
 def _as_text(df: pl.DataFrame) -> pl.DataFrame:
@@ -582,7 +647,9 @@ def _label(strat: str | None, scol: str | None, extra: str | None = None) -> pl.
     if extra:
         parts.append(pl.lit(extra))
     if strat is not None:
-        parts.append(pl.format("{}={}", pl.lit(strat), pl.col(scol).cast(pl.String).fill_null("unknown")))
+        parts.append(
+            pl.format("{}={}", pl.lit(strat), pl.col(scol).cast(pl.String).fill_null("unknown"))
+        )
     if not parts:
         return pl.lit("all")
     if len(parts) == 1:
@@ -594,7 +661,9 @@ def _unit(res: pl.DataFrame) -> pl.Expr:
     return pl.col("unit") if "unit" in res.columns else pl.lit(ALL).alias("unit")
 
 
-def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, schema) -> dict[str, Any]:
+def _plan(
+    i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, schema
+) -> dict[str, Any]:
     """How to compute one definition: its joint query, optional median queries, row builder."""
     ce = lambda p: compile_expr(p, params, extract_date)  # noqa: E731
     exprs: list[pl.Expr] = []
@@ -627,17 +696,30 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
 
     def prop_aggs(col: str, prefix: str) -> list[pl.Expr]:
         s = pl.col(col)
-        return [(s == 1).sum().cast(_I64).alias(f"{prefix}num"), (s <= 1).sum().cast(_I64).alias(f"{prefix}den"),
-                (s == 2).sum().cast(_I64).alias(f"{prefix}mis"), (s == 3).sum().cast(_I64).alias(f"{prefix}pen")]
+        return [
+            (s == 1).sum().cast(_I64).alias(f"{prefix}num"),
+            (s <= 1).sum().cast(_I64).alias(f"{prefix}den"),
+            (s == 2).sum().cast(_I64).alias(f"{prefix}mis"),
+            (s == 3).sum().cast(_I64).alias(f"{prefix}pen"),
+        ]
 
-    def prop_rows(res: pl.DataFrame, prefix: str, strat, scol, extra, kind="proportion") -> pl.DataFrame:
+    def prop_rows(
+        res: pl.DataFrame, prefix: str, strat, scol, extra, kind="proportion"
+    ) -> pl.DataFrame:
         num, den = pl.col(f"{prefix}num").cast(_I64), pl.col(f"{prefix}den").cast(_I64)
-        return _rowframe(res.select(
-            _unit(res), pl.col(pcol).cast(_I64).alias("period"), _label(strat, scol, extra).alias("stratum"),
-            num.alias("numerator"), den.alias("denominator"), pl.when(den > 0).then(num / den).alias("value"),
-            pl.col(f"{prefix}mis").cast(_I64).alias("n_missing"), pl.col(f"{prefix}pen").cast(_I64).alias("n_pending"),
-            pl.lit(kind).alias("kind"),
-        ))
+        return _rowframe(
+            res.select(
+                _unit(res),
+                pl.col(pcol).cast(_I64).alias("period"),
+                _label(strat, scol, extra).alias("stratum"),
+                num.alias("numerator"),
+                den.alias("denominator"),
+                pl.when(den > 0).then(num / den).alias("value"),
+                pl.col(f"{prefix}mis").cast(_I64).alias("n_missing"),
+                pl.col(f"{prefix}pen").cast(_I64).alias("n_pending"),
+                pl.lit(kind).alias("kind"),
+            )
+        )
 
     measure_cols: list[tuple[str, str]] = []
     for m in d.measures:
@@ -651,12 +733,19 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
         measure_aggs += prop_aggs(mcol, f"m_{name}_")
 
     def measure_rows(res, strat, scol) -> list[pl.DataFrame]:
-        return [prop_rows(res, f"m_{name}_", strat, scol, f"measure={name}") for name, _ in measure_cols]
+        return [
+            prop_rows(res, f"m_{name}_", strat, scol, f"measure={name}") for name, _ in measure_cols
+        ]
 
     def joint_query(aggs: list[pl.Expr], extra: list[str] | None = None):
         def q(lf: pl.LazyFrame, year: int) -> pl.LazyFrame:
-            return (lf.with_columns(exprs).filter(in_period(pcol, year))
-                    .group_by(["unit", pcol, *group_strats, *(extra or [])]).agg(aggs))
+            return (
+                lf.with_columns(exprs)
+                .filter(in_period(pcol, year))
+                .group_by(["unit", pcol, *group_strats, *(extra or [])])
+                .agg(aggs)
+            )
+
         return q
 
     plan: dict[str, Any] = {"pcol": pcol, "strat_cols": strat_cols, "extra": []}
@@ -675,8 +764,10 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
         aggs = prop_aggs(scol_, "a_") + measure_aggs
 
         def rows(res, strat, scol, med):
-            return pl.concat([prop_rows(res, "a_", strat, scol, None), *measure_rows(res, strat, scol)],
-                             how="vertical")
+            return pl.concat(
+                [prop_rows(res, "a_", strat, scol, None), *measure_rows(res, strat, scol)],
+                how="vertical",
+            )
 
     elif d.type in ("duration", "median"):
         vcol, scol_ = f"__v{i}", f"__s{i}"
@@ -686,8 +777,12 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
             st = st.when(ce(d.pending).fill_null(False)).then(pl.lit(3, dtype=pl.Int8))
         st = st.otherwise(pl.lit(2, dtype=pl.Int8))
         exprs += [v.alias(vcol), st.alias(scol_)]
-        aggs = [(pl.col(scol_) == 0).sum().cast(_I64).alias("den"), (pl.col(scol_) == 2).sum().cast(_I64).alias("mis"),
-                (pl.col(scol_) == 3).sum().cast(_I64).alias("pen"), *measure_aggs]
+        aggs = [
+            (pl.col(scol_) == 0).sum().cast(_I64).alias("den"),
+            (pl.col(scol_) == 2).sum().cast(_I64).alias("mis"),
+            (pl.col(scol_) == 3).sum().cast(_I64).alias("pen"),
+            *measure_aggs,
+        ]
         plan["joint"] = joint_query(aggs, [vcol])
         plan["extra"] = [vcol]
 
@@ -698,10 +793,16 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
             res = res.group_by(keys).agg([pl.col(c).sum() for c in sums])
             res2 = res.join(q, on=keys, how="left", nulls_equal=True)
             main = res2.select(
-                _unit(res2), pl.col(pcol).cast(_I64).alias("period"), _label(strat, scol).alias("stratum"),
-                pl.lit(None, dtype=_I64).alias("numerator"), pl.col("den").cast(_I64).alias("denominator"),
-                pl.col("med").alias("value"), pl.col("q1"), pl.col("q3"),
-                pl.col("mis").cast(_I64).alias("n_missing"), pl.col("pen").cast(_I64).alias("n_pending"),
+                _unit(res2),
+                pl.col(pcol).cast(_I64).alias("period"),
+                _label(strat, scol).alias("stratum"),
+                pl.lit(None, dtype=_I64).alias("numerator"),
+                pl.col("den").cast(_I64).alias("denominator"),
+                pl.col("med").alias("value"),
+                pl.col("q1"),
+                pl.col("q3"),
+                pl.col("mis").cast(_I64).alias("n_missing"),
+                pl.col("pen").cast(_I64).alias("n_pending"),
                 pl.lit("median").alias("kind"),
             )
             return pl.concat([_rowframe(main), *measure_rows(res, strat, scol)], how="vertical")
@@ -717,11 +818,15 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
                 exprs.append(pl.when(ok).then(year_of(ev.date)).alias(name))
                 pcols.append(name)
 
-
             def joint(lf: pl.LazyFrame, year: int) -> pl.LazyFrame:
                 x = lf.with_columns(exprs)
-                qs = [x.filter(in_period(pc, year)).group_by(["unit", pc, *group_strats])
-                      .agg(pl.len().cast(_I64).alias("n")).rename({pc: pcol}) for pc in pcols]
+                qs = [
+                    x.filter(in_period(pc, year))
+                    .group_by(["unit", pc, *group_strats])
+                    .agg(pl.len().cast(_I64).alias("n"))
+                    .rename({pc: pcol})
+                    for pc in pcols
+                ]
                 return qs[0] if len(qs) == 1 else pl.concat(qs, how="vertical")
 
             plan["joint"] = joint
@@ -729,9 +834,13 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
 
         def rows(res, strat, scol, med):
             return res.select(
-                _unit(res), pl.col(pcol).cast(_I64).alias("period"), _label(strat, scol).alias("stratum"),
-                pl.col("n").cast(_I64).alias("numerator"), pl.col("n").cast(pl.Float64).alias("value"),
-                pl.lit(0, dtype=_I64).alias("n_missing"), pl.lit(0, dtype=_I64).alias("n_pending"),
+                _unit(res),
+                pl.col(pcol).cast(_I64).alias("period"),
+                _label(strat, scol).alias("stratum"),
+                pl.col("n").cast(_I64).alias("numerator"),
+                pl.col("n").cast(pl.Float64).alias("value"),
+                pl.lit(0, dtype=_I64).alias("n_missing"),
+                pl.lit(0, dtype=_I64).alias("n_pending"),
                 pl.lit("count").alias("kind"),
             )
 
@@ -755,8 +864,13 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
             if has_value:
                 vals = res.group_by([*keys, vcol]).agg(pl.col("n").sum())
                 med = hist_quantiles(vals.filter(pl.col(vcol).is_not_null()), keys, vcol, "n").join(
-                    vals.group_by(keys).agg(pl.col("n").filter(pl.col(vcol).is_null()).sum().alias("vmis")),
-                    on=keys, how="right", nulls_equal=True)
+                    vals.group_by(keys).agg(
+                        pl.col("n").filter(pl.col(vcol).is_null()).sum().alias("vmis")
+                    ),
+                    on=keys,
+                    how="right",
+                    nulls_equal=True,
+                )
                 res = res.group_by([*keys, ccol]).agg(pl.col("n").sum())
             if is_band:
                 res = res.with_columns(_band_label(pl.col(ccol)))
@@ -764,25 +878,51 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
                 pl.col("n").filter(pl.col(ccol).is_not_null()).sum().cast(_I64).alias("den"),
                 pl.col("n").filter(pl.col(ccol).is_null()).sum().cast(_I64).alias("mis"),
             )
-            cats = res.filter(pl.col(ccol).is_not_null()).join(tot, on=keys, how="left", nulls_equal=True)
+            cats = res.filter(pl.col(ccol).is_not_null()).join(
+                tot, on=keys, how="left", nulls_equal=True
+            )
             if has_value:
                 t2 = tot.join(med, on=keys, how="left", nulls_equal=True)
-                main = t2.select(_unit(t2), pl.col(pcol).cast(_I64).alias("period"), _label(strat, scol).alias("stratum"),
-                                 pl.col("vn").fill_null(0).cast(_I64).alias("denominator"), pl.col("med").alias("value"),
-                                 pl.col("q1"), pl.col("q3"), pl.col("vmis").cast(_I64).alias("n_missing"),
-                                 pl.lit(0, dtype=_I64).alias("n_pending"), pl.lit("median").alias("kind"))
+                main = t2.select(
+                    _unit(t2),
+                    pl.col(pcol).cast(_I64).alias("period"),
+                    _label(strat, scol).alias("stratum"),
+                    pl.col("vn").fill_null(0).cast(_I64).alias("denominator"),
+                    pl.col("med").alias("value"),
+                    pl.col("q1"),
+                    pl.col("q3"),
+                    pl.col("vmis").cast(_I64).alias("n_missing"),
+                    pl.lit(0, dtype=_I64).alias("n_pending"),
+                    pl.lit("median").alias("kind"),
+                )
             else:
-                main = tot.select(_unit(tot), pl.col(pcol).cast(_I64).alias("period"), _label(strat, scol).alias("stratum"),
-                                  pl.col("den").cast(_I64).alias("numerator"), pl.col("den").cast(pl.Float64).alias("value"),
-                                  pl.col("mis").cast(_I64).alias("n_missing"), pl.lit(0, dtype=_I64).alias("n_pending"),
-                                  pl.lit("count").alias("kind"))
+                main = tot.select(
+                    _unit(tot),
+                    pl.col(pcol).cast(_I64).alias("period"),
+                    _label(strat, scol).alias("stratum"),
+                    pl.col("den").cast(_I64).alias("numerator"),
+                    pl.col("den").cast(pl.Float64).alias("value"),
+                    pl.col("mis").cast(_I64).alias("n_missing"),
+                    pl.lit(0, dtype=_I64).alias("n_pending"),
+                    pl.lit("count").alias("kind"),
+                )
             catlabel = pl.format("{}={}", pl.lit(d.category), pl.col(ccol).cast(pl.String))
-            lab = catlabel if strat is None else pl.concat_str([_label(strat, scol), catlabel], separator=";")
-            cr = cats.select(_unit(cats), pl.col(pcol).cast(_I64).alias("period"), lab.alias("stratum"),
-                             pl.col("n").cast(_I64).alias("numerator"), pl.col("den").cast(_I64).alias("denominator"),
-                             (pl.col("n") / pl.col("den")).alias("value"),
-                             pl.lit(0, dtype=_I64).alias("n_missing"), pl.lit(0, dtype=_I64).alias("n_pending"),
-                             pl.lit("distribution").alias("kind"))
+            lab = (
+                catlabel
+                if strat is None
+                else pl.concat_str([_label(strat, scol), catlabel], separator=";")
+            )
+            cr = cats.select(
+                _unit(cats),
+                pl.col(pcol).cast(_I64).alias("period"),
+                lab.alias("stratum"),
+                pl.col("n").cast(_I64).alias("numerator"),
+                pl.col("den").cast(_I64).alias("denominator"),
+                (pl.col("n") / pl.col("den")).alias("value"),
+                pl.lit(0, dtype=_I64).alias("n_missing"),
+                pl.lit(0, dtype=_I64).alias("n_pending"),
+                pl.lit("distribution").alias("kind"),
+            )
             return pl.concat([_rowframe(main), _rowframe(cr)], how="vertical")
 
     elif d.type == "survival":
@@ -794,11 +934,17 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
         died = ev_date.is_not_null() & (ev_date <= ed)
         censor = ce(d.censor) if d.censor is not None else ed
         censor = pl.min_horizontal(censor, ed)
-        t = pl.when(died).then((ev_date - origin).dt.total_days()).otherwise((censor - origin).dt.total_days())
+        t = (
+            pl.when(died)
+            .then((ev_date - origin).dt.total_days())
+            .otherwise((censor - origin).dt.total_days())
+        )
         t_ok = t.is_not_null() & (t >= 0)
         # times after the horizon only matter as "still at risk at the horizon": clip them
         exprs += [
-            pl.when(t_ok).then(pl.min_horizontal(t, pl.lit(horizon + 1)).cast(pl.Int32)).alias(tcol),
+            pl.when(t_ok)
+            .then(pl.min_horizontal(t, pl.lit(horizon + 1)).cast(pl.Int32))
+            .alias(tcol),
             pl.when(t_ok).then((died & (t <= horizon)).cast(pl.Int8)).alias(ecol),
         ]
         aggs = [pl.col(ecol).sum().cast(_I64).alias("d"), pl.len().cast(_I64).alias("c")]
@@ -809,27 +955,55 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
             from nhvmetrics.engine.stats import loglog_ci
 
             keys = (["unit"] if "unit" in res.columns else []) + [pcol] + ([scol] if scol else [])
-            mis = res.group_by(keys).agg(pl.col("c").filter(pl.col(tcol).is_null()).sum().alias("mis"))
-            g = (res.filter(pl.col(tcol).is_not_null()).sort([*keys, tcol], nulls_last=True)
-                 .with_columns(r=(pl.col("c").sum().over(keys) - pl.col("c").cum_sum().over(keys) + pl.col("c")))
-                 .group_by(keys).agg(
-                     pl.col("c").sum().alias("n"),
-                     pl.col("d").sum().alias("events"),
-                     (pl.col("c") - pl.col("d")).filter(pl.col(tcol) < horizon).sum().alias("pen"),
-                     (1 - pl.col("d") / pl.col("r")).log().filter(pl.col("d") > 0).sum().alias("logs"),
-                     (pl.col("d") / (pl.col("r") * (pl.col("r") - pl.col("d"))))
-                     .filter((pl.col("d") > 0) & (pl.col("r") > pl.col("d"))).sum().alias("gw"),
-                 ))
+            mis = res.group_by(keys).agg(
+                pl.col("c").filter(pl.col(tcol).is_null()).sum().alias("mis")
+            )
+            g = (
+                res.filter(pl.col(tcol).is_not_null())
+                .sort([*keys, tcol], nulls_last=True)
+                .with_columns(
+                    r=(
+                        pl.col("c").sum().over(keys)
+                        - pl.col("c").cum_sum().over(keys)
+                        + pl.col("c")
+                    )
+                )
+                .group_by(keys)
+                .agg(
+                    pl.col("c").sum().alias("n"),
+                    pl.col("d").sum().alias("events"),
+                    (pl.col("c") - pl.col("d")).filter(pl.col(tcol) < horizon).sum().alias("pen"),
+                    (1 - pl.col("d") / pl.col("r"))
+                    .log()
+                    .filter(pl.col("d") > 0)
+                    .sum()
+                    .alias("logs"),
+                    (pl.col("d") / (pl.col("r") * (pl.col("r") - pl.col("d"))))
+                    .filter((pl.col("d") > 0) & (pl.col("r") > pl.col("d")))
+                    .sum()
+                    .alias("gw"),
+                )
+            )
             res = mis.join(g, on=keys, how="left", nulls_equal=True)
             res = res.with_columns(s=pl.when(pl.col("n") > 0).then(pl.col("logs").exp()))
-            lo, hi = loglog_ci(res["s"].fill_null(float("nan")).to_numpy(), res["gw"].fill_null(0.0).to_numpy())
-            res = res.with_columns(pl.Series("ci_low", lo, dtype=pl.Float64), pl.Series("ci_high", hi, dtype=pl.Float64))
+            lo, hi = loglog_ci(
+                res["s"].fill_null(float("nan")).to_numpy(), res["gw"].fill_null(0.0).to_numpy()
+            )
+            res = res.with_columns(
+                pl.Series("ci_low", lo, dtype=pl.Float64),
+                pl.Series("ci_high", hi, dtype=pl.Float64),
+            )
             return res.select(
-                _unit(res), pl.col(pcol).cast(_I64).alias("period"), _label(strat, scol).alias("stratum"),
+                _unit(res),
+                pl.col(pcol).cast(_I64).alias("period"),
+                _label(strat, scol).alias("stratum"),
                 pl.col("events").fill_null(0).cast(_I64).alias("numerator"),
                 pl.col("n").fill_null(0).cast(_I64).alias("denominator"),
-                pl.col("s").alias("value"), pl.col("ci_low"), pl.col("ci_high"),
-                pl.col("mis").cast(_I64).alias("n_missing"), pl.col("pen").fill_null(0).cast(_I64).alias("n_pending"),
+                pl.col("s").alias("value"),
+                pl.col("ci_low"),
+                pl.col("ci_high"),
+                pl.col("mis").cast(_I64).alias("n_missing"),
+                pl.col("pen").fill_null(0).cast(_I64).alias("n_pending"),
                 pl.lit("survival").alias("kind"),
             )
 
@@ -838,24 +1012,45 @@ def _plan(i: int, d: Definition, params: dict[str, Any], extract_date: dt.date, 
         pos = params["positive_min"]
         aggs = [(pop.sum() if has_pop else pl.len()).cast(_I64).alias("resp")]
         for q in qs:
-            aggs += [((pl.col(q) >= pos).fill_null(False) & pop).sum().cast(_I64).alias(f"{q}_num"),
-                     (pl.col(q).is_not_null() & pop).sum().cast(_I64).alias(f"{q}_den"),
-                     (pl.col(q).is_null() & pop).sum().cast(_I64).alias(f"{q}_mis")]
+            aggs += [
+                ((pl.col(q) >= pos).fill_null(False) & pop).sum().cast(_I64).alias(f"{q}_num"),
+                (pl.col(q).is_not_null() & pop).sum().cast(_I64).alias(f"{q}_den"),
+                (pl.col(q).is_null() & pop).sum().cast(_I64).alias(f"{q}_mis"),
+            ]
 
         def rows(res, strat, scol, med):
             per = pl.col(pcol).cast(_I64).alias("period")
-            out = [_rowframe(res.select(_unit(res), per, _label(strat, scol).alias("stratum"),
-                                        pl.col("resp").cast(_I64).alias("numerator"),
-                                        pl.col("resp").cast(pl.Float64).alias("value"),
-                                        pl.lit(0, dtype=_I64).alias("n_missing"), pl.lit(0, dtype=_I64).alias("n_pending"),
-                                        pl.lit("count").alias("kind")))]
+            out = [
+                _rowframe(
+                    res.select(
+                        _unit(res),
+                        per,
+                        _label(strat, scol).alias("stratum"),
+                        pl.col("resp").cast(_I64).alias("numerator"),
+                        pl.col("resp").cast(pl.Float64).alias("value"),
+                        pl.lit(0, dtype=_I64).alias("n_missing"),
+                        pl.lit(0, dtype=_I64).alias("n_pending"),
+                        pl.lit("count").alias("kind"),
+                    )
+                )
+            ]
             for q in qs:
                 num, den = pl.col(f"{q}_num").cast(_I64), pl.col(f"{q}_den").cast(_I64)
-                out.append(_rowframe(res.select(
-                    _unit(res), per, _label(strat, scol, f"question={q}").alias("stratum"),
-                    num.alias("numerator"), den.alias("denominator"), pl.when(den > 0).then(num / den).alias("value"),
-                    pl.col(f"{q}_mis").cast(_I64).alias("n_missing"), pl.lit(0, dtype=_I64).alias("n_pending"),
-                    pl.lit("proportion").alias("kind"))))
+                out.append(
+                    _rowframe(
+                        res.select(
+                            _unit(res),
+                            per,
+                            _label(strat, scol, f"question={q}").alias("stratum"),
+                            num.alias("numerator"),
+                            den.alias("denominator"),
+                            pl.when(den > 0).then(num / den).alias("value"),
+                            pl.col(f"{q}_mis").cast(_I64).alias("n_missing"),
+                            pl.lit(0, dtype=_I64).alias("n_pending"),
+                            pl.lit("proportion").alias("kind"),
+                        )
+                    )
+                )
             return pl.concat(out, how="vertical")
 
     else:  # pragma: no cover - the loader rejects other types
@@ -877,8 +1072,10 @@ def hist_quantiles(res: pl.DataFrame, keys: list[str], vcol: str, wcol: str) -> 
     h = (n - 1) q the quantile is x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]), with
     x the sorted values -- the same as numpy's and polars' "linear" rule.
     """
-    w = res.filter(pl.col(wcol) > 0).sort([*keys, vcol], nulls_last=True).with_columns(
-        __cum=pl.col(wcol).cum_sum().over(keys), __n=pl.col(wcol).sum().over(keys)
+    w = (
+        res.filter(pl.col(wcol) > 0)
+        .sort([*keys, vcol], nulls_last=True)
+        .with_columns(__cum=pl.col(wcol).cum_sum().over(keys), __n=pl.col(wcol).sum().over(keys))
     )
     aggs = [pl.col("__n").first().cast(_I64).alias("vn")]
     for name, q in (("q1", 0.25), ("med", 0.5), ("q3", 0.75)):
@@ -890,6 +1087,13 @@ def hist_quantiles(res: pl.DataFrame, keys: list[str], vcol: str, wcol: str) -> 
         frac = (h - j).first()
         aggs.append((xj + frac * (pl.coalesce(xj1, xj) - xj)).alias(name))
     if w.height == 0:
-        return pl.DataFrame(schema={**{k: res.schema[k] for k in keys}, "vn": _I64, "q1": pl.Float64,
-                                    "med": pl.Float64, "q3": pl.Float64})
+        return pl.DataFrame(
+            schema={
+                **{k: res.schema[k] for k in keys},
+                "vn": _I64,
+                "q1": pl.Float64,
+                "med": pl.Float64,
+                "q3": pl.Float64,
+            }
+        )
     return w.group_by(keys, maintain_order=True).agg(aggs)

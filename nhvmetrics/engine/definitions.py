@@ -21,17 +21,53 @@ from nhvmetrics.errors import DefinitionError
 TYPES = ("count", "proportion", "duration", "median", "distribution", "survival", "prem")
 
 TOP_KEYS = {
-    "id", "version", "title", "description", "source", "type", "table", "period", "params",
-    "population", "exclusions", "numerator", "value", "value_unit", "category", "missing",
-    "pending", "optional_columns", "measures", "stratifiers", "targets", "tests", "events",
-    "time_origin", "event", "censor", "questions", "notes",
+    "id",
+    "version",
+    "title",
+    "description",
+    "source",
+    "type",
+    "table",
+    "period",
+    "params",
+    "population",
+    "exclusions",
+    "numerator",
+    "value",
+    "value_unit",
+    "category",
+    "missing",
+    "pending",
+    "optional_columns",
+    "measures",
+    "stratifiers",
+    "targets",
+    "tests",
+    "events",
+    "time_origin",
+    "event",
+    "censor",
+    "questions",
+    "notes",
 }
 REQUIRED = ("id", "version", "title", "source", "type", "period")
 MEASURE_KEYS = {"name", "title", "numerator", "missing", "pending", "population"}
 TEST_KEYS = {"name", "year", "extract_date", "params", "rows", "tables", "expect", "ci"}
 EXPECT_KEYS = {
-    "unit", "stratum", "period", "numerator", "denominator", "value", "ci_low", "ci_high",
-    "n_missing", "n_pending", "q1", "q3", "suppressed", "computable",
+    "unit",
+    "stratum",
+    "period",
+    "numerator",
+    "denominator",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n_missing",
+    "n_pending",
+    "q1",
+    "q3",
+    "suppressed",
+    "computable",
 }
 
 
@@ -126,8 +162,18 @@ class Definition:
         return cols - set(self.optional_columns)
 
     def _parsed(self) -> list[Parsed]:
-        out = [p for p in (self.population, self.numerator, self.value, self.missing,
-                           self.pending, self.censor) if p is not None]
+        out = [
+            p
+            for p in (
+                self.population,
+                self.numerator,
+                self.value,
+                self.missing,
+                self.pending,
+                self.censor,
+            )
+            if p is not None
+        ]
         out += self.exclusions
         for m in self.measures:
             out += [p for p in (m.numerator, m.missing, m.pending, m.population) if p is not None]
@@ -160,7 +206,9 @@ def definition_files(paths=None, area: str | None = None) -> list[Path]:
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            files += sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml") and x.is_file())
+            files += sorted(
+                x for x in p.rglob("*") if x.suffix in (".yaml", ".yml") and x.is_file()
+            )
         elif p.is_file():
             files.append(p)
         else:
@@ -181,7 +229,9 @@ def load_definitions(area: str | None = None, paths=None) -> list[Definition]:
     for f in definition_files(paths, area if paths is None else None):
         d = load_file(f)
         if d.id in seen:
-            raise DefinitionError(f"{f}: duplicate indicator id '{d.id}' (also defined in {seen[d.id]}).")
+            raise DefinitionError(
+                f"{f}: duplicate indicator id '{d.id}' (also defined in {seen[d.id]})."
+            )
         seen[d.id] = f
         if area is None or d.area == area:
             defs.append(d)
@@ -198,7 +248,9 @@ def check_files(paths=None) -> tuple[list[Definition], list[str]]:
     except DefinitionError as exc:
         return [], [str(exc)]
     if not files:
-        findings.append(f"no definition files (*.yaml) found in {', '.join(map(str, paths or []))}.")
+        findings.append(
+            f"no definition files (*.yaml) found in {', '.join(map(str, paths or []))}."
+        )
     for f in files:
         try:
             d = load_file(f)
@@ -223,13 +275,17 @@ def load_file(path: Path | str) -> Definition:
 
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        raw = yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except OSError as exc:
         raise DefinitionError(f"{path}: cannot read the file ({exc.strerror}).") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise DefinitionError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}.") from None
+        raise DefinitionError(
+            f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}."
+        ) from None
     try:
         return _build(raw, path)
     except _Fail as exc:
@@ -249,7 +305,9 @@ def _build(raw: Any, path: Path | None) -> Definition:
         raise _Fail("the file must hold a mapping of fields (id, version, title, ...).")
     unknown = sorted(set(raw) - TOP_KEYS)
     if unknown:
-        raise _Fail(f"unknown field '{unknown[0]}'; allowed fields are {', '.join(sorted(TOP_KEYS))}.")
+        raise _Fail(
+            f"unknown field '{unknown[0]}'; allowed fields are {', '.join(sorted(TOP_KEYS))}."
+        )
     for k in REQUIRED:
         if raw.get(k) in (None, "", {}):
             raise _Fail(f"missing required field '{k}'.")
@@ -264,7 +322,9 @@ def _build(raw: Any, path: Path | None) -> Definition:
         raise _Fail(f"id '{ident}': the name must be lower case letters, digits and '_'.")
     if path is not None:
         if path.stem != name:
-            raise _Fail(f"the file name must be the indicator name: '{name}.yaml' for id '{ident}'.")
+            raise _Fail(
+                f"the file name must be the indicator name: '{name}.yaml' for id '{ident}'."
+            )
         if path.parent.name in AREAS and path.parent.name != area:
             raise _Fail(f"id '{ident}' belongs in indicators/{area}/, not {path.parent.name}/.")
 
@@ -299,7 +359,9 @@ def _build(raw: Any, path: Path | None) -> Definition:
         raise _Fail(f"period.date '{pdate}' is not a date column of table '{table}'.")
     extra_period = set(period) - {"date", "offset_years"}
     if extra_period:
-        raise _Fail(f"period: unknown field '{sorted(extra_period)[0]}'; use date and offset_years.")
+        raise _Fail(
+            f"period: unknown field '{sorted(extra_period)[0]}'; use date and offset_years."
+        )
     offset = period.get("offset_years", 0)
     if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= 10:
         raise _Fail("period.offset_years must be a whole number of years from 0 to 10.")
@@ -351,15 +413,23 @@ def _build(raw: Any, path: Path | None) -> Definition:
     if typ == "proportion" and numerator is None:
         raise _Fail("a proportion needs a 'numerator' condition.")
     if typ in ("duration", "median") and value is None:
-        raise _Fail(f"a {typ} needs a 'value' expression (e.g. days(referral_date, treatment_start_date)).")
+        raise _Fail(
+            f"a {typ} needs a 'value' expression (e.g. days(referral_date, treatment_start_date))."
+        )
     if typ == "distribution":
         if not category or category not in stratcols:
-            raise _Fail(f"a distribution needs 'category': a column of table '{table}' or age_band.")
+            raise _Fail(
+                f"a distribution needs 'category': a column of table '{table}' or age_band."
+            )
     elif category:
         raise _Fail("'category' is only used by type distribution.")
     if typ == "count":
         for i, ev in enumerate(raw.get("events") or []):
-            if not isinstance(ev, dict) or ev.get("date") not in cols or cols.get(ev.get("date")) != "Date":
+            if (
+                not isinstance(ev, dict)
+                or ev.get("date") not in cols
+                or cols.get(ev.get("date")) != "Date"
+            ):
                 raise _Fail(f"events[{i + 1}]: needs 'date', a date column of table '{table}'.")
             when = ev.get("when")
             events.append(Event(ev["date"], expr(f"events[{i + 1}].when", when) if when else None))
@@ -396,11 +466,17 @@ def _build(raw: Any, path: Path | None) -> Definition:
         if not m.get("numerator"):
             raise _Fail(f"measures[{i + 1}] ({m['name']}): needs a 'numerator'.")
         t = _pair(m, "title", required=True, where=f"measures[{i + 1}].")
-        measures.append(Measure(
-            name=m["name"], title_sv=t[0], title_en=t[1],
-            numerator=expr(f"measures[{i + 1}].numerator", m["numerator"]),
-            missing=opt("missing", m), pending=opt("pending", m), population=opt("population", m),
-        ))
+        measures.append(
+            Measure(
+                name=m["name"],
+                title_sv=t[0],
+                title_en=t[1],
+                numerator=expr(f"measures[{i + 1}].numerator", m["numerator"]),
+                missing=opt("missing", m),
+                pending=opt("pending", m),
+                population=opt("population", m),
+            )
+        )
     if len({m.name for m in measures}) != len(measures):
         raise _Fail("measures: two measures have the same name.")
 
@@ -413,7 +489,11 @@ def _build(raw: Any, path: Path | None) -> Definition:
 
     targets = raw.get("targets")
     if targets is not None:
-        if not isinstance(targets, dict) or not set(targets) <= {"intermediate", "high", "direction"}:
+        if not isinstance(targets, dict) or not set(targets) <= {
+            "intermediate",
+            "high",
+            "direction",
+        }:
             raise _Fail("targets may hold 'intermediate', 'high' and 'direction' (higher/lower).")
         for k in ("intermediate", "high"):
             v = targets.get(k)
@@ -421,8 +501,11 @@ def _build(raw: Any, path: Path | None) -> Definition:
                 raise _Fail(f"targets.{k} must be a number (a share in 0-1 for proportions).")
             if v is not None and typ == "proportion" and not 0 <= v <= 1:
                 raise _Fail(f"targets.{k} must be a share between 0 and 1, got {v}.")
-        targets = {"intermediate": targets.get("intermediate"), "high": targets.get("high"),
-                   "direction": targets.get("direction", "higher")}
+        targets = {
+            "intermediate": targets.get("intermediate"),
+            "high": targets.get("high"),
+            "direction": targets.get("direction", "higher"),
+        }
         if targets["direction"] not in ("higher", "lower"):
             raise _Fail("targets.direction must be 'higher' or 'lower'.")
 
@@ -433,16 +516,42 @@ def _build(raw: Any, path: Path | None) -> Definition:
         _check_test(t, i, area, table, params)
 
     return Definition(
-        id=ident, area=area, name=name, version=version, title_sv=title[0], title_en=title[1],
-        description_sv=desc[0], description_en=desc[1],
-        source_document=str(source["document"]), source_section=str(source["section"]),
-        type=typ, table=table, period_date=pdate, period_offset_years=offset,
-        params=params, param_help=param_help,
-        population=opt("population"), exclusions=exclusions, numerator=numerator, value=value,
-        value_unit=raw.get("value_unit"), category=category, missing=opt("missing"),
-        pending=opt("pending"), optional_columns=optional_columns, measures=measures,
-        events=events, stratifiers=strat, targets=targets, tests=tests, path=path,
-        time_origin=time_origin, event=event, censor=censor, questions=questions, raw=raw,
+        id=ident,
+        area=area,
+        name=name,
+        version=version,
+        title_sv=title[0],
+        title_en=title[1],
+        description_sv=desc[0],
+        description_en=desc[1],
+        source_document=str(source["document"]),
+        source_section=str(source["section"]),
+        type=typ,
+        table=table,
+        period_date=pdate,
+        period_offset_years=offset,
+        params=params,
+        param_help=param_help,
+        population=opt("population"),
+        exclusions=exclusions,
+        numerator=numerator,
+        value=value,
+        value_unit=raw.get("value_unit"),
+        category=category,
+        missing=opt("missing"),
+        pending=opt("pending"),
+        optional_columns=optional_columns,
+        measures=measures,
+        events=events,
+        stratifiers=strat,
+        targets=targets,
+        tests=tests,
+        path=path,
+        time_origin=time_origin,
+        event=event,
+        censor=censor,
+        questions=questions,
+        raw=raw,
     )
 
 
@@ -461,14 +570,16 @@ def _check_test(t: Any, i: int, area: str, table: str, params: dict[str, Any]) -
         raise _Fail(f"{where} must be a mapping with name, year, rows and expect.")
     bad = set(t) - TEST_KEYS
     if bad:
-        raise _Fail(f"{where}: unknown field '{sorted(bad)[0]}'; allowed: {', '.join(sorted(TEST_KEYS))}.")
+        raise _Fail(
+            f"{where}: unknown field '{sorted(bad)[0]}'; allowed: {', '.join(sorted(TEST_KEYS))}."
+        )
     for k in ("name", "year", "expect"):
         if k not in t:
             raise _Fail(f"{where}: missing field '{k}'.")
     where = f"tests[{i + 1}] ({t['name']})"
     if "extract_date" in t and not isinstance(t["extract_date"], (dt.date, str)):
         raise _Fail(f"{where}: extract_date must be a date YYYY-MM-DD.")
-    for k in (t.get("params") or {}):
+    for k in t.get("params") or {}:
         if k not in params:
             raise _Fail(f"{where}: params: '{k}' is not a parameter of this indicator.")
     tables = dict(t.get("tables") or {})
@@ -493,4 +604,6 @@ def _check_test(t: Any, i: int, area: str, table: str, params: dict[str, Any]) -
             raise _Fail(f"{where}: expect must be a mapping (or a list of them).")
         bad = set(e) - EXPECT_KEYS
         if bad:
-            raise _Fail(f"{where}: expect: unknown field '{sorted(bad)[0]}'; allowed: {', '.join(sorted(EXPECT_KEYS))}.")
+            raise _Fail(
+                f"{where}: expect: unknown field '{sorted(bad)[0]}'; allowed: {', '.join(sorted(EXPECT_KEYS))}."
+            )

@@ -128,7 +128,9 @@ _ALLOWED_CMP = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast
 _ALLOWED_BIN = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 
 
-def parse(text: str, columns: set[str] | frozenset[str], params: Mapping[str, Any] | set[str]) -> Parsed:
+def parse(
+    text: str, columns: set[str] | frozenset[str], params: Mapping[str, Any] | set[str]
+) -> Parsed:
     """Parse and check a condition; raise :class:`ExprError` with a readable reason."""
     if not isinstance(text, (str, int, float, bool)):
         raise ExprError(f"a condition must be text, got {type(text).__name__}")
@@ -267,15 +269,19 @@ def compile_expr(parsed: Parsed, params: Mapping[str, Any], extract_date: dt.dat
         raise ExprError(f"cannot compile '{ast.unparse(node)}'")  # pragma: no cover
 
     def _is_null_name(n: ast.AST) -> bool:
-        return isinstance(n, ast.Name) and n.id == "__NULL__" or (
-            isinstance(n, ast.Constant) and n.value is None
+        return (
+            isinstance(n, ast.Name)
+            and n.id == "__NULL__"
+            or (isinstance(n, ast.Constant) and n.value is None)
         )
 
     def _cmp(left: ast.AST, op: ast.cmpop, right: ast.AST):
         if isinstance(op, (ast.In, ast.NotIn)):
             values = [e.value for e in right.elts]  # type: ignore[attr-defined]
             e = c(left)
-            res = pl.when(e.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(e.is_in(values))
+            res = (
+                pl.when(e.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(e.is_in(values))
+            )
             return ~res if isinstance(op, ast.NotIn) else res
         if _is_null_name(right) and isinstance(op, (ast.Eq, ast.NotEq)):
             e = c(left)
@@ -359,8 +365,12 @@ def _ymd_batch(s):
     span = np.arange(lo, hi + 1, dtype="int64").astype("datetime64[D]")
     years = span.astype("datetime64[Y]")
     months = span.astype("datetime64[M]")
-    table = ((years.astype("int64") + 1970) * 10000 + (months.astype("int64") % 12 + 1) * 100
-             + (span - months).astype("int64") + 1).astype("int32")
+    table = (
+        (years.astype("int64") + 1970) * 10000
+        + (months.astype("int64") % 12 + 1) * 100
+        + (span - months).astype("int64")
+        + 1
+    ).astype("int32")
     idx = days.fill_null(lo).to_numpy().astype("int64") - lo
     out = pl.Series(s.name, table[idx], dtype=pl.Int32)
     return out if valid.all() else pl.select(pl.when(valid).then(out)).to_series().alias(s.name)

@@ -63,8 +63,11 @@ def _records(table: pl.DataFrame) -> list[dict]:
 
 
 def json_bytes(table: pl.DataFrame, meta: dict) -> bytes:
-    payload = {**{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in meta.items()},
-               "columns": table.columns, "rows": _records(table)}
+    payload = {
+        **{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in meta.items()},
+        "columns": table.columns,
+        "rows": _records(table),
+    }
     return (json.dumps(payload, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
@@ -83,5 +86,9 @@ def xlsx_bytes(table: pl.DataFrame, meta: dict) -> bytes:
             put_value(ws.cell(row=r, column=c), v)
     ws.freeze_panes = "A2"
     when = meta.get("extract_date")
-    when = dt.datetime.combine(when, dt.time()) if isinstance(when, dt.date) else dt.datetime(2000, 1, 1)
+    when = (
+        dt.datetime.combine(when, dt.time())
+        if isinstance(when, dt.date)
+        else dt.datetime(2000, 1, 1)
+    )
     return workbook_bytes(wb, when)

@@ -59,7 +59,11 @@ def apply_suppression(table, min_count: int = 5):
     import polars as pl
 
     if table.height == 0:
-        return table.with_columns(pl.lit(False).alias("suppressed")) if "suppressed" not in table.columns else table
+        return (
+            table.with_columns(pl.lit(False).alias("suppressed"))
+            if "suppressed" not in table.columns
+            else table
+        )
     kind = pl.col("kind") if "kind" in table.columns else pl.lit("proportion")
     n = (
         pl.when(kind.is_in(["count", "distribution"]))
@@ -78,7 +82,9 @@ def apply_suppression(table, min_count: int = 5):
     flags = _complementary(t, t["__s"].to_list())
     t = t.with_columns(pl.Series("__s", flags, dtype=pl.Boolean))
     out = t.sort("__i").with_columns(pl.col("__s").alias("suppressed"))
-    return out.select(table.columns if "suppressed" in table.columns else [*table.columns, "suppressed"])
+    return out.select(
+        table.columns if "suppressed" in table.columns else [*table.columns, "suppressed"]
+    )
 
 
 def _groups(t) -> list[tuple[list[int], int | None]]:
@@ -86,12 +92,14 @@ def _groups(t) -> list[tuple[list[int], int | None]]:
     units = t["unit"].to_list()
     strata = t["stratum"].to_list()
     ok = t["__ok"].to_list()
-    base = list(zip(
-        t["area"].to_list() if "area" in t.columns else [None] * t.height,
-        t["indicator_id"].to_list(),
-        t["period"].to_list(),
-        strict=True,
-    ))
+    base = list(
+        zip(
+            t["area"].to_list() if "area" in t.columns else [None] * t.height,
+            t["indicator_id"].to_list(),
+            t["period"].to_list(),
+            strict=True,
+        )
+    )
     index = {}
     for i in range(t.height):
         if ok[i]:
@@ -127,7 +135,11 @@ def _links(t, n: list[int]) -> list[list[int]]:
     ok = t["__ok"].to_list()
     keys = zip(
         t["area"].to_list() if "area" in t.columns else [None] * t.height,
-        t["period"].to_list(), t["unit"].to_list(), t["stratum"].to_list(), n, strict=True,
+        t["period"].to_list(),
+        t["unit"].to_list(),
+        t["stratum"].to_list(),
+        n,
+        strict=True,
     )
     same: dict[tuple, list[int]] = {}
     for i, key in enumerate(keys):

@@ -17,8 +17,17 @@ from typing import Any
 from nhvmetrics.engine import columns as C
 from nhvmetrics.engine.definitions import Definition
 
-_NUM_FIELDS = ("numerator", "denominator", "value", "ci_low", "ci_high", "n_missing", "n_pending",
-               "q1", "q3")
+_NUM_FIELDS = (
+    "numerator",
+    "denominator",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n_missing",
+    "n_pending",
+    "q1",
+    "q3",
+)
 
 
 def case_frames(defn: Definition, case: dict[str, Any]):
@@ -80,8 +89,15 @@ def run_case(defn: Definition, case: dict[str, Any]) -> list[str]:
     frames = case_frames(defn, case)
     params = {defn.id: dict(case.get("params") or {})}
     try:
-        res = compute_area(defn.area, frames, year, ed, params=params, definitions=[defn],
-                           ci_method=case.get("ci", "wilson"))
+        res = compute_area(
+            defn.area,
+            frames,
+            year,
+            ed,
+            params=params,
+            definitions=[defn],
+            ci_method=case.get("ci", "wilson"),
+        )
     except Exception as exc:  # report, don't crash the whole check
         return [f"computing failed: {type(exc).__name__}: {exc}"]
     table = res.table
@@ -91,11 +107,16 @@ def run_case(defn: Definition, case: dict[str, Any]) -> list[str]:
         unit = str(e.get("unit", "ALL"))
         stratum = str(e.get("stratum", "all"))
         period = int(e.get("period", year))
-        rows = [r for r in table.iter_rows(named=True)
-                if r["unit"] == unit and r["stratum"] == stratum and r["period"] == period]
+        rows = [
+            r
+            for r in table.iter_rows(named=True)
+            if r["unit"] == unit and r["stratum"] == stratum and r["period"] == period
+        ]
         where = f"unit={unit} stratum={stratum} period={period}"
         if not rows:
-            have = sorted({(r['unit'], r['stratum'], r['period']) for r in table.iter_rows(named=True)})
+            have = sorted(
+                {(r["unit"], r["stratum"], r["period"]) for r in table.iter_rows(named=True)}
+            )
             problems.append(f"{where}: no such row in the result (rows: {have[:12]})")
             continue
         row = rows[0]

@@ -20,7 +20,9 @@ def ensure_not_input(output: Path, inputs: Iterable[Path]) -> None:
     out = Path(output).resolve()
     for p in inputs:
         if p is not None and Path(p).resolve() == out:
-            raise NhvError(f"refusing to overwrite the input file {output}; choose another output path.")
+            raise NhvError(
+                f"refusing to overwrite the input file {output}; choose another output path."
+            )
 
 
 @contextlib.contextmanager
@@ -56,7 +58,9 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
 def _write_error(target: Path, exc: OSError) -> NhvError:
     """A failed write (disk full, no permission, read-only folder) as one sentence, exit 2."""
     reason = exc.strerror or type(exc).__name__
-    return NhvError(f"cannot write {target} ({reason}); check free space and permissions, then run again.")
+    return NhvError(
+        f"cannot write {target} ({reason}); check free space and permissions, then run again."
+    )
 
 
 def _umask() -> int:

@@ -37,7 +37,11 @@ XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 _MAGIC = [
-    (b"PK\x03\x04", "a zip archive (an Excel workbook?)", "give it the .xlsx extension or export it as CSV"),
+    (
+        b"PK\x03\x04",
+        "a zip archive (an Excel workbook?)",
+        "give it the .xlsx extension or export it as CSV",
+    ),
     (b"\x1f\x8b", "gzip-compressed", "decompress it first"),
     (b"%PDF", "a PDF document", "export the table from INCA as CSV, XLSX or Parquet"),
     (b"PAR1", "a Parquet file", "give it the .parquet extension"),
@@ -97,7 +101,9 @@ def read_table(
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES | XLSX_SUFFIXES | PARQUET_SUFFIXES:
         if suffix == ".xls":
-            raise InputError(f"{path} is an old-style .xls workbook; save it as .xlsx or CSV and try again.")
+            raise InputError(
+                f"{path} is an old-style .xls workbook; save it as .xlsx or CSV and try again."
+            )
         raise InputError(
             f"{path} has the extension '{suffix or '(none)'}', which nhvmetrics does not read; "
             "export the table as .csv, .xlsx or .parquet."
@@ -118,10 +124,14 @@ def read_table(
         else:
             raw = read_parquet(path, select=select)
         if raw.frame.height == 0:
-            raw.notes.append("the table has a header but no data rows; check that the export is complete")
+            raw.notes.append(
+                "the table has a header but no data rows; check that the export is complete"
+            )
         return raw
     except PermissionError:
-        raise InputError(f"cannot read {path}: permission denied; check the file's permissions.") from None
+        raise InputError(
+            f"cannot read {path}: permission denied; check the file's permissions."
+        ) from None
     except OSError as exc:
         raise InputError(f"cannot read {path} ({exc.strerror or exc}); check the file.") from None
 
@@ -211,7 +221,9 @@ def read_csv(path: Path, select: Selector | None = None) -> RawTable:
         try:
             text = path.read_bytes().decode("utf-16")
         except UnicodeDecodeError:
-            raise InputError(f"{path} starts like UTF-16 but is not valid UTF-16; save it as UTF-8 CSV.") from None
+            raise InputError(
+                f"{path} starts like UTF-16 but is not valid UTF-16; save it as UTF-8 CSV."
+            ) from None
         source = text.encode("utf-8")
         sample = text[:SAMPLE_BYTES]
     elif encoding == "cp1252":
@@ -223,7 +235,9 @@ def read_csv(path: Path, select: Selector | None = None) -> RawTable:
     if not sample.strip():
         raise InputError(f"{path} contains no table (only blank lines); export the table again.")
     if _looks_binary(sample):
-        raise InputError(f"{path} does not look like a text (CSV) file; export the table as CSV, XLSX or Parquet.")
+        raise InputError(
+            f"{path} does not look like a text (CSV) file; export the table as CSV, XLSX or Parquet."
+        )
     if "\r" in sample and "\n" not in sample:  # old Mac line endings: polars needs \n
         data = source if isinstance(source, bytes) else path.read_bytes()
         source = data.replace(b"\r", b"\n")
@@ -242,7 +256,9 @@ def read_csv(path: Path, select: Selector | None = None) -> RawTable:
             idx = [i for i, n in enumerate(names) if n in keep]
             all_columns = names
             columns = idx or [0]  # at least one column, to count the rows
-        frame = pl.read_csv(src, columns=columns, row_index_name=ROW, row_index_offset=FIRST_DATA_ROW, **opts)
+        frame = pl.read_csv(
+            src, columns=columns, row_index_name=ROW, row_index_offset=FIRST_DATA_ROW, **opts
+        )
         if select is not None and not idx:
             frame = frame.select(ROW)
         return frame
@@ -254,7 +270,9 @@ def read_csv(path: Path, select: Selector | None = None) -> RawTable:
             if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
                 raise
             frame = _read(source, "utf8-lossy")
-            notes.append("the file has bytes that are not valid UTF-8; they were replaced by '\ufffd'")
+            notes.append(
+                "the file has bytes that are not valid UTF-8; they were replaced by '\ufffd'"
+            )
             encoding = "utf-8 (lossy)"
     except pl.exceptions.NoDataError:
         raise InputError(f"{path} contains no table; export the table again.") from None
@@ -266,12 +284,23 @@ def read_csv(path: Path, select: Selector | None = None) -> RawTable:
                 "check the delimiter and quoting of the file."
             ) from None
         if "escaped" in str(exc) or "quote" in str(exc).lower():
-            raise InputError(f"{path}: unbalanced quotes in the file; fix the quoting and try again.") from None
-        raise InputError(f"cannot read {path} as CSV ({first}); check that it is a CSV export.") from None
+            raise InputError(
+                f"{path}: unbalanced quotes in the file; fix the quoting and try again."
+            ) from None
+        raise InputError(
+            f"cannot read {path} as CSV ({first}); check that it is a CSV export."
+        ) from None
     frame = _clean_names(frame)
     notes.extend(_delimiter_notes(sample, delimiter))
-    return RawTable(frame=frame, path=path, format="csv", encoding=encoding, delimiter=delimiter, notes=notes,
-                    all_columns=all_columns)
+    return RawTable(
+        frame=frame,
+        path=path,
+        format="csv",
+        encoding=encoding,
+        delimiter=delimiter,
+        notes=notes,
+        all_columns=all_columns,
+    )
 
 
 def _delimiter_notes(sample: str, delimiter: str) -> list[str]:
@@ -280,8 +309,10 @@ def _delimiter_notes(sample: str, delimiter: str) -> list[str]:
     other = _other_delimiter(sample, delimiter)
     if not other:
         return []
-    return [f"the header is separated by '{_show(delimiter)}' but the rows below it by '{_show(other)}', so "
-            "their values land in the first column; export the file again with one delimiter"]
+    return [
+        f"the header is separated by '{_show(delimiter)}' but the rows below it by '{_show(other)}', so "
+        "their values land in the first column; export the file again with one delimiter"
+    ]
 
 
 def _show(delimiter: str) -> str:
@@ -314,7 +345,11 @@ def _clean_names(frame: pl.DataFrame) -> pl.DataFrame:
 
     cols = [c for c in frame.columns if c != ROW]
     mapping = dict(zip(cols, _unique([_clean_name(c) for c in cols]), strict=True))
-    frame = frame.rename({k: v for k, v in mapping.items() if k != v}) if any(k != v for k, v in mapping.items()) else frame
+    frame = (
+        frame.rename({k: v for k, v in mapping.items() if k != v})
+        if any(k != v for k, v in mapping.items())
+        else frame
+    )
     return frame.with_columns(pl.col(ROW).cast(pl.Int64))
 
 
@@ -336,23 +371,33 @@ def read_parquet(path: Path, select: Selector | None = None) -> RawTable:
         frame = pl.read_parquet(path, columns=columns)
     except Exception as exc:  # polars raises several kinds for a broken file
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise InputError(f"cannot read {path} as Parquet ({first}); export the table again.") from None
+        raise InputError(
+            f"cannot read {path} as Parquet ({first}); export the table again."
+        ) from None
     # a Parquet written by `nhvmetrics convert` keeps the row numbers of the original export
-    keep_rows = ROW in frame.columns and frame.schema[ROW].is_integer() and frame[ROW].null_count() == 0
+    keep_rows = (
+        ROW in frame.columns and frame.schema[ROW].is_integer() and frame[ROW].null_count() == 0
+    )
     try:
         out = _parquet_frame(frame, keep if select is not None else None, keep_rows, FIRST_DATA_ROW)
     except pl.exceptions.PolarsError:
-        raise InputError(f"{path} has nested (list or struct) columns; export a flat table.") from None
+        raise InputError(
+            f"{path} has nested (list or struct) columns; export a flat table."
+        ) from None
     return RawTable(frame=out, path=path, format="parquet", all_columns=all_columns)
 
 
-def _parquet_frame(frame: pl.DataFrame, keep: set[str] | None, keep_rows: bool, start: int) -> pl.DataFrame:
+def _parquet_frame(
+    frame: pl.DataFrame, keep: set[str] | None, keep_rows: bool, start: int
+) -> pl.DataFrame:
     """The columns of a Parquet file as read → the reader's frame (``_row`` first, numbered from
     ``start`` unless the file keeps its own row numbers; String or native types; clean names)."""
     import polars as pl
 
-    rows = frame[ROW].cast(pl.Int64) if keep_rows else pl.int_range(
-        start, start + frame.height, dtype=pl.Int64, eager=True
+    rows = (
+        frame[ROW].cast(pl.Int64)
+        if keep_rows
+        else pl.int_range(start, start + frame.height, dtype=pl.Int64, eager=True)
     )
     body = frame.drop(ROW) if ROW in frame.columns else frame
     if keep is not None:
@@ -365,7 +410,13 @@ def _parquet_frame(frame: pl.DataFrame, keep: set[str] | None, keep_rows: bool, 
 def is_native(pl, dtype) -> bool:
     """Types a Parquet file or an in-memory frame may keep: normalisation uses them directly
     where the canonical type matches (Date, Datetime, Boolean, integers, floats)."""
-    return dtype == pl.Date or isinstance(dtype, pl.Datetime) or dtype == pl.Boolean or dtype.is_integer() or dtype.is_float()
+    return (
+        dtype == pl.Date
+        or isinstance(dtype, pl.Datetime)
+        or dtype == pl.Boolean
+        or dtype.is_integer()
+        or dtype.is_float()
+    )
 
 
 def _keep_or_string(pl, name: str, dtype) -> pl.Expr:
@@ -455,10 +506,14 @@ class StreamedTable:
         except pl.exceptions.PolarsError as exc:
             raise StreamFallback(str(exc)) from None
         out = self._finish(frame, FIRST_DATA_ROW)
-        return out.rename(dict(zip(out.columns[1:], [n for n in shown if raw_of[n] in wanted], strict=True))).select([ROW, *names])
+        return out.rename(
+            dict(zip(out.columns[1:], [n for n in shown if raw_of[n] in wanted], strict=True))
+        ).select([ROW, *names])
 
 
-def stream_table(path: Path | str, select: Selector | None, batch_rows: int) -> StreamedTable | None:
+def stream_table(
+    path: Path | str, select: Selector | None, batch_rows: int
+) -> StreamedTable | None:
     """A :class:`StreamedTable` for a large UTF-8 CSV or a Parquet file of more than about 1.5 batches,
     else None (the file is small, or needs the whole-file reader: transcoding, old Mac line endings,
     anything odd).  The whole-file reader stays the reference: the batches concatenated equal its
@@ -504,7 +559,9 @@ def _stream_csv(path: Path, select: Selector | None, batch_rows: int) -> Streame
     delimiter = sniff_delimiter(sample)
     opts = dict(separator=delimiter, infer_schema=False, encoding="utf8")
     header = pl.read_csv(path, n_rows=0, raise_if_empty=True, **opts).columns
-    scan = pl.scan_csv(path, row_index_name=ROW, row_index_offset=FIRST_DATA_ROW, raise_if_empty=True, **opts)
+    scan = pl.scan_csv(
+        path, row_index_name=ROW, row_index_offset=FIRST_DATA_ROW, raise_if_empty=True, **opts
+    )
     if scan.collect_schema().names() != [ROW, *header]:
         return None
     names = _unique([_clean_name(h) for h in header])
@@ -517,9 +574,15 @@ def _stream_csv(path: Path, select: Selector | None, batch_rows: int) -> Streame
     def finish(frame: pl.DataFrame, _start: int) -> pl.DataFrame:
         return _clean_names(frame)
 
-    meta = RawTable(frame=pl.DataFrame({ROW: []}, schema={ROW: pl.Int64}), path=path, format="csv",
-                    encoding=encoding, delimiter=delimiter, notes=_delimiter_notes(sample, delimiter),
-                    all_columns=names if select is not None else None)
+    meta = RawTable(
+        frame=pl.DataFrame({ROW: []}, schema={ROW: pl.Int64}),
+        path=path,
+        format="csv",
+        encoding=encoding,
+        delimiter=delimiter,
+        notes=_delimiter_notes(sample, delimiter),
+        all_columns=names if select is not None else None,
+    )
     return StreamedTable(meta=meta, batch_rows=batch_rows, _scan=scan, _finish=finish)
 
 
@@ -541,14 +604,24 @@ def _stream_parquet(path: Path, select: Selector | None, batch_rows: int) -> Str
         keep = set(select([_clean_name(h) for h in header]))
         columns = [h for h in header if _clean_name(h) in keep or h == ROW] or header[:1]
         all_columns = [_clean_name(h) for h in header if h != ROW]
-    keep_rows = ROW in columns and schema[ROW].is_integer() and scan.select(pl.col(ROW).null_count()).collect().item() == 0
+    keep_rows = (
+        ROW in columns
+        and schema[ROW].is_integer()
+        and scan.select(pl.col(ROW).null_count()).collect().item() == 0
+    )
 
     def finish(frame: pl.DataFrame, start: int) -> pl.DataFrame:
         return _parquet_frame(frame, keep, keep_rows, start)
 
-    meta = RawTable(frame=pl.DataFrame({ROW: []}, schema={ROW: pl.Int64}), path=path, format="parquet",
-                    all_columns=all_columns)
-    return StreamedTable(meta=meta, batch_rows=batch_rows, _scan=scan.select(columns), _finish=finish)
+    meta = RawTable(
+        frame=pl.DataFrame({ROW: []}, schema={ROW: pl.Int64}),
+        path=path,
+        format="parquet",
+        all_columns=all_columns,
+    )
+    return StreamedTable(
+        meta=meta, batch_rows=batch_rows, _scan=scan.select(columns), _finish=finish
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -595,11 +668,15 @@ def read_xlsx(
         import openpyxl
         from openpyxl.utils.exceptions import InvalidFileException
     except ImportError:  # pragma: no cover
-        raise InputError("reading .xlsx needs openpyxl; install it with: pip install openpyxl") from None
+        raise InputError(
+            "reading .xlsx needs openpyxl; install it with: pip install openpyxl"
+        ) from None
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, EOFError):
-        raise InputError(f"{path} is not a valid .xlsx workbook; open and save it again in Excel, or export CSV.") from None
+        raise InputError(
+            f"{path} is not a valid .xlsx workbook; open and save it again in Excel, or export CSV."
+        ) from None
     try:
         wanted = [s.lower() for s in (*sheets, table)]
         by_name = {ws.title.lower(): ws for ws in wb.worksheets}
@@ -608,7 +685,9 @@ def read_xlsx(
         if ws is None:
             if table == "cases" or len(visible) == 1:
                 if not visible:
-                    raise InputError(f"{path} has no visible sheet; unhide the sheet with the table.")
+                    raise InputError(
+                        f"{path} has no visible sheet; unhide the sheet with the table."
+                    )
                 ws = visible[0]
             else:
                 raise InputError(
@@ -635,12 +714,19 @@ def read_xlsx(
         if header is None:
             # no known column name found: the first non-empty row is the header
             rows_all = pending
-            first = next((k for k, (_, t) in enumerate(rows_all) if any(x is not None for x in t)), None)
+            first = next(
+                (k for k, (_, t) in enumerate(rows_all) if any(x is not None for x in t)), None
+            )
             if first is None:
-                raise InputError(f"{path}: the sheet '{ws.title}' is empty; put the table on it or export CSV.")
+                raise InputError(
+                    f"{path}: the sheet '{ws.title}' is empty; put the table on it or export CSV."
+                )
             header_row, header = rows_all[first]
             if len(rows_all) >= 10:  # we stopped early: read the rest
-                rest = [(i, [_cell_text(v) for v in vals]) for i, vals in enumerate(rows, len(rows_all) + 1)]
+                rest = [
+                    (i, [_cell_text(v) for v in vals])
+                    for i, vals in enumerate(rows, len(rows_all) + 1)
+                ]
                 pending = rows_all[first + 1 :] + rest
             else:
                 pending = rows_all[first + 1 :]
@@ -673,10 +759,14 @@ def read_xlsx(
         data[name] = pl.Series(name, values, dtype=pl.String)
     frame = pl.DataFrame(data)
     # drop wholly empty unnamed columns (formatting beyond the table)
-    frame = frame.drop([n for n in names if n.startswith("unnamed_") and frame[n].null_count() == frame.height])
+    frame = frame.drop(
+        [n for n in names if n.startswith("unnamed_") and frame[n].null_count() == frame.height]
+    )
     notes = []
     if header_row > 1:
-        notes.append(f"the header is on row {header_row} of sheet '{sheet_title}'; rows above it were skipped")
+        notes.append(
+            f"the header is on row {header_row} of sheet '{sheet_title}'; rows above it were skipped"
+        )
     notes.extend(sheet_notes)
     return RawTable(frame=frame, path=path, format="xlsx", sheet=sheet_title, notes=notes)
 
@@ -696,7 +786,12 @@ def _sheet_remarks(wb, ws) -> list[str]:
         if info.file_size > MAX_SHEET_XML:
             return []
         xml = archive.read(info)
-    except (AttributeError, KeyError, OSError, ValueError):  # pragma: no cover - other openpyxl versions
+    except (
+        AttributeError,
+        KeyError,
+        OSError,
+        ValueError,
+    ):  # pragma: no cover - other openpyxl versions
         return []
     notes = []
     merged = [m.decode() for m in _MERGE_RE.findall(xml)]
@@ -707,8 +802,11 @@ def _sheet_remarks(wb, ws) -> list[str]:
             "its value, so the other rows read as empty: unmerge the cells and fill in every row"
         )
     if b"<f" in xml:
-        empty = [ref.decode() for ref, body in _CELL_RE.findall(xml)
-                 if body and b"<f" in body and not _VALUE_RE.search(body)]
+        empty = [
+            ref.decode()
+            for ref, body in _CELL_RE.findall(xml)
+            if body and b"<f" in body and not _VALUE_RE.search(body)
+        ]
         if empty:
             shown = ", ".join(empty[:5]) + (", …" if len(empty) > 5 else "")
             notes.append(
@@ -726,7 +824,11 @@ def frame_as_raw(frame: pl.DataFrame) -> RawTable:
         rows = frame[ROW].cast(pl.Int64)
         body = frame.drop(ROW)
     else:
-        rows = pl.int_range(FIRST_DATA_ROW, FIRST_DATA_ROW + frame.height, dtype=pl.Int64, eager=True)
+        rows = pl.int_range(
+            FIRST_DATA_ROW, FIRST_DATA_ROW + frame.height, dtype=pl.Int64, eager=True
+        )
         body = frame
     body = body.select([_keep_or_string(pl, c, body.schema[c]) for c in body.columns])
-    return RawTable(frame=body.with_columns(rows.alias(ROW)).select([ROW, *body.columns]), format="frame")
+    return RawTable(
+        frame=body.with_columns(rows.alias(ROW)).select([ROW, *body.columns]), format="frame"
+    )

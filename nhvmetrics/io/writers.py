@@ -18,7 +18,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
 _FORMULA_RE = r"^[=+\-@\t\r]"
-_NUMBER_RE = r"^-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$"  # -1.5 stays a number, -2+3+cmd|… does not
+_NUMBER_RE = (
+    r"^-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$"  # -1.5 stays a number, -2+3+cmd|… does not
+)
 
 
 def formula_like(text: str) -> bool:
@@ -48,7 +50,9 @@ def write_csv(frame: pl.DataFrame, target: Path | str, safe: bool = True) -> Non
         out.write_csv(tmp)
 
 
-def write_json(payload: dict[str, Any], records: pl.DataFrame | None, target: Path | str, key: str = "findings") -> None:
+def write_json(
+    payload: dict[str, Any], records: pl.DataFrame | None, target: Path | str, key: str = "findings"
+) -> None:
     """Write ``payload`` as a JSON object, with ``records`` (a frame) as the list under ``key``."""
     head = json.dumps(payload, ensure_ascii=False, indent=1, default=str)
     with atomic_path(target) as tmp:

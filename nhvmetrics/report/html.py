@@ -117,8 +117,11 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         "unit_target": "",
         "trend_svg": Markup(charts["trend"]) if charts.get("trend") else None,
         "comparison_svg": Markup(charts["comparison"]) if charts.get("comparison") else None,
-        "comparison_note": {"proportion": t["funnel_note"], "count": t["bar_note"],
-                            "median": t["forest_note_median"]}.get(data.kind(info), t["forest_note"]),
+        "comparison_note": {
+            "proportion": t["funnel_note"],
+            "count": t["bar_note"],
+            "median": t["forest_note_median"],
+        }.get(data.kind(info), t["forest_note"]),
     }
     unit_row = None
     if data.unit:
@@ -178,7 +181,9 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         if row is None or shown is None:
             continue
         if shown.status == "not_computable":
-            notes.append(f"{who}: {t['not_computable']}" + (f" – {shown.note}" if shown.note else ""))
+            notes.append(
+                f"{who}: {t['not_computable']}" + (f" – {shown.note}" if shown.note else "")
+            )
             continue
         if shown.status != "ok":
             continue

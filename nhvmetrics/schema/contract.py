@@ -42,7 +42,9 @@ def _compile(area: str, spec: TableSpec):
                 checks.append(pa.Check.ge(lo))
             elif hi is not None:
                 checks.append(pa.Check.le(hi))
-        columns[c.name] = pa.Column(POLARS_TYPES[c.type], checks=checks, nullable=True, required=False)
+        columns[c.name] = pa.Column(
+            POLARS_TYPES[c.type], checks=checks, nullable=True, required=False
+        )
     return pa.DataFrameSchema(columns, strict=True, name=f"{area}.{spec.name}")
 
 
@@ -54,4 +56,6 @@ def check_contract(area: str, spec: TableSpec, frame: pl.DataFrame) -> None:
     try:
         schema.validate(frame, lazy=True)
     except (pe.SchemaErrors, pe.SchemaError) as exc:  # pragma: no cover - a bug, not a data error
-        raise RuntimeError(f"internal error: accepted {area}.{spec.name} rows break the schema contract: {exc}") from None
+        raise RuntimeError(
+            f"internal error: accepted {area}.{spec.name} rows break the schema contract: {exc}"
+        ) from None

@@ -166,9 +166,13 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise DefinitionError(f"{path}: schema file not found; reinstall nhvmetrics or restore it.")
     try:
         # libyaml's loader when present (the same safe subset, several times faster)
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except yaml.YAMLError as exc:
-        raise DefinitionError(f"{path}: not valid YAML ({str(exc).splitlines()[0]}); fix the file.") from None
+        raise DefinitionError(
+            f"{path}: not valid YAML ({str(exc).splitlines()[0]}); fix the file."
+        ) from None
     if not isinstance(data, dict):
         raise DefinitionError(f"{path}: expected a mapping at the top level; fix the file.")
     return data
@@ -177,12 +181,25 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def _str_list(path: Path, where: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+    if not isinstance(value, list) or not all(
+        isinstance(v, (str, int)) and not isinstance(v, bool) for v in value
+    ):
         raise DefinitionError(f"{path}: {where} must be a list of strings; fix the file.")
     return tuple(str(v) for v in value)
 
 
-_COLUMN_KEYS = {"type", "aliases", "list", "codes", "values", "labels", "range", "zfill", "check", "description"}
+_COLUMN_KEYS = {
+    "type",
+    "aliases",
+    "list",
+    "codes",
+    "values",
+    "labels",
+    "range",
+    "zfill",
+    "check",
+    "description",
+}
 
 
 def _column(path: Path, name: str, raw: Any, required: bool) -> ColumnSpec:
@@ -191,42 +208,60 @@ def _column(path: Path, name: str, raw: Any, required: bool) -> ColumnSpec:
         raise DefinitionError(f"{path}: {where} must be a mapping; fix the file.")
     unknown = set(raw) - _COLUMN_KEYS
     if unknown:
-        raise DefinitionError(f"{path}: {where} has unknown key(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(_COLUMN_KEYS))}.")
+        raise DefinitionError(
+            f"{path}: {where} has unknown key(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(_COLUMN_KEYS))}."
+        )
     ctype = raw.get("type")
     if ctype not in TYPES:
         raise DefinitionError(f"{path}: {where} has type {ctype!r}; use one of {', '.join(TYPES)}.")
     codes = _str_list(path, f"{where} codes", raw.get("codes")) if "codes" in raw else None
     values_raw = raw.get("values") or {}
     if not isinstance(values_raw, dict):
-        raise DefinitionError(f"{path}: {where} values must be a mapping of input value to canonical value.")
+        raise DefinitionError(
+            f"{path}: {where} values must be a mapping of input value to canonical value."
+        )
     values: dict[str, str] = {}
     for k, v in values_raw.items():
         if isinstance(k, bool) or isinstance(v, bool):
-            raise DefinitionError(f"{path}: {where} values: quote yes/no/true/false in YAML (got {k!r}: {v!r}).")
+            raise DefinitionError(
+                f"{path}: {where} values: quote yes/no/true/false in YAML (got {k!r}: {v!r})."
+            )
         v = str(v)
         if codes is not None and v not in codes:
-            raise DefinitionError(f"{path}: {where} maps {k!r} to {v!r}, which is not in its codes.")
+            raise DefinitionError(
+                f"{path}: {where} maps {k!r} to {v!r}, which is not in its codes."
+            )
         values[str(k).strip().lower()] = v
     labels_raw = raw.get("labels") or {}
     if not isinstance(labels_raw, dict):
-        raise DefinitionError(f"{path}: {where} labels must be a mapping of canonical value to text.")
+        raise DefinitionError(
+            f"{path}: {where} labels must be a mapping of canonical value to text."
+        )
     labels = {str(k): str(v) for k, v in labels_raw.items()}
     rng = raw.get("range")
     if rng is not None:
         if (
             not isinstance(rng, list)
             or len(rng) != 2
-            or not all(x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)) for x in rng)
+            or not all(
+                x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)) for x in rng
+            )
         ):
             raise DefinitionError(f"{path}: {where} range must be [min, max]; fix the file.")
         if ctype not in ("int", "float"):
-            raise DefinitionError(f"{path}: {where} has a range but type {ctype}; ranges are for int and float.")
+            raise DefinitionError(
+                f"{path}: {where} has a range but type {ctype}; ranges are for int and float."
+            )
         rng = (rng[0], rng[1])
     if codes is not None and ctype != "string":
-        raise DefinitionError(f"{path}: {where} has codes but type {ctype}; codes are for string columns.")
+        raise DefinitionError(
+            f"{path}: {where} has codes but type {ctype}; codes are for string columns."
+        )
     check = raw.get("check")
     if check is not None and check not in CHECKS:
-        raise DefinitionError(f"{path}: {where} has check {check!r}; use one of {', '.join(CHECKS)}.")
+        raise DefinitionError(
+            f"{path}: {where} has check {check!r}; use one of {', '.join(CHECKS)}."
+        )
     zfill = raw.get("zfill")
     if zfill is not None and (not isinstance(zfill, int) or isinstance(zfill, bool) or zfill < 1):
         raise DefinitionError(f"{path}: {where} zfill must be a positive integer.")
@@ -263,9 +298,13 @@ def _rules(path: Path, table: str, raw: Any, columns: dict[str, Any]) -> tuple[R
         check = params.pop("check")
         severity = params.pop("severity", "error")
         if check not in RULE_CHECKS:
-            raise DefinitionError(f"{path}: {where} has check {check!r}; use one of {', '.join(RULE_CHECKS)}.")
+            raise DefinitionError(
+                f"{path}: {where} has check {check!r}; use one of {', '.join(RULE_CHECKS)}."
+            )
         if severity not in SEVERITIES:
-            raise DefinitionError(f"{path}: {where} has severity {severity!r}; use error or warning.")
+            raise DefinitionError(
+                f"{path}: {where} has severity {severity!r}; use error or warning."
+            )
         needed = {
             "date_order": ("before", "after"),
             "not_before_birth": ("birth",),
@@ -315,8 +354,15 @@ def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
 
     drop_rules = []
     for i, d in enumerate(common.get("drop_rows") or [], 1):
-        if not isinstance(d, dict) or "column" not in d or "reason" not in d or not ({"when", "equals"} & set(d)):
-            raise DefinitionError(f"{common_path}: drop_rows entry {i} needs column, reason and when/equals.")
+        if (
+            not isinstance(d, dict)
+            or "column" not in d
+            or "reason" not in d
+            or not ({"when", "equals"} & set(d))
+        ):
+            raise DefinitionError(
+                f"{common_path}: drop_rows entry {i} needs column, reason and when/equals."
+            )
         drop_rules.append(
             DropRule(
                 column=str(d["column"]),
@@ -328,7 +374,9 @@ def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
 
     tables_raw = spec.get("tables")
     if not isinstance(tables_raw, dict) or CASE_TABLE not in tables_raw:
-        raise DefinitionError(f"{area_path}: 'tables' must be a mapping that includes '{CASE_TABLE}'.")
+        raise DefinitionError(
+            f"{area_path}: 'tables' must be a mapping that includes '{CASE_TABLE}'."
+        )
 
     tables: dict[str, TableSpec] = {}
     for tname, traw in tables_raw.items():
@@ -338,13 +386,17 @@ def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
         used_common = _str_list(area_path, f"table '{tname}' common", traw.get("common"))
         for c in used_common:
             if c not in common_cols_raw:
-                raise DefinitionError(f"{area_path}: table '{tname}' uses unknown common column {c!r}.")
+                raise DefinitionError(
+                    f"{area_path}: table '{tname}' uses unknown common column {c!r}."
+                )
         own = traw.get("columns") or {}
         if not isinstance(own, dict):
             raise DefinitionError(f"{area_path}: table '{tname}' columns must be a mapping.")
         dup = set(own) & set(used_common)
         if dup:
-            raise DefinitionError(f"{area_path}: table '{tname}' redefines common column(s) {', '.join(sorted(dup))}.")
+            raise DefinitionError(
+                f"{area_path}: table '{tname}' redefines common column(s) {', '.join(sorted(dup))}."
+            )
         if "required" in traw:
             required = set(_str_list(area_path, f"table '{tname}' required", traw["required"]))
         elif is_cases:
@@ -354,7 +406,9 @@ def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
         all_names = list(used_common) + list(own)
         for r in required:
             if r not in all_names:
-                raise DefinitionError(f"{area_path}: table '{tname}' requires {r!r}, which it does not define.")
+                raise DefinitionError(
+                    f"{area_path}: table '{tname}' requires {r!r}, which it does not define."
+                )
         columns: dict[str, ColumnSpec] = {}
         for c in used_common:
             columns[c] = _column(common_path, c, common_cols_raw[c], c in required)
@@ -376,14 +430,20 @@ def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
         rules += _rules(area_path, tname, traw.get("rules"), columns)
         key = traw.get("key", common_cases.get("key") if is_cases else None)
         if key is not None and key not in columns:
-            raise DefinitionError(f"{area_path}: table '{tname}' key {key!r} is not one of its columns.")
+            raise DefinitionError(
+                f"{area_path}: table '{tname}' key {key!r} is not one of its columns."
+            )
         parent = None
         if "parent" in traw:
             p = traw["parent"]
             if not isinstance(p, dict) or "table" not in p or "column" not in p:
-                raise DefinitionError(f"{area_path}: table '{tname}' parent must be {{table: ..., column: ...}}.")
+                raise DefinitionError(
+                    f"{area_path}: table '{tname}' parent must be {{table: ..., column: ...}}."
+                )
             if p["table"] not in tables_raw or p["column"] not in columns:
-                raise DefinitionError(f"{area_path}: table '{tname}' parent refers to an unknown table or column.")
+                raise DefinitionError(
+                    f"{area_path}: table '{tname}' parent refers to an unknown table or column."
+                )
             parent = (str(p["table"]), str(p["column"]))
         tables[str(tname)] = TableSpec(
             name=str(tname),
@@ -391,7 +451,8 @@ def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
             key=key,
             parent=parent,
             rules=tuple(rules),
-            sheets=_str_list(area_path, f"table '{tname}' sheets", traw.get("sheets")) or (str(tname),),
+            sheets=_str_list(area_path, f"table '{tname}' sheets", traw.get("sheets"))
+            or (str(tname),),
         )
     version = common.get("version", 1)
     return AreaSchema(

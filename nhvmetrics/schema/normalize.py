@@ -38,8 +38,19 @@ POLARS_TYPES = {
 }
 
 BOOL_VALUES = {
-    "1": True, "0": False, "true": True, "false": False, "ja": True, "nej": False,
-    "j": True, "n": False, "yes": True, "no": False, "y": True, "sant": True, "falskt": False,
+    "1": True,
+    "0": False,
+    "true": True,
+    "false": False,
+    "ja": True,
+    "nej": False,
+    "j": True,
+    "n": False,
+    "yes": True,
+    "no": False,
+    "y": True,
+    "sant": True,
+    "falskt": False,
 }
 
 _DUP_RE = re.compile(r"^(.*)_duplicated_\d+$")
@@ -54,7 +65,9 @@ class NormalizedTable:
     """One table after names, drops, cleaning and typing (same rows, same order in both frames)."""
 
     name: str
-    raw: pl.DataFrame  # _row + canonical columns as cleaned strings (null = missing), every row read
+    raw: (
+        pl.DataFrame
+    )  # _row + canonical columns as cleaned strings (null = missing), every row read
     typed: pl.DataFrame  # _row + canonical columns in their canonical types, every row read
     rows_read: int
     dropped: dict[str, int]
@@ -62,9 +75,15 @@ class NormalizedTable:
     sources: dict[str, str]  # canonical name -> input column name
     unknown_columns: list[str] = field(default_factory=list)  # worth a warning
     ignored_columns: list[str] = field(default_factory=list)  # unnamed and wholly empty: formatting
-    duplicate_columns: list[tuple[str, str]] = field(default_factory=list)  # (input name, canonical)
-    derived: list[str] = field(default_factory=list)  # columns derived (birth_date from personnummer)
-    extra: dict[str, pl.Series] = field(default_factory=dict)  # precomputed check columns (same rows)
+    duplicate_columns: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (input name, canonical)
+    derived: list[str] = field(
+        default_factory=list
+    )  # columns derived (birth_date from personnummer)
+    extra: dict[str, pl.Series] = field(
+        default_factory=dict
+    )  # precomputed check columns (same rows)
 
 
 def _norm_name(name: str) -> str:
@@ -84,7 +103,9 @@ def map_columns(columns: list[str], table: TableSpec, schema: AreaSchema):
     for col in table.columns.values():
         for n in (col.name, *col.aliases):
             lookup[_norm_name(n)] = col.name
-    system = {_norm_name(s) for s in schema.system_columns} | {_norm_name(d.column) for d in schema.drop_rows}
+    system = {_norm_name(s) for s in schema.system_columns} | {
+        _norm_name(d.column) for d in schema.drop_rows
+    }
     sources: dict[str, str] = {}
     unknown: list[str] = []
     duplicates: list[tuple[str, str]] = []
@@ -151,7 +172,9 @@ def _type(col: pl.Expr, spec: ColumnSpec, lenient: bool = False) -> pl.Expr:
             return col
         if lenient:
             lower = {k.lower(): v for k, v in _code_map(spec).items()}
-            return col.str.to_lowercase().replace_strict(lower, default=None, return_dtype=pl.String)
+            return col.str.to_lowercase().replace_strict(
+                lower, default=None, return_dtype=pl.String
+            )
         return col.replace_strict(_code_map(spec), default=None, return_dtype=pl.String)
     if spec.type == "int":
         if lenient:  # "3.0" from a spreadsheet
@@ -165,12 +188,16 @@ def _type(col: pl.Expr, spec: ColumnSpec, lenient: bool = False) -> pl.Expr:
     if spec.type == "date":
         if lenient:
             shape_ok = (col.str.len_bytes() == 10) | col.str.slice(10, 1).is_in([" ", "T"])
-            return pl.when(shape_ok).then(col.str.slice(0, 10).str.strptime(pl.Date, _DATE_FMT, strict=False, cache=False))
+            return pl.when(shape_ok).then(
+                col.str.slice(0, 10).str.strptime(pl.Date, _DATE_FMT, strict=False, cache=False)
+            )
         return col.str.strptime(pl.Date, _DATE_FMT, strict=False, exact=True, cache=False)
     if spec.type == "bool":
         if lenient:
             lower = {k.lower(): v for k, v in _BOOL_MAP.items()}
-            return col.str.to_lowercase().replace_strict(lower, default=None, return_dtype=pl.Boolean)
+            return col.str.to_lowercase().replace_strict(
+                lower, default=None, return_dtype=pl.Boolean
+            )
         return col.replace_strict(_BOOL_MAP, default=None, return_dtype=pl.Boolean)
     raise AssertionError(spec.type)  # pragma: no cover - the loader rejects other types
 
@@ -195,7 +222,11 @@ def wanted_columns(names: list[str], table: TableSpec, schema: AreaSchema) -> li
 
 
 def normalize_table(
-    raw_table: RawTable, table: TableSpec, schema: AreaSchema, today: dt.date | None = None, batch: bool = False
+    raw_table: RawTable,
+    table: TableSpec,
+    schema: AreaSchema,
+    today: dt.date | None = None,
+    batch: bool = False,
 ) -> NormalizedTable:
     """Names, drops, cleaning and typing of one table (or of one row batch of it, ``batch=True``:
     then a ``birth_date`` absent from the input is derived from the personnummer even when none of
@@ -204,8 +235,11 @@ def normalize_table(
     rows_read = frame.height
     sources, unknown, duplicates, system_found = map_columns(raw_table.columns, table, schema)
     ignored = [
-        c for c in unknown
-        if (not c.strip() or c.startswith("unnamed_")) and c in frame.columns and frame[c].null_count() == frame.height
+        c
+        for c in unknown
+        if (not c.strip() or c.startswith("unnamed_"))
+        and c in frame.columns
+        and frame[c].null_count() == frame.height
     ]
     unknown = [c for c in unknown if c not in ignored]
 
@@ -303,26 +337,54 @@ def normalize_table(
             e = pl.when(e.str.contains(r"^[0-9]+$")).then(e.str.zfill(spec.zfill)).otherwise(e)
         raw_exprs.append(e.alias(c))
     raw = frame.lazy().select(raw_exprs).collect()
-    raw_table.frame = raw_table.frame.clear()  # the frame as read is done with (memory at 10^7 rows)
+    raw_table.frame = (
+        raw_table.frame.clear()
+    )  # the frame as read is done with (memory at 10^7 rows)
     del frame
 
     # --- type: a fast exact pass, then a lenient pass only for columns that need it --------------
-    typed = raw.lazy().select(
-        [pl.col(ROW), *[(pl.col(c).cast(POLARS_TYPES[specs[c].type]) if c in native else _type(pl.col(c), specs[c])).alias(c) for c in order]]
-    ).collect()
+    typed = (
+        raw.lazy()
+        .select(
+            [
+                pl.col(ROW),
+                *[
+                    (
+                        pl.col(c).cast(POLARS_TYPES[specs[c].type])
+                        if c in native
+                        else _type(pl.col(c), specs[c])
+                    ).alias(c)
+                    for c in order
+                ],
+            ]
+        )
+        .collect()
+    )
     retry_probe = [
         (pl.col(c).is_null() & raw[c].is_not_null()).any().alias(c)
         for c in order
-        if c not in native and (specs[c].type != "string" or specs[c].codes is not None or specs[c].values)
+        if c not in native
+        and (specs[c].type != "string" or specs[c].codes is not None or specs[c].values)
     ]
     if retry_probe and typed.height:
-        need = [c for c, v in typed.lazy().select(retry_probe).collect().row(0, named=True).items() if v]
+        need = [
+            c for c, v in typed.lazy().select(retry_probe).collect().row(0, named=True).items() if v
+        ]
         if need:
             # the lenient reading only fills what the exact one left empty: a value the exact pass
             # typed keeps that type, so the result does not depend on which rows share a batch
-            fill = raw.lazy().select(
-                [pl.coalesce(pl.lit(typed[c]), _type(pl.col(c), specs[c], lenient=True)).alias(c) for c in need]
-            ).collect()
+            fill = (
+                raw.lazy()
+                .select(
+                    [
+                        pl.coalesce(
+                            pl.lit(typed[c]), _type(pl.col(c), specs[c], lenient=True)
+                        ).alias(c)
+                        for c in need
+                    ]
+                )
+                .collect()
+            )
             typed = typed.with_columns(fill.get_columns())
 
     derived: list[str] = []
@@ -339,12 +401,16 @@ def normalize_table(
             continue
         if "birth_date" in typed.columns:
             # an unparsable birth date is replaced by the personnummer's, and reported as a warning
-            extra[BIRTH_REPLACED] = (raw["birth_date"].is_not_null() & typed["birth_date"].is_null() & born.is_not_null()).alias(BIRTH_REPLACED)
+            extra[BIRTH_REPLACED] = (
+                raw["birth_date"].is_not_null() & typed["birth_date"].is_null() & born.is_not_null()
+            ).alias(BIRTH_REPLACED)
             typed = typed.with_columns(pl.col("birth_date").fill_null(born))
         else:
             typed = typed.with_columns(born.alias("birth_date"))
             typed = typed.select([ROW, *[x for x in table.columns if x in typed.columns]])
-            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("birth_date")).select(typed.columns)
+            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("birth_date")).select(
+                typed.columns
+            )
             if born.null_count() < born.len():
                 derived.append("birth_date")
     return NormalizedTable(
@@ -352,7 +418,9 @@ def normalize_table(
         raw=raw,
         typed=typed,
         rows_read=rows_read,
-        keep=keep_rows if keep_rows is not None else pl.repeat(True, raw.height, dtype=pl.Boolean, eager=True).alias("keep"),
+        keep=keep_rows
+        if keep_rows is not None
+        else pl.repeat(True, raw.height, dtype=pl.Boolean, eager=True).alias("keep"),
         dropped=dropped,
         sources=sources,
         unknown_columns=unknown,

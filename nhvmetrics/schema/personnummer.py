@@ -62,9 +62,7 @@ def analyse(values: pl.Series, today: dt.date | None = None) -> pl.DataFrame:
             c("digits").str.slice(0, 2).cast(pl.Int64, strict=False).alias("cc"),
         )
         .with_columns(
-            pl.sum_horizontal(
-                [_luhn_term(c("ten"), i) for i in range(10)]
-            ).alias("luhn_sum"),
+            pl.sum_horizontal([_luhn_term(c("ten"), i) for i in range(10)]).alias("luhn_sum"),
             (c("ten") // 10_000).alias("yymmdd"),
         )
         .with_columns(
@@ -87,7 +85,9 @@ def analyse(values: pl.Series, today: dt.date | None = None) -> pl.DataFrame:
             pl.when(c("n12")).then(c("cc").is_in([18, 19, 20])).otherwise(True).alias("century_ok"),
         )
         .with_columns(
-            (((c("year") % 4 == 0) & (c("year") % 100 != 0)) | (c("year") % 400 == 0)).alias("leap"),
+            (((c("year") % 4 == 0) & (c("year") % 100 != 0)) | (c("year") % 400 == 0)).alias(
+                "leap"
+            ),
         )
         .with_columns(
             pl.when(c("mm") == 2)
@@ -99,9 +99,16 @@ def analyse(values: pl.Series, today: dt.date | None = None) -> pl.DataFrame:
         )
         .with_columns(
             (
-                c("shaped") & c("century_ok") & (c("mm") >= 1) & (c("mm") <= 12)
-                & (c("dd") >= 1) & (c("dd") <= c("dim")) & (c("year") >= 1800)
-            ).fill_null(False).alias("date_ok"),
+                c("shaped")
+                & c("century_ok")
+                & (c("mm") >= 1)
+                & (c("mm") <= 12)
+                & (c("dd") >= 1)
+                & (c("dd") <= c("dim"))
+                & (c("year") >= 1800)
+            )
+            .fill_null(False)
+            .alias("date_ok"),
         )
         .with_columns(
             # components clipped to a valid date so pl.date never raises; masked by date_ok
@@ -163,7 +170,9 @@ def mask_frame(frame: pl.DataFrame) -> pl.DataFrame:
     strings = [c for c, t in frame.schema.items() if t == pl.String]
     if not strings or not frame.height:
         return frame
-    probe = frame.select([pl.col(c).str.contains(_ANYWHERE_RE).any().alias(c) for c in strings]).row(0, named=True)
+    probe = frame.select(
+        [pl.col(c).str.contains(_ANYWHERE_RE).any().alias(c) for c in strings]
+    ).row(0, named=True)
     exprs = [mask_text(pl.col(c)).alias(c) for c in strings if probe[c]]
     return frame.with_columns(exprs) if exprs else frame
 

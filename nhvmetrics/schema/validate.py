@@ -18,11 +18,25 @@ from pathlib import Path
 import polars as pl
 
 from nhvmetrics.errors import NhvError
-from nhvmetrics.io.readers import ROW, RawTable, StreamedTable, StreamFallback, frame_as_raw, read_table, stream_table
+from nhvmetrics.io.readers import (
+    ROW,
+    RawTable,
+    StreamedTable,
+    StreamFallback,
+    frame_as_raw,
+    read_table,
+    stream_table,
+)
 from nhvmetrics.schema import personnummer
 from nhvmetrics.schema.checks import DUPLICATE, RAW, duplicated, row_checks
 from nhvmetrics.schema.model import CASE_TABLE, AreaSchema, TableSpec, load_schema
-from nhvmetrics.schema.normalize import BIRTH_REPLACED, NormalizedTable, map_columns, normalize_table, wanted_columns
+from nhvmetrics.schema.normalize import (
+    BIRTH_REPLACED,
+    NormalizedTable,
+    map_columns,
+    normalize_table,
+    wanted_columns,
+)
 
 FINDINGS_SCHEMA = {
     "table": pl.String,
@@ -159,11 +173,15 @@ def validate_export(
             return wanted_columns(names, spec, schema)
 
         def read(path=Path(path), name=name, spec=spec, select=select) -> RawTable:
-            return read_table(path, table=name, sheets=spec.sheets, known_names=known[name], select=select)
+            return read_table(
+                path, table=name, sheets=spec.sheets, known_names=known[name], select=select
+            )
 
         stream = stream_table(path, select, batch_rows) if batch_rows else None
         sources[name] = _Streamed(stream, read) if stream is not None else read()
-    return _validate(schema, sources, extract_date, contract, quarantined_rows, accepted_columns, row_findings)
+    return _validate(
+        schema, sources, extract_date, contract, quarantined_rows, accepted_columns, row_findings
+    )
 
 
 def validate_frames(
@@ -179,7 +197,9 @@ def validate_frames(
     """
     schema = load_schema(area)
     _check_table_names(schema, frames, need_cases=False)
-    return _validate(schema, {n: frame_as_raw(f) for n, f in frames.items()}, extract_date, contract)
+    return _validate(
+        schema, {n: frame_as_raw(f) for n, f in frames.items()}, extract_date, contract
+    )
 
 
 @dataclass
@@ -218,10 +238,22 @@ def _validate(
     row_findings: bool = True,
 ) -> ValidationResult:
     today = dt.date.today()
-    ctx = _Context(schema, extract_date or today, today, contract, quarantined_rows, accepted_columns, row_findings)
+    ctx = _Context(
+        schema,
+        extract_date or today,
+        today,
+        contract,
+        quarantined_rows,
+        accepted_columns,
+        row_findings,
+    )
     order = [n for n in schema.tables if n in sources]
     # a table other tables point to (cases) goes first: its ids are needed to check theirs
-    parents = {t.parent[0]: t.parent[1] for t in schema.tables.values() if t.parent and t.parent[0] in sources}
+    parents = {
+        t.parent[0]: t.parent[1]
+        for t in schema.tables.values()
+        if t.parent and t.parent[0] in sources
+    }
     results: dict[str, TableResult] = {}
     table_findings: dict[str, pl.DataFrame] = {}
     for name in sorted(order, key=lambda n: n not in parents):
@@ -230,7 +262,9 @@ def _validate(
         parent = ctx.ids.get(spec.parent[0]) if spec.parent else None
         if isinstance(source, _Streamed):
             try:
-                res, found, ids = _streamed_table(ctx, name, source.stream, parent, parents.get(name))
+                res, found, ids = _streamed_table(
+                    ctx, name, source.stream, parent, parents.get(name)
+                )
             except StreamFallback:
                 source = source.read()
         if isinstance(source, RawTable):
@@ -243,8 +277,12 @@ def _validate(
             ctx.ids[name] = ids
     results = {n: results[n] for n in order}
     parts = [table_findings[n] for n in order if n in table_findings]
-    findings_frame = pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema=FINDINGS_SCHEMA)
-    return ValidationResult(area=schema.area, tables=results, findings=findings_frame, extract_date=ctx.ref)
+    findings_frame = (
+        pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema=FINDINGS_SCHEMA)
+    )
+    return ValidationResult(
+        area=schema.area, tables=results, findings=findings_frame, extract_date=ctx.ref
+    )
 
 
 @dataclass
@@ -256,7 +294,9 @@ class _Context:
     quarantined_rows: bool = True
     accepted_columns: dict[str, set[str]] | None = None
     row_findings: bool = True
-    ids: dict[str, pl.Series] = field(default_factory=dict)  # table -> ids of its kept rows (for orphans)
+    ids: dict[str, pl.Series] = field(
+        default_factory=dict
+    )  # table -> ids of its kept rows (for orphans)
 
 
 def _streamed_table(ctx: _Context, name: str, stream: StreamedTable, parent, id_column):
@@ -271,15 +311,30 @@ def _streamed_table(ctx: _Context, name: str, stream: StreamedTable, parent, id_
         del n, sub
     meta = stream.meta
     batches = (
-        RawTable(frame=f, path=meta.path, format=meta.format, encoding=meta.encoding, delimiter=meta.delimiter,
-                 notes=meta.notes, all_columns=meta.all_columns)
+        RawTable(
+            frame=f,
+            path=meta.path,
+            format=meta.format,
+            encoding=meta.encoding,
+            delimiter=meta.delimiter,
+            notes=meta.notes,
+            all_columns=meta.all_columns,
+        )
         for f in stream.batches()
     )
     return _table(ctx, name, meta, batches, dup, parent, id_column, streamed=True)
 
 
-def _table(ctx: _Context, name: str, meta: RawTable, batches, dup: pl.Series | None, parent, id_column,
-           streamed: bool = False):
+def _table(
+    ctx: _Context,
+    name: str,
+    meta: RawTable,
+    batches,
+    dup: pl.Series | None,
+    parent,
+    id_column,
+    streamed: bool = False,
+):
     """Check one table given as row batches (one batch: the whole table).  Returns the
     :class:`TableResult`, the table's findings (or None) and the ids of its kept rows (or None).
 
@@ -316,8 +371,14 @@ def _table(ctx: _Context, name: str, meta: RawTable, batches, dup: pl.Series | N
             id_parts.append(n.raw[id_column].filter(n.keep).drop_nulls().unique())
         if deferred and spec.key in n.raw.columns:
             show = [c for c in dict.fromkeys((ROW, spec.key, "case_id")) if c in n.raw.columns]
-            key_parts.append(n.raw.lazy().select(show).with_columns(pl.lit(n.keep).alias("__keep__"))
-                             .filter(pl.col("__keep__") & pl.col(spec.key).is_not_null()).drop("__keep__").collect())
+            key_parts.append(
+                n.raw.lazy()
+                .select(show)
+                .with_columns(pl.lit(n.keep).alias("__keep__"))
+                .filter(pl.col("__keep__") & pl.col(spec.key).is_not_null())
+                .drop("__keep__")
+                .collect()
+            )
         acc, quar, found, nq = _check_batch(ctx, name, n, batch_dup, parent, first)
         n_quarantined += nq
         accepted_parts.append(acc)
@@ -341,41 +402,76 @@ def _table(ctx: _Context, name: str, meta: RawTable, batches, dup: pl.Series | N
     unknown = [c for c in map_columns(meta.columns, spec, schema)[1] if c not in (ignored or set())]
     findings: list[pl.DataFrame] = []
     for c in missing_required:
-        findings.append(_table_finding(name, "missing_required_column", "error", c,
-                                       f"required column {c} is missing (expected e.g. {spec.columns[c].inca_name}); "
-                                       "every row of the table is quarantined"))
+        findings.append(
+            _table_finding(
+                name,
+                "missing_required_column",
+                "error",
+                c,
+                f"required column {c} is missing (expected e.g. {spec.columns[c].inca_name}); "
+                "every row of the table is quarantined",
+            )
+        )
     if unknown:  # one frame for all (a wide export has hundreds)
-        findings.append(_table_findings(name, "unknown_column", "warning", unknown,
-                                        [f"column {c!r} is not part of the {schema.area} schema; it is ignored"
-                                         for c in unknown]))
+        findings.append(
+            _table_findings(
+                name,
+                "unknown_column",
+                "warning",
+                unknown,
+                [
+                    f"column {c!r} is not part of the {schema.area} schema; it is ignored"
+                    for c in unknown
+                ],
+            )
+        )
     for c, canonical in first.duplicate_columns:  # ambiguous: the table is unusable as it is
-        findings.append(_table_finding(name, "duplicate_column", "error", c,
-                                       _duplicate_message(first.sources.get(canonical), c, canonical)))
+        findings.append(
+            _table_finding(
+                name,
+                "duplicate_column",
+                "error",
+                c,
+                _duplicate_message(first.sources.get(canonical), c, canonical),
+            )
+        )
     for note in meta.notes:
         findings.append(_table_finding(name, "input_note", "warning", None, note))
     table_level = None
     if findings:
         table_level = pl.concat([f.cast(FINDINGS_SCHEMA) for f in findings], how="vertical")
-        table_level = table_level.sort(["row", "column", "check"], nulls_last=False, maintain_order=True)
+        table_level = table_level.sort(
+            ["row", "column", "check"], nulls_last=False, maintain_order=True
+        )
     if key_parts:
-        found, late = _duplicates_at_the_end(spec, pl.concat(key_parts, how="vertical"), accepted_parts,
-                                             ctx.row_findings)
+        found, late = _duplicates_at_the_end(
+            spec, pl.concat(key_parts, how="vertical"), accepted_parts, ctx.row_findings
+        )
         del key_parts
         if found is not None:
             finding_parts.append(found)
-            finding_parts = [pl.concat(finding_parts, how="vertical").sort(
-                ["row", "column", "check"], nulls_last=False, maintain_order=True)]
+            finding_parts = [
+                pl.concat(finding_parts, how="vertical").sort(
+                    ["row", "column", "check"], nulls_last=False, maintain_order=True
+                )
+            ]
         if late.len():
             n_quarantined += late.len()
             for i, part in enumerate(accepted_parts):  # part by part: no second copy of every row
                 out = ~part[ROW].is_in(late.implode())
                 if not out.all():
                     accepted_parts[i] = part.filter(out)
-    accepted = accepted_parts[0] if len(accepted_parts) == 1 else pl.concat(accepted_parts, how="vertical", rechunk=False)
+    accepted = (
+        accepted_parts[0]
+        if len(accepted_parts) == 1
+        else pl.concat(accepted_parts, how="vertical", rechunk=False)
+    )
     del accepted_parts
     rows_found = pl.concat(finding_parts, how="vertical") if finding_parts else None
     if rows_found is not None and len(finding_parts) > 1 and not rows_found["row"].is_sorted():
-        rows_found = rows_found.sort(["row", "column", "check"], nulls_last=False, maintain_order=True)
+        rows_found = rows_found.sort(
+            ["row", "column", "check"], nulls_last=False, maintain_order=True
+        )
     parts = [f for f in (table_level, rows_found) if f is not None]
     table_findings = pl.concat(parts, how="vertical") if parts else None
 
@@ -407,12 +503,21 @@ def _table(ctx: _Context, name: str, meta: RawTable, batches, dup: pl.Series | N
     return result, table_findings, ids
 
 
-def _check_batch(ctx: _Context, name: str, n: NormalizedTable, dup: pl.Series | None, parent, first: NormalizedTable):
+def _check_batch(
+    ctx: _Context,
+    name: str,
+    n: NormalizedTable,
+    dup: pl.Series | None,
+    parent,
+    first: NormalizedTable,
+):
     """The row checks of one batch: (accepted typed rows, quarantined masked rows, findings or None)."""
     spec = ctx.schema.tables[name]
     present = [c for c in n.typed.columns if c != ROW]
     missing_required = [c for c in spec.required if c not in present]
-    checks = row_checks(spec, present, ctx.ref, ctx.today, parent, birth_replaced=BIRTH_REPLACED in n.extra)
+    checks = row_checks(
+        spec, present, ctx.ref, ctx.today, parent, birth_replaced=BIRTH_REPLACED in n.extra
+    )
     extra = [s.alias(k) for k, s in n.extra.items()]
     if spec.key and spec.key in present:
         if dup is None:
@@ -425,13 +530,21 @@ def _check_batch(ctx: _Context, name: str, n: NormalizedTable, dup: pl.Series | 
     qmask = None
     if checks:
         keep = pl.lit(n.keep)  # dropped rows are not checked
-        masks = work.lazy().select([(c.mask & keep).alias(f"__m{i}") for i, c in enumerate(checks)]).collect()
+        masks = (
+            work.lazy()
+            .select([(c.mask & keep).alias(f"__m{i}") for i, c in enumerate(checks)])
+            .collect()
+        )
         counts = masks.select(pl.all().sum()).row(0)
         for i, (chk, cnt) in enumerate(zip(checks, counts)):
             if not cnt or not ctx.row_findings:
                 continue
             findings.append(_findings_of(work, name, chk, case_expr, masks[f"__m{i}"].arg_true()))
-        error_masks = [f"__m{i}" for i, (c, cnt) in enumerate(zip(checks, counts)) if cnt and c.severity == "error"]
+        error_masks = [
+            f"__m{i}"
+            for i, (c, cnt) in enumerate(zip(checks, counts))
+            if cnt and c.severity == "error"
+        ]
         if error_masks:
             qmask = masks.select(pl.any_horizontal(error_masks).alias("q"))["q"]
         del masks
@@ -465,11 +578,18 @@ def _check_batch(ctx: _Context, name: str, n: NormalizedTable, dup: pl.Series | 
     return accepted, quarantined, found, nq
 
 
-def _findings_of(work: pl.DataFrame, name: str, chk, case_expr: pl.Expr, idx: pl.Series | None = None) -> pl.DataFrame:
+def _findings_of(
+    work: pl.DataFrame, name: str, chk, case_expr: pl.Expr, idx: pl.Series | None = None
+) -> pl.DataFrame:
     """The findings of one check for the rows ``idx`` of the work frame (all rows if None)."""
     value = _value_expr(chk.value, chk.column)
     message = chk.message if isinstance(chk.message, pl.Expr) else pl.lit(chk.message)
-    needed = {ROW, *case_expr.meta.root_names(), *value.meta.root_names(), *message.meta.root_names()}
+    needed = {
+        ROW,
+        *case_expr.meta.root_names(),
+        *value.meta.root_names(),
+        *message.meta.root_names(),
+    }
     # gather only what the finding shows, column by column: an eager select over columns of
     # different chunking rechunks all of them (~0.1 s per check at 10^6 rows); the gathered
     # columns are contiguous, which multi-column string expressions need
@@ -486,7 +606,9 @@ def _findings_of(work: pl.DataFrame, name: str, chk, case_expr: pl.Expr, idx: pl
     )
 
 
-def _duplicates_at_the_end(spec: TableSpec, keys: pl.DataFrame, accepted: list[pl.DataFrame], findings: bool = True):
+def _duplicates_at_the_end(
+    spec: TableSpec, keys: pl.DataFrame, accepted: list[pl.DataFrame], findings: bool = True
+):
     """Duplicate ids of a table whose batches went by without a pass over the key column.
 
     ``keys`` holds ``_row``, the key and ``case_id`` of every kept row with a key.  Returns the
@@ -499,8 +621,14 @@ def _duplicates_at_the_end(spec: TableSpec, keys: pl.DataFrame, accepted: list[p
     rows = keys.filter(dup)
     present = [c for c in rows.columns if c != ROW]
     work = rows.select(pl.col(ROW), *[pl.col(c).alias(RAW + c) for c in present])
-    chk = next(c for c in row_checks(spec, [key], dt.date.max, dt.date.max) if c.check == "duplicate_id")
-    found = _findings_of(work, name, chk, _case_id_expr(present)).cast(FINDINGS_SCHEMA) if findings else None
+    chk = next(
+        c for c in row_checks(spec, [key], dt.date.max, dt.date.max) if c.check == "duplicate_id"
+    )
+    found = (
+        _findings_of(work, name, chk, _case_id_expr(present)).cast(FINDINGS_SCHEMA)
+        if findings
+        else None
+    )
     late = pl.concat([rows[ROW].filter(rows[ROW].is_in(part[ROW].implode())) for part in accepted])
     return found, late
 
@@ -513,11 +641,15 @@ def _duplicate_message(first: str | None, second: str, canonical: str) -> str:
         what = f"the table has two columns named {first!r}"
     else:
         what = f"columns {first!r} and {second!r} both give {canonical}"
-    return (f"{what}, so it is not clear which one holds {canonical}; every row of the table is "
-            "quarantined: remove or rename one of them and export again")
+    return (
+        f"{what}, so it is not clear which one holds {canonical}; every row of the table is "
+        "quarantined: remove or rename one of them and export again"
+    )
 
 
-def _table_finding(table: str, check: str, severity: str, column: str | None, message: str) -> pl.DataFrame:
+def _table_finding(
+    table: str, check: str, severity: str, column: str | None, message: str
+) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "table": [table],
@@ -533,7 +665,9 @@ def _table_finding(table: str, check: str, severity: str, column: str | None, me
     )
 
 
-def _table_findings(table: str, check: str, severity: str, columns: list[str], messages: list[str]) -> pl.DataFrame:
+def _table_findings(
+    table: str, check: str, severity: str, columns: list[str], messages: list[str]
+) -> pl.DataFrame:
     """Several table-level findings at once: the same rows as one :func:`_table_finding` per column."""
     n = len(columns)
     return pl.DataFrame(
@@ -548,8 +682,10 @@ def _table_findings(table: str, check: str, severity: str, columns: list[str], m
             "message": messages,
         },
         schema=FINDINGS_SCHEMA,
-    ).with_columns(personnummer.mask_text(pl.col("message")).alias("message"),
-                   personnummer.mask_text(pl.col("column")).alias("column"))  # a header cell may hold one
+    ).with_columns(
+        personnummer.mask_text(pl.col("message")).alias("message"),
+        personnummer.mask_text(pl.col("column")).alias("column"),
+    )  # a header cell may hold one
 
 
 def personnummer_safe(text: str) -> str:
@@ -566,7 +702,11 @@ def _value_expr(value: pl.Expr, column: str | None) -> pl.Expr:
     v = value.cast(pl.String)
     if column == "patient_id":
         # a personnummer-shaped id is never shown; a pseudonym is
-        v = pl.when(personnummer.is_shaped(v.str.strip_chars()).fill_null(False)).then(pl.lit(personnummer.MASK)).otherwise(v)
+        v = (
+            pl.when(personnummer.is_shaped(v.str.strip_chars()).fill_null(False))
+            .then(pl.lit(personnummer.MASK))
+            .otherwise(v)
+        )
     return personnummer.mask_text(v).str.slice(0, MAX_VALUE_CHARS)
 
 
@@ -578,7 +718,10 @@ def _mask_quarantine(frame: pl.DataFrame) -> pl.DataFrame:
     if "patient_id" in out.columns:
         pid = pl.col("patient_id")
         out = out.with_columns(
-            pl.when(personnummer.is_shaped(pid.str.strip_chars()).fill_null(False)).then(pl.lit(personnummer.MASK)).otherwise(pid).alias("patient_id")
+            pl.when(personnummer.is_shaped(pid.str.strip_chars()).fill_null(False))
+            .then(pl.lit(personnummer.MASK))
+            .otherwise(pid)
+            .alias("patient_id")
         )
     return out
 

@@ -16,8 +16,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "files"  # default when run by hand; the tests pass a temporary folder
 
-HEADER = ["patient_id", "case_id", "unit", "sex", "referral_date", "first_visit_date",
-          "diagnosis_date", "treatment_start_date", "treatment_type"]
+HEADER = [
+    "patient_id",
+    "case_id",
+    "unit",
+    "sex",
+    "referral_date",
+    "first_visit_date",
+    "diagnosis_date",
+    "treatment_start_date",
+    "treatment_type",
+]
 
 
 def luhn_digit(nine: str) -> str:
@@ -38,16 +47,34 @@ def samordningsnummer(yymmdd: str, serial: str) -> str:
     return f"19{d}-{serial}{luhn_digit(d + serial)}"
 
 
-PNRS = [pnr(d, s) for d, s in [("500101", "238"), ("620315", "129"), ("711203", "457"),
-                                ("450606", "882"), ("580923", "331")]]
+PNRS = [
+    pnr(d, s)
+    for d, s in [
+        ("500101", "238"),
+        ("620315", "129"),
+        ("711203", "457"),
+        ("450606", "882"),
+        ("580923", "331"),
+    ]
+]
 
 
 def rows(n: int = 5) -> list[list[str]]:
     out = []
     for i in range(n):
-        out.append([PNRS[i % len(PNRS)], f"C{i + 1:04d}", "11001", "KM"[i % 2],
-                    f"2025-0{i % 9 + 1}-03", f"2025-0{i % 9 + 1}-10", f"2025-0{i % 9 + 1}-20",
-                    f"2025-0{i % 9 + 1}-25", "surgery"])
+        out.append(
+            [
+                PNRS[i % len(PNRS)],
+                f"C{i + 1:04d}",
+                "11001",
+                "KM"[i % 2],
+                f"2025-0{i % 9 + 1}-03",
+                f"2025-0{i % 9 + 1}-10",
+                f"2025-0{i % 9 + 1}-20",
+                f"2025-0{i % 9 + 1}-25",
+                "surgery",
+            ]
+        )
     return out
 
 
@@ -93,7 +120,10 @@ def main(out: Path | None = None) -> Path:
     w("whitespace_only.csv", "  \n\n   \n")
     w("header_only.csv", csv_text(HEADER, []))
     w("binary_junk.csv", bytes((i * 37 + 11) % 256 for i in range(4096)))
-    w("pdf_renamed.csv", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n")
+    w(
+        "pdf_renamed.csv",
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n",
+    )
     w("gzip_renamed.csv", gzip.compress(good.encode(), mtime=0))
     w("nul_bytes.csv", good.replace("C0003", "C00\x0003"))
     w("unknown_extension.docx", good)
@@ -106,7 +136,10 @@ def main(out: Path | None = None) -> Path:
     w("semicolon_ok.csv", good)
     w("comma_ok.csv", csv_text(HEADER, rows(), sep=","))
     w("tab_ok.tsv", csv_text(HEADER, rows(), sep="\t"))
-    w("mixed_delimiters.csv", csv_text(HEADER, [], sep=";") + "\n".join(",".join(r) for r in rows()) + "\n")
+    w(
+        "mixed_delimiters.csv",
+        csv_text(HEADER, [], sep=";") + "\n".join(",".join(r) for r in rows()) + "\n",
+    )
     w("unbalanced_quotes.csv", good.replace("C0002;", '"C0002;', 1))
     ragged = rows()
     ragged[1] = ragged[1] + ["extra", "cells"]
@@ -115,19 +148,31 @@ def main(out: Path | None = None) -> Path:
     w("duplicate_column_names.csv", csv_text(HEADER + ["unit"], [r + ["11002"] for r in rows()]))
     w("blank_column_name.csv", csv_text(HEADER + [""], [r + ["x"] for r in rows()]))
     w("trailing_delimiter.csv", "\n".join(";".join(r) + ";" for r in [HEADER, *rows()]) + "\n")
-    w("quoted_newline.csv", csv_text(HEADER + ["note"], [r + ['"rad ett\nrad två"'] for r in rows()]))
+    w(
+        "quoted_newline.csv",
+        csv_text(HEADER + ["note"], [r + ['"rad ett\nrad två"'] for r in rows()]),
+    )
     w("blank_lines_between.csv", good.replace("\n", "\n\n"))
     w("empty_rows_of_delimiters.csv", good + ";;;;;;;;\n;;;;;;;;\n")
-    w("wide_header.csv", csv_text(HEADER + [f"extra_{i}" for i in range(5000)],
-                                  [r + [""] * 5000 for r in rows()]))
+    w(
+        "wide_header.csv",
+        csv_text(HEADER + [f"extra_{i}" for i in range(5000)], [r + [""] * 5000 for r in rows()]),
+    )
 
     # --- encodings and line endings --------------------------------------------------------
     w("utf8_bom.csv", "\ufeff" + good)
-    sw = csv_text(HEADER + ["kommentar"], [r + ["Göteborg, Västra Götaland, Örebro, Malmö"] for r in rows()])
+    sw = csv_text(
+        HEADER + ["kommentar"], [r + ["Göteborg, Västra Götaland, Örebro, Malmö"] for r in rows()]
+    )
     w("cp1252_swedish.csv", sw, encoding="cp1252")
     w("utf8_swedish.csv", sw)
-    w("mixed_line_endings.csv", "\r\n".join(";".join(r) for r in [HEADER, *rows()[:2]]) + "\n"
-      + "\n".join(";".join(r) for r in rows()[2:]) + "\r\n")
+    w(
+        "mixed_line_endings.csv",
+        "\r\n".join(";".join(r) for r in [HEADER, *rows()[:2]])
+        + "\n"
+        + "\n".join(";".join(r) for r in rows()[2:])
+        + "\r\n",
+    )
     w("cr_only_line_endings.csv", csv_text(HEADER, rows(), eol="\r"))
     w("invalid_utf8_in_middle.csv", good.encode() + b"P" + b"\xff\xfe\x00" + b";C0999;x\n")
 
@@ -159,7 +204,7 @@ def main(out: Path | None = None) -> Path:
     bad_pnr[0][0] = bad_pnr[0][0][:-1] + str((int(bad_pnr[0][0][-1]) + 1) % 10)
     w("bad_personnummer.csv", csv_text(HEADER, bad_pnr))
     inj = rows()
-    inj[0][1] = "=HYPERLINK(\"http://example.invalid\",\"x\")"
+    inj[0][1] = '=HYPERLINK("http://example.invalid","x")'
     inj[1][1] = "+cmd|' /C calc'!A0"
     inj[2][1] = "@SUM(1+1)"
     w("formula_injection.csv", csv_text(HEADER, inj))
@@ -175,12 +220,40 @@ def main(out: Path | None = None) -> Path:
     w("short_rows.csv", csv_text(HEADER, short))
     w("header_blank_names.csv", ";;;;\n1;2;3;4;5\n")
     inca = ["PAT_ID", "REG_ID", "SjukhusKod", "KON_VALUE", "remissdatum", "FODELSEDATUM"]
-    w("fodelsedatum_unparsable.csv", csv_text(inca, [
-        [PNRS[i], f"C{i + 1:04d}", "11001", "12"[i % 2], "2025-01-03", "1950-13-45" if i == 0 else ""]
-        for i in range(3)]))
-    w("samordningsnummer.csv", csv_text(inca, [
-        [samordningsnummer("500101", f"{238 + i}"), f"C{i + 1:04d}", "11001", "2", "2025-01-03", ""]
-        for i in range(3)]))
+    w(
+        "fodelsedatum_unparsable.csv",
+        csv_text(
+            inca,
+            [
+                [
+                    PNRS[i],
+                    f"C{i + 1:04d}",
+                    "11001",
+                    "12"[i % 2],
+                    "2025-01-03",
+                    "1950-13-45" if i == 0 else "",
+                ]
+                for i in range(3)
+            ],
+        ),
+    )
+    w(
+        "samordningsnummer.csv",
+        csv_text(
+            inca,
+            [
+                [
+                    samordningsnummer("500101", f"{238 + i}"),
+                    f"C{i + 1:04d}",
+                    "11001",
+                    "2",
+                    "2025-01-03",
+                    "",
+                ]
+                for i in range(3)
+            ],
+        ),
+    )
 
     # --- Excel -----------------------------------------------------------------------------
     def merged(wb):
@@ -246,13 +319,15 @@ def main(out: Path | None = None) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    t = pa.table({
-        "patient_id": [PNRS[0], PNRS[1]],
-        "case_id": [1, 2],  # int instead of string
-        "unit": [11001, 11002],  # code as int: leading zeros lost upstream
-        "sex": ["M", "K"],
-        "referral_date": [20250103, 20250104],  # int, not a date
-    })
+    t = pa.table(
+        {
+            "patient_id": [PNRS[0], PNRS[1]],
+            "case_id": [1, 2],  # int instead of string
+            "unit": [11001, 11002],  # code as int: leading zeros lost upstream
+            "sex": ["M", "K"],
+            "referral_date": [20250103, 20250104],  # int, not a date
+        }
+    )
     pq.write_table(t, OUT / "wrong_types.parquet")
     t2 = pa.table({"case_id": ["C1"], "unit": ["11001"]})
     pq.write_table(t2, OUT / "parquet_missing_required.parquet")
