@@ -18,3 +18,24 @@ def corpus(tmp_path_factory) -> Path:
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod.main(tmp_path_factory.mktemp("hostile") / "files")
+
+
+# The inner loop (`pytest -m "not slow"`, under a minute) leaves out the folders and files whose
+# tests each run whole commands over many files; the README's test command runs everything.
+SLOW_FOLDERS = {"hostile", "properties", "browser"}
+SLOW_FILES = {
+    "guarantees/test_no_personnummer.py",
+    "guarantees/test_injection.py",
+    "schema/test_validate_batches.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    root = Path(__file__).parent
+    for item in items:
+        try:
+            rel = Path(item.fspath).relative_to(root)
+        except ValueError:
+            continue
+        if rel.parts[0] in SLOW_FOLDERS or rel.as_posix() in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)

@@ -2,7 +2,7 @@
 
     python -m nhvmetrics.engine.catalogue > docs/indicators.md
 
-``tests/test_indicator_catalogue.py`` fails when docs/indicators.md is out of date.
+``tests/engine/test_catalogue.py`` fails when docs/indicators.md is out of date.
 ``definition_text`` is what ``nhvmetrics indicators show ID`` prints.
 """
 
@@ -132,7 +132,7 @@ def catalogue_markdown(defs: list[Definition] | None = None) -> str:
         "# Indicator catalogue",
         "",
         "<!-- Generated from indicators/**/*.yaml by `python -m nhvmetrics.engine.catalogue > "
-        "docs/indicators.md`; do not edit by hand (tests/test_indicator_catalogue.py checks it). -->",
+        "docs/indicators.md`; do not edit by hand (tests/engine/test_catalogue.py checks it). -->",
         "",
         "Every indicator the engine computes, with its operational definition. Conditions use the",
         "canonical column names of docs/architecture.md and the condition language of",

@@ -30,7 +30,7 @@ Rule (applied by :func:`apply_suppression`, documented in docs/indicators.md):
 
 Rules 2 and 3 are repeated until no sum has exactly one hidden cell and no such pair is half
 hidden (suppressing a unit may leave a single hidden category elsewhere).  Years are
-   never added up in any output, so they form no sum.  tests/test_properties_suppression.py
+   never added up in any output, so they form no sum.  tests/properties/test_suppression.py
    checks the result against an attacker who applies every sum until nothing new is learnt.
 
 The table keeps the raw numbers; the flag tells the report and the workbook what to hide.

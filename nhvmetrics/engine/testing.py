@@ -1,6 +1,6 @@
 """Run the test cases written beside each definition (``tests:`` in the YAML file).
 
-Used by ``tests/test_indicator_cases.py`` (one pytest case per definition case) and by
+Used by ``tests/indicators/test_cases.py`` (one pytest case per definition case) and by
 ``nhvmetrics indicators check``.  A case gives input rows (canonical column names), the
 reporting year, the extract date and optionally parameter overrides; ``expect`` lists rows of
 the indicator table (default ``unit: ALL``, ``stratum: all``, ``period: <year>``) with the

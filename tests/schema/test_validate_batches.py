@@ -18,7 +18,7 @@ from nhvmetrics.io.readers import read_table, stream_table
 from nhvmetrics.privacy import luhn_digit
 from nhvmetrics.schema.validate import validate_export
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXTRACT = dt.date(2025, 12, 31)
 SAMPLE_EXTRACT = dt.date(2026, 3, 31)
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from nhvmetrics.privacy import find_personnummer
-from nhvmetrics.report.example import example_report_data
+from tests.fixtures.report_example import example_report_data
 from nhvmetrics.report.html import render_html
 from nhvmetrics.report.labels import EN, SV
 from nhvmetrics.report.model import IndicatorInfo, IndicatorRow
@@ -141,7 +141,7 @@ def test_heavy_libraries_load_lazily_and_layers_point_down() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
-    root = Path(__file__).resolve().parents[1] / "nhvmetrics"
+    root = Path(__file__).resolve().parents[2] / "nhvmetrics"
     for f in [*(root / "report").glob("*.py"), root / "batch.py"]:
         assert "nhvmetrics.cli" not in f.read_text(encoding="utf-8"), f"{f.name} imports the CLI"
 

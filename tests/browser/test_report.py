@@ -10,7 +10,7 @@ No websocket library is needed: Chromium speaks the protocol over a pipe
 Without a browser (``/usr/bin/chromium``, ``chromium``, ``chromium-browser`` or
 ``google-chrome`` on PATH, or ``NHV_CHROMIUM``) the test is skipped and says so.
 
-Run by hand on any report:  python tests/test_browser_report.py report.html shot.png
+Run by hand on any report:  python tests/browser/test_report.py report.html shot.png
 """
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ needs_browser = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def pages() -> dict[str, str]:
-    from nhvmetrics.report.example import example_report_data
+    from tests.fixtures.report_example import example_report_data
     from nhvmetrics.report.html import render_html
 
     return {
@@ -297,7 +297,7 @@ def test_report_renders_in_chromium_without_requests_or_errors(
     assert shot.stat().st_size > 10_000
 
 
-if __name__ == "__main__":  # python tests/test_browser_report.py report.html [shot.png [out.pdf]]
+if __name__ == "__main__":  # python tests/browser/test_report.py report.html [shot.png [out.pdf]]
     exe = find_chromium()
     if exe is None:
         sys.exit("no chromium found")
@@ -334,7 +334,7 @@ def test_the_harness_sees_requests_and_csp_blocks(tmp_path: Path, pages: dict[st
     assert any(u.startswith("http://127.0.0.1:9/") for u in seen["requests"]), seen["requests"]
 
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "acc_cases.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "acc_cases.csv"
 
 
 @needs_browser

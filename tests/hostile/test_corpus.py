@@ -18,7 +18,7 @@ import yaml
 from nhvmetrics.cli import main
 from nhvmetrics.privacy import find_personnummer
 
-HERE = Path(__file__).parent / "hostile"
+HERE = Path(__file__).parent
 CASES = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))
 EXTRACT = "2025-12-31"
 # Expectations the product does not meet yet (strict xfail: the test fails once it does).

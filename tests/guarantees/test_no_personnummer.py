@@ -20,7 +20,7 @@ import pytest
 
 from nhvmetrics.privacy import find_personnummer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 INCA = ROOT / "sample_data" / "inca"
 
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from nhvmetrics.report.charts import all_charts, comparison_svg, funnel_limits, nice_ticks
-from nhvmetrics.report.example import example_report_data
+from tests.fixtures.report_example import example_report_data
 
 
 def _svgs(unit: str | None, lang: str) -> dict[tuple[str, str], str]:
@@ -111,7 +111,7 @@ def test_nice_ticks() -> None:
 def test_rendering_needs_no_plotting_or_scipy() -> None:
     code = (
         "import sys\n"
-        "from nhvmetrics.report.example import example_report_data\n"
+        "from tests.fixtures.report_example import example_report_data\n"
         "from nhvmetrics.report.html import render_html\n"
         "render_html(example_report_data('SE100'), 'sv')\n"
         "print(sorted(m for m in ('matplotlib', 'scipy') if m in sys.modules))\n"

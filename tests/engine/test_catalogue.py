@@ -6,7 +6,7 @@ from pathlib import Path
 
 from nhvmetrics.engine.catalogue import catalogue_markdown
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "indicators.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "indicators.md"
 
 
 def test_catalogue_is_up_to_date():

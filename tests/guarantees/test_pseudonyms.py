@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from cli_helpers import run_cli
+from tests.fixtures.cli import run_cli
 
 from nhvmetrics.privacy import KEY_ENV, find_personnummer
 from nhvmetrics.privacy import luhn_digit as _luhn

@@ -14,7 +14,7 @@ import pytest
 from packaging.requirements import Requirement
 
 PYPROJECT = tomllib.loads(
-    (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
 )
 PROJECT = PYPROJECT["project"]
 REQUIREMENTS = [Requirement(r) for r in PROJECT["dependencies"]] + [

@@ -1,4 +1,4 @@
-"""The rendered report and workbook must not drift from tests/golden/ (regenerated, never edited).
+"""The rendered report and workbook must not drift from tests/report/golden/ (regenerated, never edited).
 
 On drift: look at the change, and if it is intended run ``python scripts/regen_golden.py`` and
 commit the new golden files with the change that caused them.
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from nhvmetrics.report.golden import golden_outputs
+from tests.fixtures.golden import golden_outputs
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-HINT = "rendering drifted from tests/golden; if intended, run: python scripts/regen_golden.py"
+HINT = "rendering drifted from tests/report/golden; if intended, run: python scripts/regen_golden.py"
 
 
 @pytest.fixture(scope="module")
@@ -37,4 +37,4 @@ def test_workbook_matches_golden(rendered: dict[str, str]) -> None:
 
 def test_every_golden_file_is_generated(rendered: dict[str, str]) -> None:
     on_disk = {p.name for p in GOLDEN.iterdir() if p.is_file()}
-    assert on_disk == set(rendered), "tests/golden holds files the script does not write"
+    assert on_disk == set(rendered), "tests/report/golden holds files the script does not write"

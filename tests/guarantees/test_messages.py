@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_helpers import run_cli
+from tests.fixtures.cli import run_cli
 
 from nhvmetrics.privacy import find_personnummer
 from nhvmetrics.privacy import luhn_digit as _luhn
@@ -52,7 +52,7 @@ def test_batch_outputs_hold_no_personnummer(tmp_path: Path, capsys) -> None:
     import shutil
     import zipfile
 
-    inca = Path(__file__).resolve().parents[1] / "sample_data" / "inca"
+    inca = Path(__file__).resolve().parents[2] / "sample_data" / "inca"
     shutil.copy(inca / "pelvic_cases.csv", tmp_path / "pelvic_cases.csv")
     assert find_personnummer((tmp_path / "pelvic_cases.csv").read_bytes().decode("cp1252"))
     cfg = tmp_path / "nhvmetrics.toml"

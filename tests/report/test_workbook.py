@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from nhvmetrics.privacy import find_personnummer
-from nhvmetrics.report.example import example_report_data
+from tests.fixtures.report_example import example_report_data
 from nhvmetrics.report.model import FindingCount, TableQuality
 from nhvmetrics.report.workbook import workbook_bytes, write_workbook
 

@@ -15,12 +15,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli_helpers import run_cli
+from tests.fixtures.cli import run_cli
 
 from nhvmetrics.errors import NhvError
 from nhvmetrics.io import atomic
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
 
 

@@ -35,7 +35,7 @@ def test_computing_from_only_the_needed_columns_gives_the_same_table(area):
     from nhvmetrics.engine.compute import columns_needed, compute_area
     from nhvmetrics.schema.validate import validate_export
 
-    root = Path(__file__).resolve().parents[1] / "sample_data"
+    root = Path(__file__).resolve().parents[2] / "sample_data"
     files = {p.stem.split("_", 1)[1]: p for p in sorted(root.glob(f"{area}_*.csv"))}
     needed = columns_needed(area)
     full = validate_export(area, files, dt.date(2026, 3, 31), contract=False)
