@@ -161,13 +161,15 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
     )
     console.print(verdict + f" Extract date {result.extract_date.isoformat()}.")
     if errors is not None:
-        console.print(f"findings written to {errors}")
+        console.print(f"findings written to {_short(str(errors), 10_000)}")
     if quarantine is not None:
-        console.print(f"quarantined rows written to {quarantine}")
+        console.print(f"quarantined rows written to {_short(str(quarantine), 10_000)}")
 
 
 def _short(text: str, n: int = 40) -> str:
     from rich.markup import escape
 
-    text = text.replace("\n", " ")
+    from nhvmetrics.io.guard import clean_value
+
+    text = clean_value(text.replace("\n", " "))  # masked and controls shown before the cut
     return escape(text if len(text) <= n else text[: n - 1] + "…")

@@ -2,7 +2,7 @@
 
 Every command runs as a real process on INCA-dialect exports full of valid personnummer (and
 planted errors); every file it writes (CSV, JSON, Parquet, XLSX, HTML) and everything it prints is
-scanned with ``nhvmetrics.privacy.find_personnummer``.
+scanned with ``nhvmetrics.personnummer.find_personnummer``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from nhvmetrics.privacy import find_personnummer
+from nhvmetrics.personnummer import find_personnummer
 
 ROOT = Path(__file__).resolve().parents[2]
 INCA = ROOT / "sample_data" / "inca"

@@ -9,9 +9,8 @@ import polars as pl
 import pytest
 
 from nhvmetrics.errors import NhvError
-from nhvmetrics.privacy import find_personnummer
-from nhvmetrics.privacy import luhn_digit as luhn
-from nhvmetrics.schema.personnummer import valid
+from nhvmetrics.personnummer import find_personnummer, valid
+from nhvmetrics.personnummer import luhn_digit as luhn
 from nhvmetrics.schema.validate import FINDINGS_SCHEMA, validate_export, validate_frames
 
 EXTRACT = dt.date(2025, 12, 31)
