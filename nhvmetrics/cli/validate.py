@@ -108,7 +108,7 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
     f = result.findings
     if f.height:
         # column-level warnings (unknown_column …) are one line each, listing the column names
-        per_column = ["unknown_column", "duplicate_column", "input_note"]
+        per_column = ["unknown_column", "identifying_column", "duplicate_column", "input_note"]
         f = f.with_columns(
             pl.when(pl.col("check").is_in(per_column))
             .then(None)
@@ -130,7 +130,7 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
                 & (pl.col("_g").eq_missing(g["_g"]))
             )
             ex = []
-            if g["check"] == "unknown_column":
+            if g["check"] in ("unknown_column", "identifying_column"):
                 names = sub["column"].head(6).to_list()
                 ex.append(_short(", ".join(names[:5]) + (", …" if len(names) > 5 else ""), 90))
             else:

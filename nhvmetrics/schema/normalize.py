@@ -111,10 +111,14 @@ def map_columns(columns: list[str], table: TableSpec, schema: AreaSchema):
     unknown: list[str] = []
     duplicates: list[tuple[str, str]] = []
     system_found: dict[str, str] = {}
+    identifying = {_norm_name(s) for s in schema.identifying_columns}
     for c in columns:
         if c == ROW:
             continue
         n = _norm_name(c)
+        if n in identifying:  # a name or an address is never read, whatever an alias says
+            unknown.append(c)
+            continue
         m = _DUP_RE.match(n)
         canonical = lookup.get(n)
         if canonical is None and m and _norm_name(m.group(1)) in lookup:

@@ -66,6 +66,7 @@ class TableResult:
     quarantined: pl.DataFrame  # _row + canonical columns as cleaned strings, through the guard
     # (no rows when validated with ``quarantined_rows=False``: then only the count is kept)
     unknown_columns: list[str] = field(default_factory=list)
+    identifying_columns: list[str] = field(default_factory=list)  # never read (names, addresses)
     columns: dict[str, str] = field(default_factory=dict)  # canonical -> input column name
     missing_required: list[str] = field(default_factory=list)
     derived: list[str] = field(default_factory=list)
@@ -402,6 +403,10 @@ def _table(
     missing_required = [c for c in spec.required if c not in present]
     # unnamed, wholly empty columns are formatting only if they are empty in every batch
     unknown = [c for c in map_columns(meta.columns, spec, schema)[1] if c not in (ignored or set())]
+    # names, addresses: known to be identifying, never read (map_columns never maps them)
+    who = {_norm(c) for c in schema.identifying_columns}
+    identifying = [c for c in unknown if _norm(c) in who]
+    unknown = [c for c in unknown if _norm(c) not in who]
     findings: list[pl.DataFrame] = []
     for c in missing_required:
         findings.append(
@@ -424,6 +429,20 @@ def _table(
                 [
                     f"column {c!r} is not part of the {schema.area} schema; it is ignored"
                     for c in unknown
+                ],
+            )
+        )
+    if identifying:
+        findings.append(
+            _table_findings(
+                name,
+                "identifying_column",
+                "warning",
+                identifying,
+                [
+                    f"column {c!r} identifies the patient (name, address); it is not read and "
+                    "reaches no output"
+                    for c in identifying
                 ],
             )
         )
@@ -495,6 +514,7 @@ def _table(
         quarantined=quarantined,
         quarantined_count=None if ctx.quarantined_rows else n_quarantined,
         unknown_columns=unknown,
+        identifying_columns=identifying,
         columns=dict(first.sources),
         missing_required=missing_required,
         derived=derived,
@@ -648,6 +668,12 @@ def _duplicates_at_the_end(
     return found, late
 
 
+def _norm(name: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFC", name).strip().lower()
+
+
 def _duplicate_message(first: str | None, second: str, canonical: str) -> str:
     import re
 
@@ -777,9 +803,16 @@ def write_findings(result: ValidationResult, target: Path | str) -> None:
 
 
 def quarantine_frame(result: ValidationResult) -> pl.DataFrame:
-    """The quarantined rows of every table in one frame: ``table``, ``_row``, then the columns."""
+    """The quarantined rows of every table in one frame: ``table``, ``_row``, then the columns.
+
+    Only canonical columns (an allow-list from the schema), as cleaned strings through the
+    output guard: no identifying export column (names, addresses) can get in."""
+    schema = load_schema(result.area)
     parts = [
-        t.quarantined.select(pl.lit(n).alias("table"), pl.all())
+        t.quarantined.select(
+            pl.lit(n).alias("table"),
+            *[c for c in t.quarantined.columns if c == ROW or c in schema.tables[n].columns],
+        )
         for n, t in result.tables.items()
         if t.quarantined.height or n == CASE_TABLE
     ]
