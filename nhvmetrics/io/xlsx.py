@@ -21,9 +21,13 @@ from nhvmetrics.io.writers import formula_like
 
 
 def put_value(cell, value) -> None:
-    """Write ``value`` into an openpyxl cell; text is a string cell, never a formula."""
+    """Write ``value`` into an openpyxl cell; text is a string cell, never a formula, and goes
+    through the output guard (no personnummer, controls shown as text: openpyxl refuses them)."""
+    from nhvmetrics.io.guard import guard_cell_value
+
     if isinstance(value, float) and value != value:
         value = None
+    value = guard_cell_value(value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
