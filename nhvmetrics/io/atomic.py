@@ -104,7 +104,7 @@ def write_bytes(target: Path | str, data: bytes, *, synthetic_export: bool = Fal
 
 
 def write_text(target: Path | str, text: str) -> None:
-    """Write ``text`` (UTF-8) atomically, through the guard (:func:`nhvmetrics.io.guard.clean_text`)."""
+    """Write ``text`` (UTF-8) atomically, through :func:`nhvmetrics.io.guard.clean_text`."""
     _write(target, clean_text(text, html=_is_html(target)).encode("utf-8"))
 
 

@@ -40,6 +40,7 @@ from nhvmetrics.personnummer import (
     MASK_FILE_NAME,
     MASK_HTML,
     PREFILTER_RE,
+    WHOLE_TOKEN_RE,
     find_personnummer,
     mask_text,
 )
@@ -167,16 +168,20 @@ def clean_series(values: pl.Series) -> pl.Series:
     (a vectorised pre-filter finds the few that do)."""
     import polars as pl
 
-    hit = (values.str.contains(PREFILTER_RE) | values.str.contains(_INVISIBLE_RUST)).fill_null(
-        False
-    )
-    if not hit.any():
+    token = values.str.contains(PREFILTER_RE).fill_null(False)
+    hidden = values.str.contains(_INVISIBLE_RUST).fill_null(False)
+    if not (token | hidden).any():
         return values
-    candidates = values.filter(hit).unique().to_list()
+    out = values
+    whole = (token & ~hidden) & values.str.contains(WHOLE_TOKEN_RE).fill_null(False)
+    if whole.any():  # a column of personnummer: masked without Python
+        out = values.zip_with(~whole, pl.Series([MASK] * len(values), dtype=pl.String))
+    rest = (token | hidden) & ~whole
+    if not rest.any():
+        return out
+    candidates = values.filter(rest).unique().to_list()
     changed = {v: c for v in candidates if (c := clean_value(v)) != v}
-    if not changed:
-        return values
-    return values.replace(changed).cast(pl.String)
+    return out.replace(changed).cast(pl.String) if changed else out
 
 
 def guard_frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -190,7 +195,7 @@ def guard_frame(frame: pl.DataFrame) -> pl.DataFrame:
         for n in names:  # two masked names must stay two columns
             seen[n] = seen.get(n, 0) + 1
             unique.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
-        frame = frame.rename(dict(zip(frame.columns, unique)))
+        frame = frame.rename(dict(zip(frame.columns, unique, strict=True)))
     out = []
     for name, dtype in frame.schema.items():
         if dtype == pl.String:

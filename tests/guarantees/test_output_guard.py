@@ -19,9 +19,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from tests.fixtures.cli import run_cli
 
 from nhvmetrics.personnummer import find_personnummer
+from tests.fixtures.cli import run_cli
 
 INCA = Path(__file__).resolve().parents[2] / "sample_data" / "inca"
 PNR = "19121212-1212"  # Skatteverket's example number
@@ -130,7 +130,8 @@ def test_file_named_after_a_patient_is_not_published(tmp_path: Path, capsys) -> 
     assert code == 0, e
     cfg = tmp_path / "nhvmetrics.toml"
     cfg.write_text(
-        f'output_dir = "batch"\nyears = 2025\nxlsx = true\n\n[[report]]\narea = "acc"\ncases = "{PNR}.csv"\n',
+        'output_dir = "batch"\nyears = 2025\nxlsx = true\n\n'
+        f'[[report]]\narea = "acc"\ncases = "{PNR}.csv"\n',
         encoding="utf-8",
     )
     code2, o2, e2 = run_cli(["report", "--config", cfg], capsys)
