@@ -34,6 +34,7 @@ from typing import Any
 
 from nhvmetrics import AREAS, __version__
 from nhvmetrics.errors import EXIT_INVALID, EXIT_OK, NhvError
+from nhvmetrics.io.guard import clean_text, clean_value, echo, safe_file_name
 
 TOP_KEYS = {
     "output_dir",
@@ -195,6 +196,7 @@ def load_config(path: Path | str) -> BatchConfig:
             stem = e.get("name") or f"{area}-{y}" + (f"-{unit}" if unit else "")
             if e.get("name") and len(years) > 1:
                 stem = f"{e['name']}-{y}"
+            stem = safe_file_name(str(stem))  # a unit code may be a personnummer
             if stem in names:
                 raise _fail(
                     path,
@@ -252,7 +254,7 @@ class _Log:
         if self.progress is not None:
             self.progress.update(self.task, description=f"{job.name}")
         else:
-            print(f"nhvmetrics batch: [{i}/{n}] {job.name}: started", file=sys.stderr, flush=True)
+            echo(f"nhvmetrics batch: [{i}/{n}] {job.name}: started", err=True)
 
     def done(self, i: int, n: int, res: JobResult) -> None:
         if res.status == "ok":
@@ -263,10 +265,10 @@ class _Log:
             style = "green" if res.status == "ok" else "bold red"
             from rich.markup import escape
 
-            self.progress.console.print(f"[{style}]{escape(line)}[/{style}]")
+            self.progress.console.print(f"[{style}]{escape(clean_text(line))}[/{style}]")
             self.progress.advance(self.task)
         else:
-            print(f"nhvmetrics batch: {line}", file=sys.stderr, flush=True)
+            echo(f"nhvmetrics batch: {line}", err=True)
 
     def close(self) -> None:
         if self.progress is not None:
@@ -336,9 +338,7 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
                 res.error = f"internal error {type(exc).__name__}: {exc}"
                 res.exit_code = EXIT_INVALID
             if res.error:  # a file name or a value quoted in an error may be a personnummer
-                from nhvmetrics.privacy import mask_personnummer
-
-                res.error = mask_personnummer(res.error)
+                res.error = clean_value(res.error)
             res.seconds = round(time.monotonic() - t0, 2)
             results.append(res)
             log.done(i, len(config.jobs), res)
@@ -373,9 +373,9 @@ def main(config_path: Path | str, interactive: bool | None = None) -> int:
     """Load, run, print a one-line total; return the exit code (the CLI exits with it)."""
     config = load_config(config_path)
     summary = run_batch(config, interactive)
-    print(
+    echo(
         f"nhvmetrics batch: {summary['ok']} of {summary['reports']} report(s) written to "
         f"{config.output_dir}; {summary['failed']} failed; summary in {config.summary}",
-        file=sys.stderr,
+        err=True,
     )
     return int(summary["exit_code"])

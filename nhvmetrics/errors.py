@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from nhvmetrics.io.guard import clean_value
+
 EXIT_OK = 0
 EXIT_INVALID = 1  # the data, or a definition, failed validation
 EXIT_USAGE = 2  # usage error or unreadable input
@@ -17,10 +19,9 @@ class NhvError(Exception):
     exit_code = EXIT_USAGE
 
     def __init__(self, message: str, exit_code: int | None = None) -> None:
-        # a file named after a patient, or a value quoted from the data, must not be echoed
-        from nhvmetrics.privacy import mask_personnummer
-
-        super().__init__(mask_personnummer(str(message)))
+        # a file named after a patient, or a value quoted from the data, must not be echoed,
+        # nor a control character from the data reach the terminal
+        super().__init__(clean_value(str(message)))
         if exit_code is not None:
             self.exit_code = exit_code
 

@@ -142,7 +142,7 @@ def test_inca_files_drop_rows_and_find_the_planted_errors(args) -> None:
     checks = set(errors["check"])
     assert len(checks) >= 5, checks
     # no personnummer in the findings
-    from nhvmetrics.privacy import find_personnummer
+    from nhvmetrics.personnummer import find_personnummer
 
     for col in ("value", "case_id", "message"):
         assert not find_personnummer("\n".join(errors[col].drop_nulls().to_list()))

@@ -13,6 +13,7 @@ import typer
 
 from nhvmetrics import __version__
 from nhvmetrics.errors import NhvError
+from nhvmetrics.io.guard import echo, guarded_terminal
 
 app = typer.Typer(
     name="nhvmetrics",
@@ -30,7 +31,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"nhvmetrics {__version__}")
+        echo(f"nhvmetrics {__version__}")
         raise typer.Exit(0)
 
 
@@ -58,12 +59,14 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: user errors become one line on stderr.
 
     Usage errors (unknown option, missing argument) are reported by typer itself with exit 2.
+    Everything printed passes through the output guard (:mod:`nhvmetrics.io.guard`).
     """
-    try:
-        app(args=argv, prog_name="nhvmetrics")
-    except NhvError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("error: interrupted.", err=True)
-        sys.exit(130)
+    with guarded_terminal():
+        try:
+            app(args=argv, prog_name="nhvmetrics")
+        except NhvError as exc:
+            echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            echo("error: interrupted.", err=True)
+            sys.exit(130)

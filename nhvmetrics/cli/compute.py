@@ -8,6 +8,7 @@ import typer
 
 from nhvmetrics.cli import app
 from nhvmetrics.cli._common import AREA_OPT, TABLE_OPT
+from nhvmetrics.io.guard import echo
 
 
 @app.command()
@@ -97,7 +98,7 @@ def compute(
         per = ", ".join(
             f"{n}: {t.n_quarantined}" for n, t in result.tables.items() if t.n_quarantined
         )
-        typer.echo(
+        echo(
             f"warning: {bad} invalid row{'s' if bad != 1 else ''} ({per}) left out of the computation; "
             f"run `nhvmetrics validate {path} --area {a}` to see and fix them.",
             err=True,
@@ -123,11 +124,11 @@ def compute(
         if res.extract_date_source == "argument"
         else "latest date in the data not in the future"
     )
-    typer.echo(f"extract date: {res.extract_date.isoformat()} ({how})")
+    echo(f"extract date: {res.extract_date.isoformat()} ({how})")
     skipped = t.filter(~t["computable"]).unique(["indicator_id"], keep="first", maintain_order=True)
     for row in skipped.iter_rows(named=True):
-        typer.echo(f"warning: {row['indicator_id']} {row['note']}.", err=True)
-    typer.echo(
+        echo(f"warning: {row['indicator_id']} {row['note']}.", err=True)
+    echo(
         f"{a}: {len(res.definitions)} indicators for {', '.join(map(str, periods))}; "
         f"wrote {t.height} rows to {output}"
     )

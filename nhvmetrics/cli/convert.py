@@ -48,6 +48,7 @@ def convert(
     from nhvmetrics.cli.validate import _parse_date
     from nhvmetrics.errors import EXIT_INVALID, NhvError
     from nhvmetrics.io.atomic import ensure_not_input
+    from nhvmetrics.io.guard import echo
 
     a = check_area(area)
     tables = parse_tables(path, table)
@@ -59,7 +60,7 @@ def convert(
         ensure_not_input(t, tables.values())
     key = None
     if pseudonymize:
-        from nhvmetrics.privacy import load_key
+        from nhvmetrics.io.keys import load_key
 
         key = load_key(key_file)
     elif key_file is not None:
@@ -73,7 +74,7 @@ def convert(
     result = validate_export(a, tables, extract_date=ref)
     cases = result.table("cases")
     if cases.n_accepted == 0 and result.has_errors:
-        typer.echo(
+        echo(
             f"error: no usable rows: all {cases.rows_read - cases.n_dropped} case row(s) were quarantined; "
             f"run nhvmetrics validate {path} --area {a} to see why. Nothing was written.",
             err=True,
@@ -88,7 +89,7 @@ def convert(
             extra = f", {t.n_quarantined} quarantined (see nhvmetrics validate)"
         if t.n_dropped:
             extra += ", " + ", ".join(f"{n} dropped ({r})" for r, n in t.dropped.items())
-        typer.echo(
+        echo(
             f"{name}: {t.n_accepted} of {t.rows_read} rows written to {targets[name]}{extra}",
             err=True,
         )
@@ -107,17 +108,17 @@ def protect_patient_id(frame, key: bytes | None):
     """No personnummer leaves convert: keyed pseudonyms with a key, else first-appearance numbers."""
     import polars as pl
 
-    from nhvmetrics.schema.personnummer import is_shaped
+    from nhvmetrics.personnummer import SEPARATORS, is_personnummer_like
 
     if "patient_id" not in frame.columns:
         return frame
     if key is not None:
-        from nhvmetrics.privacy import pseudonymize_frame
+        from nhvmetrics.personnummer import pseudonymize_frame
 
         return pseudonymize_frame(frame, key)
-    pid = pl.col("patient_id")
-    shaped = is_shaped(pid.str.strip_chars()).fill_null(False)
-    digits = pid.str.replace_all(r"[-+\s]", "")
+    pid = pl.col("patient_id").cast(pl.String)
+    shaped = is_personnummer_like(pid).fill_null(False)
+    digits = pid.str.strip_chars().str.replace_all("[" + SEPARATORS + "]", "")
     numbered = (
         frame.select(digits.alias("d"), shaped.alias("s"))
         .filter(pl.col("s"))

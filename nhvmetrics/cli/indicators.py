@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from nhvmetrics.cli import app
+from nhvmetrics.io.guard import echo
 
 indicators_app = typer.Typer(
     help="List, show and check indicator definitions.", no_args_is_help=True, rich_markup_mode=None
@@ -28,9 +29,9 @@ def list_(
     defs = load_definitions(check_area(area) if area else None)
     rows = [(d.id, d.area, d.type, d.title_en) for d in defs]
     w = [max(len(r[i]) for r in rows + [("id", "area", "type", "title")]) for i in range(3)]
-    typer.echo(f"{'id':<{w[0]}}  {'area':<{w[1]}}  {'type':<{w[2]}}  title")
+    echo(f"{'id':<{w[0]}}  {'area':<{w[1]}}  {'type':<{w[2]}}  title")
     for r in rows:
-        typer.echo(f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]}")
+        echo(f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]}")
 
 
 @indicators_app.command()
@@ -55,7 +56,7 @@ def show(
             else " Run `nhvmetrics indicators list` for the ids."
         )
         raise NhvError(f"no indicator '{indicator_id}'.{hint}")
-    typer.echo(definition_text(d))
+    echo(definition_text(d))
 
 
 @indicators_app.command()
@@ -85,8 +86,8 @@ def check(
             for problem in run_case(d, case):
                 findings.append(f"{d.path}: {d.id} tests[{i + 1}] ({case.get('name')}): {problem}")
     for f in findings:
-        typer.echo(f)
+        echo(f)
     status = "ok" if not findings else f"{len(findings)} finding{'s' if len(findings) != 1 else ''}"
-    typer.echo(f"{len(defs)} definitions, {n_cases} test cases: {status}")
+    echo(f"{len(defs)} definitions, {n_cases} test cases: {status}")
     if findings:
         raise typer.Exit(EXIT_INVALID)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from nhvmetrics.cli import app
+from nhvmetrics.io.guard import echo
 
 
 @app.command()
@@ -98,9 +99,9 @@ def report(
         min_count=min_count,
     )
     for p in written.outputs:
-        typer.echo(f"wrote {p}")
+        echo(f"wrote {p}")
     if written.quarantined:
-        typer.echo(
+        echo(
             f"note: {written.quarantined} row(s) were quarantined and left out; the report's "
             "data-quality section lists the checks (nhvmetrics validate --errors gives the rows).",
             err=True,

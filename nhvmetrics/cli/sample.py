@@ -8,6 +8,7 @@ import typer
 
 from nhvmetrics.cli import app
 from nhvmetrics.cli._common import AREA_OPT, check_area
+from nhvmetrics.io.guard import echo
 
 
 @app.command()
@@ -59,4 +60,4 @@ def sample(
     for table, (path, n) in written.items():
         extra = n - rows if table == "cases" and n > rows else 0
         note = f", {extra} of them MAKULERAD or Region Demo rows to drop" if extra else ""
-        typer.echo(f"wrote {table}: {path} ({n} rows{note})")
+        echo(f"wrote {table}: {path} ({n} rows{note})")

@@ -108,7 +108,7 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
     f = result.findings
     if f.height:
         # column-level warnings (unknown_column …) are one line each, listing the column names
-        per_column = ["unknown_column", "duplicate_column", "input_note"]
+        per_column = ["unknown_column", "identifying_column", "duplicate_column", "input_note"]
         f = f.with_columns(
             pl.when(pl.col("check").is_in(per_column))
             .then(None)
@@ -130,7 +130,7 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
                 & (pl.col("_g").eq_missing(g["_g"]))
             )
             ex = []
-            if g["check"] == "unknown_column":
+            if g["check"] in ("unknown_column", "identifying_column"):
                 names = sub["column"].head(6).to_list()
                 ex.append(_short(", ".join(names[:5]) + (", …" if len(names) > 5 else ""), 90))
             else:
@@ -161,13 +161,15 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
     )
     console.print(verdict + f" Extract date {result.extract_date.isoformat()}.")
     if errors is not None:
-        console.print(f"findings written to {errors}")
+        console.print(f"findings written to {_short(str(errors), 10_000)}")
     if quarantine is not None:
-        console.print(f"quarantined rows written to {quarantine}")
+        console.print(f"quarantined rows written to {_short(str(quarantine), 10_000)}")
 
 
 def _short(text: str, n: int = 40) -> str:
     from rich.markup import escape
 
-    text = text.replace("\n", " ")
+    from nhvmetrics.io.guard import clean_value
+
+    text = clean_value(text.replace("\n", " "))  # masked and controls shown before the cut
     return escape(text if len(text) <= n else text[: n - 1] + "…")

@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from nhvmetrics import AREAS
 from nhvmetrics.engine.definitions import Definition, load_definitions
 
@@ -220,7 +218,9 @@ def catalogue_markdown(defs: list[Definition] | None = None) -> str:
 
 
 def main() -> None:
-    sys.stdout.write(catalogue_markdown())
+    from nhvmetrics.io.guard import echo
+
+    echo(catalogue_markdown().rstrip("\n"))
 
 
 if __name__ == "__main__":

@@ -31,17 +31,20 @@ def check_output_path(path: Path) -> str:
 
 def write_table(table: pl.DataFrame, path: Path | str, *, meta: dict | None = None) -> None:
     """Write ``table`` atomically in the format its suffix names."""
-    from nhvmetrics.io.atomic import atomic_path, write_bytes
+    from nhvmetrics.io.atomic import write_bytes
+    from nhvmetrics.io.guard import guard_frame
 
     path = Path(path)
     suffix = check_output_path(path)
+    table = guard_frame(table)
     if suffix == ".csv":
         from nhvmetrics.io.writers import spreadsheet_safe
 
         write_bytes(path, spreadsheet_safe(table).write_csv().encode("utf-8"))
     elif suffix == ".parquet":
-        with atomic_path(path) as tmp:
-            table.write_parquet(tmp, statistics=True, compression="zstd")
+        from nhvmetrics.io.writers import write_parquet
+
+        write_parquet(table, path)
     elif suffix == ".json":
         write_bytes(path, json_bytes(table, meta or {}))
     else:

@@ -2,6 +2,12 @@
 
 An interrupted or failed run therefore never leaves a truncated report, workbook, Parquet or
 quarantine file behind, and a command never overwrites one of its own inputs.
+
+Every file goes through the output guard (:mod:`nhvmetrics.io.guard`): :func:`write_text` cleans
+the whole text, :func:`write_bytes` cleans bytes that are UTF-8 text (binary formats are guarded
+where they are built: frames in :mod:`nhvmetrics.io.writers`, cells in
+:func:`nhvmetrics.io.xlsx.workbook_bytes`), and :func:`atomic_path` refuses a file name that
+holds a personnummer.
 """
 
 from __future__ import annotations
@@ -13,6 +19,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from nhvmetrics.errors import NhvError
+from nhvmetrics.io.guard import clean_text
+from nhvmetrics.personnummer import contains_personnummer
+
+_HTML_SUFFIXES = (".html", ".htm", ".svg", ".xml")
 
 
 def ensure_not_input(output: Path, inputs: Iterable[Path]) -> None:
@@ -32,6 +42,10 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     On any exception the temporary file is removed and the target is left as it was.
     """
     target = Path(target)
+    if contains_personnummer(target.name):
+        raise NhvError(
+            f"the output file name {target.name} holds a personnummer; choose a name without one."
+        )
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.exists():
         raise NhvError(f"the output folder {folder} does not exist; create it first.")
@@ -69,10 +83,56 @@ def _umask() -> int:
     return mask
 
 
-def write_bytes(target: Path | str, data: bytes) -> None:
+def write_bytes(target: Path | str, data: bytes, *, synthetic_export: bool = False) -> None:
+    """Write ``data`` atomically; data that is UTF-8 text goes through the guard first, and a
+    zip (a workbook) is refused if a personnummer got into it.
+
+    ``synthetic_export=True`` is for ``nhvmetrics sample`` alone: a synthetic export holds
+    made-up personnummer by design, and is the one output written as it is.
+    """
+    if not synthetic_export:
+        if data.startswith(b"PK\x03\x04"):
+            _check_zip(target, data)
+        else:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                data = clean_text(text, html=_is_html(target)).encode("utf-8")
+    _write(target, data)
+
+
+def write_text(target: Path | str, text: str) -> None:
+    """Write ``text`` (UTF-8) atomically, through :func:`nhvmetrics.io.guard.clean_text`."""
+    _write(target, clean_text(text, html=_is_html(target)).encode("utf-8"))
+
+
+def _write(target: Path | str, data: bytes) -> None:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
 
 
-def write_text(target: Path | str, text: str) -> None:
-    write_bytes(target, text.encode("utf-8"))
+def _check_zip(target: Path | str, data: bytes) -> None:
+    """The last line of defence for workbooks: their cells are guarded where they are built
+    (:func:`nhvmetrics.io.xlsx.workbook_bytes`); if a number still got into the XML, nothing
+    is written."""
+    import io
+    import zipfile
+
+    from nhvmetrics.personnummer import find_personnummer
+
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        texts = [z.read(n).decode("utf-8", "replace") for n in z.namelist()]
+    except (zipfile.BadZipFile, OSError):
+        return
+    if any(find_personnummer(t) for t in texts):
+        raise NhvError(
+            f"internal error: {Path(target).name} would hold a personnummer, so it was not "
+            "written; please report this."
+        )
+
+
+def _is_html(target: Path | str) -> bool:
+    return Path(target).suffix.lower() in _HTML_SUFFIXES

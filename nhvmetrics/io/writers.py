@@ -4,6 +4,10 @@ CSV files are UTF-8 (no BOM), comma-separated, with a header row.  Text cells th
 would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, unless
 the whole cell is a plain number such as ``-1.5``) are prefixed with an apostrophe, so opening a findings
 or quarantine file in Excel never executes data from the export.
+
+Every frame goes through the output guard first (:func:`nhvmetrics.io.guard.guard_frame`: no
+personnummer and no raw control character in any value or column name), and so does the JSON
+payload.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nhvmetrics.io.atomic import atomic_path
+from nhvmetrics.io.guard import guard_frame, guard_json
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -45,7 +50,8 @@ def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_csv(frame: pl.DataFrame, target: Path | str, safe: bool = True) -> None:
-    out = spreadsheet_safe(frame) if safe else frame
+    out = guard_frame(frame)
+    out = spreadsheet_safe(out) if safe else out
     with atomic_path(target) as tmp:
         out.write_csv(tmp)
 
@@ -54,6 +60,8 @@ def write_json(
     payload: dict[str, Any], records: pl.DataFrame | None, target: Path | str, key: str = "findings"
 ) -> None:
     """Write ``payload`` as a JSON object, with ``records`` (a frame) as the list under ``key``."""
+    payload = guard_json(json.loads(json.dumps(payload, default=str)))
+    records = guard_frame(records) if records is not None else None
     head = json.dumps(payload, ensure_ascii=False, indent=1, default=str)
     with atomic_path(target) as tmp:
         with open(tmp, "w", encoding="utf-8") as f:
@@ -66,6 +74,7 @@ def write_json(
             f.write("\n}\n")
 
 
-def write_parquet(frame: pl.DataFrame, target: Path | str) -> None:
+def write_parquet(frame: pl.DataFrame, target: Path | str, compression: str = "zstd") -> None:
+    out = guard_frame(frame)
     with atomic_path(target) as tmp:
-        frame.write_parquet(tmp, statistics=True)
+        out.write_parquet(tmp, statistics=True, compression=compression)

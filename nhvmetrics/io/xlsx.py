@@ -3,6 +3,9 @@
 * Text is always written as a string cell; text a spreadsheet would run as a formula (see
   :func:`nhvmetrics.io.writers.formula_like`) also gets Excel's quote prefix, so data from an export
   never becomes a live formula, and the cell still shows the text exactly as it was.
+* Every cell and sheet name of every workbook goes through the output guard
+  (:func:`nhvmetrics.io.guard.guard_workbook`) in :func:`workbook_bytes`, the one way a workbook
+  is saved: no personnummer, no raw control character.
 * The zip is rewritten with fixed entry times and the document's created/modified times set to a
   given moment (the extract date), so the same input gives the same bytes.
 """
@@ -18,9 +21,13 @@ from nhvmetrics.io.writers import formula_like
 
 
 def put_value(cell, value) -> None:
-    """Write ``value`` into an openpyxl cell; text is a string cell, never a formula."""
+    """Write ``value`` into an openpyxl cell; text is a string cell, never a formula, and goes
+    through the output guard (no personnummer, controls shown as text: openpyxl refuses them)."""
+    from nhvmetrics.io.guard import guard_cell_value
+
     if isinstance(value, float) and value != value:
         value = None
+    value = guard_cell_value(value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
@@ -51,7 +58,11 @@ def normalise_xlsx(raw: bytes, when: dt.datetime) -> bytes:
 
 
 def workbook_bytes(wb, when: dt.datetime) -> bytes:
-    """Save an openpyxl workbook deterministically (fixed properties and zip times)."""
+    """Save an openpyxl workbook deterministically (fixed properties and zip times), every cell
+    and sheet name through the output guard."""
+    from nhvmetrics.io.guard import guard_workbook
+
+    guard_workbook(wb)
     wb.properties.creator = "nhvmetrics"
     wb.properties.lastModifiedBy = "nhvmetrics"
     wb.properties.created = when

@@ -14,7 +14,8 @@ missing_value               error     a required column is empty in this row
 wrong_type                  error     not a date / number / yes-no value
 invalid_code                error     a code outside the column's code list
 out_of_range                error     a number outside the column's range (e.g. mitotane 0–100 mg/L)
-invalid_personnummer        error     a personnummer-shaped id with a bad check digit or date
+invalid_personnummer        error     a personnummer-shaped id with a bad check digit, date or format
+personnummer_in_wrong_column error    a personnummer in a column that must not hold one (unit, case id …)
 future_date                 error     a date after the extract date (or today)
 before_birth                error     a date before ``birth_date``
 after_death                 error     a date after ``death_date``
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from nhvmetrics.schema.model import TableSpec
-from nhvmetrics.schema.normalize import BIRTH_REPLACED, PNR_REASON
+from nhvmetrics.schema.normalize import BIRTH_REPLACED, PNR_INSIDE, PNR_REASON
 
 RAW = "__raw__"  # prefix of the cleaned-string copy of a column in the work frame
 DUPLICATE = "__dup__"  # precomputed duplicate flag of a key column (see duplicated())
@@ -168,7 +169,19 @@ def row_checks(
                     name,
                     reason.is_not_null(),
                     raw(name),
-                    pl.format("{} looks like a personnummer but has a {}", pl.lit(name), reason),
+                    pl.format("{} looks like a personnummer but has {}", pl.lit(name), reason),
+                )
+            )
+        elif spec.type == "string":
+            checks.append(
+                RowCheck(
+                    "personnummer_in_wrong_column",
+                    "error",
+                    name,
+                    pl.col(PNR_INSIDE + name),
+                    raw(name),
+                    f"{name} holds a personnummer, which belongs in patient_id only; correct the "
+                    "value in the register",
                 )
             )
         if spec.type == "date":

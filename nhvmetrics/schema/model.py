@@ -145,6 +145,8 @@ class AreaSchema:
     missing_values: tuple[str, ...]
     unknown_codes: tuple[str, ...]
     source: tuple[Path, ...] = ()
+    # export columns that identify a person (names, addresses): never read, never in an output
+    identifying_columns: tuple[str, ...] = ()
 
     def table(self, name: str) -> TableSpec:
         try:
@@ -464,6 +466,9 @@ def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
         missing_values=_str_list(common_path, "missing_values", common.get("missing_values")),
         unknown_codes=_str_list(common_path, "unknown_codes", common.get("unknown_codes")),
         source=(common_path, area_path),
+        identifying_columns=_str_list(
+            common_path, "identifying_columns", common.get("identifying_columns")
+        ),
     )
 
 

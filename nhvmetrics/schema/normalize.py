@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from nhvmetrics import personnummer
 from nhvmetrics.io.readers import ROW, RawTable, to_string
-from nhvmetrics.schema import personnummer
 from nhvmetrics.schema.model import AreaSchema, ColumnSpec, TableSpec
 
 POLARS_TYPES = {
@@ -58,6 +58,7 @@ _VALUE_SUFFIXES = ("_värde", "_varde")
 _TEXT_SUFFIX = "_beskrivning"
 BIRTH_REPLACED = "__birth_replaced__"  # rows whose unparsable birth_date came from the personnummer
 PNR_REASON = "__pnr_reason__"  # prefix of the precomputed personnummer verdict of a column
+PNR_INSIDE = "__pnr_inside__"  # prefix of: a text column (not an id column) holds a personnummer
 
 
 @dataclass
@@ -110,10 +111,14 @@ def map_columns(columns: list[str], table: TableSpec, schema: AreaSchema):
     unknown: list[str] = []
     duplicates: list[tuple[str, str]] = []
     system_found: dict[str, str] = {}
+    identifying = {_norm_name(s) for s in schema.identifying_columns}
     for c in columns:
         if c == ROW:
             continue
         n = _norm_name(c)
+        if n in identifying:  # a name or an address is never read, whatever an alias says
+            unknown.append(c)
+            continue
         m = _DUP_RE.match(n)
         canonical = lookup.get(n)
         if canonical is None and m and _norm_name(m.group(1)) in lookup:
@@ -390,6 +395,9 @@ def normalize_table(
     derived: list[str] = []
     extra: dict[str, pl.Series] = {}
     for c in order:
+        if table.columns[c].type == "string" and table.columns[c].check != "personnummer":
+            # a personnummer typed into a unit, case id, code or free-text column
+            extra[PNR_INSIDE + c] = personnummer.contains_series(raw[c]).fill_null(False)
         if table.columns[c].check != "personnummer":
             continue
         pn = personnummer.analyse(raw[c], today)

@@ -6,7 +6,8 @@
 ``accepted + quarantined + dropped = rows_read`` holds for every table.  A row with at least
 one *error* finding is quarantined; *warnings* keep the row.  The findings are one polars frame
 (``table, check, severity, column, row, case_id, value, message``) in which no personnummer ever
-appears: ``value`` and ``case_id`` are masked (``<personnummer>``).
+appears and no raw control character: every text goes through the output guard
+(:func:`nhvmetrics.io.guard.clean_value`; ``<personnummer>``, ``\x1b``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import polars as pl
 
+from nhvmetrics import personnummer
 from nhvmetrics.errors import NhvError
+from nhvmetrics.io.guard import clean_series, clean_value, guard_frame
 from nhvmetrics.io.readers import (
     ROW,
     RawTable,
@@ -27,7 +30,6 @@ from nhvmetrics.io.readers import (
     read_table,
     stream_table,
 )
-from nhvmetrics.schema import personnummer
 from nhvmetrics.schema.checks import DUPLICATE, RAW, duplicated, row_checks
 from nhvmetrics.schema.model import CASE_TABLE, AreaSchema, TableSpec, load_schema
 from nhvmetrics.schema.normalize import (
@@ -61,9 +63,10 @@ class TableResult:
     rows_read: int
     dropped: dict[str, int]  # reason -> rows (makulerad, demo_region, empty_row)
     accepted: pl.DataFrame  # _row + canonical columns, canonical types
-    quarantined: pl.DataFrame  # _row + canonical columns as cleaned strings, personnummer masked
+    quarantined: pl.DataFrame  # _row + canonical columns as cleaned strings, through the guard
     # (no rows when validated with ``quarantined_rows=False``: then only the count is kept)
     unknown_columns: list[str] = field(default_factory=list)
+    identifying_columns: list[str] = field(default_factory=list)  # never read (names, addresses)
     columns: dict[str, str] = field(default_factory=dict)  # canonical -> input column name
     missing_required: list[str] = field(default_factory=list)
     derived: list[str] = field(default_factory=list)
@@ -400,6 +403,10 @@ def _table(
     missing_required = [c for c in spec.required if c not in present]
     # unnamed, wholly empty columns are formatting only if they are empty in every batch
     unknown = [c for c in map_columns(meta.columns, spec, schema)[1] if c not in (ignored or set())]
+    # names, addresses: known to be identifying, never read (map_columns never maps them)
+    who = {_norm(c) for c in schema.identifying_columns}
+    identifying = [c for c in unknown if _norm(c) in who]
+    unknown = [c for c in unknown if _norm(c) not in who]
     findings: list[pl.DataFrame] = []
     for c in missing_required:
         findings.append(
@@ -422,6 +429,20 @@ def _table(
                 [
                     f"column {c!r} is not part of the {schema.area} schema; it is ignored"
                     for c in unknown
+                ],
+            )
+        )
+    if identifying:
+        findings.append(
+            _table_findings(
+                name,
+                "identifying_column",
+                "warning",
+                identifying,
+                [
+                    f"column {c!r} identifies the patient (name, address); it is not read and "
+                    "reaches no output"
+                    for c in identifying
                 ],
             )
         )
@@ -493,6 +514,7 @@ def _table(
         quarantined=quarantined,
         quarantined_count=None if ctx.quarantined_rows else n_quarantined,
         unknown_columns=unknown,
+        identifying_columns=identifying,
         columns=dict(first.sources),
         missing_required=missing_required,
         derived=derived,
@@ -594,7 +616,7 @@ def _findings_of(
     # different chunking rechunks all of them (~0.1 s per check at 10^6 rows); the gathered
     # columns are contiguous, which multi-column string expressions need
     cols = [work.get_column(c) for c in work.columns if c in needed]
-    return pl.DataFrame([c.gather(idx) if idx is not None else c.rechunk() for c in cols]).select(
+    found = pl.DataFrame([c.gather(idx) if idx is not None else c.rechunk() for c in cols]).select(
         pl.lit(name).alias("table"),
         pl.lit(chk.check).alias("check"),
         pl.lit(chk.severity).alias("severity"),
@@ -603,6 +625,19 @@ def _findings_of(
         case_expr.alias("case_id"),
         value.alias("value"),
         message.cast(pl.String).alias("message"),
+    )
+    return _guard_findings(found)
+
+
+def _guard_findings(found: pl.DataFrame) -> pl.DataFrame:
+    """Every text of the findings through the output guard, then values cut (a token is masked
+    before the cut, so half a number never shows)."""
+    return found.with_columns(
+        *[clean_series(found.get_column(c)).alias(c) for c in ("column", "message")],
+        *[
+            clean_series(found.get_column(c)).str.slice(0, MAX_VALUE_CHARS).alias(c)
+            for c in ("case_id", "value")
+        ],
     )
 
 
@@ -633,6 +668,12 @@ def _duplicates_at_the_end(
     return found, late
 
 
+def _norm(name: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFC", name).strip().lower()
+
+
 def _duplicate_message(first: str | None, second: str, canonical: str) -> str:
     import re
 
@@ -655,11 +696,11 @@ def _table_finding(
             "table": [table],
             "check": [check],
             "severity": [severity],
-            "column": [None if column is None else personnummer_safe(column)],
+            "column": [None if column is None else clean_value(column)],
             "row": [None],
             "case_id": [None],
             "value": [None],
-            "message": [personnummer_safe(message)],
+            "message": [clean_value(message)],
         },
         schema=FINDINGS_SCHEMA,
     )
@@ -683,47 +724,43 @@ def _table_findings(
         },
         schema=FINDINGS_SCHEMA,
     ).with_columns(
-        personnummer.mask_text(pl.col("message")).alias("message"),
-        personnummer.mask_text(pl.col("column")).alias("column"),
+        clean_series(pl.Series(messages, dtype=pl.String)).alias("message"),
+        clean_series(pl.Series(columns, dtype=pl.String)).alias("column"),
     )  # a header cell may hold one
-
-
-def personnummer_safe(text: str) -> str:
-    return pl.select(personnummer.mask_text(pl.lit(text))).item()
 
 
 def _case_id_expr(present: list[str]) -> pl.Expr:
     if "case_id" in present:
-        return personnummer.mask_text(pl.col(RAW + "case_id")).str.slice(0, MAX_VALUE_CHARS)
+        return pl.col(RAW + "case_id")
     return pl.lit(None, dtype=pl.String)
 
 
 def _value_expr(value: pl.Expr, column: str | None) -> pl.Expr:
     v = value.cast(pl.String)
     if column == "patient_id":
-        # a personnummer-shaped id is never shown; a pseudonym is
-        v = (
-            pl.when(personnummer.is_shaped(v.str.strip_chars()).fill_null(False))
-            .then(pl.lit(personnummer.MASK))
-            .otherwise(v)
-        )
-    return personnummer.mask_text(v).str.slice(0, MAX_VALUE_CHARS)
+        # a personnummer-shaped id is never shown, valid or not; a pseudonym is
+        v = _mask_whole_id(v)
+    return v
+
+
+def _mask_whole_id(v: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(personnummer.is_personnummer_like(v).fill_null(False))
+        .then(pl.lit(personnummer.MASK))
+        .otherwise(v)
+    )
 
 
 def _mask_quarantine(frame: pl.DataFrame) -> pl.DataFrame:
-    """Quarantined rows as strings with every personnummer (in any column) masked."""
+    """Quarantined rows as strings through the output guard: every personnummer (in any column)
+    masked, a personnummer-shaped ``patient_id`` wholly, controls shown as text."""
     if not frame.height:
         return frame
-    out = personnummer.mask_frame(frame)
+    out = frame
     if "patient_id" in out.columns:
-        pid = pl.col("patient_id")
-        out = out.with_columns(
-            pl.when(personnummer.is_shaped(pid.str.strip_chars()).fill_null(False))
-            .then(pl.lit(personnummer.MASK))
-            .otherwise(pid)
-            .alias("patient_id")
-        )
-    return out
+        pid = pl.col("patient_id").cast(pl.String)
+        out = out.with_columns(_mask_whole_id(pid).alias("patient_id"))
+    return guard_frame(out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -739,13 +776,13 @@ def summary(result: ValidationResult) -> dict:
         "warnings": result.warning_count,
         "tables": {
             n: {
-                "file": personnummer_safe(str(t.path)) if t.path else None,
+                "file": clean_value(str(t.path)) if t.path else None,
                 "sha256": t.sha256,
                 "rows_read": t.rows_read,
                 "accepted": t.n_accepted,
                 "quarantined": t.n_quarantined,
                 "dropped": t.dropped,
-                "unknown_columns": [personnummer_safe(c) for c in t.unknown_columns],
+                "unknown_columns": [clean_value(c) for c in t.unknown_columns],
             }
             for n, t in result.tables.items()
         },
@@ -766,9 +803,16 @@ def write_findings(result: ValidationResult, target: Path | str) -> None:
 
 
 def quarantine_frame(result: ValidationResult) -> pl.DataFrame:
-    """The quarantined rows of every table in one frame: ``table``, ``_row``, then the columns."""
+    """The quarantined rows of every table in one frame: ``table``, ``_row``, then the columns.
+
+    Only canonical columns (an allow-list from the schema), as cleaned strings through the
+    output guard: no identifying export column (names, addresses) can get in."""
+    schema = load_schema(result.area)
     parts = [
-        t.quarantined.select(pl.lit(n).alias("table"), pl.all())
+        t.quarantined.select(
+            pl.lit(n).alias("table"),
+            *[c for c in t.quarantined.columns if c == ROW or c in schema.tables[n].columns],
+        )
         for n, t in result.tables.items()
         if t.quarantined.height or n == CASE_TABLE
     ]

@@ -8,8 +8,8 @@ import sys
 
 import polars as pl
 
-from nhvmetrics.privacy import find_personnummer
-from nhvmetrics.privacy import luhn_digit as _luhn
+from nhvmetrics.personnummer import find_personnummer
+from nhvmetrics.personnummer import luhn_digit as _luhn
 
 PNR_A = "19500101-238" + _luhn("500101238")
 PNR_B = "19620315-129" + _luhn("620315129")

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from nhvmetrics.cli import main
-from nhvmetrics.privacy import find_personnummer
+from nhvmetrics.personnummer import find_personnummer
 
 
 def run(argv: list[str]) -> int:

@@ -10,8 +10,8 @@ import sys
 import polars as pl
 import pytest
 
-from nhvmetrics.privacy import find_personnummer
-from nhvmetrics.privacy import luhn_digit as _luhn
+from nhvmetrics.personnummer import find_personnummer
+from nhvmetrics.personnummer import luhn_digit as _luhn
 
 PNR_A = "19500101-238" + _luhn("500101238")
 PNR_A_BAD = PNR_A[:-1] + str((int(PNR_A[-1]) + 1) % 10)

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from nhvmetrics.personnummer import find_personnummer
+from nhvmetrics.personnummer import luhn_digit as _luhn
 from tests.fixtures.cli import run_cli
-
-from nhvmetrics.privacy import find_personnummer
-from nhvmetrics.privacy import luhn_digit as _luhn
 
 PNR = "19500101-238" + _luhn("500101238")
 

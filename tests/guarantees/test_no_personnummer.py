@@ -2,7 +2,7 @@
 
 Every command runs as a real process on INCA-dialect exports full of valid personnummer (and
 planted errors); every file it writes (CSV, JSON, Parquet, XLSX, HTML) and everything it prints is
-scanned with ``nhvmetrics.privacy.find_personnummer``.
+scanned with ``nhvmetrics.personnummer.find_personnummer``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from nhvmetrics.privacy import find_personnummer
+from nhvmetrics.personnummer import find_personnummer
 
 ROOT = Path(__file__).resolve().parents[2]
 INCA = ROOT / "sample_data" / "inca"
@@ -179,3 +179,72 @@ def test_personnummer_in_the_wrong_column_is_not_echoed(tmp_path: Path) -> None:
         ),
     ]
     assert_clean(sorted(p for p in out.iterdir() if p.is_file()), procs)
+
+
+PNR = "19121212-1212"
+FORMS = ["19121212 1212", "121212 1212", "19121212\u20131212", "19121212\u00a01212", "19470101000X"]
+
+
+def test_successful_runs_of_every_command_leak_nothing(tmp_path: Path) -> None:
+    """An INCA export named after a patient, with a personnummer as a column header, in the unit
+    column and in PAT_ID in every separator form: every command succeeds (validate says 1: it
+    found errors), and no file, file name or terminal line holds a personnummer."""
+    text = (INCA / "acc_cases.csv").read_bytes().decode("cp1252")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    h = rows[0]
+    pid, unit = h.index("PAT_ID"), h.index("SjukhusKod")
+    h += [PNR, f"anteckning {FORMS[0]}"]
+    for i, r in enumerate(rows[1:], start=1):
+        r += ["", ""]
+        if i <= len(FORMS) * 3:
+            r[pid] = FORMS[i % len(FORMS)]
+        elif i <= 60:
+            r[unit] = FORMS[i % len(FORMS)] if i % 2 else PNR
+    inp = tmp_path / "in"
+    inp.mkdir()
+    src = inp / f"{PNR} export.csv"
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(rows)
+    src.write_bytes(buf.getvalue().encode("utf-8"))
+    _inputs_contain_personnummer(src)
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "nhvmetrics.toml").write_text(
+        f'output_dir = "out/batch"\nyears = [2024, 2025]\nxlsx = true\n\n[[report]]\n'
+        f'area = "acc"\ncases = "in/{src.name}"\nname = "acc-{PNR}"\n',
+        encoding="utf-8",
+    )
+    key = {"NHVMETRICS_PSEUDONYM_KEY": "a-test-key-of-enough-bytes"}
+    common = ["--area", "acc"]
+    year = ["--year", "2025"]
+    procs = [
+        run("validate", str(src), *common, "--errors", "f.csv", "--quarantine", "q.csv", cwd=out),
+        run("validate", str(src), *common, "--errors", "f.json", cwd=out),
+        run("convert", str(src), *common, "-o", "c.parquet", cwd=out),
+        run("convert", str(src), *common, "-o", "p.parquet", "--pseudonymize", cwd=out, env=key),
+        *[run("compute", str(src), *common, *year, "-o", f"i{s}", cwd=out) for s in FORMATS],
+        run("report", str(src), *common, *year, "-o", "r.html", "--xlsx", "r.xlsx", cwd=out),
+        run("report", "--config", str(tmp_path / "nhvmetrics.toml"), cwd=tmp_path),
+    ]
+    assert [p.returncode for p in procs] == [1, 1] + [0] * (len(procs) - 2), [
+        p.stderr[-300:] for p in procs
+    ]
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    assert {p.name for p in (out / "batch").iterdir()} == {
+        "acc-personnummer-2024.html",
+        "acc-personnummer-2024.xlsx",
+        "acc-personnummer-2025.html",
+        "acc-personnummer-2025.xlsx",
+        "run-summary.json",
+    }
+    for p in files:
+        assert not find_personnummer(p.name), p.name
+        for form in [PNR, *FORMS]:
+            assert form not in text_of(p), (p.name, form)
+    for proc in procs:
+        for form in [PNR, *FORMS]:
+            assert form not in proc.stdout + proc.stderr, (proc.args[3:5], form)
+    assert_clean(files, procs)
+
+
+FORMATS = (".csv", ".json", ".parquet", ".xlsx")

@@ -13,6 +13,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from nhvmetrics.personnummer import luhn_digit
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "files"  # default when run by hand; the tests pass a temporary folder
 
@@ -27,14 +29,6 @@ HEADER = [
     "treatment_start_date",
     "treatment_type",
 ]
-
-
-def luhn_digit(nine: str) -> str:
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
 
 
 def pnr(yymmdd: str, serial: str) -> str:

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from nhvmetrics.cli import main
-from nhvmetrics.privacy import find_personnummer
+from nhvmetrics.personnummer import find_personnummer
 
 HERE = Path(__file__).parent
 CASES = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))

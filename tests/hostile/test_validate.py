@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from nhvmetrics.errors import InputError
-from nhvmetrics.privacy import find_personnummer
+from nhvmetrics.personnummer import find_personnummer
 from nhvmetrics.schema.validate import validate_export
 
 UNREADABLE = {

@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 
 from nhvmetrics.cli import main
 from nhvmetrics.errors import NhvError
-from nhvmetrics.privacy import find_personnummer
-from nhvmetrics.privacy import luhn_digit as _luhn
+from nhvmetrics.personnummer import find_personnummer
+from nhvmetrics.personnummer import luhn_digit as _luhn
 from nhvmetrics.schema.validate import validate_export, validate_frames
 
 EXTRACT = dt.date(2025, 12, 31)

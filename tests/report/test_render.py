@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from nhvmetrics.privacy import find_personnummer
-from tests.fixtures.report_example import example_report_data
+from nhvmetrics.personnummer import find_personnummer
 from nhvmetrics.report.html import render_html
 from nhvmetrics.report.labels import EN, SV
 from nhvmetrics.report.model import IndicatorInfo, IndicatorRow
 from nhvmetrics.report.present import fmt_percent, present
+from tests.fixtures.report_example import example_report_data
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import zipfile
 import openpyxl
 import pytest
 
-from nhvmetrics.privacy import find_personnummer
-from tests.fixtures.report_example import example_report_data
+from nhvmetrics.personnummer import find_personnummer
 from nhvmetrics.report.model import FindingCount, TableQuality
 from nhvmetrics.report.workbook import workbook_bytes, write_workbook
+from tests.fixtures.report_example import example_report_data
 
 NASTY = ['=HYPERLINK("http://x","y")', "+SUM(A1)", "-1+2", "@cmd", "=1+1"]
 

@@ -9,9 +9,8 @@ import polars as pl
 import pytest
 
 from nhvmetrics.errors import NhvError
-from nhvmetrics.privacy import find_personnummer
-from nhvmetrics.privacy import luhn_digit as luhn
-from nhvmetrics.schema.personnummer import valid
+from nhvmetrics.personnummer import find_personnummer, valid
+from nhvmetrics.personnummer import luhn_digit as luhn
 from nhvmetrics.schema.validate import FINDINGS_SCHEMA, validate_export, validate_frames
 
 EXTRACT = dt.date(2025, 12, 31)
@@ -21,7 +20,7 @@ def pnr(yymmdd: str, serial: str = "238", century: str = "19", sep: str = "-") -
     return f"{century}{yymmdd}{sep}{serial}{luhn(yymmdd + serial)}"
 
 
-PNR_A = pnr("500101")  # 19500101-2381
+PNR_A = pnr("500101")  # 19500101-2383
 PNR_B = pnr("620315", "129")
 
 
@@ -397,6 +396,75 @@ def test_no_personnummer_in_any_finding_or_quarantined_value():
     text = r.findings.write_csv() + r.table("cases").quarantined.write_csv()
     assert find_personnummer(text) == []
     assert "<personnummer>" in text
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "19500101 2383",  # a space
+        "500101 2383",
+        "19500101\u20132383",  # an en dash
+        "19500101\u00a02383",  # a no-break space
+        "19500101238X",  # a letter check digit
+        "P19500101-2383",  # inside other text
+    ],
+)
+def test_personnummer_in_another_form_is_an_invalid_format_and_masked(written: str) -> None:
+    assert PNR_A == "19500101-2383"
+    r = run([case(PAT_ID=written), case(REG_ID="C2", PAT_ID="PAT000123")])
+    assert checks_of(r) == [("invalid_personnummer", "patient_id", 2)]
+    f = r.findings.row(0, named=True)
+    assert "invalid format" in f["message"] and written not in str(f)
+    assert f["value"] == "<personnummer>" if written[0] != "P" else f["value"] == "P<personnummer>"
+    q = r.table("cases").quarantined
+    assert q.height == 1 and written not in q.write_csv()
+    assert r.table("cases").accepted["patient_id"].to_list() == ["PAT000123"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("SjukhusKod", PNR_A),  # unit
+        ("REG_ID", "500101 2383"),  # case id
+        ("REG_ID", f"remiss {PNR_B.replace('-', '')}"),
+        ("behandlingstyp_Värde", PNR_A),  # a code column
+    ],
+)
+def test_personnummer_in_a_column_that_must_not_hold_one_is_an_error(
+    column: str, value: str
+) -> None:
+    r = run([case(**{column: value}), case(REG_ID="C2")])
+    wrong = r.findings.filter(pl.col("check") == "personnummer_in_wrong_column")
+    assert wrong["row"].to_list() == [2] and wrong["severity"].to_list() == ["error"]
+    assert not find_personnummer(r.findings.write_csv())
+    assert "<personnummer>" in wrong["value"][0]
+    assert r.table("cases").n_quarantined == 1 and r.table("cases").n_accepted == 1
+
+
+def test_no_false_personnummer_finding_on_codes_dates_and_ids() -> None:
+    rows = [
+        case(REG_ID="ACC000001", SjukhusKod="11001"),
+        case(REG_ID="2025-01-31 12:34", SjukhusKod="SE100"),
+        case(REG_ID="ps_" + "19121212121212" + "a" * 18, SjukhusKod="0.1912121212"),
+    ]
+    r = run(rows)
+    assert not checks_of(r, "personnummer_in_wrong_column")
+
+
+def test_identifying_columns_are_never_read() -> None:
+    names = {"FNAMN": "Anna", "ENAMN": "Andersson", "Gatuadress": "Storgatan 1", "POSTNR": "11122"}
+    r = run([case(**names), case(REG_ID="C1", **names)])  # a duplicate: both quarantined
+    t = r.table("cases")
+    assert t.identifying_columns == list(names) and t.unknown_columns == []
+    assert sorted(checks_of(r, "identifying_column")) == sorted(
+        ("identifying_column", c, None) for c in names
+    )
+    from nhvmetrics.schema.validate import quarantine_frame
+
+    q = quarantine_frame(r)
+    assert q.height == 2 and not set(names) & set(q.columns)
+    written = q.write_csv() + r.findings.write_csv() + t.accepted.write_csv()
+    assert not [v for v in names.values() if v in written]
 
 
 # --- shape of the result --------------------------------------------------------------------

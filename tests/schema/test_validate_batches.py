@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 
 from nhvmetrics.errors import NhvError
 from nhvmetrics.io.readers import read_table, stream_table
-from nhvmetrics.privacy import luhn_digit
+from nhvmetrics.personnummer import luhn_digit
 from nhvmetrics.schema.validate import validate_export
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ import pytest
 pytest.importorskip("personnummer")
 from personnummer import personnummer as reference  # noqa: E402
 
-from nhvmetrics.privacy import luhn_digit as _luhn
-from nhvmetrics.schema.personnummer import valid  # noqa: E402
+from nhvmetrics.personnummer import luhn_digit as _luhn
+from nhvmetrics.personnummer import valid  # noqa: E402
 
 
 def _numbers(n: int, seed: int) -> list[str]:
