@@ -58,12 +58,20 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: user errors become one line on stderr.
 
     Usage errors (unknown option, missing argument) are reported by typer itself with exit 2.
+    Ctrl-C, SIGTERM and SIGHUP stop the run cleanly (no temporary file left, previous outputs
+    intact) with one line and the shell's exit code: 130, 143, 129.
     """
+    from nhvmetrics.signals import Terminated, stop_cleanly
+
     try:
-        app(args=argv, prog_name="nhvmetrics")
+        with stop_cleanly():
+            app(args=argv, prog_name="nhvmetrics")
     except NhvError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("error: interrupted.", err=True)
         sys.exit(130)
+    except Terminated as exc:
+        typer.echo(f"error: {exc}; no output was left half-written.", err=True)
+        sys.exit(exc.exit_code)
