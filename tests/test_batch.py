@@ -102,8 +102,8 @@ def test_batch_continues_past_a_failure_and_exits_1(exports: Path, capsys) -> No
 def test_batch_all_ok_exits_0(exports: Path) -> None:
     cfg = _write(
         exports,
-        'output_dir = "ok"\nyears = [2025]\n[[report]]\narea = "acc"\ncases = "acc_cases.csv"\nunit = "%s"\n'
-        % _first_unit(exports / "acc_cases.csv"),
+        'output_dir = "ok"\nyears = [2025]\n[[report]]\narea = "acc"\ncases = "acc_cases.csv"\n'
+        f'unit = "{_first_unit(exports / "acc_cases.csv")}"\n',
     )
     summary = run_batch(load_config(cfg), interactive=False)
     assert summary["exit_code"] == 0 and summary["ok"] == 1
@@ -166,7 +166,8 @@ def test_strict_counts_quarantined_rows_as_failure(tmp_path: Path) -> None:
     write_sample("acc", 120, 9, tmp_path / "acc_cases.csv", dirty=0.05)
     cfg = _write(
         tmp_path,
-        "years = 2025\nstrict = true\n[[report]]\narea = 'acc'\ncases = 'acc_cases.csv'\nxlsx = false\n",
+        "years = 2025\nstrict = true\n[[report]]\narea = 'acc'\ncases = 'acc_cases.csv'\n"
+        "xlsx = false\n",
     )
     summary = run_batch(load_config(cfg), interactive=False)
     run0 = summary["runs"][0]
@@ -198,7 +199,7 @@ def test_a_setting_of_the_wrong_type_stops_the_run_before_anything_is_written(
     assert not list(out.glob("*.html")) and not list(out.glob("*.xlsx"))
 
 
-# --------------------------------------------------------------------------- summary of a failed config
+# ------------------------------------------------------------------- summary of a failed config
 
 
 def _summary(path: Path) -> dict:
@@ -211,7 +212,9 @@ def test_a_config_that_fails_still_writes_the_summary_where_the_run_would(
     (tmp_path / "reports").mkdir()
     last_night = tmp_path / "reports" / "run-summary.json"
     last_night.write_text('{"exit_code": 0, "failed": 0}')
-    cfg = _write(tmp_path, "years = 2025\nmin_count = true\n[[report]]\narea='acc'\ncases='a.csv'\n")
+    cfg = _write(
+        tmp_path, "years = 2025\nmin_count = true\n[[report]]\narea='acc'\ncases='a.csv'\n"
+    )
     assert run(["report", "--config", str(cfg)]) == 2
     err = capsys.readouterr().err.strip()
     s = _summary(last_night)
@@ -255,7 +258,9 @@ def test_a_missing_config_gets_its_summary_beside_where_it_should_be(tmp_path: P
 
 def test_output_dir_that_cannot_be_created(tmp_path: Path, capsys) -> None:
     (tmp_path / "file").write_text("x")
-    cfg = _write(tmp_path, "years = 2025\noutput_dir = 'file/sub'\n[[report]]\narea='acc'\ncases='a'\n")
+    cfg = _write(
+        tmp_path, "years = 2025\noutput_dir = 'file/sub'\n[[report]]\narea='acc'\ncases='a'\n"
+    )
     assert run(["report", "--config", str(cfg)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot create the output folder" in err

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.fixtures.cli import run_cli
 
 from nhvmetrics.batch_config import (
     REPORT_KEYS,
@@ -24,6 +23,7 @@ from nhvmetrics.batch_config import (
     load_config,
 )
 from nhvmetrics.errors import NhvError
+from tests.fixtures.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 ONE = "[[report]]\narea = 'acc'\ncases = 'acc_cases.csv'\n"
@@ -246,7 +246,11 @@ def test_output_dir_that_is_a_file_is_a_config_error(tmp_path: Path, capsys) -> 
 
 
 def test_two_reports_writing_one_file(tmp_path: Path) -> None:
-    text = "years = 2025\n" + ONE + "name = 'x'\n[[report]]\narea = 'net'\ncases = 'n.csv'\nname = 'x'\n"
+    text = (
+        "years = 2025\n"
+        + ONE
+        + "name = 'x'\n[[report]]\narea = 'net'\ncases = 'n.csv'\nname = 'x'\n"
+    )
     with pytest.raises(NhvError, match=r"number 2 \(area net\): two reports would both write x"):
         load_config(_write(tmp_path, text))
 

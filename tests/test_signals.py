@@ -76,7 +76,9 @@ def _parts(folder: Path) -> list[str]:
 def test_a_report_stopped_while_writing_leaves_the_previous_file(
     tmp_path: Path, sig: int, code: int, name: str
 ) -> None:
-    shutil.copy(SAMPLE / "acc_cases.csv", tmp_path / "acc_cases.csv")
+    from nhvmetrics.sample import write_sample
+
+    write_sample("acc", 80, 5, tmp_path / "acc_cases.csv")
     (tmp_path / "acc.html").write_text("last night's complete report")
     proc = _start(
         ["report", "acc_cases.csv", "--area", "acc", "--year", "2025", "-o", "acc.html"], tmp_path
