@@ -366,7 +366,8 @@ def main(config_path: Path | str, interactive: bool | None = None) -> int:
         config = load_config(config_path)
         make_output_dir(config)
     except NhvError as exc:
-        config_error_summary(config_path, str(exc))
+        with contextlib.suppress(Exception):  # the summary must never hide the config error
+            config_error_summary(config_path, str(exc))
         raise
     summary = run_batch(config, interactive)
     print(

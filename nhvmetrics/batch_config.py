@@ -269,6 +269,12 @@ def summary_path(cfg: Path, out_dir: Path, summary: str) -> Path:
     """``output_dir/summary``, refused unless it is a .json file inside output_dir."""
     p = Path(summary)
     target = (out_dir / p).resolve()
+    plain = not p.is_absolute() and ".." not in p.parts and (out_dir / p) != out_dir
+    if plain and not target.is_relative_to(out_dir):
+        raise NhvError(
+            f"{cfg}: top-level summary {out_dir / p} is a link to {target}, outside output_dir; "
+            "remove the link or choose another name."
+        )
     if p.is_absolute() or not target.is_relative_to(out_dir) or target == out_dir:
         raise NhvError(
             f"{cfg}: top-level summary must be a file inside output_dir, got {_shown(summary)}; "
@@ -292,10 +298,10 @@ def _check_paths(cfg: Path, out_dir: Path, summary: Path, jobs: list[ReportJob])
     writes: dict[Path, str] = {summary: "the run summary (top-level summary)"}
     for job in jobs:
         for ext in (".html", ".xlsx") if job.settings.xlsx else (".html",):
+            # name and unit are plain file names, so the file is in output_dir; resolved, it
+            # is what a symlink there points to (refused below if that is an input)
             target = (out_dir / f"{job.name}{ext}").resolve()
             what = f"the output {job.name}{ext} of [[report]] number {job.entry}"
-            if target.parent != out_dir:  # pragma: no cover - names are checked plain file names
-                raise NhvError(f"{cfg}: {what} would be written outside output_dir; rename it.")
             if target in writes:
                 raise NhvError(
                     f"{cfg}: {what} and {writes[target]} are the same file; rename one of them."

@@ -258,3 +258,15 @@ def test_two_reports_writing_one_file(tmp_path: Path) -> None:
 def test_the_documented_example_is_valid() -> None:
     cfg = load_config(ROOT / "docs" / "nhvmetrics.example.toml")
     assert cfg.jobs and all(j.settings.min_count == 5 for j in cfg.jobs)
+
+
+def test_a_link_in_output_dir_to_an_input_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "acc_cases.csv").write_text("export")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "acc-2025.xlsx").symlink_to(tmp_path / "acc_cases.csv")
+    with pytest.raises(NhvError, match="acc-2025.xlsx of .* would overwrite the cases table"):
+        load_config(_write(tmp_path, "years = 2025\n" + ONE))
+    (tmp_path / "reports" / "acc-2025.xlsx").unlink()
+    (tmp_path / "reports" / "run-summary.json").symlink_to(tmp_path / "acc_cases.csv")
+    with pytest.raises(NhvError, match="is a link to .*acc_cases.csv, outside output_dir"):
+        load_config(_write(tmp_path, "years = 2025\n" + ONE))
