@@ -170,7 +170,7 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
                     output=html,
                     xlsx=xlsx,
                     extract_date=s.extract_date,
-                    tables=job.tables,
+                    tables=dict[str, Path | str](job.tables),
                     unit=s.unit,
                     lang=s.lang,
                     min_count=s.min_count,
@@ -298,7 +298,7 @@ def config_error_summary(config_path: Path | str, message: str) -> Path | None:
     stderr and the exit code still say it).
     """
     path = Path(config_path)
-    summary = {
+    summary: dict[str, Any] = {
         "tool": "nhvmetrics",
         "version": __version__,
         "config": str(path),
