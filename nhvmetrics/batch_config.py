@@ -338,11 +338,12 @@ def _same_file(target: Path, protected: dict[Path, str]) -> str | None:
 
 def describe(exc: ValidationError, raw: Any) -> str:
     """A pydantic validation error as one sentence: where (top level or which [[report]]),
-    which key, what it must be, and what it was."""
+    which key, what it must be, and what it was; the other wrong keys of the file named after."""
     errors = exc.errors(include_url=False)
     first = errors[0]
     where, key_name, fields = _locate(first["loc"], raw)
     kind = first["type"]
+    covered = {(where, key_name)}
     if kind == "extra_forbidden":
         extra = sorted(
             {
@@ -351,38 +352,40 @@ def describe(exc: ValidationError, raw: Any) -> str:
                 if e["type"] == "extra_forbidden" and _locate(e["loc"], raw)[0] == where
             }
         )
+        covered |= {(where, k) for k in extra}
         allowed = ", ".join(sorted(fields))
         if where == "top level":
-            return f"unknown setting(s) {', '.join(extra)}; allowed: {allowed}."
-        return f"{where}: unknown key(s) {', '.join(extra)}; allowed: {allowed}."
-    if kind == "missing":
-        if key_name == "report":
-            return "needs at least one [[report]] table with area and cases."
-        return f"{where}: needs {key_name}: {fields.get(key_name, '')}."
-    if key_name == "report":
-        return (
+            msg = f"unknown setting(s) {', '.join(extra)}; allowed: {allowed}"
+        else:
+            msg = f"{where}: unknown key(s) {', '.join(extra)}; allowed: {allowed}"
+    elif kind == "missing" and key_name == "report":
+        msg = "needs at least one [[report]] table with area and cases"
+    elif kind == "missing":
+        msg = f"{where}: needs {key_name}: {fields.get(key_name, '')}"
+    elif key_name == "report":
+        msg = (
             "needs at least one [[report]] table with area and cases "
-            "(report must be [[report]] tables)."
+            "(report must be [[report]] tables)"
         )
-    msg = f"{key_name} must be {fields.get(key_name, 'valid')}, got {_shown(first.get('input'))}"
+    else:
+        prefix = "top-level " if where == "top level" else f"{where}: "
+        expect = fields.get(key_name, "valid")
+        msg = f"{prefix}{key_name} must be {expect}, got {_shown(first.get('input'))}"
     others: list[str] = []
     for e in errors[1:]:
         w, k, _ = _locate(e["loc"], raw)
-        if (w, k) == (where, key_name):
+        if e["type"] == "extra_forbidden":
+            k = str(e["loc"][-1])
+        if (w, k) in covered:
             continue
         place = "at the top level" if w == "top level" else f"in {w}"
-        label = (
-            f"unknown key {e['loc'][-1]} {place}"
-            if e["type"] == "extra_forbidden"
-            else f"{k} {place}"
-        )
+        label = f"unknown key {k} {place}" if e["type"] == "extra_forbidden" else f"{k} {place}"
         if label not in others:
             others.append(label)
     also = ""
     if others:
         also = f"; also wrong: {', '.join(others[:5])}" + (" …" if len(others) > 5 else "")
-    prefix = "top-level " if where == "top level" else f"{where}: "
-    return f"{prefix}{msg}{also}."
+    return f"{msg}{also}."
 
 
 def _locate(loc: tuple[Any, ...], raw: Any) -> tuple[str, str, dict[str, str]]:
