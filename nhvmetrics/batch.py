@@ -25,6 +25,7 @@ Example file::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -32,64 +33,28 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nhvmetrics import AREAS, __version__
-from nhvmetrics.errors import EXIT_INVALID, EXIT_OK, NhvError
-from nhvmetrics.io.guard import clean_text, clean_value, echo, safe_file_name
+from nhvmetrics import __version__
+from nhvmetrics.batch_config import (
+    FALLBACK_SUMMARY_SUFFIX,
+    REPORT_KEYS,
+    TOP_KEYS,
+    BatchConfig,
+    ReportJob,
+    load_config,
+)
+from nhvmetrics.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, NhvError
+from nhvmetrics.io.guard import clean_text, clean_value, echo
 
-TOP_KEYS = {
-    "output_dir",
-    "years",
-    "lang",
-    "min_count",
-    "xlsx",
-    "extract_date",
-    "unit",
-    "summary",
-    "ci_method",
-    "strict",
-    "report",
-}
-REPORT_KEYS = {
-    "area",
-    "cases",
-    "tables",
-    "years",
-    "unit",
-    "lang",
-    "min_count",
-    "xlsx",
-    "extract_date",
-    "name",
-    "ci_method",
-    "strict",
-}
-
-
-@dataclass
-class ReportJob:
-    """One report of the batch: one export, one year."""
-
-    name: str  # output file stem, e.g. acc-2025 or acc-2025-11001
-    area: str
-    year: int
-    cases: Path
-    tables: dict[str, Path]
-    unit: str | None
-    lang: str
-    min_count: int
-    xlsx: bool
-    extract_date: str | None
-    ci_method: str
-    entry: int
-    strict: bool = False  # a report with quarantined rows counts as failed (exit 1)  # index of its [[report]] table (jobs of one entry share one validation)
-
-
-@dataclass
-class BatchConfig:
-    path: Path
-    output_dir: Path
-    summary: Path
-    jobs: list[ReportJob]
+__all__ = [
+    "REPORT_KEYS",
+    "TOP_KEYS",
+    "BatchConfig",
+    "JobResult",
+    "ReportJob",
+    "load_config",
+    "main",
+    "run_batch",
+]
 
 
 @dataclass
@@ -110,117 +75,6 @@ class JobResult:
     extract_date: str | None = None
     inputs: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
-
-
-def _fail(cfg: Path, msg: str) -> NhvError:
-    return NhvError(f"{cfg}: {msg}")
-
-
-def _years(cfg: Path, where: str, value: Any) -> list[int]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return [value]
-    if (
-        isinstance(value, list)
-        and value
-        and all(isinstance(y, int) and not isinstance(y, bool) for y in value)
-    ):
-        return sorted(set(value))
-    raise _fail(cfg, f"{where}years must be a year or a list of years, e.g. years = [2024, 2025].")
-
-
-def load_config(path: Path | str) -> BatchConfig:
-    """Read and check a batch TOML file; paths in it are relative to the file's folder."""
-    import tomllib
-
-    path = Path(path)
-    if not path.is_file():
-        raise NhvError(f"the config file {path} does not exist; check the path.")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise _fail(path, f"not valid TOML ({exc}); see docs/batch.md for the format.") from None
-    unknown = sorted(set(raw) - TOP_KEYS)
-    if unknown:
-        raise _fail(
-            path,
-            f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(sorted(TOP_KEYS))}.",
-        )
-    base = path.resolve().parent
-    entries = raw.get("report")
-    if not isinstance(entries, list) or not entries:
-        raise _fail(path, "needs at least one [[report]] table with area and cases.")
-    out_dir = (base / str(raw.get("output_dir", "reports"))).resolve()
-    summary = out_dir / str(raw.get("summary", "run-summary.json"))
-    defaults = {
-        "years": raw.get("years"),
-        "lang": raw.get("lang", "sv"),
-        "min_count": raw.get("min_count", 5),
-        "xlsx": raw.get("xlsx", True),
-        "extract_date": raw.get("extract_date"),
-        "unit": raw.get("unit"),
-        "ci_method": raw.get("ci_method", "wilson"),
-        "strict": raw.get("strict", False),
-    }
-    jobs: list[ReportJob] = []
-    names: set[str] = set()
-    for i, e in enumerate(entries, start=1):
-        where = f"[[report]] number {i}: "
-        if not isinstance(e, dict):
-            raise _fail(path, f"{where}must be a table.")
-        bad = sorted(set(e) - REPORT_KEYS)
-        if bad:
-            raise _fail(
-                path,
-                f"{where}unknown key(s) {', '.join(bad)}; allowed: {', '.join(sorted(REPORT_KEYS))}.",
-            )
-        area = str(e.get("area", "")).lower()
-        if area not in AREAS:
-            raise _fail(
-                path, f"{where}area must be one of {', '.join(AREAS)}, got '{e.get('area', '')}'."
-            )
-        if not e.get("cases"):
-            raise _fail(path, f'{where}needs cases = "path/to/cases.csv".')
-        tables = e.get("tables", {})
-        if not isinstance(tables, dict):
-            raise _fail(
-                path, f'{where}tables must be a table such as tables = {{ episodes = "ep.csv" }}.'
-            )
-        s = {**defaults, **{k: v for k, v in e.items() if k in defaults}}
-        if s["years"] is None:
-            raise _fail(
-                path, f"{where}no years: set years = [2025] at the top or in the [[report]]."
-            )
-        years = _years(path, where, s["years"])
-        unit = str(s["unit"]) if s["unit"] not in (None, "") else None
-        for y in years:
-            stem = e.get("name") or f"{area}-{y}" + (f"-{unit}" if unit else "")
-            if e.get("name") and len(years) > 1:
-                stem = f"{e['name']}-{y}"
-            stem = safe_file_name(str(stem))  # a unit code may be a personnummer
-            if stem in names:
-                raise _fail(
-                    path,
-                    f'{where}two reports would both write {stem}.html; give one a name = "...".',
-                )
-            names.add(stem)
-            jobs.append(
-                ReportJob(
-                    name=str(stem),
-                    area=area,
-                    year=y,
-                    cases=base / str(e["cases"]),
-                    tables={str(k).lower(): base / str(v) for k, v in tables.items()},
-                    unit=unit,
-                    lang=str(s["lang"]),
-                    min_count=int(s["min_count"]),
-                    xlsx=bool(s["xlsx"]),
-                    extract_date=str(s["extract_date"]) if s["extract_date"] else None,
-                    ci_method=str(s["ci_method"]),
-                    entry=i,
-                    strict=bool(s["strict"]),
-                )
-            )
-    return BatchConfig(path=path, output_dir=out_dir, summary=summary, jobs=jobs)
 
 
 class _Log:
@@ -276,49 +130,52 @@ class _Log:
 
 
 def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str, Any]:
-    """Run every job, write the run summary and return it (``summary["exit_code"]``)."""
-    from nhvmetrics.report.api import make_report, parse_date
+    """Run every job, write the run summary and return it (``summary["exit_code"]``).
 
-    config.output_dir.mkdir(parents=True, exist_ok=True)
+    A stop (Ctrl-C, SIGTERM, SIGHUP) ends the run after the summary is written saying so; the
+    report being written when it came keeps its previous files, whole.
+    """
+    from nhvmetrics.report.api import make_report
+
+    make_output_dir(config)
     log = _Log(len(config.jobs), interactive)
     results: list[JobResult] = []
     validations: dict[int, Any] = {}
+    stopped: BaseException | None = None
     try:
         for i, job in enumerate(config.jobs, start=1):
             log.start(i, len(config.jobs), job)
             t0 = time.monotonic()
             res = JobResult(job.name, job.area, job.year, job.unit, "failed", EXIT_INVALID)
+            s = job.settings
             try:
                 validation = validations.get(job.entry)
                 if validation is None:
                     from nhvmetrics.schema.validate import validate_export
 
-                    for name, p in {"cases": job.cases, **job.tables}.items():
+                    for name, p in job.inputs.items():
                         if not p.is_file():
                             raise NhvError(
                                 f"the {name} table {p} does not exist; check the path.", 2
                             )
                     validation = validate_export(
-                        job.area,
-                        {"cases": job.cases, **job.tables},
-                        parse_date(job.extract_date, "extract_date"),
-                        contract=False,
+                        job.area, job.inputs, s.extract_date, contract=False
                     )
                     validations[job.entry] = validation
                 html = config.output_dir / f"{job.name}.html"
-                xlsx = config.output_dir / f"{job.name}.xlsx" if job.xlsx else None
+                xlsx = config.output_dir / f"{job.name}.xlsx" if s.xlsx else None
                 w = make_report(
                     job.cases,
                     area=job.area,
                     year=job.year,
                     output=html,
                     xlsx=xlsx,
-                    extract_date=job.extract_date,
-                    tables=job.tables,
-                    unit=job.unit,
-                    lang=job.lang,
-                    min_count=job.min_count,
-                    ci_method=job.ci_method,
+                    extract_date=s.extract_date,
+                    tables=dict[str, Path | str](job.tables),
+                    unit=s.unit,
+                    lang=s.lang,
+                    min_count=s.min_count,
+                    ci_method=s.ci_method,
                     validation=validation,
                 )
                 res.status, res.exit_code = "ok", EXIT_OK
@@ -326,7 +183,7 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
                 res.rows_read, res.quarantined, res.dropped = w.rows_read, w.quarantined, w.dropped
                 res.indicators, res.suppressed_cells = w.indicators, w.suppressed_cells
                 res.extract_date, res.inputs = w.extract_date, w.inputs
-                if job.strict and w.quarantined:
+                if s.strict and w.quarantined:
                     res.status, res.exit_code = "failed", EXIT_INVALID
                     res.error = (
                         f"{w.quarantined} row(s) quarantined by validation (strict = true); "
@@ -337,15 +194,46 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
             except Exception as exc:  # noqa: BLE001 - one area's bug must not stop the others
                 res.error = f"internal error {type(exc).__name__}: {exc}"
                 res.exit_code = EXIT_INVALID
-            if res.error:  # a file name or a value quoted in an error may be a personnummer
-                res.error = clean_value(res.error)
-            res.seconds = round(time.monotonic() - t0, 2)
-            results.append(res)
+            except BaseException as exc:  # a stop: this report is not written, the run ends
+                res.error = (
+                    f"{describe_stop(exc)} while this report was made; its files are as before"
+                )
+                res.exit_code = getattr(exc, "exit_code", 130)
+                raise
+            finally:
+                if res.error:  # a file name or a value quoted in an error may be a personnummer
+                    res.error = clean_value(res.error)
+                res.seconds = round(time.monotonic() - t0, 2)
+                results.append(res)
             log.done(i, len(config.jobs), res)
+    except BaseException as exc:
+        stopped = exc
+        raise
     finally:
         log.close()
+        summary = _summary(config, results, stopped)
+        if stopped is None:
+            write_summary(config.summary, summary)
+        else:  # already stopping: a failure to write the summary must not hide why
+            with contextlib.suppress(Exception):
+                write_summary(config.summary, summary)
+    return summary
+
+
+def _summary(
+    config: BatchConfig, results: list[JobResult], stopped: BaseException | None
+) -> dict[str, Any]:
     failed = sum(r.status != "ok" for r in results)
-    summary = {
+    error = None
+    exit_code = EXIT_INVALID if failed else EXIT_OK
+    if stopped is not None:
+        done = sum(r.status == "ok" for r in results)
+        error = (
+            f"{describe_stop(stopped)} after {done} of {len(config.jobs)} report(s); "
+            "the reports not listed in runs were not run"
+        )
+        exit_code = int(getattr(stopped, "exit_code", 130))
+    return {
         "tool": "nhvmetrics",
         "version": __version__,
         "config": str(config.path),
@@ -353,13 +241,39 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
         "reports": len(results),
         "ok": len(results) - failed,
         "failed": failed,
-        "exit_code": EXIT_INVALID if failed else EXIT_OK,
+        "exit_code": exit_code,
+        "error": error,
         "runs": [asdict(r) for r in results],
     }
+
+
+def describe_stop(exc: BaseException) -> str:
+    from nhvmetrics.signals import describe_stop as describe
+
+    return describe(exc)
+
+
+def write_summary(target: Path, summary: dict[str, Any]) -> None:
+    """The run summary as JSON, written atomically."""
     from nhvmetrics.io.atomic import write_text
 
-    write_text(config.summary, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-    return summary
+    write_text(target, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+
+
+def make_output_dir(config: BatchConfig) -> None:
+    """Create ``output_dir`` (and its parents); one sentence if that is not possible."""
+    try:
+        config.output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NhvError(
+            f"{config.path}: cannot create the output folder {config.output_dir} "
+            f"({exc.strerror or type(exc).__name__}); check output_dir and its permissions."
+        ) from None
+    if not config.output_dir.is_dir():
+        raise NhvError(
+            f"{config.path}: top-level output_dir {config.output_dir} is not a folder; "
+            "name a folder."
+        )
 
 
 def _rel(p: Path, base: Path) -> str:
@@ -369,9 +283,91 @@ def _rel(p: Path, base: Path) -> str:
         return str(p)
 
 
+# ---------------------------------------------------------------- a config that fails
+
+
+def config_error_summary(config_path: Path | str, message: str) -> Path | None:
+    """Write the run summary of a run whose config failed (nothing was run): ``exit_code`` 2 and
+    ``error`` saying why. Returns where it went, or None when there is no safe place.
+
+    It goes where a good run would put it (``output_dir/summary``) when the file names those
+    two keys well enough and that place is safe (inside ``output_dir``, not an input, not the
+    config); otherwise beside the config file, named after it (``nhvmetrics.toml`` ->
+    ``nhvmetrics.run-summary.json``); when neither can be written, nowhere (the error line on
+    stderr and the exit code still say it).
+    """
+    path = Path(config_path)
+    summary: dict[str, Any] = {
+        "tool": "nhvmetrics",
+        "version": __version__,
+        "config": str(path),
+        "output_dir": None,
+        "reports": 0,
+        "ok": 0,
+        "failed": 0,
+        "exit_code": EXIT_USAGE,
+        "error": message,
+        "runs": [],
+    }
+    for target, out_dir in _error_summary_places(path):
+        summary["output_dir"] = str(out_dir) if out_dir is not None else None
+        try:
+            if out_dir is not None:
+                out_dir.mkdir(parents=True, exist_ok=True)
+            write_summary(target, summary)
+        except (NhvError, OSError):
+            continue
+        return target
+    return None
+
+
+def _error_summary_places(cfg: Path) -> list[tuple[Path, Path | None]]:
+    from nhvmetrics.batch_config import DEFAULT_OUTPUT_DIR, DEFAULT_SUMMARY, read_toml, summary_path
+
+    base = cfg.resolve().parent
+    raw: Any = None
+    try:
+        raw = read_toml(cfg)
+    except NhvError:
+        pass
+    protected = {cfg.resolve()}
+    places: list[tuple[Path, Path | None]] = []
+    if isinstance(raw, dict):
+        entries = raw.get("report")
+        for e in entries if isinstance(entries, list) else []:
+            if isinstance(e, dict):
+                names = [e.get("cases")]
+                if isinstance(e.get("tables"), dict):
+                    names += list(e["tables"].values())
+                protected |= {(base / n).resolve() for n in names if isinstance(n, str) and n}
+        out = raw.get("output_dir", DEFAULT_OUTPUT_DIR)
+        name = raw.get("summary", DEFAULT_SUMMARY)
+        if isinstance(out, str) and out and isinstance(name, str) and name:
+            out_dir = (base / out).resolve()
+            try:
+                target = summary_path(cfg, out_dir, name)
+            except NhvError:
+                target = None
+            if target is not None and not (out_dir.exists() and not out_dir.is_dir()):
+                places.append((target, out_dir))
+    if base.is_dir():
+        places.append((base / f"{cfg.stem or cfg.name}{FALLBACK_SUMMARY_SUFFIX}", None))
+    return [(t, d) for t, d in places if t.resolve() not in protected]
+
+
 def main(config_path: Path | str, interactive: bool | None = None) -> int:
-    """Load, run, print a one-line total; return the exit code (the CLI exits with it)."""
-    config = load_config(config_path)
+    """Load, run, print a one-line total; return the exit code (the CLI exits with it).
+
+    A config that fails is an :class:`NhvError` (exit 2), raised after its run summary is
+    written (see :func:`config_error_summary`).
+    """
+    try:
+        config = load_config(config_path)
+        make_output_dir(config)
+    except NhvError as exc:
+        with contextlib.suppress(Exception):  # the summary must never hide the config error
+            config_error_summary(config_path, str(exc))
+        raise
     summary = run_batch(config, interactive)
     echo(
         f"nhvmetrics batch: {summary['ok']} of {summary['reports']} report(s) written to "

@@ -102,8 +102,8 @@ def test_batch_continues_past_a_failure_and_exits_1(exports: Path, capsys) -> No
 def test_batch_all_ok_exits_0(exports: Path) -> None:
     cfg = _write(
         exports,
-        'output_dir = "ok"\nyears = [2025]\n[[report]]\narea = "acc"\ncases = "acc_cases.csv"\nunit = "%s"\n'
-        % _first_unit(exports / "acc_cases.csv"),
+        'output_dir = "ok"\nyears = [2025]\n[[report]]\narea = "acc"\ncases = "acc_cases.csv"\n'
+        f'unit = "{_first_unit(exports / "acc_cases.csv")}"\n',
     )
     summary = run_batch(load_config(cfg), interactive=False)
     assert summary["exit_code"] == 0 and summary["ok"] == 1
@@ -166,9 +166,135 @@ def test_strict_counts_quarantined_rows_as_failure(tmp_path: Path) -> None:
     write_sample("acc", 120, 9, tmp_path / "acc_cases.csv", dirty=0.05)
     cfg = _write(
         tmp_path,
-        "years = 2025\nstrict = true\n[[report]]\narea = 'acc'\ncases = 'acc_cases.csv'\nxlsx = false\n",
+        "years = 2025\nstrict = true\n[[report]]\narea = 'acc'\ncases = 'acc_cases.csv'\n"
+        "xlsx = false\n",
     )
     summary = run_batch(load_config(cfg), interactive=False)
     run0 = summary["runs"][0]
     assert summary["exit_code"] == 1 and run0["status"] == "failed" and run0["quarantined"] > 0
     assert "strict" in run0["error"] and (tmp_path / "reports" / "acc-2025.html").exists()
+
+
+# --------------------------------------------------------------------------- strict settings
+
+
+@pytest.mark.parametrize(
+    "setting", ["min_count = true", "min_count = 4.9", 'min_count = "five"', 'xlsx = "false"']
+)
+def test_a_setting_of_the_wrong_type_stops_the_run_before_anything_is_written(
+    exports: Path, tmp_path: Path, setting: str, capsys
+) -> None:
+    """``min_count = true`` used to become 1 (no suppression at all) and ``xlsx = "false"``
+    true; ``min_count = "five"`` was a traceback."""
+    cfg = _write(
+        tmp_path,
+        f"output_dir = 'out'\nyears = 2025\n{setting}\n[[report]]\narea = 'acc'\n"
+        f"cases = '{exports / 'acc_cases.csv'}'\n",
+    )
+    assert run(["report", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert f"top-level {setting.split()[0]} must be" in err
+    out = tmp_path / "out"
+    assert not list(out.glob("*.html")) and not list(out.glob("*.xlsx"))
+
+
+# ------------------------------------------------------------------- summary of a failed config
+
+
+def _summary(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_a_config_that_fails_still_writes_the_summary_where_the_run_would(
+    tmp_path: Path, capsys
+) -> None:
+    (tmp_path / "reports").mkdir()
+    last_night = tmp_path / "reports" / "run-summary.json"
+    last_night.write_text('{"exit_code": 0, "failed": 0}')
+    cfg = _write(
+        tmp_path, "years = 2025\nmin_count = true\n[[report]]\narea='acc'\ncases='a.csv'\n"
+    )
+    assert run(["report", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip()
+    s = _summary(last_night)
+    assert s["exit_code"] == 2 and s["reports"] == 0 and s["runs"] == []
+    assert s["error"] == err.removeprefix("error: ") and "min_count must be" in s["error"]
+    assert s["output_dir"] == str(tmp_path / "reports")
+    assert not (tmp_path / "nhvmetrics.run-summary.json").exists()
+
+
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("this is = not toml [", "not valid TOML"),
+        ("years = 2025\noutput_dir = 5\n[[report]]\narea='acc'\ncases='a.csv'\n", "output_dir"),
+        ("years = 2025\nsummary = 'a.csv'\n[[report]]\narea='acc'\ncases='a.csv'\n", "summary"),
+        (
+            "years = 2025\noutput_dir = '.'\nsummary = 'a.json'\n[[report]]\narea='acc'\n"
+            "cases='a.json'\n",
+            "would overwrite the cases table",
+        ),
+    ],
+)
+def test_without_a_safe_output_dir_the_summary_goes_beside_the_config(
+    tmp_path: Path, text: str, why: str
+) -> None:
+    (tmp_path / "a.json").write_text('{"export": true}')
+    cfg = _write(tmp_path, text)
+    assert run(["report", "--config", str(cfg)]) == 2
+    s = _summary(tmp_path / "nhvmetrics.run-summary.json")
+    assert s["exit_code"] == 2 and why in s["error"] and s["output_dir"] is None
+    assert (tmp_path / "a.json").read_text() == '{"export": true}'
+    assert cfg.read_text() == text
+
+
+def test_a_missing_config_gets_its_summary_beside_where_it_should_be(tmp_path: Path) -> None:
+    assert run(["report", "--config", str(tmp_path / "nightly.toml")]) == 2
+    assert "does not exist" in _summary(tmp_path / "nightly.run-summary.json")["error"]
+    assert run(["report", "--config", str(tmp_path / "no" / "such" / "nightly.toml")]) == 2
+    assert not (tmp_path / "no").exists()
+
+
+def test_output_dir_that_cannot_be_created(tmp_path: Path, capsys) -> None:
+    (tmp_path / "file").write_text("x")
+    cfg = _write(
+        tmp_path, "years = 2025\noutput_dir = 'file/sub'\n[[report]]\narea='acc'\ncases='a'\n"
+    )
+    assert run(["report", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot create the output folder" in err
+    assert "cannot create" in _summary(tmp_path / "nhvmetrics.run-summary.json")["error"]
+
+
+# --------------------------------------------------------------------------- a stopped run
+
+
+def test_a_stopped_run_says_so_in_its_summary(exports: Path, tmp_path: Path, monkeypatch) -> None:
+    from nhvmetrics.report import api
+    from nhvmetrics.signals import Terminated
+
+    real = api.make_report
+    calls = []
+
+    def stop_on_the_second(*a, **k):
+        calls.append(k["output"])
+        if len(calls) == 2:
+            raise Terminated(15)
+        return real(*a, **k)
+
+    monkeypatch.setattr(api, "make_report", stop_on_the_second)
+    cfg = _write(
+        tmp_path,
+        f"years = [2024, 2025]\nxlsx = false\n[[report]]\narea = 'acc'\n"
+        f"cases = '{exports / 'acc_cases.csv'}'\n",
+    )
+    with pytest.raises(Terminated):
+        run_batch(load_config(cfg), interactive=False)
+    s = _summary(tmp_path / "reports" / "run-summary.json")
+    assert s["exit_code"] == 143 and s["reports"] == 2 and s["ok"] == 1
+    assert s["error"].startswith("terminated by SIGTERM after 1 of 2 report(s)")
+    second = s["runs"][1]
+    assert second["name"] == "acc-2025" and second["status"] == "failed"
+    assert second["exit_code"] == 143 and "terminated by SIGTERM" in second["error"]
+    assert not (tmp_path / "reports" / "acc-2025.html").exists()

@@ -60,13 +60,21 @@ def main(argv: list[str] | None = None) -> None:
 
     Usage errors (unknown option, missing argument) are reported by typer itself with exit 2.
     Everything printed passes through the output guard (:mod:`nhvmetrics.io.guard`).
+    Ctrl-C, SIGTERM and SIGHUP stop the run cleanly (no temporary file left, previous outputs
+    intact) with one line and the shell's exit code: 130, 143, 129.
     """
+    from nhvmetrics.signals import Terminated, stop_cleanly
+
     with guarded_terminal():
         try:
-            app(args=argv, prog_name="nhvmetrics")
+            with stop_cleanly():
+                app(args=argv, prog_name="nhvmetrics")
         except NhvError as exc:
             echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             echo("error: interrupted.", err=True)
             sys.exit(130)
+        except Terminated as exc:
+            echo(f"error: {exc}; no output was left half-written.", err=True)
+            sys.exit(exc.exit_code)

@@ -26,20 +26,33 @@ _HTML_SUFFIXES = (".html", ".htm", ".svg", ".xml")
 
 
 def ensure_not_input(output: Path, inputs: Iterable[Path]) -> None:
-    """Refuse to write ``output`` if it is one of the command's input files."""
+    """Refuse to write ``output`` if it is one of the command's input files (also through a
+    symlink, ``./`` or a hard link)."""
     out = Path(output).resolve()
     for p in inputs:
-        if p is not None and Path(p).resolve() == out:
+        if p is None:
+            continue
+        if Path(p).resolve() == out or _same_file(Path(p), out):
             raise NhvError(
                 f"refusing to overwrite the input file {output}; choose another output path."
             )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
 
 
 @contextlib.contextmanager
 def atomic_path(target: Path | str) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success rename it onto ``target``.
 
-    On any exception the temporary file is removed and the target is left as it was.
+    On any exception — including Ctrl-C and a SIGTERM/SIGHUP turned into
+    :class:`nhvmetrics.signals.Terminated` — the temporary file is removed and the target is
+    left as it was. A target that exists and is not a regular file (a folder, a named pipe, a
+    device such as ``/dev/sda``, a socket) is refused before anything is written.
     """
     target = Path(target)
     if contains_personnummer(target.name):
@@ -49,24 +62,64 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.exists():
         raise NhvError(f"the output folder {folder} does not exist; create it first.")
+    if not folder.is_dir():
+        raise NhvError(f"the output folder {folder} is not a folder; give a path inside a folder.")
     if target.is_dir():
         raise NhvError(f"the output {target} is a folder; give a file name.")
+    _refuse_special(target)
+    # the pid in the name lets an interrupted run find its own temporary file even when the
+    # signal came before mkstemp returned its name
+    prefix = f".{target.name}.{os.getpid()}."
+    tmp_path: Path | None = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise _write_error(target, exc) from None
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
+        except OSError as exc:
+            raise _write_error(target, exc) from None
+        tmp_path = Path(tmp)
+        os.close(fd)
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())
+        _refuse_special(target)  # it may have appeared while the output was being made
         os.replace(tmp_path, target)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp_path.unlink()
+        if tmp_path is not None:
+            leftovers = [tmp_path]
+        else:
+            import glob
+
+            leftovers = list(folder.glob(f"{glob.escape(prefix)}*.part"))
+        for p in leftovers:
+            with contextlib.suppress(OSError):
+                p.unlink()
         if isinstance(exc, OSError):
             raise _write_error(target, exc) from None
         raise
+
+
+def _refuse_special(target: Path) -> None:
+    """A FIFO, device or socket is never an output: writing would block, or destroy a disk."""
+    import stat
+
+    try:
+        mode = os.stat(target).st_mode  # follows a symlink: a link to /dev/sda is /dev/sda
+    except OSError:
+        return  # does not exist (or a dangling link, which os.replace replaces)
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        kind = (
+            "a named pipe"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
+        raise NhvError(
+            f"refusing to write {target}: it is {kind}, not a file; give the path of a file."
+        )
+    if stat.S_ISDIR(mode):
+        raise NhvError(f"the output {target} is a folder; give a file name.")
 
 
 def _write_error(target: Path, exc: OSError) -> NhvError:

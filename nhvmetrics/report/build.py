@@ -34,8 +34,9 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1}
 # ---------------------------------------------------------------- definitions
 
 
-def indicator_info(d: Any) -> IndicatorInfo:
-    """An engine ``Definition`` as the report shows it."""
+def indicator_info(d: Any, area: str | None = None) -> IndicatorInfo:
+    """An engine ``Definition`` as the report shows it (with ``area``, the categories of its
+    stratification variables from the area schema)."""
     targets = getattr(d, "targets", None) or {}
     params = getattr(d, "params", None) or {}
     param_help = getattr(d, "param_help", None) or {}
@@ -83,7 +84,48 @@ def indicator_info(d: Any) -> IndicatorInfo:
         target_high=_float(targets.get("high")),
         higher_is_better=targets.get("direction", "higher") != "lower",
         stratum_titles=measures,
+        categories=stratum_categories(d, area) if area else (),
     )
+
+
+def stratum_categories(d: Any, area: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every category of each stratification variable (and distribution category) of a
+    definition, as the engine labels them: the schema's code list, an int column's range, the
+    age bands, true/false. A variable without a known domain is left out (the report then
+    lists the categories that occur in the table)."""
+    variables = list(getattr(d, "stratifiers", None) or [])
+    category = getattr(d, "category", None)
+    if category and category not in variables:
+        variables.append(category)
+    try:
+        from nhvmetrics.schema.model import load_schema
+
+        columns = load_schema(area).table(getattr(d, "table", "cases") or "cases").columns
+    except Exception:  # noqa: BLE001 - a schema that cannot be read lists what the table holds
+        columns = {}
+    out = []
+    for var in variables:
+        values: tuple[str, ...] = ()
+        if var == "age_band":
+            try:
+                from nhvmetrics.engine.columns import age_band_labels
+
+                values = tuple(age_band_labels())
+            except ImportError:  # pragma: no cover - the engine is part of the package
+                values = ()
+        elif var in columns:
+            spec = columns[var]
+            if spec.codes:
+                values = tuple(str(c) for c in spec.codes)
+            elif spec.type == "int" and spec.range and None not in spec.range:
+                lo, hi = int(spec.range[0]), int(spec.range[1])  # type: ignore[arg-type]
+                if 0 <= hi - lo <= 100:
+                    values = tuple(str(i) for i in range(lo, hi + 1))
+            elif spec.type == "bool":
+                values = ("false", "true")
+        if values:
+            out.append((var, values))
+    return tuple(out)
 
 
 # the order of the seed documents' tables (SPEC §3): background measures first
@@ -370,7 +412,7 @@ def report_data_from_results(
             if r.period > year:
                 continue
             rows.setdefault((r.indicator_id, r.period, r.unit, r.stratum), r)
-    infos = tuple(sorted((indicator_info(d) for d in definitions), key=indicator_order))
+    infos = tuple(sorted((indicator_info(d, area) for d in definitions), key=indicator_order))
     known = {i.id for i in infos}
     ordered = tuple(
         sorted(

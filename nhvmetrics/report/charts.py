@@ -7,7 +7,8 @@ labels, so they are built here as SVG text: a viewBox in user units (``WIDTH`` w
 
 Every chart is an ``<svg role="img">`` with an ``aria-label``, a ``<title>`` (what it shows) and
 a ``<desc>`` (the plotted figures in words), in the report's language. Only figures that are
-shown in the report are drawn or described: suppressed units and years never reach a chart.
+shown in the report are drawn or described: suppressed units and years never reach a chart, nor
+a unit without cases where a hidden unit is beside it.
 
 Deterministic by construction: plain string formatting of rounded coordinates, no ids, no
 dates, no randomness, so the same figures give the same bytes on every run and platform.
@@ -23,7 +24,13 @@ from html import escape
 
 from nhvmetrics.report.labels import labels
 from nhvmetrics.report.model import IndicatorInfo, ReportData
-from nhvmetrics.report.present import fmt_number, fmt_value, is_suppressed
+from nhvmetrics.report.present import (
+    fmt_number,
+    fmt_value,
+    is_empty,
+    is_suppressed,
+    reads_as_hidden,
+)
 
 # Okabe & Ito (2008), "Color Universal Design"
 BLUE = "#0072B2"
@@ -339,12 +346,15 @@ def _target_lines(
 
 
 def _shown(r, info: IndicatorInfo, data: ReportData) -> bool:
+    """Drawn: a computable value that is not hidden and does not read as hidden (a unit without
+    cases beside a hidden unit is not drawn either: present.py, "Hidden and zero look alike")."""
     return (
         r is not None
         and r.computable
         and r.has_value
         and _finite(r.value)
         and not is_suppressed(r, info, data.min_count)
+        and not (is_empty(r, info) and reads_as_hidden(data, info, r.unit, r.stratum, r.period))
     )
 
 

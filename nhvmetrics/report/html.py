@@ -14,11 +14,12 @@ from nhvmetrics.report.labels import area_name, labels
 from nhvmetrics.report.model import IndicatorInfo, ReportData
 from nhvmetrics.report.present import (
     Shown,
+    breakdown_keys,
     fmt_number,
     fmt_percent,
     fmt_target,
     is_sub_measure,
-    present,
+    present_cell,
     status_text,
     stratum_label,
     target_text,
@@ -94,7 +95,7 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
 
     t = labels(lang)
     nat_row = data.row(info.id, data.national)
-    nat, nat_status, nat_target = _figure(present(nat_row, info, lang, data.min_count), lang)
+    nat, nat_status, nat_target = _figure(present_cell(data, info, data.national, lang=lang), lang)
     sec = {
         "id": info.id,
         "anchor": info.id.replace(".", "-"),
@@ -129,15 +130,14 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         if unit_row is None and nat_row is not None and not nat_row.computable:
             unit_row = nat_row  # not computable for any unit
         sec["unit_fig"], sec["unit_status"], sec["unit_target"] = _figure(
-            present(unit_row, info, lang, data.min_count), lang
+            present_cell(data, info, data.unit, lang=lang), lang
         )
-    # strata for the report year (national, and the unit's)
+    # strata for the report year (national, and the unit's): every category of every
+    # breakdown, a category without cases read as hidden wherever a hidden cell is beside it
     strata = []
-    nat_strata = {r.stratum: r for r in data.strata(info.id, data.national)}
-    unit_strata = {r.stratum: r for r in data.strata(info.id, data.unit)} if data.unit else {}
-    keys = list(nat_strata) + [k for k in unit_strata if k not in nat_strata]
+    keys = breakdown_keys(data, info)
     for k in keys:
-        f, fs, _ = _figure(present(nat_strata.get(k), info, lang, data.min_count), lang)
+        f, fs, _ = _figure(present_cell(data, info, data.national, k, lang), lang)
         st = {
             "label": info.stratum_title(k, lang) or stratum_label(k, lang, info),
             "nat_fig": f,
@@ -147,7 +147,7 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         }
         if data.unit:
             st["unit_fig"], st["unit_status"], _ = _figure(
-                present(unit_strata.get(k), info, lang, data.min_count), lang
+                present_cell(data, info, data.unit, k, lang), lang
             )
         strata.append(st)
     sec["strata"] = strata
@@ -156,7 +156,7 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
     for k in keys:
         if not is_sub_measure(k):
             continue
-        f, fs, tt = _figure(present(nat_strata.get(k), info, lang, data.min_count), lang)
+        f, fs, tt = _figure(present_cell(data, info, data.national, k, lang), lang)
         sub = {
             "label": info.stratum_title(k, lang) or stratum_label(k, lang, info),
             "nat_fig": f,
@@ -168,7 +168,7 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         }
         if data.unit:
             sub["unit_fig"], sub["unit_status"], sub["unit_target"] = _figure(
-                present(unit_strata.get(k), info, lang, data.min_count), lang
+                present_cell(data, info, data.unit, k, lang), lang
             )
         subs.append(sub)
     sec["subrows"] = subs

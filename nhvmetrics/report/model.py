@@ -39,6 +39,10 @@ class IndicatorInfo:
     period_offset: int = 0  # 1: cases dated in Y−1 count in Y (a one-year follow-up)
     # titles of named sub-measures: (stratum, title_sv, title_en), e.g. ("measure=leak", …)
     stratum_titles: tuple[tuple[str, str, str], ...] = ()
+    # every category a stratification variable can take, from the area schema's code list
+    # (variable, (category, …)), e.g. ("sex", ("K", "M")): a breakdown lists them all, so
+    # which categories are listed says nothing about which ones had cases
+    categories: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" and self.title_en else self.title_sv
@@ -171,6 +175,7 @@ class ReportData:
     national: str = "ALL"
     _index: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _by_indicator: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # -- look-ups used by the renderers -------------------------------------------------
     def _rows_by_key(self) -> dict:

@@ -1,19 +1,30 @@
 """Figures as a reader sees them: number formatting and suppression applied on the way out.
 
-Both renderers (HTML and workbook) go through :func:`present`, so a suppressed row can never
-show its value, CI or counts in one output and not the other. Suppression itself (primary and
-complementary) is decided by the engine (``nhvmetrics.engine.suppression``) and arrives as the
-row's ``suppressed`` flag; :func:`present` also hides any row whose own counts are below the
-threshold, as a second line of defence.
+Both renderers (HTML and workbook) go through :func:`present_cell` (and so :func:`present`), so
+a suppressed row can never show its value, CI or counts in one output and not the other.
+Suppression itself (primary and complementary) is decided by the engine
+(``nhvmetrics.engine.suppression``) and arrives as the row's ``suppressed`` flag; :func:`present`
+also hides any row whose own counts are below the threshold, as a second line of defence.
+
+**Hidden and zero look alike.** A breakdown is the set of cells that add up to a total shown
+beside them: the categories of one stratification variable (for one indicator, year, unit and
+the rest of the stratum), and the units of one indicator, year and stratum. In a breakdown that
+holds a hidden cell (or whose total is hidden), a cell without cases reads exactly as a hidden
+one (*otillräckligt underlag*), so a reader cannot tell which categories had 1–4 cases and which
+had none; in a breakdown with nothing hidden a zero reads 0 (a count) or *inga data* (a share
+over no cases). A breakdown lists every category its variable can take (the area schema's code
+list, :func:`breakdown_keys`), not only those with cases, so the listing gives nothing away
+either. Charts follow the same rule: a cell that reads as hidden is not drawn.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import product
 
 from nhvmetrics.report.labels import labels
-from nhvmetrics.report.model import IndicatorInfo, IndicatorRow
+from nhvmetrics.report.model import IndicatorInfo, IndicatorRow, ReportData
 
 NBSP = "\u00a0"
 DASH = "–"
@@ -201,6 +212,220 @@ def present(
         raw_numerator=row.numerator,
         raw_denominator=row.denominator,
     )
+
+
+# ---------------------------------------------------------------- breakdowns: hidden vs zero
+
+#: stratum variables that are measures of their own, not parts of a total (as in the engine)
+NOT_PARTS = ("measure", "question")
+
+
+def stratum_items(stratum: str) -> list[tuple[str, str]]:
+    """``sex=K;age_band=0-39`` -> ``[("sex", "K"), ("age_band", "0-39")]``; ``all`` -> ``[]``."""
+    if not stratum or stratum == "all":
+        return []
+    out = []
+    for item in stratum.split(";"):
+        name, _, value = item.partition("=")
+        out.append((name, value))
+    return out
+
+
+def _join(items: list[tuple[str, str]]) -> str:
+    return ";".join(f"{k}={v}" for k, v in items) or "all"
+
+
+def stratum_sort_key(stratum: str) -> tuple:
+    """Variables in order, numeric-looking values as numbers (``indication=2`` before ``=10``,
+    age bands by their start); a stratum comes right before its own sub-strata."""
+    key = []
+    for name, value in stratum_items(stratum):
+        head = value.split("-")[0].split("–")[0].strip().rstrip("+")
+        try:
+            key.append((name, 0, float(head), value))
+        except ValueError:
+            key.append((name, 1, 0.0, value))
+    return tuple(key)
+
+
+def is_empty(row: IndicatorRow | None, info: IndicatorInfo) -> bool:
+    """A cell without cases: no row at all, or a computable row whose count is 0 (the count
+    suppression looks at: the numerator of counts and distribution categories, else the
+    denominator)."""
+    if row is None:
+        return True
+    if not row.computable:
+        return False
+    kind = row_kind(row, info)
+    n = row.numerator if kind in ("count", "distribution") else row.denominator
+    if n is None and kind == "count" and row.has_value:
+        n = int(row.value or 0)
+    if n is None:
+        return not row.has_value
+    return n == 0
+
+
+def _hidden_index(data: ReportData, info: IndicatorInfo, period: int) -> tuple[set, set]:
+    """The breakdowns of one indicator and year that hold a hidden cell, and the hidden totals."""
+    key = ("hidden", info.id, period)
+    cached = data._cache.get(key)
+    if cached is not None:
+        return cached
+    groups: set[tuple] = set()
+    totals: set[tuple[str, str]] = set()
+    for r in data.rows_of(info.id):
+        if r.period != period or not is_suppressed(r, info, data.min_count):
+            continue
+        groups.add(("units", r.stratum))
+        items = stratum_items(r.stratum)
+        for i, (var, _value) in enumerate(items):
+            if var not in NOT_PARTS:
+                groups.add(("categories", r.unit, var, _join(items[:i] + items[i + 1 :])))
+        totals.add((r.unit, r.stratum))
+    data._cache[key] = (groups, totals)
+    return groups, totals
+
+
+def reads_as_hidden(
+    data: ReportData,
+    info: IndicatorInfo,
+    who: str,
+    stratum: str = "all",
+    period: int | None = None,
+) -> bool:
+    """Whether a cell without cases must read as hidden: it is part of a breakdown that holds a
+    hidden cell or has a hidden total (the units of the stratum, or the categories of any of
+    the stratum's variables)."""
+    p = data.year if period is None else period
+    groups, totals = _hidden_index(data, info, p)
+    if who != data.national and ("units", stratum) in groups:
+        return True
+    items = stratum_items(stratum)
+    for i, (var, _value) in enumerate(items):
+        if var in NOT_PARTS:
+            continue
+        rest = _join(items[:i] + items[i + 1 :])
+        if ("categories", who, var, rest) in groups or (who, rest) in totals:
+            return True
+    return False
+
+
+def _shape(stratum: str) -> tuple[str, ...]:
+    return tuple(v for v, _ in stratum_items(stratum))
+
+
+def _shape_kinds(data: ReportData, info: IndicatorInfo) -> dict[tuple[str, ...], str]:
+    key = ("shape_kinds", info.id)
+    if key not in data._cache:
+        kinds: dict[tuple[str, ...], str] = {}
+        for r in data.rows_of(info.id):
+            if r.kind:
+                kinds.setdefault(_shape(r.stratum), r.kind)
+        data._cache[key] = kinds
+    return data._cache[key]
+
+
+def zero_row(
+    data: ReportData, info: IndicatorInfo, who: str, stratum: str, period: int | None = None
+) -> IndicatorRow | None:
+    """The row of a category without cases where it is a count: 0 (a count), or 0 of the
+    breakdown's total (a distribution). None for shares and medians, which have no value
+    over no cases."""
+    p = data.year if period is None else period
+    kind = _shape_kinds(data, info).get(_shape(stratum)) or (
+        info.main_kind if stratum == "all" else ""
+    )
+    if kind == "count":
+        return IndicatorRow(info.id, p, who, stratum, numerator=0, value=0.0, kind="count")
+    if kind != "distribution":
+        return None
+    items = stratum_items(stratum)
+    total = 0
+    for r in data.rows_of(info.id):  # a sibling category holds the distribution's total
+        other = stratum_items(r.stratum)
+        if (
+            r.period == p
+            and r.unit == who
+            and len(other) == len(items)
+            and other[:-1] == items[:-1]
+            and other[-1][0] == items[-1][0]
+            and r.denominator
+        ):
+            total = r.denominator
+            break
+    if not total:
+        return None
+    return IndicatorRow(
+        info.id, p, who, stratum, numerator=0, denominator=total, value=0.0, kind="distribution"
+    )
+
+
+_UNSET = object()
+
+
+def present_cell(
+    data: ReportData,
+    info: IndicatorInfo,
+    who: str,
+    stratum: str = "all",
+    lang: str = "sv",
+    row: IndicatorRow | None | object = _UNSET,
+) -> Shown:
+    """One cell of the report year as a reader sees it: :func:`present` of its row, with a cell
+    without cases shown as hidden where :func:`reads_as_hidden` says so, and as 0 where it is a
+    count. ``row`` defaults to the unit's row for the stratum; a unit without a row shows the
+    national row when that is not computable (then it is not computable for any unit)."""
+    r: IndicatorRow | None
+    if row is _UNSET:
+        r = data.row(info.id, who, stratum=stratum)
+        if r is None and who != data.national:
+            nat = data.row(info.id, data.national, stratum=stratum)
+            if nat is not None and not nat.computable:
+                r = nat
+    else:
+        r = row  # type: ignore[assignment]
+    if r is not None and not r.computable:
+        return present(r, info, lang, data.min_count)
+    if is_empty(r, info) and reads_as_hidden(data, info, who, stratum):
+        return Shown(status="suppressed")
+    if r is None:
+        r = zero_row(data, info, who, stratum)
+    return present(r, info, lang, data.min_count)
+
+
+def breakdown_keys(data: ReportData, info: IndicatorInfo) -> list[str]:
+    """Every stratum of an indicator's breakdowns, whether it had cases or not: for each
+    combination of variables in the table (``sex``, ``sex;age_band``, ``measure;indication``
+    …) every combination of their categories — the schema's code list (``info.categories``)
+    and any other value in the table (``unknown``, or a variable without a code list) in any
+    year or unit."""
+    key = ("breakdown_keys", info.id)
+    if key in data._cache:
+        return data._cache[key]
+    shapes: list[tuple[str, ...]] = []
+    seen: dict[str, set[str]] = {}
+    for r in data.rows_of(info.id):
+        items = stratum_items(r.stratum)
+        if not items:
+            continue
+        shape = tuple(v for v, _ in items)
+        if shape not in shapes:
+            shapes.append(shape)
+        for var, value in items:
+            seen.setdefault(var, set()).add(value)
+    known = {var: tuple(values) for var, values in info.categories}
+    values = {
+        var: list(known.get(var, ())) + sorted(v for v in found if v not in known.get(var, ()))
+        for var, found in seen.items()
+    }
+    keys = {
+        ";".join(f"{var}={val}" for var, val in zip(shape, combo, strict=True))
+        for shape in shapes
+        for combo in product(*(values[var] for var in shape))
+    }
+    out = sorted(keys, key=stratum_sort_key)
+    data._cache[key] = out
+    return out
 
 
 def status_text(shown: Shown, lang: str) -> str:

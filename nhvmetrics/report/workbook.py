@@ -19,7 +19,13 @@ from pathlib import Path
 
 from nhvmetrics.report.labels import area_name, labels
 from nhvmetrics.report.model import ReportData
-from nhvmetrics.report.present import is_sub_measure, present, stratum_label, target_text
+from nhvmetrics.report.present import (
+    breakdown_keys,
+    is_sub_measure,
+    present_cell,
+    stratum_label,
+    target_text,
+)
 
 PCT = "0.0%"
 DAYS = "0.0"
@@ -157,20 +163,16 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
     items = []
     for info in data.indicators:
         items.append((info, "all"))
-        subs = {
-            x.stratum
-            for x in data.rows_of(info.id)
-            if x.period == data.year and is_sub_measure(x.stratum)
-        }
-        items += [(info, k) for k in sorted(subs)]
+        items += [(info, k) for k in breakdown_keys(data, info) if is_sub_measure(k)]
     for info, stratum in items:
         r += 1
         row = data.row(info.id, who, stratum=stratum)
-        if row is None and stratum == "all":
-            nat_row = data.row(info.id, data.national)
+        if row is None:
+            nat_row = data.row(info.id, data.national, stratum=stratum)
             if nat_row is not None and not nat_row.computable:
                 row = nat_row  # not computable for any unit
-        shown = present(row, info, lang, data.min_count)
+        # a cell without cases reads as hidden where a hidden cell is beside it (present.py)
+        shown = present_cell(data, info, who, stratum, lang)
         fmt = _value_format(shown.kind or (row.kind if row else "") or data.kind(info))
         tfmt = PCT if info.type in ("proportion", "prem") else fmt
         vals: dict[str, tuple] = {
@@ -197,11 +199,17 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
                     "value": (shown.raw_value, fmt),
                     "ci_low": (shown.raw_ci_low, fmt),
                     "ci_high": (shown.raw_ci_high, fmt),
-                    "q1": (row.q1 if shown.kind == "median" else None, DAYS),
-                    "q3": (row.q3 if shown.kind == "median" else None, DAYS),
+                    "q1": (row.q1 if row and shown.kind == "median" else None, DAYS),
+                    "q3": (row.q3 if row and shown.kind == "median" else None, DAYS),
                     "target_met": (target_text(shown.target, lang) or None, None),
-                    "n_missing": (_count_or_text(row.n_missing, shown.n_missing), INT),
-                    "n_pending": (_count_or_text(row.n_pending, shown.n_pending), INT),
+                    "n_missing": (
+                        _count_or_text(row.n_missing if row else None, shown.n_missing),
+                        INT,
+                    ),
+                    "n_pending": (
+                        _count_or_text(row.n_pending if row else None, shown.n_pending),
+                        INT,
+                    ),
                     "note": (shown.note or None, None),
                 }
             )
@@ -214,9 +222,7 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
             vals["value"] = (text, None)
             vals["note"] = (shown.note or None, None)
         if data.unit:
-            nat = present(
-                data.row(info.id, data.national, stratum=stratum), info, lang, data.min_count
-            )
+            nat = present_cell(data, info, data.national, stratum, lang)
             vals["national"] = (
                 (nat.raw_value, fmt)
                 if nat.status == "ok"

@@ -62,13 +62,16 @@ def outputs(tmp_path_factory) -> Path:
 
     folder = tmp_path_factory.mktemp("inject")
     src = folder / "clean.csv"
-    write_sample("acc", 160, 11, src)
+    write_sample("acc", 700, 11, src)
     df = pl.read_csv(src, infer_schema=False)
-    # every hostile text becomes a unit code (each unit large enough to be shown) and a case id
+    # every hostile text becomes a unit code (each unit with 6 cases in the report year, large
+    # enough to be shown) and a case id
     n = len(HOSTILE)
+    in_year = pl.col("referral_date").str.starts_with("2025")
+    nth = in_year.cast(pl.Int64).cum_sum() - 1  # index among the report year's rows
     df = df.with_columns(
-        pl.when(pl.int_range(pl.len()) < 6 * n)
-        .then(pl.Series([HOSTILE[i % n] for i in range(df.height)]))
+        pl.when(in_year & (nth < 6 * n))
+        .then((nth % n).replace_strict(dict(enumerate(HOSTILE)), return_dtype=pl.String))
         .otherwise(pl.col("unit"))
         .alias("unit"),
         pl.when(pl.int_range(pl.len()) < n)

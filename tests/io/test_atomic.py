@@ -15,10 +15,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.fixtures.cli import run_cli
 
 from nhvmetrics.errors import NhvError
 from nhvmetrics.io import atomic
+from tests.fixtures.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
@@ -79,6 +79,127 @@ def test_the_written_file_replaces_the_old_one_whole(tmp_path: Path) -> None:
     target.write_text("old")
     atomic.write_text(target, "new content")
     assert target.read_text() == "new content" and leftovers(tmp_path) == []
+
+
+def test_a_stop_before_the_temporary_file_is_named_leaves_nothing(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A signal can arrive after mkstemp created the file and before its name came back."""
+    import tempfile
+
+    real = tempfile.mkstemp
+
+    def made_then_interrupted(*a, **k):
+        fd, _name = real(*a, **k)
+        os.close(fd)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tempfile, "mkstemp", made_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with atomic.atomic_path(tmp_path / "r.html"):
+            pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def _special_files(folder: Path) -> dict[str, Path]:
+    """A named pipe, a symlink to /dev/null and (where allowed) a device node of our own."""
+    fifo = folder / "pipe"
+    os.mkfifo(fifo)
+    link = folder / "devnull-link"
+    link.symlink_to("/dev/null")
+    out = {"fifo": fifo, "link to /dev/null": link}
+    dev = folder / "dev"
+    try:
+        os.mknod(dev, 0o600 | __import__("stat").S_IFCHR, os.makedev(1, 3))
+        out["device"] = dev
+    except (PermissionError, OSError):
+        pass
+    return out
+
+
+def test_the_primitive_refuses_a_fifo_or_a_device(tmp_path: Path) -> None:
+    for kind, p in _special_files(tmp_path).items():
+        with pytest.raises(NhvError, match="refusing to write .* not a file") as info:
+            atomic.write_text(p, "data")
+        assert info.value.exit_code == 2, kind
+    assert (tmp_path / "devnull-link").is_symlink() and (tmp_path / "pipe").is_fifo()
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        lambda src, t: ["validate", src, "--area", "acc", "--errors", t(".csv")],
+        lambda src, t: ["validate", src, "--area", "acc", "--quarantine", t(".csv")],
+        lambda src, t: ["convert", src, "--area", "acc", "-o", t(".parquet")],
+        lambda src, t: ["compute", src, "--area", "acc", "--year", "2025", "-o", t(".csv")],
+        lambda src, t: ["report", src, "--area", "acc", "--year", "2025", "-o", t(".html")],
+        lambda src, t: [
+            "report",
+            src,
+            "--area",
+            "acc",
+            "--year",
+            "2025",
+            "-o",
+            src.parent / "ok.html",
+            "--xlsx",
+            t(".xlsx"),
+        ],
+        lambda src, t: ["sample", "--area", "acc", "--rows", "5", "--seed", "1", "-o", t(".csv")],
+    ],
+    ids=["errors", "quarantine", "convert", "compute", "report", "report-xlsx", "sample"],
+)
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/null", "device"])
+def test_no_command_writes_onto_a_fifo_or_a_device(
+    args, kind: str, export: Path, tmp_path: Path, capsys
+) -> None:
+    """``-o /dev/sda`` or a named pipe: refused with one sentence (the pipe would block, the
+    device would be written over or replaced by a file)."""
+    import stat
+
+    folder = tmp_path / "special"
+    folder.mkdir()
+    specials = _special_files(folder)
+    if kind not in specials:
+        pytest.skip("creating a device node needs root")
+
+    def target(suffix: str) -> Path:
+        p = folder / f"out{suffix}"
+        specials[kind].rename(p)
+        return p
+
+    argv = args(export, target)
+    code, err = run(argv, capsys)
+    assert code == 2 and err.startswith("error: refusing to write ") and err.count("\n") == 1, err
+    assert "not a file" in err
+    special = next(p for p in folder.iterdir() if p.name.startswith("out"))
+    mode = os.lstat(special).st_mode
+    assert stat.S_ISFIFO(mode) or stat.S_ISLNK(mode) or stat.S_ISCHR(mode), "it was replaced"
+    assert leftovers(tmp_path) == []
+
+
+def test_a_batch_report_onto_a_fifo_fails_alone(tmp_path: Path, capsys) -> None:
+    for name in ("acc_cases.csv", "pelvic_cases.csv"):
+        shutil.copy(SAMPLE / name, tmp_path / name)
+    (tmp_path / "nhvmetrics.toml").write_text(BATCH.replace("xlsx = true", "xlsx = false"))
+    (tmp_path / "reports").mkdir()
+    os.mkfifo(tmp_path / "reports" / "acc-2025.html")
+    code, err = run(["report", "--config", tmp_path / "nhvmetrics.toml"], capsys)
+    assert code == 1 and "acc-2025: FAILED (exit 2): refusing to write" in err
+    assert (tmp_path / "reports" / "acc-2025.html").is_fifo()
+    assert (tmp_path / "reports" / "pelvic-2025.html").stat().st_size > 1000
+
+
+def test_an_input_reached_through_a_hard_link_is_not_overwritten(
+    export: Path, tmp_path: Path, capsys
+) -> None:
+    link = tmp_path / "hard.csv"
+    link.hardlink_to(export)
+    before = export.read_bytes()
+    code, err = run(["validate", export, "--area", "acc", "--errors", link], capsys)
+    assert code == 2 and "refusing to overwrite" in err
+    assert export.read_bytes() == before
 
 
 # --- the commands ---------------------------------------------------------------------------
