@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_INVALID = 1  # the data, or a definition, failed validation
 EXIT_USAGE = 2  # usage error or unreadable input
@@ -20,7 +22,9 @@ class NhvError(Exception):
         # a file named after a patient, or a value quoted from the data, must not be echoed
         from nhvmetrics.privacy import mask_personnummer
 
-        super().__init__(mask_personnummer(str(message)))
+        # a file name that is not valid UTF-8 holds lone surrogates, which cannot be printed
+        text = re.sub("[\ud800-\udfff]", "\ufffd", str(message))
+        super().__init__(mask_personnummer(text))
         if exit_code is not None:
             self.exit_code = exit_code
 

@@ -16,7 +16,11 @@ from nhvmetrics.errors import NhvError
 
 
 def ensure_not_input(output: Path, inputs: Iterable[Path]) -> None:
-    """Refuse to write ``output`` if it is one of the command's input files."""
+    """Refuse to write ``output`` if it is one of the command's input files (or if its name is
+    not valid UTF-8: it could not be shown in what the command prints)."""
+    from nhvmetrics.io.names import check_name
+
+    check_name(output, "output file")
     out = Path(output).resolve()
     for p in inputs:
         if p is not None and Path(p).resolve() == out:

@@ -44,10 +44,32 @@ def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
+def _os_error(exc: Exception) -> Exception:
+    """An error of polars' writer as the OSError it wraps (``… (os error 28)``), so that
+    :func:`~nhvmetrics.io.atomic.atomic_path` words it in one sentence and removes the
+    temporary file: polars raises a ComputeError for a full disk while writing Parquet, and an
+    OSError without ``errno`` while writing CSV.  Any other error is returned as it is."""
+    import os
+    import re
+
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc
+    m = re.search(r"os error (\d+)", str(exc))
+    if not m:
+        return exc
+    code = int(m.group(1))
+    return OSError(code, os.strerror(code))
+
+
 def write_csv(frame: pl.DataFrame, target: Path | str, safe: bool = True) -> None:
+    import polars as pl
+
     out = spreadsheet_safe(frame) if safe else frame
     with atomic_path(target) as tmp:
-        out.write_csv(tmp)
+        try:
+            out.write_csv(tmp)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise _os_error(exc) from None
 
 
 def write_json(
@@ -67,5 +89,10 @@ def write_json(
 
 
 def write_parquet(frame: pl.DataFrame, target: Path | str) -> None:
+    import polars as pl
+
     with atomic_path(target) as tmp:
-        frame.write_parquet(tmp, statistics=True)
+        try:
+            frame.write_parquet(tmp, statistics=True)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise _os_error(exc) from None

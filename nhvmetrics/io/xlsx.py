@@ -17,10 +17,22 @@ import zipfile
 from nhvmetrics.io.writers import formula_like
 
 
+# What the XML of a worksheet cannot hold (openpyxl raises IllegalCharacterError on it): the C0
+# controls other than tab, LF and CR (a vertical tab in a header, a NUL in a code)
+_ILLEGAL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def cell_text(text: str) -> str:
+    """``text`` as a workbook cell can hold it: each illegal control character becomes U+FFFD."""
+    return _ILLEGAL_RE.sub("\ufffd", text)
+
+
 def put_value(cell, value) -> None:
     """Write ``value`` into an openpyxl cell; text is a string cell, never a formula."""
     if isinstance(value, float) and value != value:
         value = None
+    if isinstance(value, str):
+        value = cell_text(value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
