@@ -49,6 +49,7 @@ class ColumnSpec:
     zfill: int | None = None
     check: str | None = None
     description: str = ""
+    identifier: bool = False  # an id or code whose exact characters matter (case_id, unit …)
 
     @property
     def inca_base(self) -> str:
@@ -159,6 +160,20 @@ class AreaSchema:
 # loading
 
 
+def read_utf8(path: Path) -> str:
+    """The text of a schema or definition file; one :class:`DefinitionError` when it is not
+    UTF-8 (saying the line), as a YAML file saved by Word or in Windows-1252 may be."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DefinitionError(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save the "
+            "file as UTF-8 and run again."
+        ) from None
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     import yaml
 
@@ -166,9 +181,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise DefinitionError(f"{path}: schema file not found; reinstall nhvmetrics or restore it.")
     try:
         # libyaml's loader when present (the same safe subset, several times faster)
-        data = yaml.load(
-            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        )
+        data = yaml.load(read_utf8(path), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise DefinitionError(
             f"{path}: not valid YAML ({str(exc).splitlines()[0]}); fix the file."
@@ -199,6 +212,7 @@ _COLUMN_KEYS = {
     "zfill",
     "check",
     "description",
+    "identifier",
 }
 
 
@@ -268,6 +282,14 @@ def _column(path: Path, name: str, raw: Any, required: bool) -> ColumnSpec:
     lst = raw.get("list", False)
     if not isinstance(lst, bool):
         raise DefinitionError(f"{path}: {where} list must be true or false.")
+    identifier = raw.get("identifier", False)
+    if not isinstance(identifier, bool):
+        raise DefinitionError(f"{path}: {where} identifier must be true or false.")
+    if identifier and (ctype != "string" or codes is not None or values):
+        raise DefinitionError(
+            f"{path}: {where} is an identifier, which is a string column without codes or values; "
+            "fix the file."
+        )
     return ColumnSpec(
         name=name,
         type=ctype,
@@ -281,6 +303,7 @@ def _column(path: Path, name: str, raw: Any, required: bool) -> ColumnSpec:
         zfill=zfill,
         check=check,
         description=str(raw.get("description", "")),
+        identifier=identifier,
     )
 
 

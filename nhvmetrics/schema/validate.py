@@ -435,6 +435,12 @@ def _table(
                 _duplicate_message(first.sources.get(canonical), c, canonical),
             )
         )
+    for c, src in first.numeric_codes:
+        findings.append(
+            _table_finding(
+                name, "code_as_number", "warning", c, _numeric_code_message(spec, c, src)
+            )
+        )
     for note in meta.notes:
         findings.append(_table_finding(name, "input_note", "warning", None, note))
     table_level = None
@@ -516,7 +522,13 @@ def _check_batch(
     present = [c for c in n.typed.columns if c != ROW]
     missing_required = [c for c in spec.required if c not in present]
     checks = row_checks(
-        spec, present, ctx.ref, ctx.today, parent, birth_replaced=BIRTH_REPLACED in n.extra
+        spec,
+        present,
+        ctx.ref,
+        ctx.today,
+        parent,
+        birth_replaced=BIRTH_REPLACED in n.extra,
+        flagged=set(n.extra),
     )
     extra = [s.alias(k) for k, s in n.extra.items()]
     if spec.key and spec.key in present:
@@ -631,6 +643,22 @@ def _duplicates_at_the_end(
     )
     late = pl.concat([rows[ROW].filter(rows[ROW].is_in(part[ROW].implode())) for part in accepted])
     return found, late
+
+
+def _numeric_code_message(spec: TableSpec, column: str, source: str) -> str:
+    where = column if source == column else f"{column} (column {source!r})"
+    width = spec.columns[column].zfill
+    if width:
+        example = "4 → " + "4".zfill(width)
+        return (
+            f"{where} is stored as numbers in the file, so codes lose their leading zeros; "
+            f"they were padded to {width} digits ({example}): export the column as text"
+        )
+    return (
+        f"{where} is stored as numbers in the file, so leading zeros are lost if the values had "
+        "any (05101 becomes 5101, another unit or id, and may no longer match other tables): "
+        "export the column as text"
+    )
 
 
 def _duplicate_message(first: str | None, second: str, canonical: str) -> str:
