@@ -19,6 +19,7 @@ from nhvmetrics.errors import NhvError
 
 KEY_ENV = "NHVMETRICS_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 16
+MAX_KEY_FILE_BYTES = 64 << 10
 PSEUDONYM_PREFIX = "ps_"
 
 # 10 or 12 digits, optionally with - or + before the last four; not part of a longer digit run.
@@ -32,19 +33,32 @@ def load_key(key_file: Path | None = None) -> bytes:
     """
     if key_file is not None:
         try:
-            key = Path(key_file).read_bytes().strip()
-        except OSError:
+            # at most MAX_KEY_FILE_BYTES: /dev/zero or a mistyped export must not fill the memory
+            with open(key_file, "rb") as f:
+                key = f.read(MAX_KEY_FILE_BYTES + 1)
+        except (OSError, ValueError):
             raise NhvError(
                 f"cannot read the key file {key_file}; check the path and its permissions."
+            ) from None
+        if len(key) > MAX_KEY_FILE_BYTES:
+            raise NhvError(
+                f"the key file {key_file} is larger than {MAX_KEY_FILE_BYTES // 1024} KiB, which "
+                "no key is; check that --key-file names the key file."
             )
+        key = key.strip()
         source = f"the key file {key_file}"
     else:
-        value = os.environ.get(KEY_ENV, "")
-        if not value:
+        # the variable's bytes as they are (Python shows bytes that are not UTF-8 as surrogates,
+        # which cannot be encoded back)
+        environb = getattr(os, "environb", None)
+        if environb is not None:
+            key = environb.get(KEY_ENV.encode(), b"")
+        else:  # pragma: no cover - Windows: the environment is text
+            key = os.environ.get(KEY_ENV, "").encode("utf-8")
+        if not key:
             raise NhvError(
                 f"--pseudonymize needs a secret key: set {KEY_ENV} or pass --key-file PATH."
             )
-        key = value.encode("utf-8")
         source = KEY_ENV
     if len(key) < MIN_KEY_BYTES:
         raise NhvError(
