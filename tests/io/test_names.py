@@ -64,13 +64,15 @@ def test_an_input_named_in_latin1_is_one_line(command: str, tmp_path: Path, caps
         ["convert", "-o", b"c\xff.parquet"],
         ["compute", "--year", "2025", "-o", b"i\xff.xlsx"],
         ["report", "--year", "2025", "-o", b"r\xff.html"],
+        ["sample", "--rows", "5", "--seed", "1", "-o", b"s\xff.csv"],
     ],
     ids=lambda a: a[0] + a[-2],
 )
 def test_an_output_named_in_latin1_is_one_line(args, tmp_path: Path, capsys) -> None:
     command, *opts = args
     opts = [latin1(tmp_path, o) if isinstance(o, bytes) else o for o in opts]
-    code, stdout, err = run_cli([command, SAMPLE, "--area", "acc", *opts], capsys)
+    inputs = [] if command == "sample" else [SAMPLE]
+    code, stdout, err = run_cli([command, *inputs, "--area", "acc", *opts], capsys)
     assert code == 2, err
     assert err.startswith("error: the output file name ") and "not valid UTF-8" in err
     assert list(tmp_path.iterdir()) == []
