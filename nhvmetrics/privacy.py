@@ -113,7 +113,7 @@ def pseudonym(value: str, key: bytes) -> str:
 
 
 def pseudonymize_frame(frame, key: bytes, column: str = "patient_id"):
-    """Replace ``column`` of a polars frame with keyed pseudonyms (hashing each distinct id once)."""
+    """Replace ``column`` of a polars frame with keyed pseudonyms (each distinct id hashed once)."""
     import polars as pl
 
     if column not in frame.columns:

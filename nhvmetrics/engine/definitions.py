@@ -605,5 +605,6 @@ def _check_test(t: Any, i: int, area: str, table: str, params: dict[str, Any]) -
         bad = set(e) - EXPECT_KEYS
         if bad:
             raise _Fail(
-                f"{where}: expect: unknown field '{sorted(bad)[0]}'; allowed: {', '.join(sorted(EXPECT_KEYS))}."
+                f"{where}: expect: unknown field '{sorted(bad)[0]}'; "
+                f"allowed: {', '.join(sorted(EXPECT_KEYS))}."
             )

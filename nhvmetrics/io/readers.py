@@ -157,7 +157,7 @@ def _looks_binary(sample: str) -> bool:
 
 
 def detect_encoding(head: bytes, complete: bool) -> str:
-    """Return ``utf-8``, ``utf-8-sig``, ``utf-16`` or ``cp1252`` for a sample of the file's bytes."""
+    """``utf-8``, ``utf-8-sig``, ``utf-16`` or ``cp1252`` for a sample of the file's bytes."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -195,7 +195,7 @@ def sniff_delimiter(text: str) -> str:
 
 
 def _other_delimiter(sample: str, delimiter: str) -> str | None:
-    """The delimiter the data rows use when it is not the header's (first 50 rows, quotes ignored)."""
+    """The delimiter the data rows use if not the header's (first 50 rows, quotes ignored)."""
     lines = [ln for ln in re.sub(r'"[^"]*"', "", sample).splitlines() if ln.strip()]
     if len(lines) < 2 or lines[0].count(delimiter) < 2:
         return None
@@ -239,7 +239,8 @@ def read_csv(path: Path, select: Selector | None = None) -> RawTable:
         raise InputError(f"{path} contains no table (only blank lines); export the table again.")
     if _looks_binary(sample):
         raise InputError(
-            f"{path} does not look like a text (CSV) file; export the table as CSV, XLSX or Parquet."
+            f"{path} does not look like a text (CSV) file; "
+            "export the table as CSV, XLSX or Parquet."
         )
     if "\r" in sample and "\n" not in sample:  # old Mac line endings: polars needs \n
         data = source if isinstance(source, bytes) else path.read_bytes()
@@ -313,8 +314,9 @@ def _delimiter_notes(sample: str, delimiter: str) -> list[str]:
     if not other:
         return []
     return [
-        f"the header is separated by '{_show(delimiter)}' but the rows below it by '{_show(other)}', so "
-        "their values land in the first column; export the file again with one delimiter"
+        f"the header is separated by '{_show(delimiter)}' but the rows below it by "
+        f"'{_show(other)}', so their values land in the first column; export the file again "
+        "with one delimiter"
     ]
 
 
@@ -517,7 +519,7 @@ class StreamedTable:
 def stream_table(
     path: Path | str, select: Selector | None, batch_rows: int
 ) -> StreamedTable | None:
-    """A :class:`StreamedTable` for a large UTF-8 CSV or a Parquet file of more than about 1.5 batches,
+    """A :class:`StreamedTable` for a large UTF-8 CSV or Parquet file (more than 1.5 batches),
     else None (the file is small, or needs the whole-file reader: transcoding, old Mac line endings,
     anything odd).  The whole-file reader stays the reference: the batches concatenated equal its
     frame."""
@@ -716,7 +718,7 @@ def read_xlsx(
         for j in range(width):
             columns[j].append(texts[j] if j < len(texts) else None)
     data = {ROW: pl.Series(ROW, row_numbers, dtype=pl.Int64)}
-    for name, values in zip(names, columns):
+    for name, values in zip(names, columns, strict=True):
         data[name] = pl.Series(name, values, dtype=pl.String)
     frame = pl.DataFrame(data)
     # drop wholly empty unnamed columns (formatting beyond the table)
@@ -726,7 +728,8 @@ def read_xlsx(
     notes = list(choice_notes)
     if header_row > 1:
         notes.append(
-            f"the header is on row {header_row} of sheet '{sheet_title}'; rows above it were skipped"
+            f"the header is on row {header_row} of sheet '{sheet_title}'; "
+            "rows above it were skipped"
         )
     notes.extend(sheet_notes)
     return RawTable(
@@ -756,7 +759,7 @@ def _check_workbook_file(path: Path, broken: tuple[type[BaseException], ...]) ->
 
 
 def _xlsx_parse_errors() -> tuple[type[BaseException], ...]:
-    """What openpyxl and zipfile raise on a broken workbook (imported late: ``--help`` stays fast)."""
+    """What openpyxl and zipfile raise on a broken workbook (imported late: fast ``--help``)."""
     import zipfile
     import zlib
     from xml.etree.ElementTree import ParseError
@@ -914,8 +917,9 @@ def _sheet_remarks(wb, ws) -> list[str]:
     if merged:
         shown = ", ".join(merged[:5]) + (", …" if len(merged) > 5 else "")
         notes.append(
-            f"sheet '{ws.title}' has merged cells ({shown}); only the first cell of a merged range holds "
-            "its value, so the other rows read as empty: unmerge the cells and fill in every row"
+            f"sheet '{ws.title}' has merged cells ({shown}); only the first cell of a merged "
+            "range holds its value, so the other rows read as empty: unmerge the cells and fill "
+            "in every row"
         )
     if b"<f" in xml:
         empty = [
@@ -926,8 +930,9 @@ def _sheet_remarks(wb, ws) -> list[str]:
         if empty:
             shown = ", ".join(empty[:5]) + (", …" if len(empty) > 5 else "")
             notes.append(
-                f"{len(empty)} cell(s) of sheet '{ws.title}' hold a formula with no saved value ({shown}), "
-                "read as empty: open the workbook in Excel and save it, or paste the values"
+                f"{len(empty)} cell(s) of sheet '{ws.title}' hold a formula with no saved value "
+                f"({shown}), read as empty: open the workbook in Excel and save it, or paste "
+                "the values"
             )
     return notes
 

@@ -2,8 +2,8 @@
 
 CSV files are UTF-8 (no BOM), comma-separated, with a header row.  Text cells that a spreadsheet
 would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, unless
-the whole cell is a plain number such as ``-1.5``) are prefixed with an apostrophe, so opening a findings
-or quarantine file in Excel never executes data from the export.
+the whole cell is a plain number such as ``-1.5``) are prefixed with an apostrophe, so opening a
+findings or quarantine file in Excel never executes data from the export.
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ import zipfile
 
 from nhvmetrics.io.writers import formula_like
 
-
 # What the XML of a worksheet cannot hold (openpyxl raises IllegalCharacterError on it): the C0
 # controls other than tab, LF and CR (a vertical tab in a header, a NUL in a code)
 _ILLEGAL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -41,7 +40,7 @@ def put_value(cell, value) -> None:
 
 
 def normalise_xlsx(raw: bytes, when: dt.datetime) -> bytes:
-    """Rewrite an .xlsx zip with fixed entry times and the core properties' times set to ``when``."""
+    """Rewrite an .xlsx zip with fixed entry times and the core properties' times at ``when``."""
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     date_time = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
     src = zipfile.ZipFile(io.BytesIO(raw))

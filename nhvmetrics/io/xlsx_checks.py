@@ -79,8 +79,8 @@ def check_archive(path: Path, archive: zipfile.ZipFile) -> None:
             ratio = info.file_size / max(info.compress_size, 1)
             raise InputError(
                 f"{path} looks like a zip bomb: its part {info.filename!r} unpacks to "
-                f"{_size(info.file_size)}, {ratio:.0f} times its packed size (a sheet packs 5 to 25 "
-                f"times; the limit is {MAX_RATIO}); {_TODO}."
+                f"{_size(info.file_size)}, {ratio:.0f} times its packed size (a sheet packs 5 "
+                f"to 25 times; the limit is {MAX_RATIO}); {_TODO}."
             )
     if total > MAX_UNPACKED:
         raise InputError(

@@ -9,7 +9,7 @@ Check names (the ``check`` column of the findings):
 ==========================  ========  =====================================================
 check                       severity  meaning
 ==========================  ========  =====================================================
-missing_required_column     error     a required column is absent (table-level, every row quarantined)
+missing_required_column     error     a required column is absent (every row quarantined)
 missing_value               error     a required column is empty in this row
 wrong_type                  error     not a date / number / yes-no value
 invalid_code                error     a code outside the column's code list
@@ -19,7 +19,7 @@ future_date                 error     a date after the extract date (or today)
 before_birth                error     a date before ``birth_date``
 after_death                 error     a date after ``death_date``
 implausible_age             error     age at referral outside 0–110
-date_order                  per rule  e.g. referral after treatment start, discharge before admission
+date_order                  per rule  e.g. referral after treatment start, discharge before admit
 duplicate_id                error     the table key (``case_id`` …) occurs more than once
 orphan_row                  error     a secondary-table row whose ``case_id`` is not in cases
 unknown_column              warning   a column the schema does not know (left out of the outputs)
@@ -173,8 +173,9 @@ def row_checks(
                     pl.when(serial)
                     .then(
                         pl.lit(
-                            f"{name} must be {expected}; the value looks like an Excel serial date number: "
-                            "format the column as a date (YYYY-MM-DD) before exporting"
+                            f"{name} must be {expected}; the value looks like an Excel serial "
+                            "date number: format the column as a date (YYYY-MM-DD) before "
+                            "exporting"
                         )
                     )
                     .otherwise(pl.lit(message))

@@ -152,7 +152,8 @@ class AreaSchema:
             return self.tables[name]
         except KeyError:
             raise DefinitionError(
-                f"area '{self.area}' has no table '{name}'; its tables are: {', '.join(self.tables)}."
+                f"area '{self.area}' has no table '{name}'; "
+                f"its tables are: {', '.join(self.tables)}."
             ) from None
 
 
@@ -223,7 +224,8 @@ def _column(path: Path, name: str, raw: Any, required: bool) -> ColumnSpec:
     unknown = set(raw) - _COLUMN_KEYS
     if unknown:
         raise DefinitionError(
-            f"{path}: {where} has unknown key(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(_COLUMN_KEYS))}."
+            f"{path}: {where} has unknown key(s) {', '.join(sorted(unknown))}; "
+            f"use {', '.join(sorted(_COLUMN_KEYS))}."
         )
     ctype = raw.get("type")
     if ctype not in TYPES:
@@ -444,7 +446,8 @@ def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
                 k = n.lower()
                 if k in seen and seen[k] != col.name:
                     raise DefinitionError(
-                        f"{area_path}: table '{tname}': name {n!r} is used by both {seen[k]!r} and {col.name!r}."
+                        f"{area_path}: table '{tname}': name {n!r} is used by both "
+                        f"{seen[k]!r} and {col.name!r}."
                     )
                 seen[k] = col.name
         rules: list[RuleSpec] = []
@@ -491,7 +494,7 @@ def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
 
 
 def inca_name(area: str, column: str, table: str = CASE_TABLE) -> str:
-    """The INCA export name of a canonical column, e.g. ``inca_name("acc", "sex") == "KON_VALUE"``."""
+    """The INCA export name of a canonical column: ``inca_name("acc", "sex") == "KON_VALUE"``."""
     return load_schema(area).table(table).column(column).inca_name
 
 

@@ -190,7 +190,7 @@ def validate_frames(
     extract_date: dt.date | None = None,
     contract: bool = True,
 ) -> ValidationResult:
-    """Like :func:`validate_export` for frames already in memory (any dtypes; names as in an export).
+    """Like :func:`validate_export` for frames in memory (any dtypes; names as in an export).
 
     A ``_row`` column is kept as the row number; without it rows are numbered 2, 3, ….
     The case table may be left out (then secondary tables are not checked for orphans).
@@ -212,7 +212,8 @@ def _check_table_names(schema: AreaSchema, tables, need_cases: bool) -> None:
     for name in tables:
         if name not in schema.tables:
             raise NhvError(
-                f"area '{schema.area}' has no table '{name}'; use one of: {', '.join(schema.tables)}."
+                f"area '{schema.area}' has no table '{name}'; "
+                f"use one of: {', '.join(schema.tables)}."
             )
     if need_cases and CASE_TABLE not in tables:
         raise NhvError(f"the '{CASE_TABLE}' table is required; give its file as PATH.")
@@ -300,7 +301,8 @@ class _Context:
 
 
 def _streamed_table(ctx: _Context, name: str, stream: StreamedTable, parent, id_column):
-    """A table read in row batches: duplicate ids from one pass over the key column, then batches."""
+    """A table read in row batches: duplicate ids from one pass over the key column, then the
+    batches."""
     schema, spec = ctx.schema, ctx.schema.tables[name]
     dup = None
     sources, _unknown, dups, system_found = map_columns(stream.meta.columns, spec, schema)
@@ -517,7 +519,8 @@ def _check_batch(
     parent,
     first: NormalizedTable,
 ):
-    """The row checks of one batch: (accepted typed rows, quarantined masked rows, findings or None)."""
+    """The row checks of one batch: (accepted typed rows, quarantined masked rows, findings or
+    None, number quarantined)."""
     spec = ctx.schema.tables[name]
     present = [c for c in n.typed.columns if c != ROW]
     missing_required = [c for c in spec.required if c not in present]
@@ -548,13 +551,13 @@ def _check_batch(
             .collect()
         )
         counts = masks.select(pl.all().sum()).row(0)
-        for i, (chk, cnt) in enumerate(zip(checks, counts)):
+        for i, (chk, cnt) in enumerate(zip(checks, counts, strict=True)):
             if not cnt or not ctx.row_findings:
                 continue
             findings.append(_findings_of(work, name, chk, case_expr, masks[f"__m{i}"].arg_true()))
         error_masks = [
             f"__m{i}"
-            for i, (c, cnt) in enumerate(zip(checks, counts))
+            for i, (c, cnt) in enumerate(zip(checks, counts, strict=True))
             if cnt and c.severity == "error"
         ]
         if error_masks:
@@ -696,7 +699,7 @@ def _table_finding(
 def _table_findings(
     table: str, check: str, severity: str, columns: list[str], messages: list[str]
 ) -> pl.DataFrame:
-    """Several table-level findings at once: the same rows as one :func:`_table_finding` per column."""
+    """Several table-level findings at once: the rows of one :func:`_table_finding` per column."""
     n = len(columns)
     return pl.DataFrame(
         {

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from tests.fixtures.cli import run_cli
 
 from nhvmetrics.privacy import KEY_ENV, find_personnummer
 from nhvmetrics.privacy import luhn_digit as _luhn
+from tests.fixtures.cli import run_cli
 
 KEY = "s3cret-key-for-the-tests-0123456789"
 

@@ -15,10 +15,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.fixtures.cli import run_cli
 
 from nhvmetrics.errors import NhvError
 from nhvmetrics.io import atomic
+from tests.fixtures.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"

@@ -222,7 +222,7 @@ def test_missing_required_value():
 def test_unknown_column_is_a_warning_and_left_out():
     r = run([case(favourite_colour="blå")])
     assert not r.has_errors
-    assert [(c, s) for c, s in zip(r.findings["check"], r.findings["severity"])] == [
+    assert [(c, s) for c, s in zip(r.findings["check"], r.findings["severity"], strict=True)] == [
         ("unknown_column", "warning")
     ]
     assert "favourite_colour" not in r.table("cases").accepted.columns
@@ -278,7 +278,7 @@ def test_pelvic_discharge_before_admission():
     assert not run([case(**base)], area="pelvic").has_errors
     r = run([case(**{**base, "utskrivningsdatum": "2025-01-31"})], area="pelvic")
     errors = r.findings.filter(pl.col("severity") == "error")
-    assert [(c, col) for c, col in zip(errors["check"], errors["column"])] == [
+    assert [(c, col) for c, col in zip(errors["check"], errors["column"], strict=True)] == [
         ("date_order", "discharge_date")
     ]
     assert errors["value"].to_list() == ["admission_date=2025-02-01, discharge_date=2025-01-31"]
@@ -450,7 +450,10 @@ def test_validate_export_reads_files_and_hashes_them(tmp_path):
     rows = [case(), case(REG_ID="C2", KON_VALUE="9")]
     header = list(rows[0])
     p.write_text(
-        "\n".join(";".join(r[h] or "" for h in header) for r in [dict(zip(header, header)), *rows])
+        "\n".join(
+            ";".join(r[h] or "" for h in header)
+            for r in [dict(zip(header, header, strict=True)), *rows]
+        )
         + "\n",
         encoding="cp1252",
     )
@@ -499,7 +502,7 @@ def test_unparsable_birth_date_falls_back_to_the_personnummer_with_a_warning():
         ]
     )
     f = r.findings
-    assert [(c, s, row) for c, s, row in zip(f["check"], f["severity"], f["row"])] == [
+    assert [(c, s, row) for c, s, row in zip(f["check"], f["severity"], f["row"], strict=True)] == [
         ("wrong_type", "warning", 2),
         ("wrong_type", "error", 3),
     ]  # a pseudonym has no birth date to fall back on
