@@ -24,14 +24,15 @@ def check_output_path(path: Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise NhvError(
-            f"the output must end in {', '.join(FORMATS)}, got '{Path(path).name}'; for example -o acc.csv."
+            f"the output must end in {', '.join(FORMATS)}, got '{Path(path).name}'; "
+            "for example -o acc.csv."
         )
     return suffix
 
 
 def write_table(table: pl.DataFrame, path: Path | str, *, meta: dict | None = None) -> None:
     """Write ``table`` atomically in the format its suffix names."""
-    from nhvmetrics.io.atomic import atomic_path, write_bytes
+    from nhvmetrics.io.atomic import write_bytes
 
     path = Path(path)
     suffix = check_output_path(path)
@@ -40,8 +41,9 @@ def write_table(table: pl.DataFrame, path: Path | str, *, meta: dict | None = No
 
         write_bytes(path, spreadsheet_safe(table).write_csv().encode("utf-8"))
     elif suffix == ".parquet":
-        with atomic_path(path) as tmp:
-            table.write_parquet(tmp, statistics=True, compression="zstd")
+        from nhvmetrics.io.writers import write_parquet
+
+        write_parquet(table, path, compression="zstd")  # a full disk is one sentence
     elif suffix == ".json":
         write_bytes(path, json_bytes(table, meta or {}))
     else:

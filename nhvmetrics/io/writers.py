@@ -88,11 +88,12 @@ def write_json(
             f.write("\n}\n")
 
 
-def write_parquet(frame: pl.DataFrame, target: Path | str) -> None:
+def write_parquet(frame: pl.DataFrame, target: Path | str, **options: Any) -> None:
+    """Write ``frame`` as Parquet (with statistics; ``options`` go to polars, e.g. compression)."""
     import polars as pl
 
     with atomic_path(target) as tmp:
         try:
-            frame.write_parquet(tmp, statistics=True)
+            frame.write_parquet(tmp, statistics=True, **options)
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise _os_error(exc) from None

@@ -101,7 +101,10 @@ def test_disk_full_in_polars_writers_is_a_one_line_error(
     assert not target.exists() and leftovers(tmp_path) == []
 
 
-def test_disk_full_while_convert_writes_parquet(export: Path, tmp_path: Path, capsys, monkeypatch):
+@pytest.mark.parametrize("command, output", [("convert", "c.parquet"), ("compute", "i.parquet")])
+def test_disk_full_while_a_command_writes_parquet(
+    command: str, output: str, export: Path, tmp_path: Path, capsys, monkeypatch
+):
     import polars as pl
 
     real = pl.DataFrame.write_parquet
@@ -113,19 +116,9 @@ def test_disk_full_while_convert_writes_parquet(export: Path, tmp_path: Path, ca
     monkeypatch.setattr(pl.DataFrame, "write_parquet", full)
     out = tmp_path / "out"
     out.mkdir()
-    code, err = run(
-        [
-            "convert",
-            export,
-            "--area",
-            "acc",
-            "--extract-date",
-            "2026-02-15",
-            "-o",
-            out / "c.parquet",
-        ],
-        capsys,
-    )
+    extra = ["--year", "2025"] if command == "compute" else []
+    args = [command, export, "--area", "acc", "--extract-date", "2026-02-15", *extra]
+    code, err = run([*args, "-o", out / output], capsys)
     assert code == 2, err
     assert err.startswith("error: cannot write ") and "No space left on device" in err, err
     assert len(err.strip().splitlines()) == 1
