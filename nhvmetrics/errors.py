@@ -20,7 +20,8 @@ class NhvError(Exception):
 
     def __init__(self, message: str, exit_code: int | None = None) -> None:
         # a file named after a patient, or a value quoted from the data, must not be echoed,
-        # nor a control character from the data reach the terminal
+        # nor a control character from the data reach the terminal, nor the lone surrogates of a
+        # file name that is not valid UTF-8 (the guard shows them as U+FFFD)
         super().__init__(clean_value(str(message)))
         if exit_code is not None:
             self.exit_code = exit_code

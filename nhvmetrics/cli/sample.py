@@ -53,9 +53,11 @@ def sample(
 
     Example: nhvmetrics sample --area acc --rows 300 --seed 1 -o acc_cases.csv
     """
+    from nhvmetrics.io.names import check_name
     from nhvmetrics.sample import write_sample
 
     area = check_area(area)
+    check_name(output, "output file")
     written = write_sample(area, rows, seed, output, dirty=dirty, inca=inca)
     for table, (path, n) in written.items():
         extra = n - rows if table == "cases" and n > rows else 0

@@ -273,11 +273,11 @@ def load_file(path: Path | str) -> Definition:
     """Load one definition file; raise :class:`DefinitionError` naming the file and problem."""
     import yaml
 
+    from nhvmetrics.schema.model import read_utf8
+
     path = Path(path)
     try:
-        raw = yaml.load(
-            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        )
+        raw = yaml.load(read_utf8(path), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except OSError as exc:
         raise DefinitionError(f"{path}: cannot read the file ({exc.strerror}).") from None
     except yaml.YAMLError as exc:
@@ -605,5 +605,6 @@ def _check_test(t: Any, i: int, area: str, table: str, params: dict[str, Any]) -
         bad = set(e) - EXPECT_KEYS
         if bad:
             raise _Fail(
-                f"{where}: expect: unknown field '{sorted(bad)[0]}'; allowed: {', '.join(sorted(EXPECT_KEYS))}."
+                f"{where}: expect: unknown field '{sorted(bad)[0]}'; "
+                f"allowed: {', '.join(sorted(EXPECT_KEYS))}."
             )

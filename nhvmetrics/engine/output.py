@@ -24,7 +24,8 @@ def check_output_path(path: Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise NhvError(
-            f"the output must end in {', '.join(FORMATS)}, got '{Path(path).name}'; for example -o acc.csv."
+            f"the output must end in {', '.join(FORMATS)}, got '{Path(path).name}'; "
+            "for example -o acc.csv."
         )
     return suffix
 

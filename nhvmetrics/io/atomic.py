@@ -27,7 +27,11 @@ _HTML_SUFFIXES = (".html", ".htm", ".svg", ".xml")
 
 def ensure_not_input(output: Path, inputs: Iterable[Path]) -> None:
     """Refuse to write ``output`` if it is one of the command's input files (also through a
-    symlink, ``./`` or a hard link)."""
+    symlink, ``./`` or a hard link), or if its name is not valid UTF-8 (it could not be shown
+    in what the command prints)."""
+    from nhvmetrics.io.names import check_name
+
+    check_name(output, "output file")
     out = Path(output).resolve()
     for p in inputs:
         if p is None:

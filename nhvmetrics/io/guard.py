@@ -117,6 +117,9 @@ _INVISIBLE_RUST = _rust_class(_INVISIBLE_RANGES)  # the same class for polars (v
 _INVISIBLE_ON_TTY = re.compile(_py_class(_INVISIBLE_RANGES, keep=_LAYOUT + "\x1b"))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _show(m: re.Match[str]) -> str:
     cp = ord(m.group(0))
     return f"\\x{cp:02x}" if cp <= 0x9F else f"U+{cp:04X}"
@@ -126,6 +129,7 @@ def neutralise(text: str, layout: bool = False) -> str:
     """Show control and invisible characters as text (``\\x1b``, ``U+202E``).
 
     ``layout=True`` keeps tabs and line breaks (for a whole document or a terminal line)."""
+    text = _SURROGATE.sub("\ufffd", text)  # from a file name that is not valid UTF-8
     return (_INVISIBLE_IN_TEXT if layout else _INVISIBLE).sub(_show, text)
 
 

@@ -13,27 +13,43 @@ from pathlib import Path
 from nhvmetrics.errors import NhvError
 from nhvmetrics.personnummer import KEY_ENV, MIN_KEY_BYTES
 
+MAX_KEY_FILE_BYTES = 64 << 10
+
 
 def load_key(key_file: Path | None = None) -> bytes:
     """Return the pseudonymisation key from ``key_file`` or the environment.
 
-    Raises NhvError (exit 2) when no key is available or it is too short.
+    Raises NhvError (exit 2) when no key is available, it is too short, or the key file is far
+    larger than any key.
     """
     if key_file is not None:
         try:
-            key = Path(key_file).read_bytes().strip()
-        except OSError:
+            # at most MAX_KEY_FILE_BYTES: /dev/zero or a mistyped export must not fill the memory
+            with open(key_file, "rb") as f:
+                key = f.read(MAX_KEY_FILE_BYTES + 1)
+        except (OSError, ValueError):
             raise NhvError(
                 f"cannot read the key file {key_file}; check the path and its permissions."
             ) from None
+        if len(key) > MAX_KEY_FILE_BYTES:
+            raise NhvError(
+                f"the key file {key_file} is larger than {MAX_KEY_FILE_BYTES // 1024} KiB, which "
+                "no key is; check that --key-file names the key file."
+            )
+        key = key.strip()
         source = f"the key file {key_file}"
     else:
-        value = os.environ.get(KEY_ENV, "")
-        if not value:
+        # the variable's bytes as they are (Python shows bytes that are not UTF-8 as surrogates,
+        # which cannot be encoded back)
+        environb = getattr(os, "environb", None)
+        if environb is not None:
+            key = environb.get(KEY_ENV.encode(), b"")
+        else:  # pragma: no cover - Windows: the environment is text
+            key = os.environ.get(KEY_ENV, "").encode("utf-8")
+        if not key:
             raise NhvError(
                 f"--pseudonymize needs a secret key: set {KEY_ENV} or pass --key-file PATH."
             )
-        key = value.encode("utf-8")
         source = KEY_ENV
     if len(key) < MIN_KEY_BYTES:
         raise NhvError(

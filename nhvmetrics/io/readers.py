@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nhvmetrics.errors import InputError
+from nhvmetrics.io.names import check_name, printable
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -61,6 +62,7 @@ class RawTable:
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)  # reader remarks, reported as warnings
     all_columns: list[str] | None = None  # every column name of the file (frame may hold a subset)
+    numeric_columns: list[str] = field(default_factory=list)  # workbook columns with number cells
 
     @property
     def columns(self) -> list[str]:
@@ -94,6 +96,7 @@ def read_table(
     into the frame, which keeps wide exports (hundreds of registry columns) cheap.
     """
     path = Path(path)
+    check_name(path)
     if not path.exists():
         raise InputError(f"the file {path} does not exist; check the path.")
     if path.is_dir():
@@ -154,7 +157,7 @@ def _looks_binary(sample: str) -> bool:
 
 
 def detect_encoding(head: bytes, complete: bool) -> str:
-    """Return ``utf-8``, ``utf-8-sig``, ``utf-16`` or ``cp1252`` for a sample of the file's bytes."""
+    """``utf-8``, ``utf-8-sig``, ``utf-16`` or ``cp1252`` for a sample of the file's bytes."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -192,7 +195,7 @@ def sniff_delimiter(text: str) -> str:
 
 
 def _other_delimiter(sample: str, delimiter: str) -> str | None:
-    """The delimiter the data rows use when it is not the header's (first 50 rows, quotes ignored)."""
+    """The delimiter the data rows use if not the header's (first 50 rows, quotes ignored)."""
     lines = [ln for ln in re.sub(r'"[^"]*"', "", sample).splitlines() if ln.strip()]
     if len(lines) < 2 or lines[0].count(delimiter) < 2:
         return None
@@ -236,7 +239,8 @@ def read_csv(path: Path, select: Selector | None = None) -> RawTable:
         raise InputError(f"{path} contains no table (only blank lines); export the table again.")
     if _looks_binary(sample):
         raise InputError(
-            f"{path} does not look like a text (CSV) file; export the table as CSV, XLSX or Parquet."
+            f"{path} does not look like a text (CSV) file; "
+            "export the table as CSV, XLSX or Parquet."
         )
     if "\r" in sample and "\n" not in sample:  # old Mac line endings: polars needs \n
         data = source if isinstance(source, bytes) else path.read_bytes()
@@ -310,8 +314,9 @@ def _delimiter_notes(sample: str, delimiter: str) -> list[str]:
     if not other:
         return []
     return [
-        f"the header is separated by '{_show(delimiter)}' but the rows below it by '{_show(other)}', so "
-        "their values land in the first column; export the file again with one delimiter"
+        f"the header is separated by '{_show(delimiter)}' but the rows below it by "
+        f"'{_show(other)}', so their values land in the first column; export the file again "
+        "with one delimiter"
     ]
 
 
@@ -514,12 +519,14 @@ class StreamedTable:
 def stream_table(
     path: Path | str, select: Selector | None, batch_rows: int
 ) -> StreamedTable | None:
-    """A :class:`StreamedTable` for a large UTF-8 CSV or a Parquet file of more than about 1.5 batches,
+    """A :class:`StreamedTable` for a large UTF-8 CSV or Parquet file (more than 1.5 batches),
     else None (the file is small, or needs the whole-file reader: transcoding, old Mac line endings,
     anything odd).  The whole-file reader stays the reference: the batches concatenated equal its
     frame."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if printable(str(path)) != str(path):
+        return None  # the whole-file reader refuses the name with a sentence
     try:
         if not path.is_file() or path.stat().st_size == 0:
             return None
@@ -660,78 +667,32 @@ def _known(name: str, known: set[str]) -> bool:
 def read_xlsx(
     path: Path, table: str = "cases", sheets: Iterable[str] = (), known_names: Iterable[str] = ()
 ) -> RawTable:
-    import zipfile
-
+    """Read one sheet of a workbook.  The zip archive and its XML parts are checked first
+    (:mod:`nhvmetrics.io.xlsx_checks`: zip bombs, DTDs); a hidden sheet is never read (see
+    :func:`_choose_sheet`), and any error of openpyxl while parsing is one :class:`InputError`."""
     import polars as pl
 
     try:
         import openpyxl
-        from openpyxl.utils.exceptions import InvalidFileException
     except ImportError:  # pragma: no cover
         raise InputError(
             "reading .xlsx needs openpyxl; install it with: pip install openpyxl"
         ) from None
+    broken = _xlsx_parse_errors()
+    _check_workbook_file(path, broken)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, EOFError):
-        raise InputError(
-            f"{path} is not a valid .xlsx workbook; open and save it again in Excel, or export CSV."
-        ) from None
+    except broken as exc:
+        raise _xlsx_error(path, exc) from None
     try:
-        wanted = [s.lower() for s in (*sheets, table)]
-        by_name = {ws.title.lower(): ws for ws in wb.worksheets}
-        ws = next((by_name[n] for n in wanted if n in by_name), None)
-        visible = [w for w in wb.worksheets if w.sheet_state == "visible"]
-        if ws is None:
-            if table == "cases" or len(visible) == 1:
-                if not visible:
-                    raise InputError(
-                        f"{path} has no visible sheet; unhide the sheet with the table."
-                    )
-                ws = visible[0]
-            else:
-                raise InputError(
-                    f"{path} has no sheet named '{table}' (sheets: {', '.join(w.title for w in wb.worksheets)}); "
-                    f"rename the sheet holding the {table} table to '{table}'."
-                )
-        known = {k.lower() for k in known_names}
-        rows = ws.iter_rows(values_only=True)
-        header: list[str] | None = None
-        header_row = 0
-        pending: list[tuple] = []
-        for i, values in enumerate(rows, 1):
-            texts = [_cell_text(v) for v in values]
-            if header is None:
-                pending.append((i, texts))
-                nonempty = [t for t in texts if t is not None]
-                if known and any(_known(t, known) for t in nonempty):
-                    header, header_row = texts, i
-                    pending = []
-                elif len(pending) >= 10:
-                    break
-                continue
-            pending.append((i, texts))
-        if header is None:
-            # no known column name found: the first non-empty row is the header
-            rows_all = pending
-            first = next(
-                (k for k, (_, t) in enumerate(rows_all) if any(x is not None for x in t)), None
-            )
-            if first is None:
-                raise InputError(
-                    f"{path}: the sheet '{ws.title}' is empty; put the table on it or export CSV."
-                )
-            header_row, header = rows_all[first]
-            if len(rows_all) >= 10:  # we stopped early: read the rest
-                rest = [
-                    (i, [_cell_text(v) for v in vals])
-                    for i, vals in enumerate(rows, len(rows_all) + 1)
-                ]
-                pending = rows_all[first + 1 :] + rest
-            else:
-                pending = rows_all[first + 1 :]
+        ws, choice_notes = _choose_sheet(path, wb, table, sheets)
+        header, header_row, pending = _sheet_rows(path, ws, known_names)
         sheet_title = ws.title
         sheet_notes = _sheet_remarks(wb, ws)
+    except InputError:
+        raise
+    except broken as exc:
+        raise _xlsx_error(path, exc) from None
     finally:
         wb.close()
     # drop trailing empty rows (Excel often reports formatted but empty rows)
@@ -750,25 +711,183 @@ def read_xlsx(
     width = len(names)
     columns: list[list[str | None]] = [[] for _ in range(width)]
     row_numbers = []
-    for i, texts in pending:
+    numeric: set[int] = set()
+    for i, texts, nums in pending:
         row_numbers.append(i)
+        numeric.update(nums)
         for j in range(width):
             columns[j].append(texts[j] if j < len(texts) else None)
     data = {ROW: pl.Series(ROW, row_numbers, dtype=pl.Int64)}
-    for name, values in zip(names, columns):
+    for name, values in zip(names, columns, strict=True):
         data[name] = pl.Series(name, values, dtype=pl.String)
     frame = pl.DataFrame(data)
     # drop wholly empty unnamed columns (formatting beyond the table)
     frame = frame.drop(
         [n for n in names if n.startswith("unnamed_") and frame[n].null_count() == frame.height]
     )
-    notes = []
+    notes = list(choice_notes)
     if header_row > 1:
         notes.append(
-            f"the header is on row {header_row} of sheet '{sheet_title}'; rows above it were skipped"
+            f"the header is on row {header_row} of sheet '{sheet_title}'; "
+            "rows above it were skipped"
         )
     notes.extend(sheet_notes)
-    return RawTable(frame=frame, path=path, format="xlsx", sheet=sheet_title, notes=notes)
+    return RawTable(
+        frame=frame,
+        path=path,
+        format="xlsx",
+        sheet=sheet_title,
+        notes=notes,
+        numeric_columns=[names[j] for j in sorted(numeric) if j < width],
+    )
+
+
+def _check_workbook_file(path: Path, broken: tuple[type[BaseException], ...]) -> None:
+    """The archive and XML checks of :mod:`nhvmetrics.io.xlsx_checks`, before openpyxl."""
+    import zipfile
+
+    from nhvmetrics.io.xlsx_checks import check_archive, check_xml_parts
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            check_archive(path, archive)
+            check_xml_parts(path, archive)
+    except InputError:
+        raise
+    except broken as exc:
+        raise _xlsx_error(path, exc) from None
+
+
+def _xlsx_parse_errors() -> tuple[type[BaseException], ...]:
+    """What openpyxl and zipfile raise on a broken workbook (imported late: fast ``--help``)."""
+    import zipfile
+    import zlib
+    from xml.etree.ElementTree import ParseError
+
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    return (
+        zipfile.BadZipFile,  # also a part that unpacks to more than it declares (CRC mismatch)
+        zipfile.LargeZipFile,
+        zlib.error,
+        ParseError,
+        InvalidFileException,
+        ValueError,  # includes defusedxml's refusals and undecodable text
+        KeyError,  # a part the workbook names but the archive lacks
+        IndexError,  # a shared string that is not there
+        TypeError,  # an element without the attributes openpyxl needs
+        NotImplementedError,  # a compression method zipfile does not know
+        EOFError,
+        OSError,
+    )
+
+
+def _xlsx_error(path: Path, exc: BaseException) -> InputError:
+    if isinstance(exc, PermissionError):
+        return InputError(f"cannot read {path}: permission denied; check the file's permissions.")
+    cause: BaseException | None = exc
+    while cause is not None and not type(cause).__module__.startswith("defusedxml"):
+        cause = cause.__cause__ or cause.__context__  # openpyxl wraps it in a ValueError
+    if cause is not None:
+        return InputError(
+            f"{path} is refused: it holds XML entity declarations, which Excel never writes and "
+            "which can expand to gigabytes or read other files; open and save it again in "
+            "Excel, or export the table as CSV."
+        )
+    return InputError(
+        f"{path} is not a valid .xlsx workbook; open and save it again in Excel, or export CSV."
+    )
+
+
+def _choose_sheet(path: Path, wb, table: str, sheets: Iterable[str]) -> tuple[object, list[str]]:
+    """The sheet to read for ``table`` and the remarks about the choice.
+
+    Visible sheets first: the first visible sheet named like the table (``cases``;
+    ``episodes``/``vardtillfallen`` …), else for the case table the first visible sheet (and for
+    another table the only visible sheet).  A hidden sheet is never read: one named like the
+    table is named in a remark, and when it is the only sheet that could hold a secondary table
+    the read fails with a sentence saying so.
+    """
+    wanted = [s.lower() for s in (*sheets, table)]
+    visible = [w for w in wb.worksheets if w.sheet_state == "visible"]
+    hidden = [w for w in wb.worksheets if w.sheet_state != "visible"]
+    by_name = {w.title.lower(): w for w in visible}
+    ws = next((by_name[n] for n in wanted if n in by_name), None)
+    hidden_named = [w.title for w in hidden if w.title.lower() in wanted]
+    notes: list[str] = []
+    if ws is None and hidden_named and table != "cases":
+        raise InputError(
+            f"{path}: the sheet '{hidden_named[0]}' for the {table} table is hidden, and a hidden "
+            "sheet is never read (it is often a stale copy); unhide it if it holds the current "
+            "table, or delete it, and run again."
+        )
+    if ws is None:
+        if table == "cases" or len(visible) == 1:
+            if not visible:
+                raise InputError(f"{path} has no visible sheet; unhide the sheet with the table.")
+            ws = visible[0]
+        else:
+            listed = ", ".join(
+                w.title + ("" if w.sheet_state == "visible" else " (hidden)") for w in wb.worksheets
+            )
+            raise InputError(
+                f"{path} has no sheet named '{table}' (sheets: {listed}); "
+                f"rename the sheet holding the {table} table to '{table}'."
+            )
+    for title in hidden_named:
+        notes.append(
+            f"the workbook has a hidden sheet '{title}' named like the {table} table; hidden "
+            f"sheets are never read, so the visible sheet '{ws.title}' was read: delete the "
+            "hidden sheet if it is stale, or unhide it and remove the other one"
+        )
+    return ws, notes
+
+
+def _numbers_at(values: tuple) -> tuple[int, ...]:
+    """Positions of the cells Excel stores as numbers (a code typed as a number loses its
+    leading zeros: ``05101`` becomes ``5101``)."""
+    return tuple(j for j, v in enumerate(values) if v.__class__ is int or v.__class__ is float)
+
+
+def _sheet_rows(path: Path, ws, known_names: Iterable[str]):
+    """(header texts, header row number, data rows as (row number, texts, numeric positions))."""
+    known = {k.lower() for k in known_names}
+    rows = ws.iter_rows(values_only=True)
+    header: list[str | None] | None = None
+    header_row = 0
+    pending: list[tuple] = []
+    for i, values in enumerate(rows, 1):
+        texts = [_cell_text(v) for v in values]
+        if header is None:
+            pending.append((i, texts, _numbers_at(values)))
+            nonempty = [t for t in texts if t is not None]
+            if known and any(_known(t, known) for t in nonempty):
+                header, header_row = texts, i
+                pending = []
+            elif len(pending) >= 10:
+                break
+            continue
+        pending.append((i, texts, _numbers_at(values)))
+    if header is None:
+        # no known column name found: the first non-empty row is the header
+        rows_all = pending
+        first = next(
+            (k for k, (_, t, _n) in enumerate(rows_all) if any(x is not None for x in t)), None
+        )
+        if first is None:
+            raise InputError(
+                f"{path}: the sheet '{ws.title}' is empty; put the table on it or export CSV."
+            )
+        header_row, header, _nums = rows_all[first]
+        if len(rows_all) >= 10:  # we stopped early: read the rest
+            rest = [
+                (i, [_cell_text(v) for v in vals], _numbers_at(vals))
+                for i, vals in enumerate(rows, len(rows_all) + 1)
+            ]
+            pending = rows_all[first + 1 :] + rest
+        else:
+            pending = rows_all[first + 1 :]
+    return header, header_row, pending
 
 
 _MERGE_RE = re.compile(rb'<mergeCell ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
@@ -798,8 +917,9 @@ def _sheet_remarks(wb, ws) -> list[str]:
     if merged:
         shown = ", ".join(merged[:5]) + (", …" if len(merged) > 5 else "")
         notes.append(
-            f"sheet '{ws.title}' has merged cells ({shown}); only the first cell of a merged range holds "
-            "its value, so the other rows read as empty: unmerge the cells and fill in every row"
+            f"sheet '{ws.title}' has merged cells ({shown}); only the first cell of a merged "
+            "range holds its value, so the other rows read as empty: unmerge the cells and fill "
+            "in every row"
         )
     if b"<f" in xml:
         empty = [
@@ -810,8 +930,9 @@ def _sheet_remarks(wb, ws) -> list[str]:
         if empty:
             shown = ", ".join(empty[:5]) + (", …" if len(empty) > 5 else "")
             notes.append(
-                f"{len(empty)} cell(s) of sheet '{ws.title}' hold a formula with no saved value ({shown}), "
-                "read as empty: open the workbook in Excel and save it, or paste the values"
+                f"{len(empty)} cell(s) of sheet '{ws.title}' hold a formula with no saved value "
+                f"({shown}), read as empty: open the workbook in Excel and save it, or paste "
+                "the values"
             )
     return notes
 

@@ -49,11 +49,33 @@ def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
+def _os_error(exc: Exception) -> Exception:
+    """An error of polars' writer as the OSError it wraps (``… (os error 28)``), so that
+    :func:`~nhvmetrics.io.atomic.atomic_path` words it in one sentence and removes the
+    temporary file: polars raises a ComputeError for a full disk while writing Parquet, and an
+    OSError without ``errno`` while writing CSV.  Any other error is returned as it is."""
+    import os
+    import re
+
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc
+    m = re.search(r"os error (\d+)", str(exc))
+    if not m:
+        return exc
+    code = int(m.group(1))
+    return OSError(code, os.strerror(code))
+
+
 def write_csv(frame: pl.DataFrame, target: Path | str, safe: bool = True) -> None:
+    import polars as pl
+
     out = guard_frame(frame)
     out = spreadsheet_safe(out) if safe else out
     with atomic_path(target) as tmp:
-        out.write_csv(tmp)
+        try:
+            out.write_csv(tmp)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise _os_error(exc) from None
 
 
 def write_json(
@@ -75,6 +97,13 @@ def write_json(
 
 
 def write_parquet(frame: pl.DataFrame, target: Path | str, compression: str = "zstd") -> None:
+    """Write ``frame`` as Parquet (with statistics), through the output guard; a full disk is
+    one sentence."""
+    import polars as pl
+
     out = guard_frame(frame)
     with atomic_path(target) as tmp:
-        out.write_parquet(tmp, statistics=True, compression=compression)
+        try:
+            out.write_parquet(tmp, statistics=True, compression=compression)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise _os_error(exc) from None

@@ -36,7 +36,7 @@ def put_value(cell, value) -> None:
 
 
 def normalise_xlsx(raw: bytes, when: dt.datetime) -> bytes:
-    """Rewrite an .xlsx zip with fixed entry times and the core properties' times set to ``when``."""
+    """Rewrite an .xlsx zip with fixed entry times and the core properties' times at ``when``."""
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     date_time = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
     src = zipfile.ZipFile(io.BytesIO(raw))

@@ -9,7 +9,7 @@ Check names (the ``check`` column of the findings):
 ==========================  ========  =====================================================
 check                       severity  meaning
 ==========================  ========  =====================================================
-missing_required_column     error     a required column is absent (table-level, every row quarantined)
+missing_required_column     error     a required column is absent (every row quarantined)
 missing_value               error     a required column is empty in this row
 wrong_type                  error     not a date / number / yes-no value
 invalid_code                error     a code outside the column's code list
@@ -20,11 +20,13 @@ future_date                 error     a date after the extract date (or today)
 before_birth                error     a date before ``birth_date``
 after_death                 error     a date after ``death_date``
 implausible_age             error     age at referral outside 0–110
-date_order                  per rule  e.g. referral after treatment start, discharge before admission
+date_order                  per rule  e.g. referral after treatment start, discharge before admit
 duplicate_id                error     the table key (``case_id`` …) occurs more than once
 orphan_row                  error     a secondary-table row whose ``case_id`` is not in cases
 unknown_column              warning   a column the schema does not know (left out of the outputs)
-duplicate_column            warning   a second input column for the same canonical column (ignored)
+duplicate_column            error     two input columns for the same canonical column (every row)
+control_character           error     a control, zero-width or bidi character in an id or a code
+code_as_number              warning   an id or padded code stored as numbers (leading zeros lost)
 input_note                  warning   a remark of the reader (e.g. invalid UTF-8 replaced)
 ==========================  ========  =====================================================
 """
@@ -37,7 +39,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from nhvmetrics.schema.model import TableSpec
-from nhvmetrics.schema.normalize import BIRTH_REPLACED, PNR_INSIDE, PNR_REASON
+from nhvmetrics.schema.normalize import BIRTH_REPLACED, CONTROL_RE, HIDDEN, PNR_INSIDE, PNR_REASON
 
 RAW = "__raw__"  # prefix of the cleaned-string copy of a column in the work frame
 DUPLICATE = "__dup__"  # precomputed duplicate flag of a key column (see duplicated())
@@ -65,7 +67,39 @@ def _fmt_range(lo, hi) -> str:
     return f"at most {hi:g}"
 
 
-CONTROL_RE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+def _character_names() -> dict[str, str]:
+    """How a finding names each character of :data:`CONTROL_RE` (``U+200B ZERO WIDTH SPACE``)."""
+    import unicodedata
+
+    special = {0x00: "NUL", 0x1B: "ESC", 0x7F: "DEL", 0x9B: "CSI"}
+    codes = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
+    codes += [*range(0x200B, 0x200E), 0x2060, 0xFEFF, *range(0x202A, 0x202F)]
+    codes += [*range(0x2066, 0x206A)]
+    out = {}
+    for cp in codes:
+        name = special.get(cp) or unicodedata.name(chr(cp), "control character")
+        out[chr(cp)] = f"U+{cp:04X} {name}"
+    return out
+
+
+CHARACTER_NAMES = _character_names()
+
+
+def _first_hidden(value: pl.Expr) -> pl.Expr:
+    """The name of the first control, zero-width or bidi character in ``value``."""
+    return (
+        value.str.extract(f"({CONTROL_RE})", 1)
+        .replace_strict(CHARACTER_NAMES, default="a control character", return_dtype=pl.String)
+        .fill_null("a control character")
+    )
+
+
+def _hidden_message(name: str, what: str) -> pl.Expr:
+    return pl.format(
+        "{} contains a control or invisible character ({}); " + what,
+        pl.lit(name),
+        _first_hidden(raw(name)),
+    )
 
 
 def row_checks(
@@ -75,8 +109,10 @@ def row_checks(
     today: dt.date,
     parent_ids: pl.Series | None = None,
     birth_replaced: bool = False,
+    flagged: frozenset[str] | set[str] = frozenset(),
 ) -> list[RowCheck]:
-    """Every row check that applies to the columns present in a table."""
+    """Every row check that applies to the columns present in a table.  ``flagged`` names the
+    precomputed columns of the work frame (``__hidden__<column>`` of coded columns)."""
     checks: list[RowCheck] = []
     cols = table.columns
     has = set(present)
@@ -97,16 +133,32 @@ def row_checks(
         failed = raw(name).is_not_null() & pl.col(name).is_null()
         if spec.type == "string" and (spec.codes is not None or spec.values):
             allowed = ", ".join(spec.codes or sorted(set(spec.values.values())))
+            hidden = (HIDDEN + name) in flagged
             checks.append(
                 RowCheck(
                     "invalid_code",
                     "error",
                     name,
-                    failed,
+                    (failed & ~pl.col(HIDDEN + name)) if hidden else failed,
                     raw(name),
                     f"{name} must be one of: {allowed}",
                 )
             )
+            if hidden:  # K + U+200B looks like K: say why the code is not read
+                checks.append(
+                    RowCheck(
+                        "control_character",
+                        "error",
+                        name,
+                        failed & pl.col(HIDDEN + name),
+                        raw(name),  # the output guard shows the character as text
+                        _hidden_message(
+                            name,
+                            f"the code cannot be read (it must be one of: {allowed}): remove "
+                            "the character in the register and export again",
+                        ),
+                    )
+                )
         elif spec.type != "string":
             expected = {
                 "date": "a date YYYY-MM-DD",
@@ -122,15 +174,17 @@ def row_checks(
                     pl.when(serial)
                     .then(
                         pl.lit(
-                            f"{name} must be {expected}; the value looks like an Excel serial date number: "
-                            "format the column as a date (YYYY-MM-DD) before exporting"
+                            f"{name} must be {expected}; the value looks like an Excel serial "
+                            "date number: format the column as a date (YYYY-MM-DD) before "
+                            "exporting"
                         )
                     )
                     .otherwise(pl.lit(message))
                 )
             checks.append(RowCheck("wrong_type", "error", name, failed, raw(name), message))
-        if spec.type == "string" and spec.codes is None and not spec.values:
-            # identifiers and free codes: a NUL or other control character means a damaged file
+        if spec.identifier:
+            # an id or code whose exact characters matter: a NUL or ESC means a damaged file, a
+            # zero-width or bidi character an id that looks like another one
             bad = raw(name).str.contains(CONTROL_RE).fill_null(False)
             checks.append(
                 RowCheck(
@@ -138,9 +192,13 @@ def row_checks(
                     "error",
                     name,
                     bad,
-                    raw(name).str.replace_all(CONTROL_RE, "\ufffd"),
-                    f"{name} contains a control character (such as NUL); the file may be damaged: "
-                    "export it again",
+                    raw(name),  # the output guard shows the character as text
+                    _hidden_message(
+                        name,
+                        "the value cannot be trusted as an id (it may look like another one, or "
+                        "the file is damaged): remove the character in the register and export "
+                        "again",
+                    ),
                 )
             )
         if spec.range is not None and spec.type in ("int", "float"):

@@ -49,6 +49,7 @@ class ColumnSpec:
     zfill: int | None = None
     check: str | None = None
     description: str = ""
+    identifier: bool = False  # an id or code whose exact characters matter (case_id, unit …)
 
     @property
     def inca_base(self) -> str:
@@ -153,12 +154,27 @@ class AreaSchema:
             return self.tables[name]
         except KeyError:
             raise DefinitionError(
-                f"area '{self.area}' has no table '{name}'; its tables are: {', '.join(self.tables)}."
+                f"area '{self.area}' has no table '{name}'; "
+                f"its tables are: {', '.join(self.tables)}."
             ) from None
 
 
 # --------------------------------------------------------------------------------------------
 # loading
+
+
+def read_utf8(path: Path) -> str:
+    """The text of a schema or definition file; one :class:`DefinitionError` when it is not
+    UTF-8 (saying the line), as a YAML file saved by Word or in Windows-1252 may be."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DefinitionError(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save the "
+            "file as UTF-8 and run again."
+        ) from None
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -168,9 +184,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise DefinitionError(f"{path}: schema file not found; reinstall nhvmetrics or restore it.")
     try:
         # libyaml's loader when present (the same safe subset, several times faster)
-        data = yaml.load(
-            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        )
+        data = yaml.load(read_utf8(path), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise DefinitionError(
             f"{path}: not valid YAML ({str(exc).splitlines()[0]}); fix the file."
@@ -201,6 +215,7 @@ _COLUMN_KEYS = {
     "zfill",
     "check",
     "description",
+    "identifier",
 }
 
 
@@ -211,7 +226,8 @@ def _column(path: Path, name: str, raw: Any, required: bool) -> ColumnSpec:
     unknown = set(raw) - _COLUMN_KEYS
     if unknown:
         raise DefinitionError(
-            f"{path}: {where} has unknown key(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(_COLUMN_KEYS))}."
+            f"{path}: {where} has unknown key(s) {', '.join(sorted(unknown))}; "
+            f"use {', '.join(sorted(_COLUMN_KEYS))}."
         )
     ctype = raw.get("type")
     if ctype not in TYPES:
@@ -270,6 +286,14 @@ def _column(path: Path, name: str, raw: Any, required: bool) -> ColumnSpec:
     lst = raw.get("list", False)
     if not isinstance(lst, bool):
         raise DefinitionError(f"{path}: {where} list must be true or false.")
+    identifier = raw.get("identifier", False)
+    if not isinstance(identifier, bool):
+        raise DefinitionError(f"{path}: {where} identifier must be true or false.")
+    if identifier and (ctype != "string" or codes is not None or values):
+        raise DefinitionError(
+            f"{path}: {where} is an identifier, which is a string column without codes or values; "
+            "fix the file."
+        )
     return ColumnSpec(
         name=name,
         type=ctype,
@@ -283,6 +307,7 @@ def _column(path: Path, name: str, raw: Any, required: bool) -> ColumnSpec:
         zfill=zfill,
         check=check,
         description=str(raw.get("description", "")),
+        identifier=identifier,
     )
 
 
@@ -423,7 +448,8 @@ def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
                 k = n.lower()
                 if k in seen and seen[k] != col.name:
                     raise DefinitionError(
-                        f"{area_path}: table '{tname}': name {n!r} is used by both {seen[k]!r} and {col.name!r}."
+                        f"{area_path}: table '{tname}': name {n!r} is used by both "
+                        f"{seen[k]!r} and {col.name!r}."
                     )
                 seen[k] = col.name
         rules: list[RuleSpec] = []
@@ -473,7 +499,7 @@ def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
 
 
 def inca_name(area: str, column: str, table: str = CASE_TABLE) -> str:
-    """The INCA export name of a canonical column, e.g. ``inca_name("acc", "sex") == "KON_VALUE"``."""
+    """The INCA export name of a canonical column: ``inca_name("acc", "sex") == "KON_VALUE"``."""
     return load_schema(area).table(table).column(column).inca_name
 
 

@@ -8,12 +8,15 @@ Steps for one table (all whole-column expressions, no Python loop over rows):
    system columns are left out; anything else is an *unknown column* (a warning).
 2. **drops**: rows with ``MAKULERAD`` true, rows of ``REGION_NAMN`` "Region Demo" and wholly empty
    rows are dropped and counted per reason (first matching reason wins).
-3. **cleaning**: values are trimmed; "", "Uppgift saknas", "Okänd" mean missing in every column;
-   ``98``/``99`` mean unknown (missing) in bool, int and coded columns; county codes are zero-padded.
+3. **cleaning**: Excel's ``="05101"`` is the text ``05101``; values are trimmed; "", "Uppgift
+   saknas", "Okänd" mean missing in every column; ``98``/``99`` mean unknown (missing) in bool,
+   int and coded columns; county codes are zero-padded.
 4. **typing**: codes through the value map (case-insensitive), ints, floats (decimal comma or
-   point), dates (``YYYY-MM-DD`` with an optional `` HH:MM[:SS]`` or ``T`` time part), bools
+   point), dates (``YYYY-MM-DD``, ten characters, with an optional valid `` HH:MM[:SS]`` or ``T``
+   time part and zone; a timestamp with a time zone keeps the date it has in that zone), bools
    (1/0, true/false, ja/nej, j/n, yes/no).  A cleaned value that does not type becomes null in
    ``typed``; the checks report it by comparing ``raw`` (cleaned strings) with ``typed``.
+   Identifier and zero-padded code columns stored as numbers are listed in ``numeric_codes``.
 """
 
 from __future__ import annotations
@@ -85,6 +88,9 @@ class NormalizedTable:
     extra: dict[str, pl.Series] = field(
         default_factory=dict
     )  # precomputed check columns (same rows)
+    numeric_codes: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (canonical, input name): identifiers and padded codes stored as numbers
 
 
 def _norm_name(name: str) -> str:
@@ -167,6 +173,25 @@ def _code_map(spec: ColumnSpec) -> dict[str, object]:
 
 _BOOL_MAP = _case_variants(BOOL_VALUES)
 _DATE_FMT = "%Y-%m-%d"
+MIN_YEAR = 1000  # a four-digit year
+# YYYY-MM-DD, then optionally a time of day HH:MM[:SS[.fff]] after a blank or T, and a zone
+# (Z, +01:00, +0100, or a name such as CET or Europe/Stockholm)
+DATE_TIME_RE = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]{1,9})?)?"
+    r"(?:Z| ?[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9]| [A-Za-z][A-Za-z0-9_/+-]{0,39})?)?$"
+)
+# Excel's way of keeping a code as text in a CSV file: ="05101" (a quote inside is doubled)
+EXCEL_TEXT_RE = r'^="((?:[^"]|"")*)"$'
+# Characters that have no place in an id or a code: C0 controls (NUL, ESC …; not tab, LF, CR),
+# DEL and C1 controls, zero-width characters (U+200B–U+200D, U+2060, U+FEFF) and bidirectional
+# embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): two ids that look the same
+# may differ, and a value may be shown in another order than it is stored
+CONTROL_RE = (
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{200b}-\x{200d}\x{2060}\x{feff}"
+    r"\x{202a}-\x{202e}\x{2066}-\x{2069}]"
+)
+HIDDEN = "__hidden__"  # prefix of the precomputed "has a CONTROL_RE character" flag of a column
 
 
 def _type(col: pl.Expr, spec: ColumnSpec, lenient: bool = False) -> pl.Expr:
@@ -191,12 +216,16 @@ def _type(col: pl.Expr, spec: ColumnSpec, lenient: bool = False) -> pl.Expr:
             return col.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
         return col.cast(pl.Float64, strict=False)
     if spec.type == "date":
-        if lenient:
-            shape_ok = (col.str.len_bytes() == 10) | col.str.slice(10, 1).is_in([" ", "T"])
-            return pl.when(shape_ok).then(
+        if lenient:  # a valid time of day (and zone) after the date; the date is the text's own
+            d = pl.when(col.str.contains(DATE_TIME_RE)).then(
                 col.str.slice(0, 10).str.strptime(pl.Date, _DATE_FMT, strict=False, cache=False)
             )
-        return col.str.strptime(pl.Date, _DATE_FMT, strict=False, exact=True, cache=False)
+        else:
+            # chrono also reads 2025-1-3 and +2025-01-01: only ten bytes can be YYYY-MM-DD
+            d = pl.when(col.str.len_bytes() == 10).then(
+                col.str.strptime(pl.Date, _DATE_FMT, strict=False, exact=True, cache=False)
+            )
+        return pl.when(d.dt.year() >= MIN_YEAR).then(d)  # a sign or a year 0025 is no date
     if spec.type == "bool":
         if lenient:
             lower = {k.lower(): v for k, v in _BOOL_MAP.items()}
@@ -205,6 +234,35 @@ def _type(col: pl.Expr, spec: ColumnSpec, lenient: bool = False) -> pl.Expr:
             )
         return col.replace_strict(_BOOL_MAP, default=None, return_dtype=pl.Boolean)
     raise AssertionError(spec.type)  # pragma: no cover - the loader rejects other types
+
+
+def _native(col: pl.Expr, dtype: pl.DataType, spec: ColumnSpec) -> pl.Expr:
+    """A natively typed column in its canonical type.  A timestamp becomes the calendar date it
+    has in its own time zone (``2019-01-11 00:30+01:00`` is 11 January, not 10 January in UTC)."""
+    if spec.type == "date" and isinstance(dtype, pl.Datetime):
+        return col.dt.date()
+    return col.cast(POLARS_TYPES[spec.type])
+
+
+def numeric_code_columns(
+    raw_table: RawTable, sources: dict[str, str], table: TableSpec
+) -> list[tuple[str, str]]:
+    """(canonical, input name) of the identifier and zero-padded code columns that the file
+    stores as numbers (a Parquet number type, number cells in a workbook), where leading zeros
+    may have been lost: unit ``5101`` for ``05101``, county code ``4`` for ``04``."""
+    frame = raw_table.frame
+    numeric_cells = set(raw_table.numeric_columns)
+    out = []
+    for c, src in sources.items():
+        spec = table.columns[c]
+        if not (spec.identifier or spec.zfill):
+            continue
+        dtype = frame.schema.get(src)
+        if dtype is None:
+            continue
+        if dtype.is_integer() or dtype.is_float() or src in numeric_cells:
+            out.append((c, src))
+    return out
 
 
 def _fits(dtype: pl.DataType, ctype: str) -> bool:
@@ -248,6 +306,7 @@ def normalize_table(
     ]
     unknown = [c for c in unknown if c not in ignored]
 
+    numeric_codes = numeric_code_columns(raw_table, sources, table)
     # Natively typed input (Parquet, frames): use a column as it is where its type fits the
     # canonical one, else turn it into canonical text and go the way of CSV values.
     native: set[str] = set()
@@ -296,6 +355,7 @@ def normalize_table(
         tokens = coded_tokens if specs[c].is_coded else missing
         probes.append(s.is_in(tokens).any().alias(f"tok:{c}"))
         probes.append((s.str.starts_with(" ") | s.str.ends_with(" ")).any().alias(f"ws:{c}"))
+        probes.append(s.str.starts_with('="').any().alias(f"eq:{c}"))
         if specs[c].zfill:
             probes.append((s.str.len_bytes() < specs[c].zfill).any().alias(f"z:{c}"))
 
@@ -333,12 +393,16 @@ def normalize_table(
         if c in native:
             raw_exprs.append(e.alias(c))
             continue
-        if flags.get(f"ws:{c}"):
+        excel_text = bool(flags.get(f"eq:{c}"))
+        if excel_text:  # ="05101" is the text 05101; what is inside is then cleaned as usual
+            inner = e.str.extract(EXCEL_TEXT_RE, 1).str.replace_all('""', '"', literal=True)
+            e = pl.when(inner.is_not_null()).then(inner).otherwise(e)
+        if flags.get(f"ws:{c}") or excel_text:
             e = e.str.strip_chars()
-        if flags.get(f"tok:{c}") or flags.get(f"ws:{c}"):
+        if flags.get(f"tok:{c}") or flags.get(f"ws:{c}") or excel_text:
             tokens = coded_tokens if spec.is_coded else missing
             e = pl.when(e.is_in(tokens)).then(None).otherwise(e)
-        if spec.zfill and flags.get(f"z:{c}"):
+        if spec.zfill and (flags.get(f"z:{c}") or excel_text):
             e = pl.when(e.str.contains(r"^[0-9]+$")).then(e.str.zfill(spec.zfill)).otherwise(e)
         raw_exprs.append(e.alias(c))
     raw = frame.lazy().select(raw_exprs).collect()
@@ -355,7 +419,7 @@ def normalize_table(
                 pl.col(ROW),
                 *[
                     (
-                        pl.col(c).cast(POLARS_TYPES[specs[c].type])
+                        _native(pl.col(c), raw.schema[c], specs[c])
                         if c in native
                         else _type(pl.col(c), specs[c])
                     ).alias(c)
@@ -391,9 +455,17 @@ def normalize_table(
                 .collect()
             )
             typed = typed.with_columns(fill.get_columns())
+    else:
+        need = []
+
+    extra: dict[str, pl.Series] = {}
+    # a code that did not map may hold an invisible or control character (K + U+200B looks
+    # like K): flag it, so the finding says why (only columns with unmapped values are scanned)
+    for c in need:
+        if specs[c].type == "string":
+            extra[HIDDEN + c] = raw[c].str.contains(CONTROL_RE).fill_null(False).alias(HIDDEN + c)
 
     derived: list[str] = []
-    extra: dict[str, pl.Series] = {}
     for c in order:
         if table.columns[c].type == "string" and table.columns[c].check != "personnummer":
             # a personnummer typed into a unit, case id, code or free-text column
@@ -436,4 +508,5 @@ def normalize_table(
         duplicate_columns=duplicates,
         derived=derived,
         extra=extra,
+        numeric_codes=numeric_codes,
     )

@@ -193,7 +193,7 @@ def validate_frames(
     extract_date: dt.date | None = None,
     contract: bool = True,
 ) -> ValidationResult:
-    """Like :func:`validate_export` for frames already in memory (any dtypes; names as in an export).
+    """Like :func:`validate_export` for frames in memory (any dtypes; names as in an export).
 
     A ``_row`` column is kept as the row number; without it rows are numbered 2, 3, ….
     The case table may be left out (then secondary tables are not checked for orphans).
@@ -215,7 +215,8 @@ def _check_table_names(schema: AreaSchema, tables, need_cases: bool) -> None:
     for name in tables:
         if name not in schema.tables:
             raise NhvError(
-                f"area '{schema.area}' has no table '{name}'; use one of: {', '.join(schema.tables)}."
+                f"area '{schema.area}' has no table '{name}'; "
+                f"use one of: {', '.join(schema.tables)}."
             )
     if need_cases and CASE_TABLE not in tables:
         raise NhvError(f"the '{CASE_TABLE}' table is required; give its file as PATH.")
@@ -303,7 +304,8 @@ class _Context:
 
 
 def _streamed_table(ctx: _Context, name: str, stream: StreamedTable, parent, id_column):
-    """A table read in row batches: duplicate ids from one pass over the key column, then batches."""
+    """A table read in row batches: duplicate ids from one pass over the key column, then the
+    batches."""
     schema, spec = ctx.schema, ctx.schema.tables[name]
     dup = None
     sources, _unknown, dups, system_found = map_columns(stream.meta.columns, spec, schema)
@@ -456,6 +458,12 @@ def _table(
                 _duplicate_message(first.sources.get(canonical), c, canonical),
             )
         )
+    for c, src in first.numeric_codes:
+        findings.append(
+            _table_finding(
+                name, "code_as_number", "warning", c, _numeric_code_message(spec, c, src)
+            )
+        )
     for note in meta.notes:
         findings.append(_table_finding(name, "input_note", "warning", None, note))
     table_level = None
@@ -533,12 +541,19 @@ def _check_batch(
     parent,
     first: NormalizedTable,
 ):
-    """The row checks of one batch: (accepted typed rows, quarantined masked rows, findings or None)."""
+    """The row checks of one batch: (accepted typed rows, quarantined masked rows, findings or
+    None, number quarantined)."""
     spec = ctx.schema.tables[name]
     present = [c for c in n.typed.columns if c != ROW]
     missing_required = [c for c in spec.required if c not in present]
     checks = row_checks(
-        spec, present, ctx.ref, ctx.today, parent, birth_replaced=BIRTH_REPLACED in n.extra
+        spec,
+        present,
+        ctx.ref,
+        ctx.today,
+        parent,
+        birth_replaced=BIRTH_REPLACED in n.extra,
+        flagged=set(n.extra),
     )
     extra = [s.alias(k) for k, s in n.extra.items()]
     if spec.key and spec.key in present:
@@ -558,13 +573,13 @@ def _check_batch(
             .collect()
         )
         counts = masks.select(pl.all().sum()).row(0)
-        for i, (chk, cnt) in enumerate(zip(checks, counts)):
+        for i, (chk, cnt) in enumerate(zip(checks, counts, strict=True)):
             if not cnt or not ctx.row_findings:
                 continue
             findings.append(_findings_of(work, name, chk, case_expr, masks[f"__m{i}"].arg_true()))
         error_masks = [
             f"__m{i}"
-            for i, (c, cnt) in enumerate(zip(checks, counts))
+            for i, (c, cnt) in enumerate(zip(checks, counts, strict=True))
             if cnt and c.severity == "error"
         ]
         if error_masks:
@@ -674,6 +689,22 @@ def _norm(name: str) -> str:
     return unicodedata.normalize("NFC", name).strip().lower()
 
 
+def _numeric_code_message(spec: TableSpec, column: str, source: str) -> str:
+    where = column if source == column else f"{column} (column {source!r})"
+    width = spec.columns[column].zfill
+    if width:
+        example = "4 → " + "4".zfill(width)
+        return (
+            f"{where} is stored as numbers in the file, so codes lose their leading zeros; "
+            f"they were padded to {width} digits ({example}): export the column as text"
+        )
+    return (
+        f"{where} is stored as numbers in the file, so leading zeros are lost if the values had "
+        "any (05101 becomes 5101, another unit or id, and may no longer match other tables): "
+        "export the column as text"
+    )
+
+
 def _duplicate_message(first: str | None, second: str, canonical: str) -> str:
     import re
 
@@ -709,7 +740,7 @@ def _table_finding(
 def _table_findings(
     table: str, check: str, severity: str, columns: list[str], messages: list[str]
 ) -> pl.DataFrame:
-    """Several table-level findings at once: the same rows as one :func:`_table_finding` per column."""
+    """Several table-level findings at once: the rows of one :func:`_table_finding` per column."""
     n = len(columns)
     return pl.DataFrame(
         {

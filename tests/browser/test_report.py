@@ -263,8 +263,8 @@ needs_browser = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def pages() -> dict[str, str]:
-    from tests.fixtures.report_example import example_report_data
     from nhvmetrics.report.html import render_html
+    from tests.fixtures.report_example import example_report_data
 
     return {
         "sv": render_html(example_report_data("SE100"), "sv"),

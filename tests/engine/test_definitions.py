@@ -221,7 +221,8 @@ def test_bad_yaml_and_duplicate_ids(tmp_path):
 def test_sql_spellings_are_accepted(tmp_path):
     text = textwrap.dedent(GOOD).replace(
         "numerator: days(referral_date, first_visit_date) <= x_days",
-        "numerator: first_visit_date IS NOT NULL AND days(referral_date, first_visit_date) <= x_days OR sex = 'K'",
+        "numerator: first_visit_date IS NOT NULL AND days(referral_date, first_visit_date) "
+        "<= x_days OR sex = 'K'",
     )
     d = load_file(_write(tmp_path, text))
     assert d.numerator.columns == {"first_visit_date", "referral_date", "sex"}
@@ -277,3 +278,22 @@ def test_cli_check_reports_findings(tmp_path):
     assert "bad_expr.yaml: numerator: unknown column or parameter 'y_days'" in r.output
     r = runner.invoke(app, ["indicators", "check", str(tmp_path / "nowhere")])
     assert r.exit_code == 1 and "no such definition file" in r.output
+
+
+@pytest.mark.parametrize(
+    "encoding, line", [("cp1252", 3), ("utf-16", 1)], ids=["windows-1252", "utf-16"]
+)
+def test_a_definition_file_that_is_not_utf8_is_one_finding(tmp_path, encoding, line):
+    """Saved by Notepad or Word as Windows-1252 or UTF-16: one sentence naming the line (it was
+    a UnicodeDecodeError traceback)."""
+    text = "# a region's own indicator\n# written in Notepad\n# Ålder och väntetid\n"
+    p = tmp_path / "latin.yaml"
+    p.write_bytes((text + textwrap.dedent(GOOD)).encode(encoding))
+    with pytest.raises(DefinitionError) as err:
+        load_file(p)
+    message = str(err.value)
+    assert f"{p}: not UTF-8 text" in message and f"on line {line}" in message
+    assert "save the file as UTF-8" in message
+    r = runner.invoke(app, ["indicators", "check", str(p)])
+    assert r.exit_code == 1 and "not UTF-8 text" in r.output
+    assert "Traceback" not in r.output and isinstance(r.exception, SystemExit)

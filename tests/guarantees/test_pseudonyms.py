@@ -120,3 +120,29 @@ def test_weak_or_empty_key_is_refused(bad, tmp_path, capsys, monkeypatch) -> Non
     code, printed = convert(a, tmp_path / "o.parquet", capsys)
     assert code == 2 and not (tmp_path / "o.parquet").exists()
     assert bad == "" or bad not in printed.replace("shorter", "")
+
+
+def test_key_material_that_is_not_valid_is_one_line(tmp_path, capsys, monkeypatch) -> None:
+    """A key that is not UTF-8 is a key (its bytes); a key file that is no key is one line."""
+    import os
+
+    a = export(tmp_path, "a.csv", [PNR])
+    raw = b"\xff\xfe not UTF-8 at all \x80\x81"
+    monkeypatch.setenv(KEY_ENV, os.fsdecode(raw))
+    code, printed = convert(a, tmp_path / "env.parquet", capsys)
+    assert code == 0, printed
+    monkeypatch.delenv(KEY_ENV)
+    key = tmp_path / "key.bin"
+    key.write_bytes(raw)
+    code, printed = convert(a, tmp_path / "file.parquet", capsys, "--key-file", key)
+    assert code == 0, printed
+    ids = [pl.read_parquet(tmp_path / f)["patient_id"][0] for f in ("env.parquet", "file.parquet")]
+    digest = hmac.new(raw, PNR.replace("-", "").encode(), hashlib.sha256).hexdigest()
+    assert ids[0] == ids[1] == "ps_" + digest[:32]
+    big = tmp_path / "export.csv"
+    big.write_bytes(b"x;y\n" * 50_000)
+    for bad in (big, tmp_path):
+        code, printed = convert(a, tmp_path / "o.parquet", capsys, "--key-file", bad)
+        assert code == 2 and printed.startswith("error: "), printed
+        assert len(printed.strip().splitlines()) == 1
+        assert not (tmp_path / "o.parquet").exists()

@@ -81,7 +81,9 @@ def w(name: str, data: bytes | str, encoding: str = "utf-8") -> None:  # noqa: D
     path.write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
 
 
-def xlsx(name: str, build) -> None:
+def xlsx(name: str, build, patch=None) -> None:
+    """Write a workbook built by ``build(wb)``; ``patch(part name, bytes) -> bytes`` may rewrite
+    its XML parts (for files openpyxl itself would never write)."""
     import openpyxl
 
     wb = openpyxl.Workbook()
@@ -96,8 +98,30 @@ def xlsx(name: str, build) -> None:
         for info in sorted(src.infolist(), key=lambda i: i.filename):
             zi = zipfile.ZipInfo(info.filename, date_time=(2025, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(zi, src.read(info.filename))
+            data = src.read(info.filename)
+            if patch is not None:
+                data = patch(info.filename, data)
+            z.writestr(zi, data)
     w(name, out.getvalue())
+
+
+def with_doctype(doctype: str, entity: str):
+    """A patch that gives the first worksheet a DTD and puts ``&entity;`` in cell B2."""
+    import re
+
+    def patch(part: str, data: bytes) -> bytes:
+        if part != "xl/worksheets/sheet1.xml":
+            return data
+        text = data.decode("utf-8")
+        decl = re.match(r"<\?xml[^>]*\?>", text)
+        at = decl.end() if decl else 0
+        text = text[:at] + doctype + text[at:]
+        cell = f'<c r="B2" t="inlineStr"><is><t>&{entity};</t></is></c>'
+        text, n = re.subn(r'<c r="B2"[^>]*>.*?</c>', cell, text, count=1, flags=re.S)
+        assert n == 1
+        return text.encode("utf-8")
+
+    return patch
 
 
 def main(out: Path | None = None) -> Path:
@@ -309,6 +333,91 @@ def main(out: Path | None = None) -> Path:
     xlsx("title_row_above_header.xlsx", title_row)
     xlsx("empty_workbook.xlsx", empty)
 
+    # --- hostile workbooks and Excel habits --------------------------------------------------
+    def plain(wb):
+        ws = wb.active
+        ws.title = "cases"
+        ws.append(HEADER)
+        for r in rows():
+            ws.append(r)
+
+    def pad_sheet(part: str, data: bytes) -> bytes:
+        # 40 MB of blanks between two rows: legal XML that packs about 1 000 : 1
+        if part != "xl/worksheets/sheet1.xml":
+            return data
+        return data.replace(b"</row>", b"</row>" + b" " * 40_000_000, 1)
+
+    xlsx("zip_bomb.xlsx", plain, pad_sheet)
+    xlsx(
+        "xxe_external_entity.xlsx",
+        plain,
+        with_doctype('<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>', "xxe"),
+    )
+    laughs = '<!ENTITY lol0 "lol">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
+    )
+    xlsx("billion_laughs.xlsx", plain, with_doctype(f"<!DOCTYPE worksheet [{laughs}]>", "lol9"))
+
+    def stale_hidden_cases(wb):
+        ws = wb.active
+        ws.title = "Blad1"  # the current export, on a visible sheet
+        ws.append(HEADER)
+        for r in rows():
+            ws.append(r)
+        old = wb.create_sheet("cases")  # last year's copy, hidden
+        old.append(HEADER)
+        old.append(rows(1)[0])
+        old.sheet_state = "hidden"
+
+    xlsx("hidden_stale_cases_sheet.xlsx", stale_hidden_cases)
+
+    def numbers_for_codes(wb):
+        ws = wb.active
+        ws.append(HEADER + ["home_region"])
+        for r in rows():
+            ws.append([*r[:2], 5101, *r[3:], 4])  # 05101 and 04 typed into Excel as numbers
+
+    xlsx("codes_as_numbers.xlsx", numbers_for_codes)
+
+    def text_formulas(wb):
+        # ="05101" as the text of a cell (as pasted from a CSV export), not as a formula
+        ws = wb.active
+        ws.append(HEADER + ["home_region"])
+        for r in rows():
+            ws.append([*r[:2], '="05101"', '="K"', *r[4:], '="04"'])
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+
+    xlsx("excel_text_formula.xlsx", text_formulas)
+
+    # Excel's ="05101" in a CSV file (how a code is kept as text), unquoted and quoted
+    eq = [[*r[:2], '="05101"', r[3], *r[4:], '"=""04"""'] for r in rows()]
+    w("excel_text_formula.csv", csv_text(HEADER + ["home_region"], eq))
+
+    # control, zero-width and bidi characters in ids and codes
+    hid = rows()
+    hid[0][1] = "C0001\u200b"  # zero-width space: looks like C0001
+    hid[1][2] = "\u202e10011"  # right-to-left override: shows as 11001
+    hid[2][1] = "C\x1b[31m0003"  # ESC: a terminal colour sequence
+    hid[3][3] = "K\ufeff"  # a zero-width no-break space after a sex code
+    w("invisible_characters.csv", csv_text(HEADER, hid))
+
+    # a vertical tab in a header cell (the workbook writers once crashed on it)
+    w(
+        "control_character_in_header.csv",
+        csv_text(HEADER + ["anteckning\x0bfält"], [r + ["x"] for r in rows()]),
+    )
+
+    # date forms the docs do not accept (chrono reads the first two, the third has no valid time)
+    loose = rows()
+    loose[0][4] = "2025-1-3"
+    loose[1][4] = "+2025-01-01"
+    loose[2][4] = "2024-02-29T25:61"
+    loose[3][4] = "2025-04-03T10:15:00.000Z"  # a valid timestamp: accepted
+    w("dates_loose_forms.csv", csv_text(HEADER, loose))
+
     # --- Parquet ---------------------------------------------------------------------------
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -325,6 +434,35 @@ def main(out: Path | None = None) -> Path:
     pq.write_table(t, OUT / "wrong_types.parquet")
     t2 = pa.table({"case_id": ["C1"], "unit": ["11001"]})
     pq.write_table(t2, OUT / "parquet_missing_required.parquet")
+
+    import datetime as dt
+
+    # timestamps with a time zone: the first visit at 00:30 Swedish time is the referral's day
+    # (in UTC it is the day before, which would put it before the referral)
+    visits = [dt.datetime(2025, m, 3, 0, 30) - dt.timedelta(hours=1) for m in range(1, 6)]
+    t3 = pa.table(
+        {
+            "patient_id": [r[0] for r in rows()],
+            "case_id": [r[1] for r in rows()],
+            "unit": [r[2] for r in rows()],
+            "sex": [r[3] for r in rows()],
+            "referral_date": pa.array([dt.date(2025, m, 3) for m in range(1, 6)]),
+            "first_visit_date": pa.array(visits, pa.timestamp("us", tz="Europe/Stockholm")),
+            "treatment_start_date": pa.array(visits, pa.timestamp("ms", tz="+01:00")),
+        }
+    )
+    pq.write_table(t3, OUT / "timestamps_with_zone.parquet")
+    t4 = pa.table(
+        {
+            "patient_id": [r[0] for r in rows()],
+            "case_id": [r[1] for r in rows()],
+            "unit": pa.array([5101] * 5, pa.int64()),  # 05101 as a number
+            "sex": [r[3] for r in rows()],
+            "referral_date": [r[4] for r in rows()],
+            "LAN_VALUE": pa.array([4, 4, 12, 1, 25], pa.int32()),  # county codes 04, 12, 01, 25
+        }
+    )
+    pq.write_table(t4, OUT / "codes_as_numbers.parquet")
     return OUT
 
 

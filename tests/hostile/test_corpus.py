@@ -192,6 +192,11 @@ REPORT_SUBSET = [
     "wrong_types.parquet",
     "missing_required_columns.csv",
     "samordningsnummer.csv",
+    "control_character_in_header.csv",
+    "hidden_stale_cases_sheet.xlsx",
+    "excel_text_formula.xlsx",
+    "timestamps_with_zone.parquet",
+    "codes_as_numbers.parquet",
 ]
 
 

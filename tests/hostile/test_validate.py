@@ -24,6 +24,9 @@ UNREADABLE = {
     "ragged_rows.csv",
     "unbalanced_quotes.csv",
     "empty_workbook.xlsx",
+    "zip_bomb.xlsx",
+    "xxe_external_entity.xlsx",
+    "billion_laughs.xlsx",
 }
 EXPECTED_CHECKS = {
     "bad_personnummer.csv": {"invalid_personnummer"},
@@ -31,7 +34,7 @@ EXPECTED_CHECKS = {
     "missing_required_columns.csv": {"missing_required_column"},
     "unknown_columns.csv": {"unknown_column"},
     "dates_other_formats.csv": {"wrong_type"},
-    "wrong_types.parquet": {"wrong_type"},
+    "wrong_types.parquet": {"wrong_type", "code_as_number"},
     "semicolon_ok.csv": set(),
     "cp1252_swedish.csv": {"unknown_column"},
     "utf16_bom.csv": set(),

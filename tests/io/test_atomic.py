@@ -74,6 +74,57 @@ def test_disk_full_is_a_one_line_error(tmp_path: Path) -> None:
     assert not target.exists() and leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_disk_full_in_polars_writers_is_a_one_line_error(
+    fmt: str, tmp_path: Path, monkeypatch
+) -> None:
+    """polars words a full disk its own way (a ComputeError ``… (os error 28)`` while writing
+    Parquet, an OSError without errno while writing CSV); both become the one-sentence error and
+    no temporary file is left.  The error is the real one: polars writing to /dev/full."""
+    import polars as pl
+
+    from nhvmetrics.io.writers import write_csv, write_parquet
+
+    method = f"write_{fmt}"
+    real = getattr(pl.DataFrame, method)
+
+    def full(self, path, *a, **k):
+        Path(path).write_bytes(b"PAR1 half a file")  # what was written before the disk filled up
+        return real(self, "/dev/full", *a, **k)
+
+    monkeypatch.setattr(pl.DataFrame, method, full)
+    target = tmp_path / f"x.{fmt}"
+    frame = pl.DataFrame({"a": list(range(50_000))})
+    with pytest.raises(NhvError, match=r"No space left on device\); check free space") as info:
+        (write_parquet if fmt == "parquet" else write_csv)(frame, target)
+    assert info.value.exit_code == 2 and "\n" not in str(info.value)
+    assert not target.exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("command, output", [("convert", "c.parquet"), ("compute", "i.parquet")])
+def test_disk_full_while_a_command_writes_parquet(
+    command: str, output: str, export: Path, tmp_path: Path, capsys, monkeypatch
+):
+    import polars as pl
+
+    real = pl.DataFrame.write_parquet
+
+    def full(self, path, *a, **k):
+        real(self, path, *a, **k)  # the file is whole on disk until the last block …
+        return real(self, "/dev/full", *a, **k)  # … which does not fit
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", full)
+    out = tmp_path / "out"
+    out.mkdir()
+    extra = ["--year", "2025"] if command == "compute" else []
+    args = [command, export, "--area", "acc", "--extract-date", "2026-02-15", *extra]
+    code, err = run([*args, "-o", out / output], capsys)
+    assert code == 2, err
+    assert err.startswith("error: cannot write ") and "No space left on device" in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert list(out.iterdir()) == [] and leftovers(tmp_path) == []
+
+
 def test_the_written_file_replaces_the_old_one_whole(tmp_path: Path) -> None:
     target = tmp_path / "t.csv"
     target.write_text("old")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+from pathlib import Path
 
 import polars as pl
 import pytest
 
 from nhvmetrics.errors import EXIT_USAGE, InputError
-from nhvmetrics.io.readers import read_table, sniff_delimiter
+from nhvmetrics.io.readers import read_table, sniff_delimiter, stream_table
 
 HEADER = ["PAT_ID", "REG_ID", "SjukhusKod", "Kommentar"]
 ROWS = [["P1", "C1", "011001", "Göteborg"], ["P2", "C2", "011002", "Västerås, Örebro"]]
@@ -207,9 +208,10 @@ def test_parquet_keeps_native_types_and_validation_makes_them_canonical(tmp_path
         "_row"
     ].to_list() == [2, 3]
     r = validate_export("acc", {"cases": p}, extract_date=dt.date(2025, 12, 31))
-    assert [(c, v) for c, v in zip(r.findings["column"], r.findings["value"])] == [
-        ("treatment_start_date", "20250110"),
-        ("treatment_start_date", "20250111"),
+    assert [(k, c, v) for k, c, v in r.findings.select("check", "column", "value").iter_rows()] == [
+        ("code_as_number", "case_id", None),  # an id as int64: leading zeros may be lost
+        ("wrong_type", "treatment_start_date", "20250110"),
+        ("wrong_type", "treatment_start_date", "20250111"),
     ]
     r2 = validate_export(
         "acc", {"cases": _drop_col(p, "treatment_start_date")}, extract_date=dt.date(2025, 12, 31)
@@ -233,3 +235,171 @@ def _drop_col(path, col):
     out = path.with_name("dropped.parquet")
     pl.read_parquet(path).drop(col).write_parquet(out)
     return out
+
+
+# --- hidden sheets: never read, named when they look like the table ------------------------
+
+
+def test_a_stale_hidden_sheet_named_like_the_table_is_not_read(tmp_path):
+    p = _xlsx(
+        tmp_path / "stale.xlsx",
+        [
+            ("cases", [["PAT_ID", "REG_ID"], ["OLD", "C0"]], True),  # last year's, hidden
+            ("Blad1", [["PAT_ID", "REG_ID"], ["P1", "C1"], ["P2", "C2"]], False),
+        ],
+    )
+    raw = read_table(p, table="cases", known_names={"pat_id", "reg_id"})
+    assert raw.sheet == "Blad1" and raw.frame["REG_ID"].to_list() == ["C1", "C2"]
+    assert any("hidden sheet 'cases'" in n and "'Blad1' was read" in n for n in raw.notes)
+
+
+def test_a_visible_sheet_wins_over_a_hidden_one_of_another_name_for_the_table(tmp_path):
+    p = _xlsx(
+        tmp_path / "ep.xlsx",
+        [
+            ("cases", [["REG_ID"], ["C1"]], False),
+            ("vardtillfallen", [["vardtillfalle_id"], ["OLD"]], True),
+            ("episodes", [["vardtillfalle_id"], ["E1"]], False),
+        ],
+    )
+    raw = read_table(p, table="episodes", sheets=("vardtillfallen",))
+    assert raw.sheet == "episodes" and raw.frame["vardtillfalle_id"].to_list() == ["E1"]
+    assert any("hidden sheet 'vardtillfallen'" in n for n in raw.notes)
+
+
+def test_a_secondary_table_only_on_a_hidden_sheet_is_refused(tmp_path):
+    p = _xlsx(
+        tmp_path / "h.xlsx",
+        [("cases", [["REG_ID"], ["C1"]], False), ("episodes", [["x"], ["1"]], True)],
+    )
+    with pytest.raises(InputError, match="'episodes' for the episodes table is hidden"):
+        read_table(p, table="episodes")
+    p2 = _xlsx(
+        tmp_path / "h2.xlsx",
+        [("a", [["x"]], False), ("b", [["y"]], True), ("c", [["z"]], False)],
+    )
+    with pytest.raises(InputError, match=r"sheets: a, b \(hidden\), c\)"):
+        read_table(p2, table="episodes")
+
+
+# --- Excel habits: numbers for codes, ="05101" ---------------------------------------------
+
+
+def test_workbook_columns_with_number_cells_are_listed(tmp_path):
+    p = _xlsx(
+        tmp_path / "n.xlsx",
+        [
+            (
+                "cases",
+                [
+                    ["REG_ID", "SjukhusKod", "remissdatum"],
+                    ["C1", 5101, dt.date(2025, 1, 3)],
+                    ["C2", "05101", None],
+                ],
+                False,
+            )
+        ],
+    )
+    raw = read_table(p)
+    assert raw.numeric_columns == ["SjukhusKod"]  # a date cell is not a number
+    assert raw.frame["SjukhusKod"].to_list() == ["5101", "05101"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_excel_text_formula_is_the_text_inside(tmp_path, fmt):
+    from nhvmetrics.schema.validate import validate_export
+
+    header = ["PAT_ID", "REG_ID", "SjukhusKod", "KON_VALUE", "remissdatum", "LAN_VALUE"]
+    body = [["P1", '="C1"', '="05101"', '="2"', '="2025-01-03"', '="4"']]
+    if fmt == "csv":
+        p = tmp_path / "eq.csv"
+        p.write_text("\n".join(";".join(r) for r in [header, *body]) + "\n", encoding="utf-8")
+    else:
+        import openpyxl
+
+        p = tmp_path / "eq.xlsx"
+        wb = openpyxl.Workbook()
+        for r in [header, *body]:
+            wb.active.append(r)
+        for cell in wb.active[2]:
+            cell.data_type = "s"  # the text ="05101" as pasted, not a formula
+        wb.save(p)
+    r = validate_export("acc", {"cases": p}, extract_date=dt.date(2025, 12, 31))
+    assert not r.has_errors, r.findings
+    assert r.table("cases").accepted.select(
+        "case_id", "unit", "sex", "referral_date", "home_region"
+    ).rows() == [("C1", "05101", "K", dt.date(2025, 1, 3), "04")]
+
+
+# --- Parquet: time zones and numbers for codes -----------------------------------------------
+
+
+def test_parquet_timestamps_with_a_zone_keep_the_date_of_that_zone(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from nhvmetrics.schema.validate import validate_export
+
+    # 2019-01-11 00:30 at +01:00 is 2019-01-10 23:30 UTC
+    instant = [dt.datetime(2019, 1, 10, 23, 30)]
+    p = tmp_path / "tz.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "PAT_ID": ["P1"],
+                "REG_ID": ["C1"],
+                "SjukhusKod": ["11001"],
+                "KON_VALUE": ["1"],
+                "remissdatum": pa.array(instant, pa.timestamp("us", tz="+01:00")),
+                "forsta_besoksdatum": pa.array(instant, pa.timestamp("ms", tz="Europe/Stockholm")),
+                "VITALSTATUSDATUM": pa.array(instant, pa.timestamp("ns", tz="UTC")),
+            }
+        ),
+        p,
+    )
+    r = validate_export("acc", {"cases": p}, extract_date=dt.date(2025, 12, 31))
+    assert not r.has_errors, r.findings
+    assert r.table("cases").accepted.select(
+        "referral_date", "first_visit_date", "vital_status_date"
+    ).row(0) == (dt.date(2019, 1, 11), dt.date(2019, 1, 11), dt.date(2019, 1, 10))
+
+
+def test_parquet_codes_stored_as_numbers_are_warnings_and_county_codes_padded(tmp_path):
+    from nhvmetrics.schema.validate import validate_export
+
+    p = tmp_path / "n.parquet"
+    pl.DataFrame(
+        {
+            "PAT_ID": ["P1", "P2"],
+            "REG_ID": ["C1", "C2"],
+            "SjukhusKod": pl.Series([5101, 11001], dtype=pl.Int32),
+            "KON_VALUE": [1, 2],
+            "remissdatum": ["2025-01-03", "2025-01-04"],
+            "LAN_VALUE": pl.Series([4, 25], dtype=pl.UInt8),
+        }
+    ).write_parquet(p)
+    r = validate_export("acc", {"cases": p}, extract_date=dt.date(2025, 12, 31))
+    assert not r.has_errors
+    assert r.findings.select("check", "column").rows() == [
+        ("code_as_number", "home_region"),
+        ("code_as_number", "unit"),
+    ]
+    acc = r.table("cases").accepted
+    assert acc["home_region"].to_list() == ["04", "25"]
+    assert acc["unit"].to_list() == ["5101", "11001"]
+
+
+# --- file names that are not UTF-8 -----------------------------------------------------------
+
+
+def test_a_file_name_that_is_not_utf8_is_one_sentence(tmp_path):
+    import os
+
+    p = Path(os.fsdecode(os.fsencode(tmp_path) + b"/\xd6rebro.csv"))
+    p.write_text("a;b\n1;2\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_table(p)
+    message = str(exc.value)
+    assert "\ufffdrebro.csv is not valid UTF-8" in message and "rename the file" in message
+    message.encode("utf-8")  # printable: no lone surrogate left
+    assert stream_table(p, None, 1) is None

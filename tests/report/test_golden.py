@@ -14,7 +14,9 @@ import pytest
 from tests.fixtures.golden import golden_outputs
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-HINT = "rendering drifted from tests/report/golden; if intended, run: python scripts/regen_golden.py"
+HINT = (
+    "rendering drifted from tests/report/golden; if intended, run: python scripts/regen_golden.py"
+)
 
 
 @pytest.fixture(scope="module")

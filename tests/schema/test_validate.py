@@ -11,6 +11,7 @@ import pytest
 from nhvmetrics.errors import NhvError
 from nhvmetrics.personnummer import find_personnummer, valid
 from nhvmetrics.personnummer import luhn_digit as luhn
+from nhvmetrics.schema.checks import CHARACTER_NAMES
 from nhvmetrics.schema.validate import FINDINGS_SCHEMA, validate_export, validate_frames
 
 EXTRACT = dt.date(2025, 12, 31)
@@ -220,7 +221,7 @@ def test_missing_required_value():
 def test_unknown_column_is_a_warning_and_left_out():
     r = run([case(favourite_colour="blå")])
     assert not r.has_errors
-    assert [(c, s) for c, s in zip(r.findings["check"], r.findings["severity"])] == [
+    assert [(c, s) for c, s in zip(r.findings["check"], r.findings["severity"], strict=True)] == [
         ("unknown_column", "warning")
     ]
     assert "favourite_colour" not in r.table("cases").accepted.columns
@@ -276,7 +277,7 @@ def test_pelvic_discharge_before_admission():
     assert not run([case(**base)], area="pelvic").has_errors
     r = run([case(**{**base, "utskrivningsdatum": "2025-01-31"})], area="pelvic")
     errors = r.findings.filter(pl.col("severity") == "error")
-    assert [(c, col) for c, col in zip(errors["check"], errors["column"])] == [
+    assert [(c, col) for c, col in zip(errors["check"], errors["column"], strict=True)] == [
         ("date_order", "discharge_date")
     ]
     assert errors["value"].to_list() == ["admission_date=2025-02-01, discharge_date=2025-01-31"]
@@ -517,7 +518,10 @@ def test_validate_export_reads_files_and_hashes_them(tmp_path):
     rows = [case(), case(REG_ID="C2", KON_VALUE="9")]
     header = list(rows[0])
     p.write_text(
-        "\n".join(";".join(r[h] or "" for h in header) for r in [dict(zip(header, header)), *rows])
+        "\n".join(
+            ";".join(r[h] or "" for h in header)
+            for r in [dict(zip(header, header, strict=True)), *rows]
+        )
         + "\n",
         encoding="cp1252",
     )
@@ -566,10 +570,178 @@ def test_unparsable_birth_date_falls_back_to_the_personnummer_with_a_warning():
         ]
     )
     f = r.findings
-    assert [(c, s, row) for c, s, row in zip(f["check"], f["severity"], f["row"])] == [
+    assert [(c, s, row) for c, s, row in zip(f["check"], f["severity"], f["row"], strict=True)] == [
         ("wrong_type", "warning", 2),
         ("wrong_type", "error", 3),
     ]  # a pseudonym has no birth date to fall back on
     assert "personnummer" in f["message"][0]
     acc = r.table("cases").accepted
     assert acc["birth_date"].to_list() == [dt.date(1950, 1, 1)]
+
+
+# --- values that are findings: control, zero-width and bidi characters -----------------------
+
+
+@pytest.mark.parametrize(
+    "column, value, named",
+    [
+        ("REG_ID", "C1\u200b", "U+200B ZERO WIDTH SPACE"),
+        ("REG_ID", "\ufeffC1", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+        ("REG_ID", "C\u20601", "U+2060 WORD JOINER"),
+        ("SjukhusKod", "\u202e10011", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("SjukhusKod", "11001\u2066", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+        ("SjukhusKod", "11\x1b[2J001", "U+001B ESC"),
+        ("PAT_ID", "P\x00 1", "U+0000 NUL"),
+        ("PAT_ID", "P\x9b1", "U+009B CSI"),
+    ],
+)
+def test_an_id_with_a_control_or_invisible_character_is_quarantined(column, value, named):
+    r = run([case(**{column: value}), case(REG_ID="C2", PAT_ID=PNR_B)])
+    canonical = {"REG_ID": "case_id", "SjukhusKod": "unit", "PAT_ID": "patient_id"}[column]
+    assert checks_of(r) == [("control_character", canonical, 2)]
+    f = r.findings.row(0, named=True)
+    assert f["severity"] == "error" and f"({named})" in f["message"]
+    assert "cannot be trusted as an id" in f["message"]
+    # written out, the finding shows the character as text (U+202E, \x1b), never the character
+    from nhvmetrics.io.guard import clean_value
+
+    shown = clean_value(f["value"])
+    assert not any(ch in CHARACTER_NAMES for ch in shown)
+    assert "U+" in shown or "\\x" in shown
+    assert r.table("cases").n_quarantined == 1 and r.table("cases").n_accepted == 1
+
+
+@pytest.mark.parametrize(
+    "column, value, canonical",
+    [("KON_VALUE", "2\u200b", "sex"), ("LAN_VALUE", "0\u202e4", "home_region")],
+)
+def test_a_code_with_an_invisible_character_says_why_it_is_not_read(column, value, canonical):
+    r = run([case(**{column: value}), case(REG_ID="C2", **{column: value.replace(value[1], "")})])
+    assert checks_of(r) == [("control_character", canonical, 2)]  # not also invalid_code
+    assert "the code cannot be read" in r.findings["message"][0]
+    good = run([case(KON_VALUE="X")])
+    assert checks_of(good) == [("invalid_code", "sex", 2)]  # a plain wrong code stays that
+
+
+def test_invisible_characters_in_ids_make_two_look_alike_ids_no_duplicate():
+    """C1 and C1 + U+200B look the same: the second is quarantined for its character, so the
+    first is not taken for a duplicate of it, and the look-alike never reaches the engine."""
+    r = run([case(), case(REG_ID="C1\u200b", PAT_ID=PNR_B)])
+    assert checks_of(r) == [("control_character", "case_id", 3)]
+    assert r.table("cases").accepted["case_id"].to_list() == ["C1"]
+
+
+# --- dates: only the forms the docs name ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2025-1-3",
+        "2025-01-3",
+        "+2025-01-01",
+        "-2025-01-01",
+        "2024-02-29T25:61",
+        "2025-01-03T24:00",
+        "2025-01-03 10:60",
+        "2025-01-03 garbage",
+        "0025-01-03",
+        "2025-01-03T",
+        "2025-01-03 10:15:00 +25:00",
+    ],
+)
+def test_loose_date_forms_are_wrong_types(value):
+    r = run([case(remissdatum=value)])
+    assert checks_of(r, "wrong_type") == [("wrong_type", "referral_date", 2)], r.findings
+    assert r.findings.filter(pl.col("check") == "wrong_type")["value"][0] == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2025-01-03",
+        "2025-01-03 10:15",
+        "2025-01-03T10:15:00",
+        "2025-01-03 10:15:00.000",
+        "2025-01-03T10:15:00.123456Z",
+        "2025-01-03T00:30+01:00",
+        "2025-01-03 00:30:00 +0100",
+        "2025-01-03 10:15:00 CET",
+        "2025-01-03 10:15:00 Europe/Stockholm",
+    ],
+)
+def test_iso_dates_with_a_valid_time_and_zone_keep_their_own_date(value):
+    r = run([case(remissdatum=value)])
+    assert not r.has_errors, r.findings
+    assert r.table("cases").accepted["referral_date"].to_list() == [dt.date(2025, 1, 3)]
+
+
+# --- Excel habits and number types -------------------------------------------------------------
+
+
+def test_excel_text_formula_is_read_as_its_text():
+    r = run(
+        [
+            case(SjukhusKod='="05101"', LAN_VALUE='="4"', KON_VALUE='= "2"'),
+            case(REG_ID='="C2"', PAT_ID=PNR_B, SjukhusKod='="05""101"', LAN_VALUE='=""'),
+        ]
+    )
+    # ="4" is padded like 4; ="" is empty; = "2" is not Excel's form and stays a wrong code
+    assert checks_of(r) == [("invalid_code", "sex", 2)]
+    acc = r.table("cases").accepted
+    assert acc.select("case_id", "unit", "home_region").rows() == [("C2", '05"101', None)]
+    q = r.table("cases").quarantined
+    assert q.select("unit", "home_region").rows() == [("05101", "04")]
+
+
+def test_timestamps_with_a_time_zone_keep_their_local_calendar_date():
+    import zoneinfo
+
+    stockholm = zoneinfo.ZoneInfo("Europe/Stockholm")
+    at = [dt.datetime(2019, 1, 11, 0, 30, tzinfo=stockholm), dt.datetime(2019, 7, 1, 1, 0)]
+    frame = pl.DataFrame(
+        {
+            "PAT_ID": [PNR_A, PNR_B],
+            "REG_ID": ["C1", "C2"],
+            "SjukhusKod": ["11001", "11001"],
+            "KON_VALUE": ["1", "2"],
+            "remissdatum": pl.Series([at[0], at[0]]).dt.convert_time_zone("Europe/Stockholm"),
+            "forsta_besoksdatum": pl.Series([at[0], at[0]]).dt.convert_time_zone("+01:00"),
+            "VITALSTATUSDATUM": pl.Series([at[0], at[0]]).dt.convert_time_zone("UTC"),
+            "behandlingsstart": pl.Series([at[1], at[1]]),  # no zone: the wall-clock date
+        }
+    )
+    r = validate_frames("acc", {"cases": frame}, extract_date=EXTRACT)
+    assert not r.has_errors, r.findings
+    acc = r.table("cases").accepted
+    assert acc["referral_date"].to_list() == [dt.date(2019, 1, 11)] * 2  # 00:30 in Stockholm
+    assert acc["first_visit_date"].to_list() == [dt.date(2019, 1, 11)] * 2  # 00:30 at +01:00
+    assert acc["vital_status_date"].to_list() == [dt.date(2019, 1, 10)] * 2  # 23:30 in UTC
+    assert acc["treatment_start_date"].to_list() == [dt.date(2019, 7, 1)] * 2
+
+
+def test_ids_and_padded_codes_stored_as_numbers_are_warnings_naming_the_column():
+    frame = pl.DataFrame(
+        {
+            "PAT_ID": [PNR_A, PNR_B],
+            "REG_ID": [101, 102],
+            "SjukhusKod": [5101, 5101],
+            "KON_VALUE": [1, 2],  # a code list: numbers are how INCA writes it, no warning
+            "LAN_VALUE": [4.0, 12.0],
+            "remissdatum": [dt.date(2025, 1, 3)] * 2,
+        }
+    )
+    r = validate_frames("acc", {"cases": frame}, extract_date=EXTRACT)
+    found = r.findings.select("check", "severity", "column", "row").rows()
+    assert found == [
+        ("code_as_number", "warning", "case_id", None),
+        ("code_as_number", "warning", "home_region", None),
+        ("code_as_number", "warning", "unit", None),
+    ]
+    messages = dict(zip(r.findings["column"], r.findings["message"], strict=True))
+    assert "unit (column 'SjukhusKod') is stored as numbers" in messages["unit"]
+    assert "05101 becomes 5101" in messages["unit"]
+    assert "padded to 2 digits (4 → 04)" in messages["home_region"]
+    acc = r.table("cases").accepted
+    assert acc["home_region"].to_list() == ["04", "12"]
+    assert acc["unit"].to_list() == ["5101", "5101"]  # kept as read: a warning, not a guess

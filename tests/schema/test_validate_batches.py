@@ -271,3 +271,52 @@ def test_batches_concatenated_are_the_whole_file(tmp_path: Path, suffix: str) ->
     )
     # a file of about one batch is read whole
     assert stream_table(path, None, 1000) is None
+
+
+NEW_HOSTILE = [
+    "timestamps_with_zone.parquet",
+    "codes_as_numbers.parquet",
+    "excel_text_formula.csv",
+    "invisible_characters.csv",
+    "dates_loose_forms.csv",
+    "control_character_in_header.csv",
+]
+
+
+@pytest.mark.parametrize("name", NEW_HOSTILE)
+def test_the_new_hostile_cases_are_streamed_and_give_the_same_result(corpus: Path, name) -> None:
+    path = corpus / name
+    assert stream_table(path, None, 2) is not None
+    whole = same("acc", {"cases": path}, 2)
+    assert not isinstance(whole, str)
+
+
+def test_odd_values_across_batch_borders(tmp_path: Path) -> None:
+    """Invisible characters, Excel's ="…", loose dates and zoned timestamps in some batches only
+    (the check of a code's invisible character is built only for batches that need it)."""
+    rows = acc_rows(20)
+    rows[2]["KON_VALUE"] = "2\u200b"
+    rows[14]["REG_ID"] = "C15\u202e"
+    rows[8]["SjukhusKod"] = '="05101"'
+    rows[10]["remissdatum"] = "2025-1-3"
+    rows[11]["remissdatum"] = "2025-01-03T10:15:00.000Z"
+    rows[17]["behandlingsstart"] = "2025-01-25T25:00"
+    path = write_csv(tmp_path / "odd.csv", rows)
+    whole = same("acc", {"cases": path}, 3)
+    assert sorted(whole.findings["check"].unique().to_list()) == [
+        "control_character",
+        "wrong_type",
+    ]
+    pq = tmp_path / "odd.parquet"
+    frame = pl.read_csv(path, separator=";", infer_schema=False).with_columns(
+        pl.col("SjukhusKod").str.replace_all(r"\D", "").cast(pl.Int64),
+        pl.col("VITALSTATUSDATUM")
+        .str.to_datetime("%Y-%m-%d")
+        .dt.replace_time_zone("Europe/Stockholm"),
+    )
+    frame.write_parquet(pq, row_group_size=4)
+    whole = same("acc", {"cases": pq}, 3)
+    assert "code_as_number" in whole.findings["check"].to_list()
+    assert whole.table("cases").accepted["vital_status_date"].unique().to_list() == [
+        dt.date(2025, 6, 1)
+    ]
