@@ -39,6 +39,9 @@ class IndicatorInfo:
     period_offset: int = 0  # 1: cases dated in Y−1 count in Y (a one-year follow-up)
     # titles of named sub-measures: (stratum, title_sv, title_en), e.g. ("measure=leak", …)
     stratum_titles: tuple[tuple[str, str, str], ...] = ()
+    # what the indicator's kind says (report.build fills them from the engine's definition):
+    row_kind: str = ""  # the kind of its main row: count / proportion / median / survival
+    value_axis: str = ""  # what that row's value measures: share / days / median / count / survival
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" and self.title_en else self.title_sv
@@ -54,7 +57,10 @@ class IndicatorInfo:
 
     @property
     def main_kind(self) -> str:
-        """The kind of the indicator's ``all`` row (the engine's ``kind`` column)."""
+        """The kind of the indicator's ``all`` row (the engine's ``kind`` column): as the
+        indicator's kind says, else (an info made by hand) read from its type."""
+        if self.row_kind:
+            return self.row_kind
         return {"duration": "median", "prem": "count", "distribution": "count"}.get(
             self.type, self.type
         )

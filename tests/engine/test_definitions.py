@@ -221,10 +221,11 @@ def test_bad_yaml_and_duplicate_ids(tmp_path):
 def test_sql_spellings_are_accepted(tmp_path):
     text = textwrap.dedent(GOOD).replace(
         "numerator: days(referral_date, first_visit_date) <= x_days",
-        "numerator: first_visit_date IS NOT NULL AND days(referral_date, first_visit_date) <= x_days OR sex = 'K'",
+        "numerator: first_visit_date IS NOT NULL AND days(referral_date, first_visit_date)"
+        " <= x_days OR sex = 'K'",
     )
     d = load_file(_write(tmp_path, text))
-    assert d.numerator.columns == {"first_visit_date", "referral_date", "sex"}
+    assert d.spec.numerator.columns == {"first_visit_date", "referral_date", "sex"}
 
 
 def test_cli_list_and_show():
