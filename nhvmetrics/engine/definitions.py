@@ -26,9 +26,6 @@ from nhvmetrics.engine.kinds import get_kind, kind_fields, type_names
 from nhvmetrics.engine.strata import DERIVED_STRATIFIERS
 from nhvmetrics.errors import DefinitionError
 
-#: every accepted ``type:`` (each kind's name and its aliases)
-TYPES = type_names()
-
 #: the fields every definition may have, whatever its kind
 COMMON_KEYS = {
     "id",
@@ -49,9 +46,6 @@ COMMON_KEYS = {
     "tests",
     "notes",
 }
-#: field -> the types that read it (the fields of the kinds)
-KIND_KEYS = kind_fields()
-TOP_KEYS = COMMON_KEYS | set(KIND_KEYS)
 REQUIRED = ("id", "version", "title", "source", "type", "period")
 TEST_KEYS = {"name", "year", "extract_date", "params", "rows", "tables", "expect", "ci"}
 EXPECT_KEYS = {
@@ -279,9 +273,11 @@ def _fail(message: str) -> NoReturn:
 def _build(raw: Any, path: Path | None, contract: Contract | None) -> Definition:
     if not isinstance(raw, dict):
         _fail("the file must hold a mapping of fields (id, version, title, ...).")
-    unknown = sorted(set(raw) - TOP_KEYS)
+    kind_keys = kind_fields()  # field -> the types whose kind reads it
+    allowed = COMMON_KEYS | set(kind_keys)
+    unknown = sorted(set(raw) - allowed)
     if unknown:
-        _fail(f"unknown field '{unknown[0]}'; allowed fields are {', '.join(sorted(TOP_KEYS))}.")
+        _fail(f"unknown field '{unknown[0]}'; allowed fields are {', '.join(sorted(allowed))}.")
     for k in REQUIRED:
         if raw.get(k) in (None, "", {}):
             _fail(f"missing required field '{k}'.")
@@ -319,7 +315,7 @@ def _build(raw: Any, path: Path | None, contract: Contract | None) -> Definition
     typ = raw["type"]
     kind = get_kind(typ)
     if kind is None:
-        _fail(f"type '{typ}' is not one of: {', '.join(TYPES)}.")
+        _fail(f"type '{typ}' is not one of: {', '.join(type_names())}.")
 
     table = raw.get("table", "cases")
     cols = contract.columns(table) if isinstance(table, str) else {}
@@ -377,9 +373,9 @@ def _build(raw: Any, path: Path | None, contract: Contract | None) -> Definition
     population = None if pop_text in (None, "") else expr("population", pop_text)
 
     # the kind's own part: a field of another kind is a mistake, not something to ignore
-    for key in sorted(set(raw) & set(KIND_KEYS) - kind.fields):
+    for key in sorted(set(raw) & set(kind_keys) - kind.fields):
         if raw[key] not in (None, "", [], {}):
-            users = list(KIND_KEYS[key])
+            users = list(kind_keys[key])
             said = users[0] if len(users) == 1 else f"{', '.join(users[:-1])} or {users[-1]}"
             _fail(f"'{key}' is only used by type {said}.")
     ctx = ParseContext(

@@ -25,10 +25,12 @@ _LOADED = False
 
 def register(cls: K) -> K:
     """Class decorator: make the kind available under its name and aliases."""
-    kind = cls()
-    for name in (cls.name, *cls.aliases):
+    names = (cls.name, *cls.aliases)
+    for name in names:
         if name in _REGISTRY:
             raise RuntimeError(f"indicator kind '{name}' is registered twice")
+    kind = cls()
+    for name in names:
         _REGISTRY[name] = kind
     return cls
 
