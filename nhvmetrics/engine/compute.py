@@ -187,12 +187,12 @@ def compute_area(
 
     results: dict[str, pl.DataFrame] = {}
     not_computable: dict[str, str] = {}
-    for table, tdefs in by_table.items():
-        df = frames.get(table)
+    for tname, tdefs in by_table.items():
+        df = frames.get(tname)
         ok: list[tuple[Definition, dict[str, Any]]] = []
         for d in tdefs:
             if df is None:
-                not_computable[d.id] = f"table '{table}' is not in the export"
+                not_computable[d.id] = f"table '{tname}' is not in the export"
                 continue
             absent = sorted(d.required_columns - set(df.columns))
             if absent:
@@ -202,15 +202,15 @@ def compute_area(
                 )
                 continue
             ok.append((d, _resolve_params(d, params)))
-        if ok:
+        if ok and df is not None:
             results.update(_compute_table(df, ok, year, extract_date))
 
-    periods = {year}
+    seen = {year}
     for r in results.values():
-        periods |= set(r["period"].drop_nulls().to_list())
-    periods = sorted(p for p in periods if p <= year)
+        seen |= set(r["period"].drop_nulls().to_list())
+    periods = sorted(p for p in seen if p <= year)
 
-    parts = []
+    parts: list[pl.DataFrame] = []
     for d in defs:
         if d.id in not_computable:
             parts.append(_not_computable_rows(d, periods, not_computable[d.id]))
@@ -481,7 +481,7 @@ def _compute_table(
                     + list(plan.keys)
                 )
                 marg = joint.group_by(keys).agg([pl.col(c).sum() for c in plan.sums])
-                if is_age_band_column(scol):
+                if scol is not None and is_age_band_column(scol):
                     marg = marg.with_columns(band_label(pl.col(scol)))
                 margins.append(marg)
                 which.append((i, strat, scol))

@@ -241,7 +241,7 @@ def stratum_label(strat: str | None, scol: str | None, extra: str | None = None)
     parts: list[pl.Expr] = []
     if extra:
         parts.append(pl.lit(extra))
-    if strat is not None:
+    if strat is not None and scol is not None:
         parts.append(
             pl.format("{}={}", pl.lit(strat), pl.col(scol).cast(pl.String).fill_null("unknown"))
         )

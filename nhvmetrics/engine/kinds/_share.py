@@ -27,7 +27,7 @@ def status(
 ) -> pl.Expr:
     """The status of a case (Int8): 1 numerator, 3 pending, 2 missing, 0 denominator only."""
     n = ctx.compile(numerator)
-    e = pl.when(n.fill_null(False)).then(pl.lit(1, dtype=pl.Int8))
+    e: Any = pl.when(n.fill_null(False)).then(pl.lit(1, dtype=pl.Int8))
     if pending is not None:
         e = e.when(ctx.compile(pending).fill_null(False)).then(pl.lit(3, dtype=pl.Int8))
     miss = n.is_null()

@@ -11,6 +11,7 @@ one whose value is missing is ``n_pending`` when ``pending`` is true, else ``n_m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -104,7 +105,7 @@ class Duration(Kind[DurationSpec]):
         measures = plan_measures(spec.measures, ctx)
         vcol, scol = ctx.name("v"), ctx.name("s")
         v = ctx.compile(spec.value)
-        st = pl.when(v.is_not_null()).then(pl.lit(0, dtype=pl.Int8))
+        st: Any = pl.when(v.is_not_null()).then(pl.lit(0, dtype=pl.Int8))
         if spec.pending is not None:
             st = st.when(ctx.compile(spec.pending).fill_null(False)).then(pl.lit(3, dtype=pl.Int8))
         st = st.otherwise(pl.lit(2, dtype=pl.Int8))
