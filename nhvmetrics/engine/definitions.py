@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from nhvmetrics import AREAS
 from nhvmetrics.contract import Contract, load_contract
-from nhvmetrics.engine.expr import ExprError, Parsed, is_identifier, parse
+from nhvmetrics.engine.expr import Parsed, is_identifier
 from nhvmetrics.engine.kind import DefinitionProblem, Kind, KindSpec, ParseContext
 from nhvmetrics.engine.kinds import get_kind, kind_fields, type_names
 from nhvmetrics.engine.strata import DERIVED_STRATIFIERS
@@ -354,30 +354,6 @@ def _build(raw: Any, path: Path | None, contract: Contract | None) -> Definition
             _fail(f"parameter '{k}' must default to a number or text, got {v!r}.")
         params[k] = v
 
-    def expr(key: str, text: Any) -> Parsed:
-        try:
-            return parse(text, colset, params)
-        except ExprError as exc:
-            raise DefinitionProblem(f"{key}: {exc}.") from None
-
-    optional_columns = list(raw.get("optional_columns") or [])
-    for c in optional_columns:
-        if c not in colset:
-            _fail(f"optional_columns: unknown column '{c}' in table '{table}'.")
-
-    exclusions = []
-    for i, e in enumerate(raw.get("exclusions") or []):
-        text = e.get("condition") if isinstance(e, dict) else e
-        exclusions.append(expr(f"exclusions[{i + 1}]", text))
-    pop_text = raw.get("population")
-    population = None if pop_text in (None, "") else expr("population", pop_text)
-
-    # the kind's own part: a field of another kind is a mistake, not something to ignore
-    for key in sorted(set(raw) & set(kind_keys) - kind.fields):
-        if raw[key] not in (None, "", [], {}):
-            users = list(kind_keys[key])
-            said = users[0] if len(users) == 1 else f"{', '.join(users[:-1])} or {users[-1]}"
-            _fail(f"'{key}' is only used by type {said}.")
     ctx = ParseContext(
         raw=raw,
         type_name=typ,
@@ -387,6 +363,24 @@ def _build(raw: Any, path: Path | None, contract: Contract | None) -> Definition
         params=params,
         period_date=pdate,
     )
+
+    optional_columns = list(raw.get("optional_columns") or [])
+    for c in optional_columns:
+        if c not in colset:
+            _fail(f"optional_columns: unknown column '{c}' in table '{table}'.")
+
+    exclusions = []
+    for i, e in enumerate(raw.get("exclusions") or []):
+        text = e.get("condition") if isinstance(e, dict) else e
+        exclusions.append(ctx.expr(f"exclusions[{i + 1}]", text))
+    population = ctx.optional_expr("population")
+
+    # the kind's own part: a field of another kind is a mistake, not something to ignore
+    for key in sorted(set(raw) & set(kind_keys) - kind.fields):
+        if raw[key] not in (None, "", [], {}):
+            users = list(kind_keys[key])
+            said = users[0] if len(users) == 1 else f"{', '.join(users[:-1])} or {users[-1]}"
+            _fail(f"'{key}' is only used by type {said}.")
     spec = kind.parse(ctx)
 
     strat = list(raw.get("stratifiers") or [])
