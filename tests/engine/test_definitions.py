@@ -176,6 +176,11 @@ def test_good_file_loads(tmp_path):
             "period.date 'sex' is not a date column",
         ),
         ("stratifiers: [sex]", "stratifiers: [sex]\nnumeratr: x", "unknown field 'numeratr'"),
+        (
+            "stratifiers: [sex]",
+            "stratifiers: [sex]\nvalue: days(referral_date, first_visit_date)",
+            "'value' is only used by type distribution, duration or median.",
+        ),
         ("id: acc.example_share", "id: lung.example_share", "unknown area 'lung'"),
         ("id: acc.example_share", "id: acc.other_name", "the file name must be the indicator name"),
         (

@@ -28,6 +28,18 @@ def test_every_shipped_type_has_its_kind():
         assert type(kind).__module__ == f"nhvmetrics.engine.kinds.{kind.name}"
 
 
+def test_every_shipped_definition_says_what_its_rows_are():
+    from nhvmetrics.engine.definitions import load_definitions
+    from nhvmetrics.engine.kind import ROW_KINDS
+
+    for d in load_definitions():
+        assert d.row_kind in ROW_KINDS, d.id
+        assert d.kind.value_axis(d.spec) in ("share", "survival", "days", "median", "count")
+        for stratum, kind in d.kind.sub_strata(d.spec):
+            assert stratum.startswith(("measure=", "question=")) and kind in ROW_KINDS, d.id
+        assert d.kind.type_text(d.type)
+
+
 def test_kind_fields_do_not_clash_with_the_common_ones():
     from nhvmetrics.engine.definitions import COMMON_KEYS
 
