@@ -96,6 +96,9 @@ def test_kaplan_meier_ties_and_edges():
     nobody = kaplan_meier([400, 500], [0, 0], at=365)
     assert nobody.survival == 1.0 and math.isnan(nobody.ci_low) and nobody.ci_high == 1.0
     assert math.isnan(kaplan_meier([], [], at=365).survival)
+    # censored before the horizon is pending; followed up to it is not; a death after it is no event
+    km = kaplan_meier([100, 365, 500], [0, 0, 1], at=365)
+    assert (km.survival, km.events, km.censored_before, km.n) == (1.0, 0, 1, 3)
     lo, hi = loglog_ci(np.array([0.5, 1.0]), np.array([0.01, 0.0]))
     assert 0 < lo[0] < 0.5 < hi[0] < 1 and hi[1] == 1.0
 

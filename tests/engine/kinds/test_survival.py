@@ -70,6 +70,13 @@ def test_censoring_never_after_the_extract_date():
     assert r["ci_low"] is None and r["ci_high"] == 1.0
 
 
+def test_followed_exactly_to_the_horizon_is_not_pending():
+    rows = [case("a", "01", followed=365), case("b", "01", followed=364), case("c", "01", died=365)]
+    r = row(compute(definition(**SURVIVAL), rows, 2024, D(2025, 6, 1)))
+    # c dies on the horizon day: an event; at risk then: a and c -> S = 1/2
+    assert (r["numerator"], r["n_pending"], r["value"]) == (1, 1, 0.5)
+
+
 def test_everyone_dead_gives_zero_with_no_interval():
     rows = [case("a", "01", died=5), case("b", "01", died=6)]
     r = row(compute(definition(**SURVIVAL), rows, 2024, D(2025, 6, 1)))
