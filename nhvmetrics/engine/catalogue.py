@@ -18,16 +18,68 @@ AREA_NAMES = {
     "pelvic": "Avancerad bäckenkirurgi (advanced pelvic surgery)",
 }
 
-TYPE_TEXT = {
-    "count": "count of cases (value = numerator = the count)",
-    "proportion": "share in 0-1 with a 95 % confidence interval",
-    "duration": "median days with quartiles q1, q3 (n = denominator)",
-    "median": "median with quartiles q1, q3 (n = denominator)",
-    "distribution": "one row per category (share of the total); the all row holds the total "
-    "(or the median and quartiles of the value)",
-    "survival": "Kaplan-Meier survival at the horizon with a log-log 95 % interval",
-    "prem": "respondents (all row) and share of positive answers per question",
-}
+
+_COUNTING = """\
+Every indicator the engine computes, with its operational definition. Conditions use the
+canonical column names of docs/architecture.md and the condition language of
+`nhvmetrics/engine/expr.py`; see docs/adding-an-indicator.md to add one.
+
+## How the numbers are counted
+
+* **Period.** A case belongs to period Y when its period date falls in Y (or in Y-k for an
+  offset of k years). `compute` reports the year asked for and every earlier year present in
+  the data.
+* **Units.** One row per unit and one for all units together (`unit = ALL`).
+* **Strata.** `stratum` is `all`, a stratifier value (`sex=K`, `age_band=60-69`,
+  `indication=3`, `net_condition=2`; `unknown` when the value is missing), a distribution
+  category (`referring_region=12`), a named part of the indicator (`measure=within_x`), a
+  PREM question (`question=q1`), or a combination joined by `;` (`net_condition=1;sex=K`).
+  Age bands are completed years at the indicator's period date: 0-39, 40-49, 50-59,
+  60-69, 70-79, 80+.
+* **Proportions.** A case in the population is counted, in this order: numerator (the
+  numerator condition is true - a case that already met a "within X days" target or already
+  died within the window is never pending); `n_pending` (the pending condition is true: its
+  follow-up window has not closed by the extract date, i.e. extract date < date + window);
+  `n_missing` (the numerator is unknown or the missing condition is true); otherwise
+  denominator only. Pending and missing cases never enter the denominator. 95 % CI: Wilson
+  score (default) or Clopper-Pearson (`--ci clopper-pearson`).
+* **Durations and medians.** `value` is the median, `q1`/`q3` the quartiles, by linear
+  interpolation between order statistics (Hyndman-Fan type 7, as R/numpy/Excel
+  QUARTILE.INC); `denominator` = number of known values. A share within a threshold is a
+  separate `measure=...` row.
+* **Survival.** Kaplan-Meier at the horizon; time from the origin to death, or censored at
+  the vital status date (or the extract date, never later). `numerator` = deaths up to the
+  horizon, `denominator` = cases in the cohort, `n_pending` = censored before the horizon
+  (they count in the estimate while followed). CI: log-log with Greenwood's variance; not
+  defined when the estimate is 0 or 1 (then `ci_high` = 1 for an estimate of 1).
+* **Extract date.** `--extract-date`, else the latest date in the data that is not in the
+  future (exports are taken on the extract date, and the vital status date is normally that
+  day). It is in every row (`extract_date`).
+* **Not computable.** When a column an indicator needs is absent from the export, the
+  indicator gets rows with `computable = false` and the reason in `note`, never zeros.
+* **Suppression.** `suppressed` is true when the count a row rests on (numerator for counts
+  and distribution categories, denominator otherwise) is 1-4 (below `--min-count`, default 5),
+  and complementary suppression hides the next smallest cell whenever exactly one cell of a
+  sum shown in the table is hidden: the units of an indicator x period x stratum and their
+  ALL, the categories of each stratification variable and their total (also within another
+  variable: `sex=K;age_band=x` + `sex=M;age_band=x` = `age_band=x`), the total counted as a
+  cell; and rows of different indicators with the same count for the same unit, period and
+  stratum are hidden together. So no hidden cell can be recovered by adding or subtracting
+  the cells shown beside it.
+  See `nhvmetrics/engine/suppression.py` and [what nhvmetrics guarantees](guarantees.md).
+
+## Output columns
+
+`area, indicator_id, period, unit, stratum, numerator, denominator, value, ci_low, ci_high,
+n_missing, n_pending, suppressed, definition_version, q1, q3, kind, computable, note,
+parameters, extract_date` - `kind` says what `value` is: `count`, `proportion`, `median`,
+`distribution` (a category's share) or `survival`; `parameters` lists the parameter values
+used (e.g. `x_days=14`).
+
+## Summary
+
+| id | type | title | source |
+|---|---|---|---|"""
 
 
 def _period_text(d: Definition) -> str:
@@ -37,9 +89,11 @@ def _period_text(d: Definition) -> str:
 
 
 def _rows(d: Definition) -> list[tuple[str, str]]:
+    kind = d.kind
+    own = kind.catalogue(d.spec, d.value_unit)
     rows: list[tuple[str, str]] = [
         ("Version", d.version),
-        ("Type", f"{d.type} - {TYPE_TEXT[d.type]}"),
+        ("Type", f"{d.type} - {kind.type_text(d.type)}"),
         ("Title (sv)", d.title_sv),
         ("Title (en)", d.title_en),
         ("Source", f"seeds/{d.source_document}, {d.source_section}"),
@@ -51,43 +105,15 @@ def _rows(d: Definition) -> list[tuple[str, str]]:
     if d.table != "cases":
         rows.append(("Table", d.table))
     rows.append(("Period", _period_text(d)))
-    for e in d.events:
-        rows.append(
-            ("Counts", f"`{e.date}` in the year" + (f" where `{e.when.text}`" if e.when else ""))
-        )
+    rows += own.counted
     if d.population is not None:
         rows.append(("Population", f"`{d.population.text}`"))
     for x in d.exclusions:
         rows.append(("Exclusion", f"`{x.text}`"))
-    if d.numerator is not None:
-        rows.append(("Numerator", f"`{d.numerator.text}`"))
-    if d.value is not None:
-        rows.append(("Value", f"`{d.value.text}`" + (f" ({d.value_unit})" if d.value_unit else "")))
-    if d.category:
-        rows.append(("Category", f"`{d.category}`"))
-    if d.type == "survival":
-        rows.append(
-            (
-                "Time",
-                f"from `{d.time_origin}` to `{d.event}` (event) or censoring at "
-                f"`{d.censor.text if d.censor else 'extract_date'}` (at most the extract date)",
-            )
-        )
-    if d.questions:
-        rows.append(("Questions", ", ".join(d.questions)))
-    if d.pending is not None:
-        rows.append(("Pending (n_pending)", f"`{d.pending.text}`"))
-    if d.missing is not None:
-        rows.append(("Missing (n_missing)", f"`{d.missing.text}`"))
+    rows += own.rule
     if d.optional_columns:
         rows.append(("Optional columns", ", ".join(f"`{c}`" for c in d.optional_columns)))
-    for m in d.measures:
-        txt = f"{m.title_en} / {m.title_sv}: numerator `{m.numerator.text}`"
-        if m.pending is not None:
-            txt += f"; pending `{m.pending.text}`"
-        if m.missing is not None:
-            txt += f"; missing `{m.missing.text}`"
-        rows.append((f"Measure `measure={m.name}`", txt))
+    rows += own.parts
     if d.params:
         ps = []
         for k, v in d.params.items():
@@ -132,71 +158,11 @@ def catalogue_markdown(defs: list[Definition] | None = None) -> str:
         "<!-- Generated from indicators/**/*.yaml by `python -m nhvmetrics.engine.catalogue > "
         "docs/indicators.md`; do not edit by hand (tests/engine/test_catalogue.py checks it). -->",
         "",
-        "Every indicator the engine computes, with its operational definition. Conditions use the",
-        "canonical column names of docs/architecture.md and the condition language of",
-        "`nhvmetrics/engine/expr.py`; see docs/adding-an-indicator.md to add one.",
-        "",
-        "## How the numbers are counted",
-        "",
-        "* **Period.** A case belongs to period Y when its period date falls in Y (or in Y-k for an",
-        "  offset of k years). `compute` reports the year asked for and every earlier year present in",
-        "  the data.",
-        "* **Units.** One row per unit and one for all units together (`unit = ALL`).",
-        "* **Strata.** `stratum` is `all`, a stratifier value (`sex=K`, `age_band=60-69`,",
-        "  `indication=3`, `net_condition=2`; `unknown` when the value is missing), a distribution",
-        "  category (`referring_region=12`), a named part of the indicator (`measure=within_x`), a",
-        "  PREM question (`question=q1`), or a combination joined by `;` (`net_condition=1;sex=K`).",
-        "  Age bands are completed years at the indicator's period date: 0-39, 40-49, 50-59,",
-        "  60-69, 70-79, 80+.",
-        "* **Proportions.** A case in the population is counted, in this order: numerator (the",
-        '  numerator condition is true - a case that already met a "within X days" target or already',
-        "  died within the window is never pending); `n_pending` (the pending condition is true: its",
-        "  follow-up window has not closed by the extract date, i.e. extract date < date + window);",
-        "  `n_missing` (the numerator is unknown or the missing condition is true); otherwise",
-        "  denominator only. Pending and missing cases never enter the denominator. 95 % CI: Wilson",
-        "  score (default) or Clopper-Pearson (`--ci clopper-pearson`).",
-        "* **Durations and medians.** `value` is the median, `q1`/`q3` the quartiles, by linear",
-        "  interpolation between order statistics (Hyndman-Fan type 7, as R/numpy/Excel",
-        "  QUARTILE.INC); `denominator` = number of known values. A share within a threshold is a",
-        "  separate `measure=...` row.",
-        "* **Survival.** Kaplan-Meier at the horizon; time from the origin to death, or censored at",
-        "  the vital status date (or the extract date, never later). `numerator` = deaths up to the",
-        "  horizon, `denominator` = cases in the cohort, `n_pending` = censored before the horizon",
-        "  (they count in the estimate while followed). CI: log-log with Greenwood's variance; not",
-        "  defined when the estimate is 0 or 1 (then `ci_high` = 1 for an estimate of 1).",
-        "* **Extract date.** `--extract-date`, else the latest date in the data that is not in the",
-        "  future (exports are taken on the extract date, and the vital status date is normally that",
-        "  day). It is in every row (`extract_date`).",
-        "* **Not computable.** When a column an indicator needs is absent from the export, the",
-        "  indicator gets rows with `computable = false` and the reason in `note`, never zeros.",
-        "* **Suppression.** `suppressed` is true when the count a row rests on (numerator for counts",
-        "  and distribution categories, denominator otherwise) is 1-4 (below `--min-count`, default 5),",
-        "  and complementary suppression hides the next smallest cell whenever exactly one cell of a",
-        "  sum shown in the table is hidden: the units of an indicator x period x stratum and their",
-        "  ALL, the categories of each stratification variable and their total (also within another",
-        "  variable: `sex=K;age_band=x` + `sex=M;age_band=x` = `age_band=x`), the total counted as a",
-        "  cell; and rows of different indicators with the same count for the same unit, period and",
-        "  stratum are hidden together. So no hidden cell can be recovered by adding or subtracting",
-        "  the cells shown beside it.",
-        "  See `nhvmetrics/engine/suppression.py` and [what nhvmetrics guarantees](guarantees.md).",
-        "",
-        "## Output columns",
-        "",
-        "`area, indicator_id, period, unit, stratum, numerator, denominator, value, ci_low, ci_high,",
-        "n_missing, n_pending, suppressed, definition_version, q1, q3, kind, computable, note,",
-        "parameters, extract_date` - `kind` says what `value` is: `count`, `proportion`, `median`,",
-        "`distribution` (a category's share) or `survival`; `parameters` lists the parameter values",
-        "used (e.g. `x_days=14`).",
-        "",
-        "## Summary",
-        "",
-        "| id | type | title | source |",
-        "|---|---|---|---|",
+        *_COUNTING.split("\n"),
     ]
     for d in defs:
-        lines.append(
-            f"| [`{d.id}`](#{d.id.replace('.', '')}) | {d.type} | {d.title_en} | {d.source_document} |"
-        )
+        anchor = d.id.replace(".", "")
+        lines.append(f"| [`{d.id}`](#{anchor}) | {d.type} | {d.title_en} | {d.source_document} |")
     for area in AREAS:
         ad = [d for d in defs if d.area == area]
         if not ad:

@@ -87,8 +87,10 @@ def _normalise(text: str) -> str:
     text = " ".join(str(text).split())
     try:
         toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, IndentationError) as exc:
-        raise ExprError(f"cannot read the condition: {exc}") from None
+    except tokenize.TokenError:
+        raise ExprError(f"cannot read '{text}': a bracket or a quote is not closed") from None
+    except IndentationError as exc:  # pragma: no cover - whitespace is normalised first
+        raise ExprError(f"cannot read '{text}': {exc.msg}") from None
     out: list[tuple[int, str]] = []
     i = 0
     while i < len(toks):
@@ -114,6 +116,16 @@ def _normalise(text: str) -> str:
             out.append((tokenize.OP, "=="))
         elif t.type == tokenize.OP and t.string == "<>":
             out.append((tokenize.OP, "!="))
+        elif (
+            t.string == "<"
+            and i + 1 < len(toks)
+            and toks[i + 1].string == ">"
+            and toks[i + 1].start == t.end
+        ):
+            # SQL's <> (Python reads it as < followed by >)
+            out.append((tokenize.OP, "!="))
+            i += 2
+            continue
         elif t.type == tokenize.ERRORTOKEN and t.string == "<":
             out.append((tokenize.OP, "<"))
         elif t.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):

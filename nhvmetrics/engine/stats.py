@@ -4,18 +4,24 @@
   (``scipy.stats.beta``), vectorised over numpy arrays.  ``n = 0`` gives NaN.
 * Quartiles: linear interpolation between order statistics (Hyndman & Fan type 7, the
   default of R, numpy and Excel's QUARTILE.INC): for 1, 2, 3, 4 the median is 2.5, q1 1.75,
-  q3 3.25.  The engine uses polars ``quantile(q, "linear")``, which follows the same rule.
+  q3 3.25.  The engine computes them from value counts per group (:func:`hist_quantiles`),
+  by the same rule; :func:`quartiles` is the same over a plain list of values.
 * Survival: Kaplan–Meier product-limit estimate at a horizon, deaths before censorings at
   tied times, Greenwood variance and a log-log ("exponential Greenwood") confidence interval,
-  as R's ``survfit(conf.type = "log-log")``.
+  as R's ``survfit(conf.type = "log-log")``; one implementation (:func:`kaplan_meier_at`, per
+  group of a polars frame) for the engine and for :func:`kaplan_meier` over plain lists.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Z95 = 1.959963984540054
 CI_METHODS = ("wilson", "clopper-pearson")
@@ -83,6 +89,43 @@ def quartiles(values) -> tuple[float, float, float]:
     return float(q[0]), float(q[1]), float(q[2])
 
 
+def hist_quantiles(res: pl.DataFrame, keys: list[str], vcol: str, wcol: str) -> pl.DataFrame:
+    """Median and quartiles (type 7, linear) per group from value counts.
+
+    ``res`` holds one row per group x distinct value with the count in ``wcol``; the result
+    has ``keys``, ``vn`` (number of values), ``med``, ``q1`` and ``q3``.  For positions
+    h = (n - 1) q the quantile is x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]), with
+    x the sorted values -- the same as numpy's and polars' "linear" rule.
+    """
+    import polars as pl
+
+    w = (
+        res.filter(pl.col(wcol) > 0)
+        .sort([*keys, vcol], nulls_last=True)
+        .with_columns(__cum=pl.col(wcol).cum_sum().over(keys), __n=pl.col(wcol).sum().over(keys))
+    )
+    aggs = [pl.col("__n").first().cast(pl.Int64).alias("vn")]
+    for name, q in (("q1", 0.25), ("med", 0.5), ("q3", 0.75)):
+        h = (pl.col("__n") - 1).cast(pl.Float64) * q
+        j = h.floor()
+        # x[k] is the first value whose cumulative count exceeds k (0-based)
+        xj = pl.col(vcol).filter(pl.col("__cum") > j).first().cast(pl.Float64)
+        xj1 = pl.col(vcol).filter(pl.col("__cum") > j + 1).first().cast(pl.Float64)
+        frac = (h - j).first()
+        aggs.append((xj + frac * (pl.coalesce(xj1, xj) - xj)).alias(name))
+    if w.height == 0:
+        return pl.DataFrame(
+            schema={
+                **{k: res.schema[k] for k in keys},
+                "vn": pl.Int64,
+                "q1": pl.Float64,
+                "med": pl.Float64,
+                "q3": pl.Float64,
+            }
+        )
+    return w.group_by(keys, maintain_order=True).agg(aggs)
+
+
 @dataclass(frozen=True)
 class KMResult:
     survival: float
@@ -94,39 +137,90 @@ class KMResult:
     std_err: float  # Greenwood standard error of S
 
 
+def kaplan_meier_at(
+    frame: pl.DataFrame,
+    keys: list[str],
+    time: str,
+    horizon: float,
+    *,
+    deaths: str = "d",
+    cases: str = "c",
+    level: float = 0.95,
+) -> pl.DataFrame:
+    """Kaplan–Meier survival at ``horizon`` per group: the one implementation, used by the
+    engine (per unit, period and stratum) and by :func:`kaplan_meier`.
+
+    ``frame`` has one row per group (``keys``, at least one) and time (``time``, not null) with
+    the number of deaths then (``deaths``) and of cases whose follow-up ends then (``cases``,
+    the deaths included).  Deaths at a time count before censorings at that time; an event at
+    exactly the horizon counts; times after the horizon only count as at risk.  The result has
+    ``keys`` and ``n`` (cases), ``events`` (deaths up to the horizon), ``censored`` (censored
+    before the horizon), ``survival`` (the product of 1 - d/r over death times up to the
+    horizon, computed as the exponential of the sum of its logarithms), ``greenwood``
+    (Greenwood's sum of d / (r (r - d))) and the log-log interval ``ci_low``, ``ci_high``
+    (see :func:`loglog_ci`).
+    """
+    import polars as pl
+
+    t, d, c = pl.col(time), pl.col(deaths), pl.col(cases)
+    at_risk = c.sum().over(keys) - c.cum_sum().over(keys) + c
+    g = (
+        frame.sort([*keys, time], nulls_last=True)
+        .with_columns(__r=at_risk)
+        .group_by(keys)
+        .agg(
+            c.sum().alias("n"),
+            d.filter(t <= horizon).sum().alias("events"),
+            (c - d).filter(t < horizon).sum().alias("censored"),
+            (1 - d / pl.col("__r")).log().filter((d > 0) & (t <= horizon)).sum().alias("__logs"),
+            (d / (pl.col("__r") * (pl.col("__r") - d)))
+            .filter((d > 0) & (pl.col("__r") > d) & (t <= horizon))
+            .sum()
+            .alias("greenwood"),
+        )
+        .with_columns(survival=pl.when(pl.col("n") > 0).then(pl.col("__logs").exp()))
+        .drop("__logs")
+    )
+    lo, hi = loglog_ci(
+        g["survival"].fill_null(float("nan")).to_numpy(),
+        g["greenwood"].fill_null(0.0).to_numpy(),
+        level,
+    )
+    return g.with_columns(
+        pl.Series("ci_low", lo, dtype=pl.Float64), pl.Series("ci_high", hi, dtype=pl.Float64)
+    )
+
+
 def kaplan_meier(time, event, at: float, level: float = 0.95) -> KMResult:
     """Kaplan–Meier survival at ``at`` (same unit as ``time``) with a log-log interval.
 
     ``event`` is 1 for death, 0 for censored.  An event at exactly ``at`` counts.
     The log-log interval is undefined when S is 0 or 1; then the bounds are NaN, except
-    S = 1 which gets [NaN, 1] -> reported as NaN, 1.
+    S = 1 which gets [NaN, 1] -> reported as NaN, 1.  One subject per element, through
+    :func:`kaplan_meier_at`.
     """
+    import polars as pl
+
     t, e = _arr(time), _arr(event).astype(bool)
     n = int(t.size)
     if n == 0:
         return KMResult(math.nan, math.nan, math.nan, 0, 0, 0, math.nan)
-    d_at, n_at = _km_table(t, e)
-    s, var_sum = 1.0, 0.0
-    for ti in sorted(d_at):
-        d, r = d_at[ti], n_at[ti]
-        if ti > at or d == 0:
-            continue
-        s *= 1 - d / r
-        if r > d:
-            var_sum += d / (r * (r - d))
-    lo, hi = loglog_ci(s, var_sum, level)
-    events = int(np.sum(e & (t <= at)))
-    censored_before = int(np.sum(~e & (t < at)))
-    return KMResult(s, lo, hi, n, events, censored_before, s * math.sqrt(var_sum))
-
-
-def _km_table(t: np.ndarray, e: np.ndarray) -> tuple[dict[float, int], dict[float, int]]:
-    times = np.unique(t)
-    d_at, n_at = {}, {}
-    for ti in times:
-        d_at[float(ti)] = int(np.sum(e & (t == ti)))
-        n_at[float(ti)] = int(np.sum(t >= ti))
-    return d_at, n_at
+    per_time = (
+        pl.DataFrame({"g": np.zeros(n, dtype="int8"), "t": t, "d": e.astype("int64")})
+        .group_by("g", "t")
+        .agg(pl.col("d").sum(), pl.len().cast(pl.Int64).alias("c"))
+    )
+    r = kaplan_meier_at(per_time, ["g"], "t", at, level=level).row(0, named=True)
+    s = float(r["survival"])
+    return KMResult(
+        s,
+        float(r["ci_low"]),
+        float(r["ci_high"]),
+        int(r["n"]),
+        int(r["events"]),
+        int(r["censored"]),
+        s * math.sqrt(float(r["greenwood"])),
+    )
 
 
 def loglog_ci(s, greenwood_sum, level: float = 0.95):

@@ -14,7 +14,6 @@ import datetime as dt
 import math
 from typing import Any
 
-from nhvmetrics.engine import columns as C
 from nhvmetrics.engine.definitions import Definition
 
 _NUM_FIELDS = (
@@ -31,7 +30,7 @@ _NUM_FIELDS = (
 
 
 def case_frames(defn: Definition, case: dict[str, Any]):
-    """Canonical polars frames for one test case."""
+    """Canonical polars frames for one test case, typed by the definition's contract."""
     import polars as pl
 
     tables = dict(case.get("tables") or {})
@@ -39,7 +38,7 @@ def case_frames(defn: Definition, case: dict[str, Any]):
         tables[defn.table] = case["rows"]
     frames = {}
     for tname, rows in tables.items():
-        schema = C.polars_schema(defn.area, tname)
+        schema = defn.contract.dtypes(tname)
         cols: list[str] = []
         for r in rows:
             for c in r:
@@ -97,6 +96,7 @@ def run_case(defn: Definition, case: dict[str, Any]) -> list[str]:
             params=params,
             definitions=[defn],
             ci_method=case.get("ci", "wilson"),
+            contract=defn.contract,
         )
     except Exception as exc:  # report, don't crash the whole check
         return [f"computing failed: {type(exc).__name__}: {exc}"]

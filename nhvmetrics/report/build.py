@@ -41,14 +41,12 @@ def indicator_info(d: Any, area: str | None = None) -> IndicatorInfo:
     params = getattr(d, "params", None) or {}
     param_help = getattr(d, "param_help", None) or {}
 
-    measures = tuple(
-        (
-            f"measure={m.name}",
-            getattr(m, "title_sv", "") or m.name,
-            getattr(m, "title_en", "") or getattr(m, "title_sv", "") or m.name,
-        )
-        for m in (getattr(d, "measures", None) or ())
-    )
+    # what the indicator's kind says about its rows (the main row's kind, what its value
+    # measures, the titles of its named sub-rows)
+    kind, spec = getattr(d, "kind", None), getattr(d, "spec", None)
+    row_kind = kind.row_kind(spec) if kind is not None else ""
+    value_axis = kind.value_axis(spec) if kind is not None else ""
+    measures = tuple(kind.stratum_titles(spec)) if kind is not None else ()
 
     def show(v: Any) -> str:
         if isinstance(v, float) and v.is_integer():
@@ -66,13 +64,14 @@ def indicator_info(d: Any, area: str | None = None) -> IndicatorInfo:
     definition_sv = getattr(d, "description_sv", "") or getattr(d, "definition", "") or ""
     definition_en = getattr(d, "description_en", "") or ""
     source = getattr(d, "source", "") or ""
-    kind = getattr(d, "type", "count")
     return IndicatorInfo(
         id=d.id,
         version=str(getattr(d, "version", "")),
         title_sv=getattr(d, "title_sv", "") or d.id,
         title_en=getattr(d, "title_en", "") or getattr(d, "title_sv", "") or d.id,
-        type=kind,
+        type=getattr(d, "type", "count"),
+        row_kind=row_kind,
+        value_axis=value_axis,
         definition=definition_sv.strip(),
         definition_en=definition_en.strip(),
         value_unit=str(getattr(d, "value_unit", "") or ""),
@@ -314,13 +313,9 @@ def quality_from_validation(
     validation: Any, area: str, files: Mapping[str, Path]
 ) -> tuple[tuple[TableQuality, ...], tuple[FindingCount, ...]]:
     """Rows read/accepted/quarantined/dropped, completeness, and the findings summarised."""
-    try:
-        from nhvmetrics.engine.columns import table_columns
-    except ImportError:  # pragma: no cover - the engine is part of the package
+    from nhvmetrics.contract import load_contract
 
-        def table_columns(area: str, table: str = "cases") -> dict[str, str]:
-            return {}
-
+    contract = load_contract(area)
     quality = []
     tables = _table_results(validation)
     names = sorted(tables, key=lambda n: (n != "cases", n))
@@ -341,7 +336,7 @@ def quality_from_validation(
                 unknown_columns=tuple(
                     sorted(str(c) for c in (_get(t, "unknown_columns", ()) or ()))
                 ),
-                completeness=completeness(accepted, list(table_columns(area, name)))
+                completeness=completeness(accepted, list(contract.columns(name)))
                 if accepted is not None
                 else (),
             )

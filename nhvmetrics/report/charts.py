@@ -95,7 +95,7 @@ def _axis_label(kind: str, info: IndicatorInfo, lang: str) -> str:
     t = labels(lang)
     if kind == "median" and info.unit_text(lang):
         return f"{t['median_axis']} ({info.unit_text(lang)})"
-    if kind == "median" and info.type != "duration":
+    if kind == "median" and info.value_axis != "days":
         return t["median_axis"]
     return {
         "proportion": t["share_axis"],

@@ -43,6 +43,9 @@ class IndicatorInfo:
     # (variable, (category, …)), e.g. ("sex", ("K", "M")): a breakdown lists them all, so
     # which categories are listed says nothing about which ones had cases
     categories: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # what the indicator's kind says (report.build fills them from the engine's definition):
+    row_kind: str = ""  # the kind of its main row: count / proportion / median / survival
+    value_axis: str = ""  # what that row's value measures: share / days / median / count / survival
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" and self.title_en else self.title_sv
@@ -58,7 +61,10 @@ class IndicatorInfo:
 
     @property
     def main_kind(self) -> str:
-        """The kind of the indicator's ``all`` row (the engine's ``kind`` column)."""
+        """The kind of the indicator's ``all`` row (the engine's ``kind`` column): as the
+        indicator's kind says, else (an info made by hand) read from its type."""
+        if self.row_kind:
+            return self.row_kind
         return {"duration": "median", "prem": "count", "distribution": "count"}.get(
             self.type, self.type
         )

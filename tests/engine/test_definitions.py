@@ -176,6 +176,11 @@ def test_good_file_loads(tmp_path):
             "period.date 'sex' is not a date column",
         ),
         ("stratifiers: [sex]", "stratifiers: [sex]\nnumeratr: x", "unknown field 'numeratr'"),
+        (
+            "stratifiers: [sex]",
+            "stratifiers: [sex]\nvalue: days(referral_date, first_visit_date)",
+            "'value' is only used by type distribution, duration or median.",
+        ),
         ("id: acc.example_share", "id: lung.example_share", "unknown area 'lung'"),
         ("id: acc.example_share", "id: acc.other_name", "the file name must be the indicator name"),
         (
@@ -221,11 +226,11 @@ def test_bad_yaml_and_duplicate_ids(tmp_path):
 def test_sql_spellings_are_accepted(tmp_path):
     text = textwrap.dedent(GOOD).replace(
         "numerator: days(referral_date, first_visit_date) <= x_days",
-        "numerator: first_visit_date IS NOT NULL AND days(referral_date, first_visit_date) "
-        "<= x_days OR sex = 'K'",
+        "numerator: first_visit_date IS NOT NULL AND days(referral_date, first_visit_date)"
+        " <= x_days OR sex = 'K'",
     )
     d = load_file(_write(tmp_path, text))
-    assert d.numerator.columns == {"first_visit_date", "referral_date", "sex"}
+    assert d.spec.numerator.columns == {"first_visit_date", "referral_date", "sex"}
 
 
 def test_cli_list_and_show():

@@ -96,5 +96,73 @@ def test_kaplan_meier_ties_and_edges():
     nobody = kaplan_meier([400, 500], [0, 0], at=365)
     assert nobody.survival == 1.0 and math.isnan(nobody.ci_low) and nobody.ci_high == 1.0
     assert math.isnan(kaplan_meier([], [], at=365).survival)
+    # censored before the horizon is pending; followed up to it is not; a death after it is no event
+    km = kaplan_meier([100, 365, 500], [0, 0, 1], at=365)
+    assert (km.survival, km.events, km.censored_before, km.n) == (1.0, 0, 1, 3)
     lo, hi = loglog_ci(np.array([0.5, 1.0]), np.array([0.01, 0.0]))
     assert 0 < lo[0] < 0.5 < hi[0] < 1 and hi[1] == 1.0
+
+
+def test_kaplan_meier_per_group_by_hand():
+    import polars as pl
+
+    from nhvmetrics.engine.stats import kaplan_meier_at
+
+    # x: deaths at 10 (4 at risk) and 30 (2 at risk), censored at 20 and 40; y: a death at 5
+    # (2 at risk) and one followed past the horizon
+    frame = pl.DataFrame(
+        {
+            "g": ["x", "x", "x", "x", "y", "y"],
+            "t": [10, 20, 30, 40, 5, 400],
+            "d": [1, 0, 1, 0, 1, 0],
+            "c": [1, 1, 1, 1, 1, 1],
+        }
+    )
+    res = {r["g"]: r for r in kaplan_meier_at(frame, ["g"], "t", 365).iter_rows(named=True)}
+    x, y = res["x"], res["y"]
+    assert x["survival"] == pytest.approx(3 / 4 * 1 / 2)
+    assert (x["n"], x["events"], x["censored"]) == (4, 2, 2)
+    assert x["greenwood"] == pytest.approx(1 / (4 * 3) + 1 / (2 * 1))
+    assert x["ci_low"] < 3 / 8 < x["ci_high"]
+    assert (y["survival"], y["n"], y["events"], y["censored"]) == (0.5, 2, 1, 0)
+    # one row per time with several cases gives the same as one row per case
+    grouped = pl.DataFrame({"g": ["x", "x"], "t": [10, 20], "d": [1, 0], "c": [2, 2]})
+    one = kaplan_meier_at(grouped, ["g"], "t", 365).row(0, named=True)
+    assert one["survival"] == pytest.approx(
+        kaplan_meier([10, 10, 20, 20], [1, 0, 0, 0], 365).survival
+    )
+
+
+def test_the_engine_and_kaplan_meier_share_one_implementation(monkeypatch):
+    import datetime as dt
+
+    import polars as pl
+
+    from nhvmetrics.engine import stats
+    from nhvmetrics.engine.compute import compute_area
+    from nhvmetrics.engine.definitions import load_definitions
+    from nhvmetrics.engine.kinds import survival
+
+    calls = []
+    real = stats.kaplan_meier_at
+
+    def spy(*args, **kwargs):
+        calls.append(args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stats, "kaplan_meier_at", spy)
+    monkeypatch.setattr(survival, "kaplan_meier_at", spy)
+    kaplan_meier([1, 2], [1, 0], at=365)
+    assert calls == ["t"]
+    d = [x for x in load_definitions("acc") if x.type == "survival"]
+    cases = pl.DataFrame(
+        {
+            "unit": ["A"],
+            "diagnosis_date": [dt.date(2023, 3, 1)],
+            "referral_date": [dt.date(2023, 3, 1)],
+            "death_date": [None],
+        },
+        schema_overrides={"death_date": pl.Date},
+    )
+    compute_area("acc", {"cases": cases}, 2024, dt.date(2025, 1, 1), definitions=d)
+    assert len(calls) > 1 and all(c.startswith("__t") for c in calls[1:])
