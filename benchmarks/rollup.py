@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     import polars as pl
 
     from nhvmetrics.engine.compute import columns_needed, compute_area
-    from nhvmetrics.schema.validate import validate_export
+    from nhvmetrics.schema.validate import Needs, validate_export
 
     ed = dt.date.fromisoformat(a.extract_date)
     parts = []
@@ -41,9 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             area,
             {"cases": Path(path)},
             extract_date=ed,
-            contract=False,
-            quarantined_rows=False,
-            accepted_columns=columns_needed(area),
+            needs=Needs(contract=False, quarantined_rows=False, columns=columns_needed(area)),
         )
         tv = time.perf_counter() - t
         t = time.perf_counter()

@@ -135,12 +135,12 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
     A stop (Ctrl-C, SIGTERM, SIGHUP) ends the run after the summary is written saying so; the
     report being written when it came keeps its previous files, whole.
     """
-    from nhvmetrics.report.api import make_report
+    from nhvmetrics import pipeline
 
     make_output_dir(config)
     log = _Log(len(config.jobs), interactive)
     results: list[JobResult] = []
-    validations: dict[int, Any] = {}
+    validations: dict[int, pipeline.Validated] = {}  # one validation per [[report]], all years
     stopped: BaseException | None = None
     try:
         for i, job in enumerate(config.jobs, start=1):
@@ -149,41 +149,41 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
             res = JobResult(job.name, job.area, job.year, job.unit, "failed", EXIT_INVALID)
             s = job.settings
             try:
-                validation = validations.get(job.entry)
-                if validation is None:
-                    from nhvmetrics.schema.validate import validate_export
-
-                    for name, p in job.inputs.items():
-                        if not p.is_file():
-                            raise NhvError(
-                                f"the {name} table {p} does not exist; check the path.", 2
-                            )
-                    validation = validate_export(
-                        job.area, job.inputs, s.extract_date, contract=False
-                    )
-                    validations[job.entry] = validation
-                html = config.output_dir / f"{job.name}.html"
-                xlsx = config.output_dir / f"{job.name}.xlsx" if s.xlsx else None
-                w = make_report(
-                    job.cases,
+                options = pipeline.RunOptions(
                     area=job.area,
+                    tables=job.inputs,
                     year=job.year,
-                    output=html,
-                    xlsx=xlsx,
                     extract_date=s.extract_date,
-                    tables=dict[str, Path | str](job.tables),
                     unit=s.unit,
                     lang=s.lang,
-                    min_count=s.min_count,
                     ci_method=s.ci_method,
-                    validation=validation,
+                    min_count=s.min_count,
+                    strict=s.strict,
+                    max_quarantined=s.max_quarantined,
                 )
+                validated = validations.get(job.entry)
+                if validated is None:
+                    validated = pipeline.validate(options, pipeline.Purpose.REPORT)
+                    validations[job.entry] = validated
+                pipeline.check_unit(validated, options.unit)
+                rendered = pipeline.render(
+                    options, pipeline.compute(options, validated), workbook=s.xlsx
+                )
+                html = config.output_dir / f"{job.name}.html"
+                xlsx = config.output_dir / f"{job.name}.xlsx" if s.xlsx else None
+                w = pipeline.write_report(rendered, html, xlsx)
                 res.status, res.exit_code = "ok", EXIT_OK
                 res.outputs = [_rel(p, config.output_dir) for p in w.outputs]
                 res.rows_read, res.quarantined, res.dropped = w.rows_read, w.quarantined, w.dropped
                 res.indicators, res.suppressed_cells = w.indicators, w.suppressed_cells
                 res.extract_date, res.inputs = w.extract_date, w.inputs
-                if s.strict and w.quarantined:
+                if rendered.problems:
+                    res.status = "failed"
+                    res.exit_code = pipeline.exit_code(rendered.problems)
+                    res.error = "; ".join(p.message for p in rendered.problems) + (
+                        "; the report was written, marked as such"
+                    )
+                elif s.strict and w.quarantined:
                     res.status, res.exit_code = "failed", EXIT_INVALID
                     res.error = (
                         f"{w.quarantined} row(s) quarantined by validation (strict = true); "

@@ -89,6 +89,9 @@ class Settings(_Strict):
     unit: str | None = key(None, 'a unit code in quotes (e.g. unit = "11001"; "" for none)')
     ci_method: Literal["wilson", "clopper-pearson"] = key("wilson", '"wilson" or "clopper-pearson"')
     strict: bool = key(False, "true or false (without quotes)")
+    max_quarantined: float = key(
+        0.2, "a share from 0 to 1 (e.g. max_quarantined = 0.2)", ge=0.0, le=1.0
+    )
 
     @field_validator("unit")
     @classmethod

@@ -414,3 +414,31 @@ def pseudonymize_frame(frame: pl.DataFrame, key: bytes, column: str = "patient_i
         .with_columns(pl.col("__ps").alias(column))
         .drop("__ps")
     )
+
+
+def protect_patient_id(frame: pl.DataFrame, key: bytes | None) -> pl.DataFrame:
+    """No personnummer leaves convert: keyed pseudonyms with a key, else first-appearance numbers."""
+    import polars as pl
+
+    if "patient_id" not in frame.columns:
+        return frame
+    if key is not None:
+        return pseudonymize_frame(frame, key)
+    pid = pl.col("patient_id").cast(pl.String)
+    shaped = is_personnummer_like(pid).fill_null(False)
+    digits = pid.str.strip_chars().str.replace_all("[" + SEPARATORS + "]", "")
+    numbered = (
+        frame.select(digits.alias("d"), shaped.alias("s"))
+        .filter(pl.col("s"))
+        .select(pl.col("d").str.slice(-10).alias("k"))  # one person, several spellings
+        .unique(maintain_order=True)
+        .with_row_index("n", offset=1)
+        .with_columns(pl.format("pnr-{}", pl.col("n").cast(pl.String).str.zfill(6)).alias("ps"))
+        .select("k", "ps")
+    )
+    if not numbered.height:
+        return frame
+    out = frame.with_columns(pl.when(shaped).then(digits.str.slice(-10)).alias("__k")).join(
+        numbered, left_on="__k", right_on="k", how="left", maintain_order="left"
+    )
+    return out.with_columns(pl.coalesce("ps", "patient_id").alias("patient_id")).drop("__k", "ps")

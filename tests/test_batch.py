@@ -271,19 +271,19 @@ def test_output_dir_that_cannot_be_created(tmp_path: Path, capsys) -> None:
 
 
 def test_a_stopped_run_says_so_in_its_summary(exports: Path, tmp_path: Path, monkeypatch) -> None:
-    from nhvmetrics.report import api
+    from nhvmetrics import pipeline
     from nhvmetrics.signals import Terminated
 
-    real = api.make_report
+    real = pipeline.write_report
     calls = []
 
-    def stop_on_the_second(*a, **k):
-        calls.append(k["output"])
+    def stop_on_the_second(rendered, html, xlsx=None):
+        calls.append(html)
         if len(calls) == 2:
             raise Terminated(15)
-        return real(*a, **k)
+        return real(rendered, html, xlsx)
 
-    monkeypatch.setattr(api, "make_report", stop_on_the_second)
+    monkeypatch.setattr(pipeline, "write_report", stop_on_the_second)
     cfg = _write(
         tmp_path,
         f"years = [2024, 2025]\nxlsx = false\n[[report]]\narea = 'acc'\n"

@@ -1,39 +1,94 @@
-"""Options and helpers shared by several commands."""
+"""Options shared by several commands, declared once (typer's ``Annotated`` form), and the few
+lines every command prints the same way. Argument checks live in the library
+(:class:`nhvmetrics.pipeline.RunOptions`), not here."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from nhvmetrics import AREAS
-from nhvmetrics.errors import NhvError
+from nhvmetrics.io.guard import echo
+
+if TYPE_CHECKING:
+    from nhvmetrics.pipeline import Problem, Validated
+
+PathArg = Annotated[
+    Path, typer.Argument(help="The case table of the export (CSV, XLSX or Parquet).")
+]
+AreaOpt = Annotated[
+    str, typer.Option("--area", "-a", help="Registry area: acc, net, anal or pelvic.")
+]
+TableOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--table",
+        help="Extra table of the export as NAME=PATH (e.g. episodes=ep.csv); repeatable.",
+    ),
+]
+YearOpt = Annotated[int, typer.Option("--year", "-y", help="Reporting year Y.")]
+ExtractDateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--extract-date",
+        help="Extract date YYYY-MM-DD (default: the latest date in the data that is not in "
+        "the future).",
+    ),
+]
+CiOpt = Annotated[
+    str,
+    typer.Option("--ci", help="Confidence interval for proportions: wilson or clopper-pearson."),
+]
+MinCountOpt = Annotated[
+    int,
+    typer.Option("--min-count", help="Figures resting on fewer cases are suppressed (default 5)."),
+]
+MaxQuarantinedOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-quarantined",
+        help="Exit 1 (after writing) when more than this share of the case rows is quarantined "
+        "(default 0.2).",
+    ),
+]
+StrictOpt = Annotated[
+    bool,
+    typer.Option("--strict", help="Exit 1 (after writing) if validation quarantined any row."),
+]
 
 
 def check_area(area: str) -> str:
-    """Return the area in lower case, or fail with a usage error naming the valid ones."""
-    a = area.strip().lower()
-    if a not in AREAS:
-        raise NhvError(f"unknown area '{area}'; use one of: {', '.join(AREAS)}.")
-    return a
+    """The area in lower case, or a usage error naming the areas there are."""
+    from nhvmetrics.pipeline import known_area
+
+    return known_area(area)
 
 
-def parse_tables(path: Path, extra: list[str] | None) -> dict[str, Path]:
-    """Turn PATH plus ``--table NAME=PATH`` options into ``{"cases": PATH, NAME: PATH, ...}``."""
-    tables: dict[str, Path] = {"cases": path}
-    for item in extra or []:
-        name, sep, p = item.partition("=")
-        if not sep or not name.strip() or not p.strip():
-            raise NhvError(
-                f"--table takes NAME=PATH, got '{item}'; for example --table episodes=ep.csv."
-            )
-        tables[name.strip().lower()] = Path(p.strip())
-    return tables
+def say_extract_date(validated: Validated) -> None:
+    """The extract date every command prints, and where it came from."""
+    if validated.extract_date is None:
+        echo("extract date: none (the data hold no dates); give --extract-date YYYY-MM-DD")
+        return
+    how = "given" if validated.extract_date_given else "latest date in the data not in the future"
+    echo(f"extract date: {validated.extract_date.isoformat()} ({how})")
 
 
-AREA_OPT = typer.Option(..., "--area", "-a", help="Registry area: acc, net, anal or pelvic.")
-TABLE_OPT = typer.Option(
-    None,
-    "--table",
-    help="Extra table of the export as NAME=PATH (e.g. episodes=ep.csv); repeatable.",
-)
+def say_quarantined(validated: Validated, path: Path) -> None:
+    """One warning line when rows were left out, pointing to ``validate``."""
+    tables = validated.result.tables
+    bad = sum(t.n_quarantined for t in tables.values())
+    if not bad:
+        return
+    per = ", ".join(f"{n}: {t.n_quarantined}" for n, t in tables.items() if t.n_quarantined)
+    echo(
+        f"warning: {bad} row{'s' if bad != 1 else ''} quarantined by validation ({per}) and "
+        "left out of the figures; run "
+        f"`nhvmetrics validate {path} --area {validated.options.area}` to see and fix them.",
+        err=True,
+    )
+
+
+def say_problems(problems: list[Problem]) -> None:
+    for p in problems:
+        echo(f"error: {p.message}.", err=True)

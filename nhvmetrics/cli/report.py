@@ -3,45 +3,61 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from nhvmetrics.cli import app
+from nhvmetrics.cli._common import (
+    CiOpt,
+    ExtractDateOpt,
+    MaxQuarantinedOpt,
+    MinCountOpt,
+    StrictOpt,
+    TableOpt,
+)
 from nhvmetrics.io.guard import echo
 
 
 @app.command()
 def report(
-    path: Path = typer.Argument(None, help="The case table of the export (CSV, XLSX or Parquet)."),
-    area: str = typer.Option(None, "--area", "-a", help="Registry area: acc, net, anal or pelvic."),
-    year: int = typer.Option(None, "--year", "-y", help="Reporting year Y."),
-    extract_date: str = typer.Option(
-        None, "--extract-date", help="Extract date YYYY-MM-DD (default: from the data)."
-    ),
-    table: list[str] = typer.Option(None, "--table", help="Extra table as NAME=PATH; repeatable."),
-    unit: str = typer.Option(
-        None, "--unit", help="Report for this unit, beside the national figure."
-    ),
-    output: Path = typer.Option(None, "-o", "--output", help="HTML file to write."),
-    xlsx: Path = typer.Option(None, "--xlsx", help="Also write the submission workbook here."),
-    lang: str = typer.Option("sv", "--lang", help="Language of the report: sv or en."),
-    min_count: int = typer.Option(
-        5, "--min-count", help="Suppress figures resting on fewer cases than this."
-    ),
-    strict: bool = typer.Option(
-        False,
-        "--strict",
-        help="Exit 1 (after writing the report) if validation quarantined any row.",
-    ),
-    config: Path = typer.Option(
-        None, "--config", help="Batch: a nhvmetrics.toml naming areas, inputs and years."
-    ),
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="The case table of the export (CSV, XLSX or Parquet)."),
+    ] = None,
+    area: Annotated[
+        str | None, typer.Option("--area", "-a", help="Registry area: acc, net, anal or pelvic.")
+    ] = None,
+    year: Annotated[int | None, typer.Option("--year", "-y", help="Reporting year Y.")] = None,
+    extract_date: ExtractDateOpt = None,
+    table: TableOpt = None,
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", help="Report for this unit, beside the national figure."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="HTML file to write.")
+    ] = None,
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="Also write the submission workbook here.")
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the report: sv or en.")] = "sv",
+    ci: CiOpt = "wilson",
+    min_count: MinCountOpt = 5,
+    max_quarantined: MaxQuarantinedOpt = 0.2,
+    strict: StrictOpt = False,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Batch: a nhvmetrics.toml naming areas, inputs and years."),
+    ] = None,
 ) -> None:
     """Write the annual report (HTML, and the submission workbook with --xlsx).
 
     One self-contained HTML page per area and year: every indicator for Y (the unit beside the
     national figure with --unit), trend and unit-comparison charts, data quality and provenance.
-    Figures resting on fewer than --min-count cases read "otillräckligt underlag".
+    Figures resting on fewer than --min-count cases read "otillräckligt underlag". The report is
+    written, marked as such, and the command exits 1 when the case table has no accepted row,
+    when more than --max-quarantined of it is quarantined or when year Y has no case.
 
     Batch (a region's scheduled job): --config nhvmetrics.toml runs every report it lists,
     writes a JSON run summary, carries on past a failing area and exits 1 if any failed.
@@ -74,39 +90,43 @@ def report(
 
         raise typer.Exit(batch_main(config))
 
-    missing = [
-        n
-        for n, v in (("PATH", path), ("--area", area), ("--year", year), ("-o", output))
-        if v is None
-    ]
-    if missing:
+    if path is None or area is None or year is None or output is None:
+        missing = [
+            n
+            for n, v in (("PATH", path), ("--area", area), ("--year", year), ("-o", output))
+            if v is None
+        ]
         raise NhvError(
             f"report needs {', '.join(missing)} (or --config FILE for a batch); "
             "for example: nhvmetrics report cases.csv --area acc --year 2025 -o acc.html."
         )
-    from nhvmetrics.report.api import make_report
+    from nhvmetrics import pipeline
+    from nhvmetrics.cli._common import say_extract_date, say_problems, say_quarantined
 
-    written = make_report(
-        path,
+    options = pipeline.RunOptions(
         area=area,
+        tables=pipeline.parse_tables(path, table),
         year=year,
-        extract_date=extract_date,
-        tables=table,
+        extract_date=pipeline.parse_date(extract_date),
         unit=unit,
-        output=output,
-        xlsx=xlsx,
         lang=lang,
+        ci_method=ci,
         min_count=min_count,
+        max_quarantined=max_quarantined,
+        strict=strict,
     )
+    pipeline.check_outputs(
+        options, {"-o": (output, (".html", ".htm")), "--xlsx": (xlsx, (".xlsx",))}
+    )
+    rendered = pipeline.render(options, workbook=xlsx is not None)
+    written = pipeline.write_report(rendered, output, xlsx)
     for p in written.outputs:
         echo(f"wrote {p}")
-    if written.quarantined:
-        echo(
-            f"note: {written.quarantined} row(s) were quarantined and left out; the report's "
-            "data-quality section lists the checks (nhvmetrics validate --errors gives the rows).",
-            err=True,
-        )
-        if strict:
-            from nhvmetrics.errors import EXIT_INVALID
-
-            raise typer.Exit(EXIT_INVALID)
+    say_quarantined(rendered.computed.validated, path)
+    say_extract_date(rendered.computed.validated)
+    say_problems(rendered.problems)
+    code = pipeline.exit_code(
+        rendered.problems, strict_quarantine=strict and written.quarantined > 0
+    )
+    if code:
+        raise typer.Exit(code)

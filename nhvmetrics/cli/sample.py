@@ -3,32 +3,37 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from nhvmetrics.cli import app
-from nhvmetrics.cli._common import AREA_OPT, check_area
+from nhvmetrics.cli._common import AreaOpt, check_area
 from nhvmetrics.io.guard import echo
 
 
 @app.command()
 def sample(
-    area: str = AREA_OPT,
-    rows: int = typer.Option(..., "--rows", "-n", help="Number of case rows."),
-    seed: int = typer.Option(
-        ..., "--seed", help="Random seed; the same seed gives the same files."
-    ),
-    output: Path = typer.Option(
-        ...,
-        "-o",
-        "--output",
-        help="Case-table file (.csv, .parquet or .xlsx), or an existing folder; "
-        "anal's episodes and prem tables are written beside it.",
-    ),
-    dirty: float = typer.Option(0.0, "--dirty", help="Fraction of rows with planted errors (0-1)."),
-    inca: bool = typer.Option(
-        False, "--inca", help="Write the INCA export dialect (Swedish names, codes)."
-    ),
+    area: AreaOpt,
+    rows: Annotated[int, typer.Option("--rows", "-n", help="Number of case rows.")],
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed; the same seed gives the same files.")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Case-table file (.csv, .parquet or .xlsx), or an existing folder; "
+            "anal's episodes and prem tables are written beside it.",
+        ),
+    ],
+    dirty: Annotated[
+        float, typer.Option("--dirty", help="Fraction of rows with planted errors (0-1).")
+    ] = 0.0,
+    inca: Annotated[
+        bool, typer.Option("--inca", help="Write the INCA export dialect (Swedish names, codes).")
+    ] = False,
 ) -> None:
     """Make a synthetic export for an area (made-up patients, deterministic per seed).
 

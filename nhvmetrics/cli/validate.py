@@ -3,33 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from nhvmetrics.cli import app
-from nhvmetrics.cli._common import AREA_OPT, TABLE_OPT
+from nhvmetrics.cli._common import AreaOpt, PathArg, TableOpt
 
 EXAMPLES_PER_CHECK = 3
 
 
 @app.command()
 def validate(
-    path: Path = typer.Argument(..., help="The case table of the export (CSV, XLSX or Parquet)."),
-    area: str = AREA_OPT,
-    table: list[str] = TABLE_OPT,
-    errors: Path = typer.Option(
-        None, "--errors", help="Write every finding to this .csv or .json file."
-    ),
-    quarantine: Path = typer.Option(
-        None,
-        "--quarantine",
-        help="Write the quarantined rows (personnummer masked) to this .csv file.",
-    ),
-    extract_date: str = typer.Option(
-        None,
-        "--extract-date",
-        help="Reference date for 'in the future' checks (YYYY-MM-DD; default today).",
-    ),
+    path: PathArg,
+    area: AreaOpt,
+    table: TableOpt = None,
+    errors: Annotated[
+        Path | None,
+        typer.Option("--errors", help="Write every finding to this .csv or .json file."),
+    ] = None,
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(
+            "--quarantine",
+            help="Write the quarantined rows (personnummer masked) to this .csv file.",
+        ),
+    ] = None,
+    extract_date: Annotated[
+        str | None,
+        typer.Option(
+            "--extract-date",
+            help="Extract date YYYY-MM-DD: the reference for 'in the future' checks (default "
+            "today) and the date the summary names (default the latest date in the data that "
+            "is not in the future, as compute and report take it).",
+        ),
+    ] = None,
 ) -> None:
     """Check an export against the area's schema.
 
@@ -39,45 +47,28 @@ def validate(
 
     Example: nhvmetrics validate sample_data/acc_cases.csv --area acc --errors findings.csv
     """
-    from nhvmetrics.cli._common import check_area, parse_tables
-    from nhvmetrics.errors import EXIT_INVALID, EXIT_OK, NhvError
-    from nhvmetrics.io.atomic import ensure_not_input
+    from nhvmetrics import pipeline
+    from nhvmetrics.cli._common import say_extract_date
+    from nhvmetrics.errors import EXIT_INVALID, EXIT_OK
+    from nhvmetrics.schema.validate import write_findings, write_quarantine
 
-    a = check_area(area)
-    tables = parse_tables(path, table)
-    ref = _parse_date(extract_date)
-    outputs = [p for p in (errors, quarantine) if p is not None]
-    for out in outputs:
-        ensure_not_input(out, tables.values())
-    if errors is not None and errors.suffix.lower() not in (".csv", ".json"):
-        raise NhvError(f"--errors must end in .csv or .json, got '{errors.name}'.")
-    if quarantine is not None and quarantine.suffix.lower() != ".csv":
-        raise NhvError(f"--quarantine must end in .csv, got '{quarantine.name}'.")
-    if errors is not None and quarantine is not None and errors.resolve() == quarantine.resolve():
-        raise NhvError("--errors and --quarantine must be different files.")
-
-    from nhvmetrics.schema.validate import validate_export, write_findings, write_quarantine
-
-    result = validate_export(a, tables, extract_date=ref)
+    options = pipeline.RunOptions(
+        area=area,
+        tables=pipeline.parse_tables(path, table),
+        extract_date=pipeline.parse_date(extract_date),
+    )
+    pipeline.check_outputs(
+        options, {"--errors": (errors, (".csv", ".json")), "--quarantine": (quarantine, (".csv",))}
+    )
+    validated = pipeline.validate(options, pipeline.Purpose.CHECK)
+    result = validated.result
     if errors is not None:
         write_findings(result, errors)
     if quarantine is not None:
         write_quarantine(result, quarantine)
     print_summary(result, errors=errors, quarantine=quarantine)
+    say_extract_date(validated)
     raise typer.Exit(EXIT_INVALID if result.has_errors else EXIT_OK)
-
-
-def _parse_date(text: str | None):
-    import datetime as dt
-
-    from nhvmetrics.errors import NhvError
-
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise NhvError(f"--extract-date takes a date YYYY-MM-DD, got '{text}'.") from None
 
 
 def print_summary(result, errors: Path | None = None, quarantine: Path | None = None) -> None:
@@ -153,17 +144,26 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
                 "; ".join(ex),
             )
         console.print(ft)
-    verdict = (
-        f"[bold red]{result.error_count} error finding(s)[/]: the quarantined rows are left out of the indicators."
-        if result.has_errors
-        else "[bold green]no errors[/]"
-        + (f" ({result.warning_count} warning(s))" if result.warning_count else "")
-    )
-    console.print(verdict + f" Extract date {result.extract_date.isoformat()}.")
+    quarantined = sum(t.n_quarantined for t in result.tables.values())
+    if result.has_errors:
+        verdict = (
+            f"[bold red]{_count(result.error_count, 'error finding')}[/]: "
+            f"{_count(quarantined, 'row')} quarantined and left out of the indicators."
+        )
+    else:
+        verdict = "[bold green]no errors[/]" + (
+            f" ({_count(result.warning_count, 'warning')})." if result.warning_count else "."
+        )
+    console.print(verdict)
     if errors is not None:
         console.print(f"findings written to {_short(str(errors), 10_000)}")
     if quarantine is not None:
         console.print(f"quarantined rows written to {_short(str(quarantine), 10_000)}")
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 row``, ``2 rows``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _short(text: str, n: int = 40) -> str:

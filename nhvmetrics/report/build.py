@@ -1,18 +1,16 @@
-"""Collect one area's validation and computation into a :class:`ReportData`.
+"""Turn one export's validation and computation into a :class:`ReportData`.
 
-``build_report_data`` runs the stages below the report (``validate_export`` then
-``compute_area`` for the report year and every earlier year in the data, for the trend) and
-turns their results into the plain dataclasses of :mod:`nhvmetrics.report.model`.
-``report_data_from_results`` does the second half only, for callers that already hold a
-validation result and indicator tables (and for tests).
+:func:`report_data_from_results` takes the stage results of :mod:`nhvmetrics.pipeline` (a
+:class:`~nhvmetrics.schema.validate.ValidationResult` and a
+:class:`~nhvmetrics.engine.compute.ComputeResult`) and builds the plain dataclasses of
+:mod:`nhvmetrics.report.model` that the HTML and the workbook are rendered from.  Running the
+stages is the pipeline's business, not this module's.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from nhvmetrics.report.model import (
     Completeness,
@@ -24,7 +22,14 @@ from nhvmetrics.report.model import (
     TableQuality,
 )
 
-#: at most this many years back from Y are computed for the trend charts
+if TYPE_CHECKING:
+    import polars as pl
+
+    from nhvmetrics.contract import Contract
+    from nhvmetrics.engine.compute import ComputeResult
+    from nhvmetrics.schema.validate import ValidationResult
+
+#: at most this many years back from Y are shown for the trend charts
 MAX_TREND_YEARS = 10
 
 # the order reasons and severities are listed in
@@ -269,35 +274,10 @@ def _num(x: Any) -> float | None:
 # ---------------------------------------------------------------- validation
 
 
-def _table_results(validation: Any) -> dict[str, Any]:
-    """``{table name: per-table result}`` from a ValidationResult, whatever its exact shape."""
-    for attr in ("tables", "results", "per_table"):
-        got = getattr(validation, attr, None)
-        if isinstance(got, Mapping):
-            return dict(got)
-    if isinstance(validation, Mapping):
-        return dict(validation)
-    raise TypeError("cannot find the per-table results in the validation result")
-
-
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def _height(frame: Any) -> int:
-    if frame is None:
-        return 0
-    if isinstance(frame, int):
-        return frame
-    return int(getattr(frame, "height", len(frame)))
-
-
-def completeness(frame: Any, expected: Sequence[str] = ()) -> tuple[Completeness, ...]:
+def completeness(frame: pl.DataFrame, expected: Sequence[str] = ()) -> tuple[Completeness, ...]:
     """Filled-in count per column of the accepted rows (expected columns the export lacks: 0)."""
-    total = _height(frame)
-    present = [c for c in getattr(frame, "columns", []) if not c.startswith("_")]
+    total = frame.height
+    present = [c for c in frame.columns if not c.startswith("_")]
     out = []
     if present and total:
         counts = frame.select(present).count().row(0, named=True)
@@ -310,45 +290,35 @@ def completeness(frame: Any, expected: Sequence[str] = ()) -> tuple[Completeness
 
 
 def quality_from_validation(
-    validation: Any, area: str, files: Mapping[str, Path]
+    validation: ValidationResult, contract: Contract
 ) -> tuple[tuple[TableQuality, ...], tuple[FindingCount, ...]]:
     """Rows read/accepted/quarantined/dropped, completeness, and the findings summarised."""
-    from nhvmetrics.contract import load_contract
-
-    contract = load_contract(area)
     quality = []
-    tables = _table_results(validation)
-    names = sorted(tables, key=lambda n: (n != "cases", n))
+    names = sorted(validation.tables, key=lambda n: (n != "cases", n))
     for name in names:
-        t = tables[name]
-        accepted = _get(t, "accepted")
-        dropped = _get(t, "dropped", {}) or {}
-        path = files.get(name) or _get(t, "path")
+        t = validation.tables[name]
         quality.append(
             TableQuality(
                 name=name,
-                file_name=Path(str(path)).name if path else "",
-                sha256=str(_get(t, "sha256", "") or ""),
-                rows_read=int(_get(t, "rows_read", 0) or 0),
-                accepted=_height(accepted),
-                quarantined=_height(_get(t, "quarantined")),
-                dropped=tuple(sorted((str(k), int(v)) for k, v in dict(dropped).items() if v)),
-                unknown_columns=tuple(
-                    sorted(str(c) for c in (_get(t, "unknown_columns", ()) or ()))
-                ),
-                completeness=completeness(accepted, list(contract.columns(name)))
-                if accepted is not None
-                else (),
+                file_name=t.path.name if t.path is not None else "",
+                sha256=t.sha256 or "",
+                rows_read=t.rows_read,
+                accepted=t.n_accepted,
+                quarantined=t.n_quarantined,
+                dropped=tuple(sorted((str(k), int(v)) for k, v in t.dropped.items() if v)),
+                unknown_columns=tuple(sorted(str(c) for c in t.unknown_columns)),
+                completeness=completeness(t.accepted, list(contract.columns(name))),
             )
         )
-    return tuple(quality), findings_summary(_get(validation, "findings"))
+    return tuple(quality), findings_summary(validation.findings)
 
 
-def findings_summary(findings: Any) -> tuple[FindingCount, ...]:
+def findings_summary(findings: pl.DataFrame) -> tuple[FindingCount, ...]:
     """Findings counted per table, check, severity and column (no values, no row ids)."""
-    if findings is None or _height(findings) == 0:
-        return ()
     import polars as pl
+
+    if findings.height == 0:
+        return ()
 
     cols = [c for c in ("table", "check", "severity", "column") if c in findings.columns]
     g = findings.select(cols).with_columns(pl.col(c).cast(pl.String).fill_null("") for c in cols)
@@ -381,33 +351,33 @@ def findings_summary(findings: Any) -> tuple[FindingCount, ...]:
 
 
 def report_data_from_results(
-    area: str,
-    year: int,
+    validation: ValidationResult,
+    computed: ComputeResult,
+    contract: Contract,
     *,
-    validation: Any,
-    tables: Sequence[Any],
-    definitions: Sequence[Any],
-    extract_date: dt.date,
+    year: int,
     extract_date_given: bool,
-    files: Mapping[str, Path],
     unit: str | None = None,
     min_count: int = 5,
     ci_method: str = "wilson",
 ) -> ReportData:
-    """Assemble a :class:`ReportData` from results already computed.
+    """Assemble a :class:`ReportData` from the validation and the computation of one export.
 
-    ``tables`` are engine indicator tables (one per computed year; rows of every year are
-    kept, the trend reads them); ``definitions`` are the engine's ``Definition`` objects.
+    The indicator table holds Y and every earlier year in the data; the trend charts show the
+    last :data:`MAX_TREND_YEARS` of them.
     """
     from nhvmetrics import __version__
 
+    area = contract.area
+    table = computed.table.filter(
+        (computed.table["period"] <= year) & (computed.table["period"] > year - MAX_TREND_YEARS)
+    )
     rows: dict[tuple, IndicatorRow] = {}
-    for table in tables:
-        for r in rows_from_table(table):
-            if r.period > year:
-                continue
-            rows.setdefault((r.indicator_id, r.period, r.unit, r.stratum), r)
-    infos = tuple(sorted((indicator_info(d, area) for d in definitions), key=indicator_order))
+    for r in rows_from_table(table):
+        rows.setdefault((r.indicator_id, r.period, r.unit, r.stratum), r)
+    infos = tuple(
+        sorted((indicator_info(d, area) for d in computed.definitions), key=indicator_order)
+    )
     known = {i.id for i in infos}
     ordered = tuple(
         sorted(
@@ -415,7 +385,7 @@ def report_data_from_results(
             key=lambda r: (r.indicator_id, r.period, r.unit != "ALL", r.unit, r.stratum),
         )
     )
-    quality, findings = quality_from_validation(validation, area, files)
+    quality, findings = quality_from_validation(validation, contract)
     params = [
         ("year", str(year)),
         ("unit", unit or "ALL"),
@@ -424,7 +394,7 @@ def report_data_from_results(
         ("trend_years", ", ".join(str(p) for p in sorted({r.period for r in ordered}))),
     ]
     prov = Provenance(
-        extract_date=extract_date,
+        extract_date=computed.extract_date,
         extract_date_source="option" if extract_date_given else "data",
         tool_version=__version__,
         parameters=tuple(params),
@@ -439,55 +409,4 @@ def report_data_from_results(
         provenance=prov,
         unit=unit,
         min_count=min_count,
-    )
-
-
-def build_report_data(
-    area: str,
-    files: Mapping[str, Path | str],
-    year: int,
-    *,
-    extract_date: dt.date | None = None,
-    unit: str | None = None,
-    min_count: int = 5,
-    ci_method: str = "wilson",
-    validation: Any = None,
-) -> ReportData:
-    """Validate the export, compute every indicator for Y (and earlier years) and collect it all.
-
-    ``files`` is ``{"cases": path, "episodes": path, ...}``. A ``validation`` result may be
-    passed in when the caller has already validated the export.
-    """
-    from nhvmetrics.engine.compute import compute_area
-    from nhvmetrics.schema.validate import validate_export
-
-    files = {k: Path(v) for k, v in files.items()}
-    if validation is None:
-        validation = validate_export(area, files, contract=False)
-    frames = {name: _get(t, "accepted") for name, t in _table_results(validation).items()}
-    # the engine computes Y and every earlier year present in the data (the trend)
-    main = compute_area(area, frames, year, extract_date, ci_method=ci_method, min_count=min_count)
-    tables = [main.table.filter(main.table["period"] > year - MAX_TREND_YEARS)]
-    definitions = getattr(main, "definitions", None)
-    if not definitions:
-        from nhvmetrics.engine.definitions import load_definitions
-
-        definitions = load_definitions(area)
-    ex = main.extract_date
-    if isinstance(ex, str):
-        ex = dt.date.fromisoformat(ex[:10])
-    elif isinstance(ex, dt.datetime):
-        ex = ex.date()
-    return report_data_from_results(
-        area,
-        year,
-        validation=validation,
-        tables=tables,
-        definitions=definitions,
-        extract_date=ex,
-        extract_date_given=getattr(main, "extract_date_source", "argument") != "data",
-        files=files,
-        unit=unit,
-        min_count=min_count,
-        ci_method=ci_method,
     )

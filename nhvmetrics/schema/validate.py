@@ -13,6 +13,7 @@ appears and no raw control character: every text goes through the output guard
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,7 +65,7 @@ class TableResult:
     dropped: dict[str, int]  # reason -> rows (makulerad, demo_region, empty_row)
     accepted: pl.DataFrame  # _row + canonical columns, canonical types
     quarantined: pl.DataFrame  # _row + canonical columns as cleaned strings, through the guard
-    # (no rows when validated with ``quarantined_rows=False``: then only the count is kept)
+    # (no rows when validated with ``Needs(quarantined_rows=False)``: then only the count is kept)
     unknown_columns: list[str] = field(default_factory=list)
     identifying_columns: list[str] = field(default_factory=list)  # never read (names, addresses)
     columns: dict[str, str] = field(default_factory=dict)  # canonical -> input column name
@@ -127,18 +128,39 @@ class ValidationResult:
         return {n: t.accepted for n, t in self.tables.items()}
 
 
+@dataclass(frozen=True)
+class Needs:
+    """What a caller of :func:`validate_export` will use of the result.
+
+    * ``contract``: also run the pandera contract over the accepted frames (``validate`` and
+      ``convert``, which hand the frames on; the pipeline's own stages type them already);
+    * ``quarantined_rows``: keep the quarantined rows themselves (for ``--quarantine``), not only
+      their number; without them a batched table needs no separate pass over its key column;
+    * ``columns``: keep only these canonical columns (per table, plus ``_row``) in the accepted
+      frames, text as Categorical (what the indicators read,
+      :func:`nhvmetrics.engine.compute.columns_needed`); ``None`` keeps every column;
+    * ``row_findings``: write the findings that say why a row failed; without them only which
+      rows fail is decided (the table-level findings are kept).
+    """
+
+    contract: bool = True
+    quarantined_rows: bool = True
+    columns: Mapping[str, frozenset[str]] | None = None
+    row_findings: bool = True
+
+
+EVERYTHING = Needs()
+
 BATCH_ROWS = 250_000  # rows per batch when a large CSV or Parquet file is read in batches
 
 
 def validate_export(
     area: str,
-    tables: dict[Path | str],
+    tables: Mapping[str, Path | str],
     extract_date: dt.date | None = None,
-    contract: bool = True,
+    *,
+    needs: Needs = EVERYTHING,
     batch_rows: int | None = BATCH_ROWS,
-    quarantined_rows: bool = True,
-    accepted_columns: dict[str, set[str]] | None = None,
-    row_findings: bool = True,
 ) -> ValidationResult:
     """Read and validate the files of one export (``{"cases": path, "episodes": path, ...}``).
 
@@ -151,19 +173,9 @@ def validate_export(
     the key column of every row first.  The result is the same as reading the file whole
     (``batch_rows=None``), which the tests assert.
 
-    ``quarantined_rows=False`` keeps only the number of quarantined rows, not the rows (``compute``
-    and ``report`` need no more).  A batched table then needs no separate pass over its key
-    column: duplicate ids are found from the keys kept while the batches go by, and the accepted
-    rows they concern are taken out at the end.  Findings and accepted rows are the same.
-
-    ``accepted_columns`` (table -> canonical names) keeps only those columns (and ``_row``) in the
-    accepted frames, batch by batch, with text columns as Categorical: ``compute`` passes what the
-    indicators read (:func:`nhvmetrics.engine.compute.columns_needed`), so ids and unused columns
-    of a large export are not held in memory.  The checks still see every column.
-
-    ``row_findings=False`` decides which rows fail without writing the findings that say why
-    (``result.findings`` then holds only the table-level ones): for ``compute``, which prints the
-    number of invalid rows and points to ``validate`` for the rest.
+    ``needs`` says what the caller will use of the result (:class:`Needs`): the pipeline asks for
+    less when it computes or reports than when it validates, so a large export costs less.
+    The checks, the accepted rows and the counts are the same whatever it asks for.
     """
     schema = load_schema(area)
     _check_table_names(schema, tables, need_cases=True)
@@ -182,16 +194,15 @@ def validate_export(
 
         stream = stream_table(path, select, batch_rows) if batch_rows else None
         sources[name] = _Streamed(stream, read) if stream is not None else read()
-    return _validate(
-        schema, sources, extract_date, contract, quarantined_rows, accepted_columns, row_findings
-    )
+    return _validate(schema, sources, extract_date, needs)
 
 
 def validate_frames(
     area: str,
     frames: dict[str, pl.DataFrame],
     extract_date: dt.date | None = None,
-    contract: bool = True,
+    *,
+    needs: Needs = EVERYTHING,
 ) -> ValidationResult:
     """Like :func:`validate_export` for frames in memory (any dtypes; names as in an export).
 
@@ -200,9 +211,7 @@ def validate_frames(
     """
     schema = load_schema(area)
     _check_table_names(schema, frames, need_cases=False)
-    return _validate(
-        schema, {n: frame_as_raw(f) for n, f in frames.items()}, extract_date, contract
-    )
+    return _validate(schema, {n: frame_as_raw(f) for n, f in frames.items()}, extract_date, needs)
 
 
 @dataclass
@@ -236,20 +245,17 @@ def _validate(
     schema: AreaSchema,
     sources: dict[str, RawTable | _Streamed],
     extract_date: dt.date | None,
-    contract: bool,
-    quarantined_rows: bool = True,
-    accepted_columns: dict[str, set[str]] | None = None,
-    row_findings: bool = True,
+    needs: Needs,
 ) -> ValidationResult:
     today = dt.date.today()
     ctx = _Context(
         schema,
         extract_date or today,
         today,
-        contract,
-        quarantined_rows,
-        accepted_columns,
-        row_findings,
+        needs.contract,
+        needs.quarantined_rows,
+        None if needs.columns is None else {t: set(c) for t, c in needs.columns.items()},
+        needs.row_findings,
     )
     order = [n for n in schema.tables if n in sources]
     # a table other tables point to (cases) goes first: its ids are needed to check theirs

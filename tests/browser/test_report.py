@@ -341,10 +341,11 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "acc_cases.csv"
 @pytest.mark.skipif(not SAMPLE.exists(), reason="sample_data/acc_cases.csv is missing")
 def test_real_report_on_sample_data_renders(tmp_path: Path) -> None:
     """The engine's real output (every indicator of an area) renders cleanly too."""
-    from nhvmetrics.report.api import make_report
+    from nhvmetrics import pipeline
 
     html = tmp_path / "acc.html"
-    make_report(SAMPLE, area="acc", year=2025, unit="11001", output=html)
+    options = pipeline.RunOptions(area="acc", tables={"cases": SAMPLE}, year=2025, unit="11001")
+    pipeline.write_report(pipeline.render(options), html)
     shots = Path(os.environ.get("NHV_SCREENSHOT_DIR", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     seen = inspect_report(CHROMIUM, html, shots / "report-acc-sample.png")

@@ -39,7 +39,7 @@ def test_compute_csv_with_invalid_row_warning(export, tmp_path):
     out = tmp_path / "acc.csv"
     r = _run(export, "--area", "acc", "--year", 2024, "--extract-date", "2024-06-30", "-o", out)
     assert r.exit_code == 0, r.output
-    assert "1 invalid row" in r.output and "nhvmetrics validate" in r.output
+    assert "1 row quarantined" in r.output and "nhvmetrics validate" in r.output
     assert "extract date: 2024-06-30" in r.output
     t = pl.read_csv(out, infer_schema_length=0)
     assert t.columns == OUTPUT_COLUMNS

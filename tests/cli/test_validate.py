@@ -127,7 +127,7 @@ def test_json_findings(tmp_path):
             "no table 'episodes'",
         ),
         (["validate", "{empty}", "--area", "acc"], "is empty"),
-        (["convert", "{good}", "--area", "acc", "-o", "{good}"], "must name a .parquet"),
+        (["convert", "{good}", "--area", "acc", "-o", "{good}"], "-o must end in .parquet"),
     ],
 )
 def test_usage_and_unreadable_input_exit_2_without_traceback(tmp_path, args, fragment):

@@ -433,14 +433,14 @@ def test_computing_from_only_the_needed_columns_gives_the_same_table(area):
     from polars.testing import assert_frame_equal
 
     from nhvmetrics.engine.compute import columns_needed, compute_area
-    from nhvmetrics.schema.validate import validate_export
+    from nhvmetrics.schema.validate import Needs, validate_export
 
     root = Path(__file__).resolve().parents[2] / "sample_data"
     files = {p.stem.split("_", 1)[1]: p for p in sorted(root.glob(f"{area}_*.csv"))}
     needed = columns_needed(area)
-    full = validate_export(area, files, dt.date(2026, 3, 31), contract=False)
+    full = validate_export(area, files, dt.date(2026, 3, 31), needs=Needs(contract=False))
     lean = validate_export(
-        area, files, dt.date(2026, 3, 31), contract=False, accepted_columns=needed
+        area, files, dt.date(2026, 3, 31), needs=Needs(contract=False, columns=needed)
     )
     for name, t in lean.tables.items():
         assert set(t.accepted.columns) == {"_row"} | (

@@ -17,7 +17,7 @@ import re
 import openpyxl
 import pytest
 
-from nhvmetrics.report.build import build_report_data
+from nhvmetrics import pipeline
 from nhvmetrics.report.html import render_html
 from nhvmetrics.report.labels import labels
 from nhvmetrics.report.present import breakdown_keys, is_empty, present_cell, reads_as_hidden
@@ -32,7 +32,10 @@ def report(request, tmp_path_factory):
     area = request.param
     folder = tmp_path_factory.mktemp(area)
     write_sample(area, 220, 11, folder / f"{area}_cases.csv", inca=True)
-    data = build_report_data(area, {"cases": folder / f"{area}_cases.csv"}, 2025)
+    options = pipeline.RunOptions(
+        area=area, tables={"cases": folder / f"{area}_cases.csv"}, year=2025
+    )
+    data = pipeline.render(options).data
     units = sorted({r.unit for r in data.rows if r.unit != "ALL"})
     # the smallest unit: the one with most small cells
     small = min(units, key=lambda u: sum(r.numerator or 0 for r in data.rows if r.unit == u))

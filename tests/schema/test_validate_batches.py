@@ -16,7 +16,7 @@ from polars.testing import assert_frame_equal
 from nhvmetrics.errors import NhvError
 from nhvmetrics.io.readers import read_table, stream_table
 from nhvmetrics.personnummer import luhn_digit
-from nhvmetrics.schema.validate import validate_export
+from nhvmetrics.schema.validate import Needs, validate_export
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTRACT = dt.date(2025, 12, 31)
@@ -37,10 +37,10 @@ def outcome(
             area,
             tables,
             extract,
-            contract=False,
             batch_rows=batch_rows,
-            quarantined_rows=quarantined_rows,
-            row_findings=row_findings,
+            needs=Needs(
+                contract=False, quarantined_rows=quarantined_rows, row_findings=row_findings
+            ),
         )
     except NhvError as exc:
         return str(exc)
