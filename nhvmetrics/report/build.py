@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from nhvmetrics.areas import Area, resolve_area
 from nhvmetrics.report.model import (
     Completeness,
     FindingCount,
@@ -34,9 +35,10 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1}
 # ---------------------------------------------------------------- definitions
 
 
-def indicator_info(d: Any, area: str | None = None) -> IndicatorInfo:
-    """An engine ``Definition`` as the report shows it (with ``area``, the categories of its
-    stratification variables from the area schema)."""
+def indicator_info(d: Any, area: str | Area | None = None) -> IndicatorInfo:
+    """An engine ``Definition`` as the report shows it (with ``area``, a name or an
+    :class:`~nhvmetrics.areas.Area`, the categories of its stratification variables from the
+    area schema).  A definition that did not ship with nhvmetrics is marked ``own``."""
     targets = getattr(d, "targets", None) or {}
     params = getattr(d, "params", None) or {}
     param_help = getattr(d, "param_help", None) or {}
@@ -84,10 +86,11 @@ def indicator_info(d: Any, area: str | None = None) -> IndicatorInfo:
         higher_is_better=targets.get("direction", "higher") != "lower",
         stratum_titles=measures,
         categories=stratum_categories(d, area) if area else (),
+        own=getattr(d, "origin", "shipped") != "shipped",
     )
 
 
-def stratum_categories(d: Any, area: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def stratum_categories(d: Any, area: str | Area) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Every category of each stratification variable (and distribution category) of a
     definition, as the engine labels them: the schema's code list, an int column's range, the
     age bands, true/false. A variable without a known domain is left out (the report then
@@ -310,12 +313,10 @@ def completeness(frame: Any, expected: Sequence[str] = ()) -> tuple[Completeness
 
 
 def quality_from_validation(
-    validation: Any, area: str, files: Mapping[str, Path]
+    validation: Any, area: str | Area, files: Mapping[str, Path]
 ) -> tuple[tuple[TableQuality, ...], tuple[FindingCount, ...]]:
     """Rows read/accepted/quarantined/dropped, completeness, and the findings summarised."""
-    from nhvmetrics.contract import load_contract
-
-    contract = load_contract(area)
+    contract = resolve_area(area).contract()
     quality = []
     tables = _table_results(validation)
     names = sorted(tables, key=lambda n: (n != "cases", n))
@@ -381,7 +382,7 @@ def findings_summary(findings: Any) -> tuple[FindingCount, ...]:
 
 
 def report_data_from_results(
-    area: str,
+    area: str | Area,
     year: int,
     *,
     validation: Any,
@@ -398,9 +399,11 @@ def report_data_from_results(
 
     ``tables`` are engine indicator tables (one per computed year; rows of every year are
     kept, the trend reads them); ``definitions`` are the engine's ``Definition`` objects.
+    ``area`` is a shipped area's name or an :class:`~nhvmetrics.areas.Area`.
     """
     from nhvmetrics import __version__
 
+    area = resolve_area(area)
     rows: dict[tuple, IndicatorRow] = {}
     for table in tables:
         for r in rows_from_table(table):
@@ -430,7 +433,7 @@ def report_data_from_results(
         parameters=tuple(params),
     )
     return ReportData(
-        area=area,
+        area=area.name,
         year=year,
         indicators=infos,
         rows=ordered,
@@ -443,7 +446,7 @@ def report_data_from_results(
 
 
 def build_report_data(
-    area: str,
+    area: str | Path | Area,
     files: Mapping[str, Path | str],
     year: int,
     *,
@@ -452,27 +455,37 @@ def build_report_data(
     min_count: int = 5,
     ci_method: str = "wilson",
     validation: Any = None,
+    definitions: Sequence[Any] | None = None,
 ) -> ReportData:
     """Validate the export, compute every indicator for Y (and earlier years) and collect it all.
 
+    ``area`` is a shipped area's name, an area folder or an :class:`~nhvmetrics.areas.Area`;
     ``files`` is ``{"cases": path, "episodes": path, ...}``. A ``validation`` result may be
-    passed in when the caller has already validated the export.
+    passed in when the caller has already validated the export; ``definitions`` replaces the
+    area's (e.g. ``area.definitions(extra=[DIR])`` with a region's own).
     """
     from nhvmetrics.engine.compute import compute_area
     from nhvmetrics.schema.validate import validate_export
 
+    area = resolve_area(area)
     files = {k: Path(v) for k, v in files.items()}
     if validation is None:
         validation = validate_export(area, files, contract=False)
     frames = {name: _get(t, "accepted") for name, t in _table_results(validation).items()}
     # the engine computes Y and every earlier year present in the data (the trend)
-    main = compute_area(area, frames, year, extract_date, ci_method=ci_method, min_count=min_count)
+    main = compute_area(
+        area,
+        frames,
+        year,
+        extract_date,
+        ci_method=ci_method,
+        min_count=min_count,
+        definitions=list(definitions) if definitions is not None else None,
+    )
     tables = [main.table.filter(main.table["period"] > year - MAX_TREND_YEARS)]
     definitions = getattr(main, "definitions", None)
     if not definitions:
-        from nhvmetrics.engine.definitions import load_definitions
-
-        definitions = load_definitions(area)
+        definitions = area.definitions()
     ex = main.extract_date
     if isinstance(ex, str):
         ex = dt.date.fromisoformat(ex[:10])

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from nhvmetrics.cli import app
 from nhvmetrics.engine.definitions import check_files, load_definitions, load_file
-from nhvmetrics.errors import DefinitionError
+from nhvmetrics.errors import DefinitionError, NhvError
 
 SPEC_IDS = {
     "acc.patients",
@@ -128,8 +128,9 @@ def test_offsets_from_the_seeds():
 
 def test_load_by_area():
     assert {d.area for d in load_definitions("net")} == {"net"}
-    with pytest.raises(DefinitionError, match="unknown area"):
+    with pytest.raises(NhvError, match="unknown area 'lung'") as err:
         load_definitions("lung")
+    assert err.value.exit_code == 2  # a usage error: no such area, nothing to validate
 
 
 def test_good_file_loads(tmp_path):

@@ -6,13 +6,12 @@ import shutil
 
 import pytest
 
-from nhvmetrics import AREAS
+from nhvmetrics.areas import resolve_area, shipped_area_names
 from nhvmetrics.errors import DefinitionError
-from nhvmetrics.resources import schemas_dir
 from nhvmetrics.schema.model import inca_name, inca_names, load_schema, load_schema_files
 
 
-@pytest.mark.parametrize("area", AREAS)
+@pytest.mark.parametrize("area", shipped_area_names())
 def test_every_area_loads_with_required_common_columns(area):
     s = load_schema(area)
     cases = s.table("cases")
@@ -50,8 +49,10 @@ def test_inca_names_and_codes():
 
 
 def _copy(tmp_path):
-    for f in ("common.yaml", "acc.yaml"):
-        shutil.copy(schemas_dir() / f, tmp_path / f)
+    from nhvmetrics.areas import shipped_common_path
+
+    shutil.copy(shipped_common_path(), tmp_path / "common.yaml")
+    shutil.copy(resolve_area("acc").schema_path, tmp_path / "acc.yaml")
     return tmp_path / "common.yaml", tmp_path / "acc.yaml"
 
 
