@@ -101,7 +101,8 @@ class Area:
         return self.folder / INDICATORS_DIR
 
     def schema(self) -> AreaSchema:
-        """The area's schema (read once per process), with the common columns it extends."""
+        """The area's schema with the common columns it extends (read once, and again only
+        when its files change)."""
         return _schema(self)
 
     def contract(self) -> Contract:
@@ -295,17 +296,43 @@ def _schema_head(path: Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- cached loading
+#
+# An area's schema is read once and kept while its files stay as they are (same modification
+# time and size): a process that edits an area folder and asks again gets the new schema.
+
+_SCHEMAS: dict[Area, tuple[tuple[tuple[int, int], ...], AreaSchema]] = {}
+_CONTRACTS: dict[Area, tuple[AreaSchema, Contract]] = {}
 
 
-@cache
+def _stamp(paths: Sequence[Path]) -> tuple[tuple[int, int], ...]:
+    out = []
+    for p in paths:
+        try:
+            st = p.stat()
+            out.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((-1, -1))
+    return tuple(out)
+
+
 def _schema(area: Area) -> AreaSchema:
     from nhvmetrics.schema.model import load_area_schema
 
-    return load_area_schema(area.schema_path, shipped_common_path(), expect=area.name)
+    hit = _SCHEMAS.get(area)
+    if hit is not None and hit[0] == _stamp(hit[1].source):
+        return hit[1]
+    schema = load_area_schema(area.schema_path, shipped_common_path(), expect=area.name)
+    _SCHEMAS[area] = (_stamp(schema.source), schema)
+    return schema
 
 
-@cache
 def _contract(area: Area) -> Contract:
     from nhvmetrics.contract import contract_from_schema
 
-    return contract_from_schema(area.schema())
+    schema = area.schema()
+    hit = _CONTRACTS.get(area)
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    contract = contract_from_schema(schema)
+    _CONTRACTS[area] = (schema, contract)
+    return contract
