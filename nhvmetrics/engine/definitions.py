@@ -38,7 +38,7 @@ from nhvmetrics.engine.expr import Parsed, is_identifier
 from nhvmetrics.engine.kind import DefinitionProblem, Kind, KindSpec, ParseContext
 from nhvmetrics.engine.kinds import get_kind, kind_fields, type_names
 from nhvmetrics.engine.strata import DERIVED_STRATIFIERS
-from nhvmetrics.errors import DefinitionError
+from nhvmetrics.errors import DefinitionError, InputError
 
 if TYPE_CHECKING:
     from nhvmetrics.areas import Area
@@ -290,7 +290,9 @@ def join_definitions(
     files, unless the file says ``replaces: <its id>``, when it takes that definition's place;
     ``replaces:`` of an id that does not exist is refused too.  A file given twice (also as one
     of the area's own) counts once.  ``collect=False`` raises :class:`DefinitionError` at the
-    first problem; ``collect=True`` returns every problem as a finding beside what loaded.
+    first problem (an ``extra`` path that does not exist is an
+    :class:`~nhvmetrics.errors.InputError`, exit 2); ``collect=True`` returns every problem as a
+    finding beside what loaded.
     """
     findings: list[str] = []
 
@@ -329,6 +331,10 @@ def join_definitions(
         else:
             current[d.id] = d
     for source in extra:
+        if not Path(source).exists() and not collect:
+            raise InputError(
+                f"{source}: no such folder or file of definitions; check the --definitions path."
+            )
         try:
             files = definition_files([source])
         except DefinitionError as exc:
@@ -372,6 +378,10 @@ def _files_by_area(
     load is an error, or a finding when ``findings`` is given)."""
     out: dict[str, list[Path]] = {}
     for source in extra:
+        if not Path(source).exists() and findings is None:
+            raise InputError(
+                f"{source}: no such folder or file of definitions; check the --definitions path."
+            )
         try:
             files = definition_files([source])
         except DefinitionError as exc:
