@@ -57,7 +57,14 @@ _INSTALLED = _PKG / "_data" / "areas"  # the wheel's assembled area folders
 _SOURCE = _PKG.parent  # a source checkout: schemas/ and indicators/ at the top
 
 _HOLDS = "schema.yaml and indicators/*.yaml"
-_FOLDER_HINT = f"an area folder holds {_HOLDS} (see docs/areas.md)"
+
+
+def _choices() -> str:
+    """What ``--area`` takes, for the end of an error sentence."""
+    return (
+        f"use one of {', '.join(shipped_area_names())}, or the path of an area folder, which "
+        f"holds {_HOLDS} (see docs/areas.md)"
+    )
 
 
 @dataclass(frozen=True)
@@ -223,11 +230,7 @@ def is_shipped_file(path: Path | str) -> bool:
 
 
 def _unknown(value: object) -> NhvError:
-    names = ", ".join(shipped_area_names())
-    return NhvError(
-        f"unknown area '{value}'; use one of {names}, or the path of an area folder, which "
-        f"holds {_HOLDS} (see docs/areas.md)."
-    )
+    return NhvError(f"unknown area '{value}'; {_choices()}.")
 
 
 def _looks_like_path(text: str) -> bool:
@@ -263,18 +266,16 @@ def _area_folder(path: Path) -> Area:
     if not path.exists():
         raise _unknown(path)
     if not path.is_dir():
-        raise NhvError(
-            f"{path} is a file, not an area folder; give the folder that holds {_HOLDS}."
-        )
+        raise NhvError(f"{path} is a file, not an area folder; {_choices()}.")
     folder = path.resolve()
     for area in shipped_areas():  # the installed package's own folder is the shipped area
         if area.folder is not None and area.folder.resolve() == folder:
             return area
     if not (folder / SCHEMA_FILE).is_file():
-        raise NhvError(f"{path} is not an area folder: it has no {SCHEMA_FILE}; {_FOLDER_HINT}.")
+        raise NhvError(f"{path} is not an area folder: it has no {SCHEMA_FILE}; {_choices()}.")
     if not (folder / INDICATORS_DIR).is_dir():
         raise NhvError(
-            f"{path} is not an area folder: it has no {INDICATORS_DIR}/ folder; {_FOLDER_HINT}."
+            f"{path} is not an area folder: it has no {INDICATORS_DIR}/ folder; {_choices()}."
         )
     schema_file = folder / SCHEMA_FILE
     name = _schema_head(schema_file).get("area")
