@@ -189,8 +189,9 @@ def _shipped() -> dict[str, Area]:
 
     def rank(area: Area) -> tuple[int, str]:
         order = _schema_head(area.schema_path).get("order")
-        ok = isinstance(order, int) and not isinstance(order, bool)
-        return (order if ok else 1_000_000, area.name)
+        if isinstance(order, int) and not isinstance(order, bool):
+            return (order, area.name)
+        return (1_000_000, area.name)
 
     return {a.name: a for a in sorted(found.values(), key=rank)}
 
