@@ -19,8 +19,6 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-AREAS = ("acc", "net", "anal", "pelvic")
-
 _API = ("validate", "compute", "run", "options")
 
 
@@ -29,8 +27,14 @@ def __getattr__(name: str) -> Any:
         from nhvmetrics import api
 
         return getattr(api, name)
+    # ``AREAS``: the shipped areas' names, kept for code written before area folders; ask
+    # ``nhvmetrics.areas`` (``shipped_area_names()``, ``resolve_area()``) instead.
+    if name == "AREAS":
+        from nhvmetrics.areas import shipped_area_names
+
+        return shipped_area_names()
     raise AttributeError(f"module 'nhvmetrics' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_API])
+    return sorted([*globals(), *_API, "AREAS"])

@@ -150,7 +150,8 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
             s = job.settings
             try:
                 options = pipeline.RunOptions(
-                    area=job.area,
+                    area=job.area_ref or job.area,
+                    definitions=job.definitions,
                     tables=job.inputs,
                     year=job.year,
                     extract_date=s.extract_date,

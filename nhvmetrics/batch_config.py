@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from nhvmetrics import AREAS
+from nhvmetrics.areas import resolve_area
 from nhvmetrics.errors import NhvError
 from nhvmetrics.io.guard import safe_file_name
 
@@ -92,6 +93,9 @@ class Settings(_Strict):
     max_quarantined: float = key(
         0.2, "a share from 0 to 1 (e.g. max_quarantined = 0.2)", ge=0.0, le=1.0
     )
+    definitions: list[Text] = key(
+        [], 'a list of folders of own definitions in quotes (e.g. definitions = ["region/"])'
+    )
 
     @field_validator("unit")
     @classmethod
@@ -104,7 +108,7 @@ class Settings(_Strict):
 class ReportEntry(Settings):
     """One ``[[report]]`` table: one export (and its years)."""
 
-    area: str = key(..., f"one of {', '.join(AREAS)}")
+    area: str = key(..., f"one of {', '.join(AREAS)} or the path of an area folder in quotes")
     cases: Text = key(..., 'the path of the case table in quotes (e.g. cases = "acc_cases.csv")')
     tables: dict[Text, Text] = key(
         {}, 'a table of paths in quotes (e.g. tables = { episodes = "anal_episodes.csv" })'
@@ -116,9 +120,11 @@ class ReportEntry(Settings):
     @field_validator("area")
     @classmethod
     def _area(cls, v: str) -> str:
-        if v.strip().lower() not in AREAS:
+        if v.strip().lower() in AREAS:
+            return v.strip().lower()
+        if not v.strip() or ("/" not in v and "\\" not in v and not v.startswith(".")):
             raise ValueError("unknown area")
-        return v.strip().lower()
+        return v  # an area folder, resolved against the config file's folder
 
     @field_validator("name")
     @classmethod
@@ -166,12 +172,14 @@ class ReportJob:
     """One report of the batch: one export, one year."""
 
     name: str  # output file stem, e.g. acc-2025 or acc-2025-11001
-    area: str
+    area: str  # the area's name
     year: int
     cases: Path
     tables: dict[str, Path]
     entry: int  # number of its [[report]] table (jobs of one entry share one validation)
     settings: Settings  # every setting, the report's own over the top level's over the default
+    area_ref: str | Path = ""  # what RunOptions resolves: the shipped name or the area folder
+    definitions: tuple[Path, ...] = ()  # a region's own definition folders (absolute)
 
     @property
     def unit(self) -> str | None:
@@ -218,8 +226,14 @@ def load_config(path: Path | str) -> BatchConfig:
                 f"{path}: {where}: no years; set years = [2025] at the top or in the [[report]]."
             )
         tables = {k.strip().lower(): base / v for k, v in e.tables.items()}
+        area_ref: str | Path = e.area if e.area in AREAS else base / e.area
+        try:
+            area_name = resolve_area(area_ref).name
+        except NhvError as exc:
+            raise NhvError(f"{path}: {where}: {exc}") from None
+        definitions = tuple(base / d for d in s.definitions)
         for y in sorted(set(s.years)):
-            stem = f"{e.area}-{y}" + (f"-{s.unit}" if s.unit else "")
+            stem = f"{area_name}-{y}" + (f"-{s.unit}" if s.unit else "")
             if e.name:
                 stem = f"{e.name}-{y}" if len(s.years) > 1 else e.name
             stem = safe_file_name(stem)  # a unit code may be a personnummer
@@ -232,12 +246,14 @@ def load_config(path: Path | str) -> BatchConfig:
             jobs.append(
                 ReportJob(
                     name=stem,
-                    area=e.area,
+                    area=area_name,
                     year=y,
                     cases=base / e.cases,
                     tables=tables,
                     entry=i,
                     settings=s,
+                    area_ref=area_ref,
+                    definitions=definitions,
                 )
             )
     _check_paths(path, out_dir, summary, jobs)

@@ -11,18 +11,21 @@ and a definition's test rows are typed with it.
     >>> polars_types("anal")["prem"]["q1"]
     Int64
 
-An area given as files rather than by name (a region's own area folder) gets its contract with
-:func:`contract_from_schema` over the schema it loaded; the engine takes that contract as an input.
+An area given as a folder (a region's own) has its contract too:
+``resolve_area("regions/lung").contract()`` (:mod:`nhvmetrics.areas`), or
+:func:`contract_from_schema` over a schema loaded by hand; the engine takes either an
+:class:`~nhvmetrics.areas.Area` or that contract as an input.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from nhvmetrics.areas import Area
     from nhvmetrics.schema.model import AreaSchema
 
 #: schema type name (``schemas/*.yaml``) -> name of the polars type of the canonical frame
@@ -78,15 +81,15 @@ def contract_from_schema(schema: AreaSchema) -> Contract:
     )
 
 
-@cache
-def load_contract(area: str) -> Contract:
-    """The contract of a shipped area (raises :class:`~nhvmetrics.errors.DefinitionError` for
-    an unknown area or a broken schema file)."""
-    from nhvmetrics.schema.model import load_schema
+def load_contract(area: str | Path | Area) -> Contract:
+    """The contract of an area: a shipped name, an area folder or an Area (read once per
+    process; :class:`~nhvmetrics.errors.NhvError` for an unknown area,
+    :class:`~nhvmetrics.errors.DefinitionError` for a broken schema file)."""
+    from nhvmetrics.areas import resolve_area
 
-    return contract_from_schema(load_schema(area))
+    return resolve_area(area).contract()
 
 
-def polars_types(area: str) -> dict[str, dict[str, Any]]:
-    """``{table: {column: polars type}}`` of a shipped area."""
+def polars_types(area: str | Path | Area) -> dict[str, dict[str, Any]]:
+    """``{table: {column: polars type}}`` of an area."""
     return load_contract(area).polars()

@@ -32,6 +32,7 @@ from nhvmetrics.errors import EXIT_INVALID, EXIT_USAGE, NhvError
 if TYPE_CHECKING:
     import polars as pl
 
+    from nhvmetrics.areas import Area
     from nhvmetrics.contract import Contract
     from nhvmetrics.engine.compute import ComputeResult
     from nhvmetrics.engine.definitions import Definition
@@ -55,14 +56,12 @@ class Purpose(enum.Enum):
 # ---------------------------------------------------------------- the options of a run
 
 
-def known_area(area: str) -> str:
-    """The area name in lower case, or a usage error naming the areas there are."""
-    from nhvmetrics import AREAS
+def known_area(area: str | Path | Area) -> Area:
+    """A shipped area (by name, any case) or an area folder (by path); otherwise a usage error
+    naming the shipped areas and what a folder must hold."""
+    from nhvmetrics.areas import resolve_area
 
-    name = str(area).strip().lower()
-    if name not in AREAS:
-        raise NhvError(f"unknown area '{area}'; use one of: {', '.join(AREAS)}.")
-    return name
+    return resolve_area(area)
 
 
 def parse_date(value: str | dt.date | None, option: str = "--extract-date") -> dt.date | None:
@@ -104,13 +103,15 @@ def parse_tables(
 class RunOptions:
     """Everything one run of the pipeline is told, checked once, with one wording.
 
-    ``area`` is a shipped area name; ``tables`` maps table names to files (``cases`` is
-    required). The other fields are the options of the commands of the same names (see
+    ``area`` is a shipped area's name or the path of an area folder (it is resolved to an
+    :class:`~nhvmetrics.areas.Area`); ``tables`` maps table names to files (``cases`` is
+    required); ``definitions`` are folders (or files) of a region's own definitions, joined to
+    the area's. The other fields are the options of the commands of the same names (see
     ``nhvmetrics COMMAND --help``). Construction fails with :class:`NhvError` (exit 2) naming the
     option, so a wrong value never reaches a stage.
     """
 
-    area: str
+    area: Area
     tables: Mapping[str, Path]
     year: int | None = None
     extract_date: dt.date | None = None
@@ -274,23 +275,21 @@ def needs_of(purpose: Purpose, options: RunOptions, definitions: list[Definition
 
 
 def load_definitions(options: RunOptions) -> list[Definition]:
-    from nhvmetrics.engine.definitions import load_definitions as load
-
-    return load(options.area)
+    """The area's definitions, joined by a region's own (``--definitions``)."""
+    return options.area.definitions(extra=options.definitions)
 
 
 def validate(options: RunOptions, purpose: Purpose = Purpose.CHECK) -> Validated:
     """Read and check the export; decide the extract date; say what makes the data unusable."""
-    from nhvmetrics.contract import load_contract
     from nhvmetrics.engine.compute import infer_extract_date
     from nhvmetrics.errors import InputError
     from nhvmetrics.schema.validate import validate_export
 
-    contract = load_contract(options.area)
+    contract = options.area.contract()
     for name, p in options.tables.items():
         if not contract.has_table(name):
             raise NhvError(
-                f"area '{options.area}' has no table '{name}'; "
+                f"area '{options.area.name}' has no table '{name}'; "
                 f"use one of: {', '.join(contract.tables)}."
             )
         if not Path(p).is_file():
@@ -458,7 +457,7 @@ def render(
     data = report_data_from_results(
         v.result,
         computed.result,
-        v.contract,
+        options.area,
         year=year,
         extract_date_given=v.extract_date_given,
         unit=options.unit,

@@ -37,9 +37,10 @@ def test_types_come_from_the_schema_files():
             assert list(load_contract(area).columns(name)) == list(spec.columns)
 
 
-def test_an_unknown_area_is_a_definition_error():
-    with pytest.raises(DefinitionError, match="unknown area 'lung'"):
+def test_an_unknown_area_is_a_usage_error():
+    with pytest.raises(NhvError, match="unknown area 'lung'") as err:
         load_contract("lung")
+    assert err.value.exit_code == 2 and "path of an area folder" in str(err.value)
 
 
 def _lung_contract(tmp_path: Path):

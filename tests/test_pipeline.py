@@ -24,7 +24,7 @@ def options(**kw) -> pipeline.RunOptions:
 @pytest.mark.parametrize(
     "kw, says",
     [
-        ({"area": "lung"}, "unknown area 'lung'; use one of: acc, net, anal, pelvic"),
+        ({"area": "lung"}, "unknown area 'lung'; use one of acc, net, anal, pelvic, or the path"),
         ({"year": 1800}, "--year must be a calendar year"),
         ({"year": True}, "--year must be a calendar year"),
         ({"min_count": 0}, "--min-count must be a whole number of at least 1"),
@@ -46,7 +46,7 @@ def test_options_are_checked_once_with_one_sentence(kw, says) -> None:
 
 def test_options_are_normalised() -> None:
     o = options(area=" ACC ", ci_method="Clopper-Pearson", lang="EN", extract_date="2026-01-31")
-    assert (o.area, o.ci_method, o.lang) == ("acc", "clopper-pearson", "en")
+    assert (o.area.name, o.ci_method, o.lang) == ("acc", "clopper-pearson", "en")
     assert o.extract_date == dt.date(2026, 1, 31)
     assert o.with_year(2024).year == 2024 and o.year == 2025
 

@@ -12,13 +12,28 @@ import typer
 from nhvmetrics.io.guard import echo
 
 if TYPE_CHECKING:
+    from nhvmetrics.areas import Area
     from nhvmetrics.pipeline import Problem, Validated
 
 PathArg = Annotated[
     Path, typer.Argument(help="The case table of the export (CSV, XLSX or Parquet).")
 ]
 AreaOpt = Annotated[
-    str, typer.Option("--area", "-a", help="Registry area: acc, net, anal or pelvic.")
+    str,
+    typer.Option(
+        "--area",
+        "-a",
+        help="Registry area: acc, net, anal or pelvic, or the path of an area folder "
+        "(schema.yaml + indicators/; see docs/areas.md).",
+    ),
+]
+DefinitionsOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--definitions",
+        help="A folder (or file) of the region's own indicator definitions, joined to the "
+        "area's; repeatable. An id that exists already needs 'replaces: ID'.",
+    ),
 ]
 TableOpt = Annotated[
     list[str] | None,
@@ -58,11 +73,9 @@ StrictOpt = Annotated[
 ]
 
 
-def check_area(area: str) -> str:
-    """The area in lower case, or a usage error naming the areas there are."""
-    from nhvmetrics.pipeline import known_area
-
-    return known_area(area)
+def area_arg(area: Area) -> str:
+    """How to name ``area`` again on the command line: its name, or the folder it came from."""
+    return area.name if area.shipped or area.folder is None else str(area.folder)
 
 
 def say_extract_date(validated: Validated) -> None:
@@ -84,7 +97,7 @@ def say_quarantined(validated: Validated, path: Path) -> None:
     echo(
         f"warning: {bad} row{'s' if bad != 1 else ''} quarantined by validation ({per}) and "
         "left out of the figures; run "
-        f"`nhvmetrics validate {path} --area {validated.options.area}` to see and fix them.",
+        f"`nhvmetrics validate {path} --area {area_arg(validated.options.area)}` to see and fix them.",
         err=True,
     )
 

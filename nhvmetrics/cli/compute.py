@@ -11,6 +11,7 @@ from nhvmetrics.cli import app
 from nhvmetrics.cli._common import (
     AreaOpt,
     CiOpt,
+    DefinitionsOpt,
     ExtractDateOpt,
     MaxQuarantinedOpt,
     MinCountOpt,
@@ -33,6 +34,7 @@ def compute(
     ],
     extract_date: ExtractDateOpt = None,
     table: TableOpt = None,
+    definitions: DefinitionsOpt = None,
     ci: CiOpt = "wilson",
     min_count: MinCountOpt = 5,
     max_quarantined: MaxQuarantinedOpt = 0.2,
@@ -56,6 +58,7 @@ def compute(
     options = pipeline.RunOptions(
         area=area,
         tables=pipeline.parse_tables(path, table),
+        definitions=tuple(definitions or ()),
         year=year,
         extract_date=pipeline.parse_date(extract_date),
         ci_method=ci,
@@ -67,7 +70,7 @@ def compute(
     computed = pipeline.compute(options)
     res = computed.result
     meta = {
-        "area": options.area,
+        "area": options.area.name,
         "year": year,
         "extract_date": res.extract_date,
         "extract_date_source": res.extract_date_source,
@@ -84,7 +87,7 @@ def compute(
         echo(f"warning: {row['indicator_id']} {row['note']}.", err=True)
     periods = sorted(set(t["period"].to_list()))
     echo(
-        f"{options.area}: {len(res.definitions)} indicators for {', '.join(map(str, periods))}; "
+        f"{options.area.name}: {len(res.definitions)} indicators for {', '.join(map(str, periods))}; "
         f"wrote {t.height} rows to {output}"
     )
     say_problems(computed.problems)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from nhvmetrics.cli import app
-from nhvmetrics.cli._common import AreaOpt, PathArg, TableOpt
+from nhvmetrics.cli._common import AreaOpt, DefinitionsOpt, PathArg, TableOpt
 from nhvmetrics.io.guard import echo
 
 
@@ -20,6 +20,7 @@ def convert(
         Path, typer.Option("-o", "--output", help="Parquet file to write (accepted rows).")
     ],
     table: TableOpt = None,
+    definitions: DefinitionsOpt = None,
     pseudonymize: Annotated[
         bool,
         typer.Option(
@@ -51,11 +52,13 @@ def convert(
     Example: nhvmetrics convert sample_data/acc_cases.csv --area acc -o acc.parquet
     """
     from nhvmetrics import pipeline
+    from nhvmetrics.cli._common import area_arg
     from nhvmetrics.errors import EXIT_INVALID, NhvError
 
     options = pipeline.RunOptions(
         area=area,
         tables=pipeline.parse_tables(path, table),
+        definitions=tuple(definitions or ()),
         extract_date=pipeline.parse_date(extract_date),
     )
     key = None
@@ -72,7 +75,7 @@ def convert(
         cases = validated.result.tables["cases"]
         echo(
             f"error: no usable rows: all {cases.rows_read - cases.n_dropped} case row(s) were "
-            f"quarantined; run nhvmetrics validate {path} --area {options.area} to see why. "
+            f"quarantined; run nhvmetrics validate {path} --area {area_arg(options.area)} to see why. "
             "Nothing was written.",
             err=True,
         )

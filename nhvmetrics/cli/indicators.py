@@ -14,46 +14,63 @@ indicators_app = typer.Typer(
 )
 app.add_typer(indicators_app, name="indicators")
 
+AREA_HELP = (
+    "A shipped area (acc, net, anal, pelvic) or the path of an area folder "
+    "(schema.yaml + indicators/)."
+)
+DEFINITIONS_OPT = typer.Option(
+    None,
+    "--definitions",
+    "-d",
+    help="A folder (or file) of a region's own definitions, joined to the area's; an id that "
+    "exists already must say 'replaces: <id>'. Repeatable.",
+)
+
 
 @indicators_app.command("list")
 def list_(
-    area: str = typer.Option(None, "--area", "-a", help="Only this area (acc, net, anal, pelvic)."),
+    area: str = typer.Option(None, "--area", "-a", help=f"Only this area. {AREA_HELP}"),
+    definitions: list[Path] = DEFINITIONS_OPT,
 ) -> None:
-    """List every indicator: id, area, type and title.
+    """List every indicator: id, area, type, origin (shipped or own) and title.
 
-    Example: nhvmetrics indicators list
+    Without --area: the shipped areas, each with the --definitions files whose ids name it.
+
+    Example: nhvmetrics indicators list --area acc --definitions region/indicators
     """
-    from nhvmetrics.cli._common import check_area
-    from nhvmetrics.engine.definitions import load_definitions
+    from nhvmetrics.engine.definitions import definitions_for
 
-    defs = load_definitions(check_area(area) if area else None)
-    rows = [(d.id, d.area, d.type, d.title_en) for d in defs]
-    w = [max(len(r[i]) for r in rows + [("id", "area", "type", "title")]) for i in range(3)]
-    echo(f"{'id':<{w[0]}}  {'area':<{w[1]}}  {'type':<{w[2]}}  title")
-    for r in rows:
-        echo(f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]}")
+    defs = definitions_for(area, definitions or ())
+    rows = [(d.id, d.area, d.type, d.origin, d.title_en) for d in defs]
+    head = ("id", "area", "type", "origin", "title")
+    w = [max(len(r[i]) for r in [*rows, head]) for i in range(4)]
+    for r in [head, *rows]:
+        echo("  ".join(f"{r[i]:<{w[i]}}" for i in range(4)) + f"  {r[4]}")
 
 
 @indicators_app.command()
 def show(
     indicator_id: str = typer.Argument(..., help="Indicator id, e.g. acc.visit_within_x."),
+    area: str = typer.Option(None, "--area", "-a", help=AREA_HELP),
+    definitions: list[Path] = DEFINITIONS_OPT,
 ) -> None:
-    """Show one definition in full.
+    """Show one definition in full, with the file it comes from and its origin.
 
     Example: nhvmetrics indicators show anal.complete_remission_6m
     """
     from nhvmetrics.engine.catalogue import definition_text
-    from nhvmetrics.engine.definitions import load_definitions
+    from nhvmetrics.engine.definitions import definitions_for
     from nhvmetrics.errors import NhvError
 
-    defs = {d.id: d for d in load_definitions()}
+    defs = {d.id: d for d in definitions_for(area, definitions or ())}
     d = defs.get(indicator_id.strip())
     if d is None:
         near = [i for i in defs if indicator_id.strip().lower() in i]
         hint = (
             f" Did you mean: {', '.join(near[:5])}?"
             if near
-            else " Run `nhvmetrics indicators list` for the ids."
+            else " Run `nhvmetrics indicators list` for the ids (add --area FOLDER for a "
+            "region's own area)."
         )
         raise NhvError(f"no indicator '{indicator_id}'.{hint}")
     echo(definition_text(d))
@@ -62,21 +79,30 @@ def show(
 @indicators_app.command()
 def check(
     paths: list[Path] = typer.Argument(
-        None, help="Definition files or folders (default: the shipped ones)."
+        None,
+        help="Area folders, or definition files and folders (default: the shipped areas, or "
+        "--area).",
     ),
+    area: str = typer.Option(
+        None, "--area", "-a", help=f"The area the definition files belong to. {AREA_HELP}"
+    ),
+    definitions: list[Path] = DEFINITIONS_OPT,
 ) -> None:
     """Load definitions and run their test cases; exit 1 with findings if any fails.
 
-    Checks each file (required fields, known columns, valid conditions, unique ids) and runs
-    the test cases written in it. Exit 0: all good; 1: findings (one line each).
+    Checks each file (required fields, known columns, valid conditions, unique ids; an id that
+    exists already in the area needs 'replaces: <id>') and runs the test cases written in it.
+    A PATH holding schema.yaml is an area folder: its schema and all its definitions are
+    checked. Other PATHs are a region's own definitions, checked against --area, or else
+    against the shipped area their ids name. Exit 0: all good; 1: findings (one line each).
 
     Example: nhvmetrics indicators check indicators/acc/
     """
-    from nhvmetrics.engine.definitions import check_files
+    from nhvmetrics.engine.definitions import check_definitions
     from nhvmetrics.engine.testing import run_case
     from nhvmetrics.errors import EXIT_INVALID
 
-    defs, findings = check_files(paths or None)
+    defs, findings = check_definitions(paths or (), area=area, extra=definitions or ())
     n_cases = 0
     for d in defs:
         if not d.tests:

@@ -10,6 +10,7 @@ import typer
 from nhvmetrics.cli import app
 from nhvmetrics.cli._common import (
     CiOpt,
+    DefinitionsOpt,
     ExtractDateOpt,
     MaxQuarantinedOpt,
     MinCountOpt,
@@ -26,11 +27,15 @@ def report(
         typer.Argument(help="The case table of the export (CSV, XLSX or Parquet)."),
     ] = None,
     area: Annotated[
-        str | None, typer.Option("--area", "-a", help="Registry area: acc, net, anal or pelvic.")
+        str | None,
+        typer.Option(
+            "--area", "-a", help="Registry area: acc, net, anal or pelvic, or an area folder."
+        ),
     ] = None,
     year: Annotated[int | None, typer.Option("--year", "-y", help="Reporting year Y.")] = None,
     extract_date: ExtractDateOpt = None,
     table: TableOpt = None,
+    definitions: DefinitionsOpt = None,
     unit: Annotated[
         str | None,
         typer.Option("--unit", help="Report for this unit, beside the national figure."),
@@ -79,6 +84,7 @@ def report(
                 ("--unit", unit),
                 ("--table", table),
                 ("--extract-date", extract_date),
+                ("--definitions", definitions),
             )
             if v
         ]
@@ -106,6 +112,7 @@ def report(
     options = pipeline.RunOptions(
         area=area,
         tables=pipeline.parse_tables(path, table),
+        definitions=tuple(definitions or ()),
         year=year,
         extract_date=pipeline.parse_date(extract_date),
         unit=unit,

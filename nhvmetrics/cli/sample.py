@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from nhvmetrics.cli import app
-from nhvmetrics.cli._common import AreaOpt, check_area
+from nhvmetrics.cli._common import AreaOpt
 from nhvmetrics.io.guard import echo
 
 
@@ -58,10 +58,18 @@ def sample(
 
     Example: nhvmetrics sample --area acc --rows 300 --seed 1 -o acc_cases.csv
     """
+    from nhvmetrics.areas import resolve_area, shipped_area_names
+    from nhvmetrics.errors import NhvError
     from nhvmetrics.io.names import check_name
     from nhvmetrics.sample import write_sample
 
-    area = check_area(area)
+    chosen = resolve_area(area)
+    if not chosen.shipped:
+        raise NhvError(
+            f"sample makes exports for the shipped areas ({', '.join(shipped_area_names())}), "
+            f"not for the area folder {area}."
+        )
+    area = chosen.name
     check_name(output, "output file")
     written = write_sample(area, rows, seed, output, dirty=dirty, inca=inca)
     for table, (path, n) in written.items():

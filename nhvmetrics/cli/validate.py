@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from nhvmetrics.cli import app
-from nhvmetrics.cli._common import AreaOpt, PathArg, TableOpt
+from nhvmetrics.cli._common import AreaOpt, DefinitionsOpt, PathArg, TableOpt
 
 EXAMPLES_PER_CHECK = 3
 
@@ -18,6 +18,7 @@ def validate(
     path: PathArg,
     area: AreaOpt,
     table: TableOpt = None,
+    definitions: DefinitionsOpt = None,
     errors: Annotated[
         Path | None,
         typer.Option("--errors", help="Write every finding to this .csv or .json file."),
@@ -55,6 +56,7 @@ def validate(
     options = pipeline.RunOptions(
         area=area,
         tables=pipeline.parse_tables(path, table),
+        definitions=tuple(definitions or ()),
         extract_date=pipeline.parse_date(extract_date),
     )
     pipeline.check_outputs(

@@ -8,15 +8,18 @@
 
 from __future__ import annotations
 
-from nhvmetrics import AREAS
+from nhvmetrics.areas import resolve_area, shipped_area_names
 from nhvmetrics.engine.definitions import Definition, load_definitions
 
-AREA_NAMES = {
-    "acc": "Binjurebarkscancer (adrenocortical carcinoma)",
-    "net": "Neuroendokrina tumörer i buken (GEP-NET)",
-    "anal": "Analcancer (anal cancer)",
-    "pelvic": "Avancerad bäckenkirurgi (advanced pelvic surgery)",
-}
+
+def area_title(area: str) -> str:
+    """The heading of an area: ``Binjurebarkscancer (adrenocortical carcinoma)``, from the
+    ``title`` of its schema (the name alone when it has none)."""
+    schema = resolve_area(area).schema()
+    sv, en = schema.title_sv, schema.title_en
+    if sv and en:
+        return f"{sv} ({en})"
+    return sv or en or area
 
 
 _COUNTING = """\
@@ -138,11 +141,20 @@ def _rows(d: Definition) -> list[tuple[str, str]]:
     return rows
 
 
+def origin_text(d: Definition) -> str:
+    """Where a definition comes from, in words (``indicators show`` and ``list``)."""
+    if not d.is_own:
+        return "shipped with nhvmetrics"
+    text = "own definition, not shipped with nhvmetrics"
+    return f"{text} (replaces the area's {d.replaces})" if d.replaces else text
+
+
 def definition_text(d: Definition) -> str:
     """A readable plain-text rendering of one definition."""
     out = [
         f"{d.id}  ({d.area}, {d.type}, version {d.version})",
         f"  file: {d.path}" if d.path else "",
+        f"  origin: {origin_text(d)}",
     ]
     width = max(len(k) for k, _ in _rows(d))
     for k, v in _rows(d):
@@ -163,11 +175,14 @@ def catalogue_markdown(defs: list[Definition] | None = None) -> str:
     for d in defs:
         anchor = d.id.replace(".", "")
         lines.append(f"| [`{d.id}`](#{anchor}) | {d.type} | {d.title_en} | {d.source_document} |")
-    for area in AREAS:
+    names = list(shipped_area_names())
+    names += sorted({d.area for d in defs} - set(names))
+    for area in names:
         ad = [d for d in defs if d.area == area]
         if not ad:
             continue
-        lines += ["", f"## {area} - {AREA_NAMES.get(area, area)}"]
+        title = area_title(area) if area in shipped_area_names() else area
+        lines += ["", f"## {area} - {title}"]
         for d in ad:
             lines += [
                 "",

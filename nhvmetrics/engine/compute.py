@@ -21,12 +21,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from nhvmetrics.contract import Contract, load_contract
-from nhvmetrics.engine.definitions import Definition, load_definitions
+from nhvmetrics.areas import Area, area_rank, resolve_area
+from nhvmetrics.contract import Contract
+from nhvmetrics.engine.definitions import Definition
 from nhvmetrics.engine.expr import ymd_int
 from nhvmetrics.engine.kind import ALL, Margin, Plan, PlanContext, row_frame
 from nhvmetrics.engine.strata import (
@@ -102,8 +104,32 @@ def infer_extract_date(frames: dict[str, pl.DataFrame], today: dt.date | None = 
     return best
 
 
+def _area_inputs(
+    area: str | Path | Area,
+    definitions: list[Definition] | None,
+    contract: Contract | None,
+) -> tuple[str, Contract, list[Definition]]:
+    """The area's name, contract and definitions, from an Area (or a shipped name, or an area
+    folder) or from a name with the contract and definitions given."""
+    if contract is not None and not isinstance(area, Area):
+        name = str(area)
+        if contract.area != name:
+            raise NhvError(f"the contract given is for area '{contract.area}', not '{name}'.")
+        if definitions is None:
+            definitions = resolve_area(name).definitions()
+        return name, contract, definitions
+    a = resolve_area(area)
+    if contract is not None and contract.area != a.name:
+        raise NhvError(f"the contract given is for area '{contract.area}', not '{a.name}'.")
+    return (
+        a.name,
+        contract or a.contract(),
+        definitions if definitions is not None else a.definitions(),
+    )
+
+
 def columns_needed(
-    area: str,
+    area: str | Path | Area,
     definitions: list[Definition] | None = None,
     *,
     contract: Contract | None = None,
@@ -112,9 +138,8 @@ def columns_needed(
     definitions name (conditions, dates, stratifiers, optional columns, what derived strata are
     derived from) and every date column of the area's contract (the extract date is inferred
     from them).  A caller holding a large export may drop the rest before computing: the
-    result is the same."""
-    defs = definitions if definitions is not None else load_definitions(area, contract=contract)
-    contract = contract or load_contract(area)
+    result is the same.  ``area`` is as for :func:`compute_area`."""
+    area, contract, defs = _area_inputs(area, definitions, contract)
     out: dict[str, set[str]] = {}
     for d in defs:
         if d.area != area:
@@ -132,7 +157,7 @@ def columns_needed(
 
 
 def compute_area(
-    area: str,
+    area: str | Path | Area,
     frames: dict[str, pl.DataFrame],
     year: int,
     extract_date: dt.date | None = None,
@@ -146,25 +171,22 @@ def compute_area(
     """Compute every indicator of ``area`` for ``year`` and each earlier year in the data.
 
     ``frames`` maps table names (``cases``, ``episodes``, ``prem``) to canonical polars frames
-    (columns starting with ``_`` are ignored).  ``params`` overrides parameter defaults,
-    either globally (``{"x_days": 10}``) or per indicator (``{"acc.visit_within_x":
-    {"x_days": 10}}``).  ``definitions`` replaces the shipped definitions of the area;
-    ``contract`` is the area's canonical columns and types (default: the shipped area's).
+    (columns starting with ``_`` are ignored).  ``area`` is an :class:`~nhvmetrics.areas.Area`,
+    a shipped area's name or an area folder (:func:`~nhvmetrics.areas.resolve_area`); or any
+    name when ``contract`` is given.  ``params`` overrides parameter defaults, either globally
+    (``{"x_days": 10}``) or per indicator (``{"acc.visit_within_x": {"x_days": 10}}``).
+    ``definitions`` replaces the area's definitions (e.g. ``area.definitions(extra=[DIR])``
+    with a region's own); ``contract`` is the area's canonical columns and types (default: the
+    area's).
     """
-    from nhvmetrics import AREAS
     from nhvmetrics.engine.stats import CI_METHODS
     from nhvmetrics.engine.suppression import apply_suppression
 
-    if contract is None and area not in AREAS:
-        raise NhvError(f"unknown area '{area}'; use one of: {', '.join(AREAS)}.")
-    if contract is not None and contract.area != area:
-        raise NhvError(f"the contract given is for area '{contract.area}', not '{area}'.")
+    area, contract, defs = _area_inputs(area, definitions, contract)
     if ci_method not in CI_METHODS:
         raise NhvError(f"unknown CI method '{ci_method}'; use one of: {', '.join(CI_METHODS)}.")
     if min_count < 1:
         raise NhvError("--min-count must be at least 1.")
-    contract = contract or load_contract(area)
-    defs = definitions if definitions is not None else load_definitions(area, contract=contract)
     defs = [d for d in defs if d.area == area]
     frames = {
         str(k).lower(): _conform_types(
@@ -421,12 +443,10 @@ def _add_ci(table: pl.DataFrame, method: str) -> pl.DataFrame:
 
 
 def _order(table: pl.DataFrame) -> pl.DataFrame:
-    from nhvmetrics import AREAS
-
-    area_rank = {a: i for i, a in enumerate(AREAS)}
+    ranks = {a: area_rank(a) for a in table["area"].unique().drop_nulls().to_list()}
     return (
         table.with_columns(
-            __a=pl.col("area").replace_strict(area_rank, default=99, return_dtype=pl.Int64),
+            __a=pl.col("area").replace_strict(ranks, default=99, return_dtype=pl.Int64),
             __u=(pl.col("unit") != ALL).cast(pl.Int8),
             __s=(pl.col("stratum") != "all").cast(pl.Int8),
         )

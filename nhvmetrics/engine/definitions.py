@@ -9,22 +9,39 @@ kind (``numerator`` of a proportion, ``value`` of a duration, ``category`` of a 
 which the :class:`Definition` holds.  Column names and types come from the area's contract
 (:mod:`nhvmetrics.contract`, read from the area schema).  See ``docs/adding-an-indicator.md``
 for the file format and ``nhvmetrics.engine.expr`` for the condition language.
+
+Which files an area has comes from :mod:`nhvmetrics.areas`; :func:`join_definitions` joins a
+region's own files to an area's (an id that exists already is refused unless the file says
+``replaces: <id>``), and every :class:`Definition` records its ``origin`` (``shipped`` or
+``own``) and its ``path``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from nhvmetrics import AREAS
-from nhvmetrics.contract import Contract, load_contract
+from nhvmetrics.areas import (
+    ORIGIN_OWN,
+    ORIGIN_SHIPPED,
+    area_rank,
+    is_shipped_file,
+    resolve_area,
+    shipped_area_names,
+    shipped_areas,
+)
+from nhvmetrics.contract import Contract
 from nhvmetrics.engine.expr import Parsed, is_identifier
 from nhvmetrics.engine.kind import DefinitionProblem, Kind, KindSpec, ParseContext
 from nhvmetrics.engine.kinds import get_kind, kind_fields, type_names
 from nhvmetrics.engine.strata import DERIVED_STRATIFIERS
-from nhvmetrics.errors import DefinitionError
+from nhvmetrics.errors import DefinitionError, InputError
+
+if TYPE_CHECKING:
+    from nhvmetrics.areas import Area
 
 #: the fields every definition may have, whatever its kind
 COMMON_KEYS = {
@@ -45,6 +62,7 @@ COMMON_KEYS = {
     "targets",
     "tests",
     "notes",
+    "replaces",
 }
 REQUIRED = ("id", "version", "title", "source", "type", "period")
 TEST_KEYS = {"name", "year", "extract_date", "params", "rows", "tables", "expect", "ci"}
@@ -97,6 +115,15 @@ class Definition:
     contract: Contract = field(repr=False, compare=False)
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: ``shipped``: a file shipped with nhvmetrics; ``own``: a file from outside the package
+    origin: str = ORIGIN_SHIPPED
+    #: the id whose place this definition takes (``replaces:``, a region's own file), or None
+    replaces: str | None = None
+
+    @property
+    def is_own(self) -> bool:
+        """True for a definition that did not ship with nhvmetrics."""
+        return self.origin != ORIGIN_SHIPPED
 
     @property
     def kind(self) -> Kind[Any]:
@@ -153,13 +180,14 @@ def _fmt(v: Any) -> str:
 # ---------------------------------------------------------------- loading
 
 
-def definition_files(paths=None, area: str | None = None) -> list[Path]:
-    """Every ``*.yaml``/``*.yml`` under the given files/folders (default: the shipped ones)."""
+def definition_files(
+    paths: Iterable[Path | str] | None = None, area: str | Path | Area | None = None
+) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` under the given files/folders (default: the shipped ones, or
+    one area's)."""
     if paths is None:
-        from nhvmetrics.resources import indicators_dir
-
-        root = indicators_dir()
-        paths = [root / area] if area else [root]
+        areas = [resolve_area(area)] if area is not None else list(shipped_areas())
+        return [f for a in areas for f in a.definition_files()]
     files: list[Path] = []
     for p in paths:
         p = Path(p)
@@ -175,42 +203,57 @@ def definition_files(paths=None, area: str | None = None) -> list[Path]:
 
 
 def load_definitions(
-    area: str | None = None, paths=None, *, contract: Contract | None = None
+    area: str | Path | Area | None = None,
+    paths: Iterable[Path | str] | None = None,
+    *,
+    contract: Contract | None = None,
 ) -> list[Definition]:
-    """Load and check definitions (all shipped ones, one area's, or the given files/folders).
+    """Load and check definitions: every shipped one, one area's (a shipped name, an area
+    folder or an :class:`~nhvmetrics.areas.Area`), or the given files/folders.
 
-    ``contract`` is the area's canonical columns to check the files against (default: the
-    shipped contract of the area each id names); with it, every definition must belong to its
-    area.  Raises :class:`DefinitionError` naming the file and the problem at the first invalid
-    file, or on a duplicate id.  The list is sorted by area (in ``AREAS`` order) and id.
+    With ``paths``, ``contract`` is the canonical columns to check the files against (default:
+    ``area``'s, else the shipped contract of the area each id names), and only the definitions
+    of ``area`` are returned.  Raises :class:`DefinitionError` naming the file and the problem
+    at the first invalid file, or on a duplicate id.  The list is sorted by area (shipped areas
+    in their order) and id.
     """
-    if area is not None and contract is None and area not in AREAS:
-        raise DefinitionError(f"unknown area '{area}'; use one of: {', '.join(AREAS)}.")
+    if paths is None:
+        if area is not None:
+            return resolve_area(area).definitions()
+        return [d for a in shipped_areas() for d in a.definitions()]
+    name: str | None = None
+    if area is not None:
+        if contract is None:
+            a = resolve_area(area)
+            contract, name = a.contract(), a.name
+        else:
+            name = area.name if hasattr(area, "name") else str(area)
     defs: list[Definition] = []
     seen: dict[str, Path] = {}
-    for f in definition_files(paths, area if paths is None else None):
+    for f in definition_files(paths):
         d = load_file(f, contract=contract)
         if d.id in seen:
             raise DefinitionError(
                 f"{f}: duplicate indicator id '{d.id}' (also defined in {seen[d.id]})."
             )
         seen[d.id] = f
-        if area is None or d.area == area:
+        if name is None or d.area == name:
             defs.append(d)
     return sorted(defs, key=_area_order)
 
 
 def _area_order(d: Definition) -> tuple[int, str, str]:
-    return (AREAS.index(d.area) if d.area in AREAS else len(AREAS), d.area, d.id)
+    return (area_rank(d.area), d.area, d.id)
 
 
 def check_files(
-    paths=None, *, contract: Contract | None = None
+    paths: Iterable[Path | str] | None = None, *, contract: Contract | None = None
 ) -> tuple[list[Definition], list[str]]:
     """Load every file, collecting one finding per bad file and per duplicate id."""
     findings: list[str] = []
     defs: list[Definition] = []
     seen: dict[str, Path] = {}
+    paths = list(paths) if paths is not None else None
     try:
         files = definition_files(paths)
     except DefinitionError as exc:
@@ -233,8 +276,198 @@ def check_files(
     return defs, findings
 
 
-def load_file(path: Path | str, *, contract: Contract | None = None) -> Definition:
-    """Load one definition file; raise :class:`DefinitionError` naming the file and problem."""
+# ---------------------------------------------------------------- an area and a region's own
+
+
+def join_definitions(
+    area: Area, extra: Sequence[Path | str] = (), *, collect: bool = False
+) -> tuple[list[Definition], list[str]]:
+    """The definitions of ``area`` with the files in ``extra`` (folders or files) joined.
+
+    The area's own files come first: an id twice among them is refused, and so is
+    ``replaces:`` (nothing there to replace).  Then each file of ``extra`` in turn: a new id
+    joins; an id that exists already (in the area or an earlier file) is refused naming both
+    files, unless the file says ``replaces: <its id>``, when it takes that definition's place;
+    ``replaces:`` of an id that does not exist is refused too.  A file given twice (also as one
+    of the area's own) counts once.  ``collect=False`` raises :class:`DefinitionError` at the
+    first problem (an ``extra`` path that does not exist is an
+    :class:`~nhvmetrics.errors.InputError`, exit 2); ``collect=True`` returns every problem as a
+    finding beside what loaded.
+    """
+    findings: list[str] = []
+
+    def problem(message: str) -> None:
+        if not collect:
+            raise DefinitionError(message)
+        findings.append(message)
+
+    contract = area.contract()
+    seen: set[Path] = set()
+
+    def load(files: Iterable[Path], origin: str | None) -> list[Definition]:
+        out = []
+        for f in files:
+            key = f.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                out.append(load_file(f, contract=contract, origin=origin))
+            except DefinitionError as exc:
+                problem(str(exc))
+        return out
+
+    current: dict[str, Definition] = {}
+    for d in load(area.definition_files(), area.origin):
+        if d.replaces is not None:
+            problem(
+                f"{d.path}: 'replaces' is for a region's own definitions added with "
+                f"--definitions, not for the files of area {area.label}; remove it."
+            )
+        elif d.id in current:
+            problem(
+                f"{d.path}: duplicate indicator id '{d.id}' (also defined in {current[d.id].path})."
+            )
+        else:
+            current[d.id] = d
+    for source in extra:
+        if not Path(source).exists() and not collect:
+            raise InputError(
+                f"{source}: no such folder or file of definitions; check the --definitions path."
+            )
+        try:
+            files = definition_files([source])
+        except DefinitionError as exc:
+            problem(str(exc))
+            continue
+        if not files:
+            problem(f"{source}: no definition files (*.yaml) found there.")
+        for d in load(files, None):
+            before = current.get(d.id)
+            if d.replaces is None and before is not None:
+                problem(
+                    f"{d.path}: indicator id '{d.id}' is already defined in {before.path}; "
+                    f"add 'replaces: {d.id}' to the file to take its place, or give it an id "
+                    "of its own."
+                )
+            elif d.replaces is not None and before is None:
+                problem(
+                    f"{d.path}: replaces '{d.id}', which area {area.label} does not have; "
+                    "remove 'replaces' to add it as a new indicator."
+                )
+            else:
+                current[d.id] = d
+    return sorted(current.values(), key=_area_order), findings
+
+
+def definitions_for(
+    area: str | Path | Area | None = None, extra: Sequence[Path | str] = ()
+) -> list[Definition]:
+    """The definitions of one area with ``extra`` joined, or (``area=None``) of every shipped
+    area, each file of ``extra`` joining the shipped area its id names."""
+    if area is not None:
+        return resolve_area(area).definitions(extra)
+    by_area = _files_by_area(extra, None)
+    return [d for a in shipped_areas() for d in a.definitions(by_area.get(a.name, []))]
+
+
+def _files_by_area(
+    extra: Sequence[Path | str], findings: list[str] | None
+) -> dict[str, list[Path]]:
+    """The files of ``extra`` grouped by the shipped area their id names (a file that does not
+    load is an error, or a finding when ``findings`` is given)."""
+    out: dict[str, list[Path]] = {}
+    for source in extra:
+        if not Path(source).exists() and findings is None:
+            raise InputError(
+                f"{source}: no such folder or file of definitions; check the --definitions path."
+            )
+        try:
+            files = definition_files([source])
+        except DefinitionError as exc:
+            if findings is None:
+                raise
+            findings.append(str(exc))
+            continue
+        if not files and findings is not None:
+            findings.append(f"{source}: no definition files (*.yaml) found there.")
+        for f in files:
+            try:
+                d = load_file(f)
+            except DefinitionError as exc:
+                if findings is None:
+                    raise
+                findings.append(str(exc))
+                continue
+            out.setdefault(d.area, []).append(f)
+    return out
+
+
+def check_definitions(
+    paths: Sequence[Path | str] = (),
+    *,
+    area: str | Path | Area | None = None,
+    extra: Sequence[Path | str] = (),
+) -> tuple[list[Definition], list[str]]:
+    """What ``nhvmetrics indicators check`` checks: the definitions whose test cases to run,
+    and every problem found on the way (one sentence each).
+
+    Without ``paths``: ``area`` (default: every shipped area) with ``extra`` joined.  Each
+    path that is an area folder is checked as an area (its schema, its definitions, ``extra``
+    joined).  Other paths are definition files or folders of a region's own: they are joined
+    to ``area`` (with ``extra``), or without ``area`` each to the shipped area its id names, so
+    a clash of ids is found; their own definitions are returned for their test cases.
+    """
+    from nhvmetrics.areas import SCHEMA_FILE
+    from nhvmetrics.errors import NhvError
+
+    findings: list[str] = []
+    tested: list[Definition] = []
+
+    def whole(a: Area) -> None:
+        defs, found = a.check(extra)
+        tested.extend(defs)
+        findings.extend(found)
+
+    if not paths:
+        for a in [resolve_area(area)] if area is not None else shipped_areas():
+            whole(a)
+        return tested, findings
+    loose: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir() and (p / SCHEMA_FILE).is_file():
+            try:
+                whole(resolve_area(p))
+            except NhvError as exc:
+                findings.append(str(exc))
+        else:
+            loose.append(p)
+    if not loose:
+        return tested, findings
+    groups: dict[Area, list[Path]] = {}
+    if area is not None:
+        try:
+            groups[resolve_area(area)] = definition_files(loose)
+        except DefinitionError as exc:
+            findings.append(str(exc))
+    else:
+        for name, fs in _files_by_area(loose, findings).items():
+            groups[resolve_area(name)] = fs
+    for a, files in groups.items():
+        mine = {f.resolve() for f in files}
+        defs, found = a.check([*extra, *files])
+        findings.extend(found)
+        tested.extend(d for d in defs if d.path is not None and d.path.resolve() in mine)
+    return tested, findings
+
+
+def load_file(
+    path: Path | str, *, contract: Contract | None = None, origin: str | None = None
+) -> Definition:
+    """Load one definition file; raise :class:`DefinitionError` naming the file and problem.
+
+    ``origin`` is ``shipped`` or ``own`` (default: ``shipped`` for a file shipped with
+    nhvmetrics, else ``own``)."""
     import yaml
 
     from nhvmetrics.schema.model import read_utf8
@@ -251,17 +484,22 @@ def load_file(path: Path | str, *, contract: Contract | None = None) -> Definiti
             f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}."
         ) from None
     try:
-        return _build(raw, path, contract)
+        return _build(raw, path, contract, origin)
     except DefinitionProblem as exc:
         raise DefinitionError(f"{path}: {exc}") from None
 
 
 def parse_definition(
-    raw: dict[str, Any], path: Path | str | None = None, *, contract: Contract | None = None
+    raw: dict[str, Any],
+    path: Path | str | None = None,
+    *,
+    contract: Contract | None = None,
+    origin: str | None = None,
 ) -> Definition:
-    """Build a definition from an already-parsed mapping (e.g. in tests)."""
+    """Build a definition from an already-parsed mapping (e.g. in tests); ``origin`` as for
+    :func:`load_file` (a mapping without a path is ``own``)."""
     try:
-        return _build(raw, Path(path) if path else None, contract)
+        return _build(raw, Path(path) if path else None, contract, origin)
     except DefinitionProblem as exc:
         raise DefinitionError(f"{path or '<definition>'}: {exc}") from None
 
@@ -270,7 +508,9 @@ def _fail(message: str) -> NoReturn:
     raise DefinitionProblem(message)
 
 
-def _build(raw: Any, path: Path | None, contract: Contract | None) -> Definition:
+def _build(
+    raw: Any, path: Path | None, contract: Contract | None, origin: str | None = None
+) -> Definition:
     if not isinstance(raw, dict):
         _fail("the file must hold a mapping of fields (id, version, title, ...).")
     kind_keys = kind_fields()  # field -> the types whose kind reads it
@@ -287,9 +527,13 @@ def _build(raw: Any, path: Path | None, contract: Contract | None) -> Definition
         _fail(f"id '{ident}' must look like '<area>.<name>', e.g. 'acc.visit_within_x'.")
     area, name = ident.split(".")
     if contract is None:
-        if area not in AREAS:
-            _fail(f"id '{ident}': unknown area '{area}'; use one of: {', '.join(AREAS)}.")
-        contract = load_contract(area)
+        shipped = shipped_area_names()
+        if area not in shipped:
+            _fail(
+                f"id '{ident}': unknown area '{area}'; use one of: {', '.join(shipped)}, or "
+                "give the area folder of a region's own area with --area."
+            )
+        contract = resolve_area(area).contract()
     elif area != contract.area:
         _fail(f"id '{ident}' is not an indicator of area '{contract.area}'.")
     if not is_identifier(name):
@@ -297,8 +541,18 @@ def _build(raw: Any, path: Path | None, contract: Contract | None) -> Definition
     if path is not None:
         if path.stem != name:
             _fail(f"the file name must be the indicator name: '{name}.yaml' for id '{ident}'.")
-        if path.parent.name in AREAS and path.parent.name != area:
+        if path.parent.name in shipped_area_names() and path.parent.name != area:
             _fail(f"id '{ident}' belongs in indicators/{area}/, not {path.parent.name}/.")
+    replaces = raw.get("replaces")
+    if replaces is not None and replaces != ident:
+        _fail(
+            f"replaces '{replaces}' must be the file's own id '{ident}': a replacing definition "
+            "takes the place of the definition with its id."
+        )
+    if origin is None:
+        origin = ORIGIN_SHIPPED if path is not None and is_shipped_file(path) else ORIGIN_OWN
+    elif origin not in (ORIGIN_SHIPPED, ORIGIN_OWN):
+        raise ValueError(f"origin must be '{ORIGIN_SHIPPED}' or '{ORIGIN_OWN}', got {origin!r}")
 
     version = raw["version"]
     if not isinstance(version, (int, str, float)) or isinstance(version, bool):
@@ -446,6 +700,8 @@ def _build(raw: Any, path: Path | None, contract: Contract | None) -> Definition
         contract=contract,
         path=path,
         raw=raw,
+        origin=origin,
+        replaces=replaces,
     )
 
 

@@ -25,7 +25,7 @@ from nhvmetrics.report.model import (
 if TYPE_CHECKING:
     import polars as pl
 
-    from nhvmetrics.contract import Contract
+    from nhvmetrics.areas import Area
     from nhvmetrics.engine.compute import ComputeResult
     from nhvmetrics.schema.validate import ValidationResult
 
@@ -39,9 +39,10 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1}
 # ---------------------------------------------------------------- definitions
 
 
-def indicator_info(d: Any, area: str | None = None) -> IndicatorInfo:
-    """An engine ``Definition`` as the report shows it (with ``area``, the categories of its
-    stratification variables from the area schema)."""
+def indicator_info(d: Any, area: str | Area | None = None) -> IndicatorInfo:
+    """An engine ``Definition`` as the report shows it (with ``area``, a name or an
+    :class:`~nhvmetrics.areas.Area`, the categories of its stratification variables from the
+    area schema).  A definition that did not ship with nhvmetrics is marked ``own``."""
     targets = getattr(d, "targets", None) or {}
     params = getattr(d, "params", None) or {}
     param_help = getattr(d, "param_help", None) or {}
@@ -89,10 +90,11 @@ def indicator_info(d: Any, area: str | None = None) -> IndicatorInfo:
         higher_is_better=targets.get("direction", "higher") != "lower",
         stratum_titles=measures,
         categories=stratum_categories(d, area) if area else (),
+        own=getattr(d, "origin", "shipped") != "shipped",
     )
 
 
-def stratum_categories(d: Any, area: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def stratum_categories(d: Any, area: str | Area) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Every category of each stratification variable (and distribution category) of a
     definition, as the engine labels them: the schema's code list, an int column's range, the
     age bands, true/false. A variable without a known domain is left out (the report then
@@ -290,9 +292,10 @@ def completeness(frame: pl.DataFrame, expected: Sequence[str] = ()) -> tuple[Com
 
 
 def quality_from_validation(
-    validation: ValidationResult, contract: Contract
+    validation: ValidationResult, area: Area
 ) -> tuple[tuple[TableQuality, ...], tuple[FindingCount, ...]]:
     """Rows read/accepted/quarantined/dropped, completeness, and the findings summarised."""
+    contract = area.contract()
     quality = []
     names = sorted(validation.tables, key=lambda n: (n != "cases", n))
     for name in names:
@@ -353,7 +356,7 @@ def findings_summary(findings: pl.DataFrame) -> tuple[FindingCount, ...]:
 def report_data_from_results(
     validation: ValidationResult,
     computed: ComputeResult,
-    contract: Contract,
+    area: Area,
     *,
     year: int,
     extract_date_given: bool,
@@ -368,7 +371,6 @@ def report_data_from_results(
     """
     from nhvmetrics import __version__
 
-    area = contract.area
     table = computed.table.filter(
         (computed.table["period"] <= year) & (computed.table["period"] > year - MAX_TREND_YEARS)
     )
@@ -385,7 +387,7 @@ def report_data_from_results(
             key=lambda r: (r.indicator_id, r.period, r.unit != "ALL", r.unit, r.stratum),
         )
     )
-    quality, findings = quality_from_validation(validation, contract)
+    quality, findings = quality_from_validation(validation, area)
     params = [
         ("year", str(year)),
         ("unit", unit or "ALL"),
@@ -400,7 +402,7 @@ def report_data_from_results(
         parameters=tuple(params),
     )
     return ReportData(
-        area=area,
+        area=area.name,
         year=year,
         indicators=infos,
         rows=ordered,

@@ -101,6 +101,7 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         "anchor": info.id.replace(".", "-"),
         "title": info.title(lang),
         "version": info.version,
+        "origin_note": info.origin_note(lang),
         "definition": info.definition_text(lang),
         "source": info.source,
         "type_label": t.get(f"type_{info.type}", info.type)

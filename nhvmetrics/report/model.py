@@ -16,6 +16,11 @@ from dataclasses import dataclass, field
 INDICATOR_TYPES = ("count", "proportion", "duration", "distribution", "survival", "prem")
 #: the kinds of rows in the engine's indicator table (how a row's value reads)
 ROW_KINDS = ("count", "proportion", "median", "distribution", "survival")
+#: the mark of an indicator whose definition did not ship with nhvmetrics (a region's own)
+OWN_DEFINITION_NOTE = {
+    "sv": "egen definition – ej del av nhvmetrics",
+    "en": "own definition, not shipped with nhvmetrics",
+}
 
 
 @dataclass(frozen=True)
@@ -46,12 +51,17 @@ class IndicatorInfo:
     # what the indicator's kind says (report.build fills them from the engine's definition):
     row_kind: str = ""  # the kind of its main row: count / proportion / median / survival
     value_axis: str = ""  # what that row's value measures: share / days / median / count / survival
+    own: bool = False  # the definition came from outside the package (a region's own file)
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" and self.title_en else self.title_sv
 
     def definition_text(self, lang: str) -> str:
         return self.definition_en if lang == "en" and self.definition_en else self.definition
+
+    def origin_note(self, lang: str) -> str:
+        """The mark of a region's own definition (empty for one shipped with nhvmetrics)."""
+        return OWN_DEFINITION_NOTE.get(lang, OWN_DEFINITION_NOTE["sv"]) if self.own else ""
 
     def stratum_title(self, stratum: str, lang: str) -> str | None:
         for key, sv, en in self.stratum_titles:

@@ -381,6 +381,8 @@ def _provenance_sheet(wb, reports: Sequence[ReportData], lang: str, used: set[st
             _put(ws, r, 2, info.version)
             _put(ws, r, 3, "; ".join(f"{k}={v}" for k, v in info.params))
             _put(ws, r, 4, info.source)
+            if info.own:  # a region's own definition, marked beside its source
+                _put(ws, r, 5, info.origin_note(lang))
     for col, w in zip("ABCD", (34, 30, 70, 60), strict=True):
         ws.column_dimensions[col].width = w
 

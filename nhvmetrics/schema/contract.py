@@ -8,22 +8,33 @@ accepted frame; a failure there is a bug in nhvmetrics, not a data error.
 
 from __future__ import annotations
 
-from functools import cache
+from typing import Any
 
 import polars as pl
 
 from nhvmetrics.schema.model import TableSpec, load_schema
 from nhvmetrics.schema.normalize import POLARS_TYPES
 
+# compiled schemas per table spec (the spec is kept, so its id is never reused)
+_COMPILED: dict[int, tuple[TableSpec, Any]] = {}
 
-@cache
+
 def to_pandera(area: str, table: str = "cases"):
     """The pandera ``DataFrameSchema`` of a table's canonical (accepted) frame.
 
-    Columns are optional (an export may lack them) and nullable; ``_row`` is Int64; other
-    columns are not allowed.
+    ``area`` is a shipped area's name or an area folder.  Columns are optional (an export may
+    lack them) and nullable; ``_row`` is Int64; other columns are not allowed.
     """
-    return _compile(area, load_schema(area).table(table))
+    schema = load_schema(area)
+    return _compiled(schema.area, schema.table(table))
+
+
+def _compiled(area: str, spec: TableSpec):
+    hit = _COMPILED.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        hit = (spec, _compile(area, spec))
+        _COMPILED[id(spec)] = hit
+    return hit[1]
 
 
 def _compile(area: str, spec: TableSpec):
@@ -52,7 +63,7 @@ def check_contract(area: str, spec: TableSpec, frame: pl.DataFrame) -> None:
     """Validate an accepted frame against its pandera contract; raise RuntimeError on a breach."""
     import pandera.errors as pe
 
-    schema = to_pandera(area, spec.name)
+    schema = _compiled(area, spec)
     try:
         schema.validate(frame, lazy=True)
     except (pe.SchemaErrors, pe.SchemaError) as exc:  # pragma: no cover - a bug, not a data error

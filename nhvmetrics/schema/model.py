@@ -1,7 +1,10 @@
-"""Load ``schemas/common.yaml`` + ``schemas/<area>.yaml`` into frozen dataclasses.
+"""Load an area's schema (its ``schema.yaml`` over the common schema) into frozen dataclasses.
 
-The YAML format is described at the top of ``schemas/common.yaml``.  Every problem in a schema
-file raises :class:`~nhvmetrics.errors.DefinitionError` naming the file and the problem.
+The column format is described at the top of ``schemas/common.yaml``; an area's file (in the
+repository ``schemas/<area>.yaml``, in an area folder ``schema.yaml``) holds ``area``, an
+optional ``title`` and ``order``, ``extends`` and ``tables`` (docs/areas.md).  Which files an
+area has is :mod:`nhvmetrics.areas`' business; this module reads them.  Every problem in a
+schema file raises :class:`~nhvmetrics.errors.DefinitionError` naming the file and the problem.
 
     >>> schema = load_schema("acc")
     >>> schema.table("cases").column("sex").inca_name
@@ -11,12 +14,13 @@ file raises :class:`~nhvmetrics.errors.DefinitionError` naming the file and the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nhvmetrics import AREAS
 from nhvmetrics.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from nhvmetrics.areas import Area
 
 TYPES = ("string", "int", "float", "date", "bool")
 CHECKS = ("personnummer",)
@@ -148,6 +152,8 @@ class AreaSchema:
     source: tuple[Path, ...] = ()
     # export columns that identify a person (names, addresses): never read, never in an output
     identifying_columns: tuple[str, ...] = ()
+    title_sv: str = ""  # the area's name in Swedish (``title: {sv: ..., en: ...}``), optional
+    title_en: str = ""
 
     def table(self, name: str) -> TableSpec:
         try:
@@ -177,7 +183,9 @@ def read_utf8(path: Path) -> str:
         ) from None
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """The top-level mapping of a schema file; one :class:`DefinitionError` when the file is
+    missing, not UTF-8, not YAML or not a mapping."""
     import yaml
 
     if not path.is_file():
@@ -351,26 +359,105 @@ def _rules(path: Path, table: str, raw: Any, columns: dict[str, Any]) -> tuple[R
     return tuple(out)
 
 
-@cache
-def load_schema(area: str) -> AreaSchema:
-    """Load and check the schema of ``area`` (``acc``, ``net``, ``anal``, ``pelvic``)."""
-    from nhvmetrics.resources import schemas_dir
+_RULE_COLUMNS = ("before", "after", "birth", "death", "at")
 
-    if area not in AREAS:
-        raise DefinitionError(f"unknown area '{area}'; use one of: {', '.join(AREAS)}.")
-    folder = schemas_dir()
-    return load_schema_files(folder / "common.yaml", folder / f"{area}.yaml")
+
+def _applicable(raw: Any, columns: dict[str, Any]) -> Any:
+    """The common case-table rules that apply to an area's table: those whose columns it has
+    (an area that does not use ``death_date`` has no "not after death" rule); a column of a
+    rule's ``except`` that the table lacks is left out of it.  Anything that is not a list of
+    mappings is returned as it is, for :func:`_rules` to refuse."""
+    if not isinstance(raw, list):
+        return raw
+    out = []
+    for item in raw:
+        if not isinstance(item, dict):
+            out.append(item)
+            continue
+        named = [item[k] for k in _RULE_COLUMNS if item.get(k) is not None]
+        if all(isinstance(c, str) for c in named) and any(c not in columns for c in named):
+            continue
+        if isinstance(item.get("except"), list):
+            item = {**item, "except": [c for c in item["except"] if c in columns]}
+        out.append(item)
+    return out
+
+
+def load_schema(area: str | Path | Area) -> AreaSchema:
+    """The schema of an area: a shipped area's name (``acc``, ``net``, ``anal``, ``pelvic``),
+    the path of an area folder, or an :class:`~nhvmetrics.areas.Area` (read once per process).
+    """
+    from nhvmetrics.areas import resolve_area
+
+    return resolve_area(area).schema()
+
+
+def as_schema(area: str | Path | Area | AreaSchema) -> AreaSchema:
+    """An already loaded schema as it is; anything else through :func:`load_schema`."""
+    return area if isinstance(area, AreaSchema) else load_schema(area)
+
+
+#: the top-level keys of an area's schema file
+AREA_KEYS = ("area", "title", "order", "extends", "tables")
+
+
+def load_area_schema(
+    area_path: Path, shipped_common: Path, expect: str | None = None
+) -> AreaSchema:
+    """Load an area's schema file over the common schema it ``extends``.
+
+    ``extends: common`` (the default) is the common schema shipped with nhvmetrics
+    (``shipped_common``); ``extends: <file>.yaml`` is a common schema of the area's own, a path
+    relative to the area's file.  ``expect`` is the area name the file must declare.
+    """
+    spec = read_yaml_mapping(area_path)
+    ext = spec.get("extends", "common")
+    if ext == "common":
+        common_path = shipped_common
+    elif isinstance(ext, str) and ext.strip().lower().endswith((".yaml", ".yml")):
+        common_path = (area_path.parent / ext.strip()).resolve()
+        if not common_path.is_file():
+            raise DefinitionError(
+                f"{area_path}: extends '{ext}', which is not a file beside it; give the path of "
+                "a common schema relative to this file, or 'common' for the shipped one."
+            )
+    else:
+        raise DefinitionError(
+            f"{area_path}: 'extends' must be 'common' (the shipped common columns) or the path "
+            f"of a common schema file (.yaml), got {ext!r}."
+        )
+    schema = load_schema_files(common_path, area_path)
+    if expect is not None and schema.area != expect:
+        raise DefinitionError(
+            f"{area_path}: declares area '{schema.area}', expected '{expect}'; fix the file."
+        )
+    return schema
 
 
 def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
-    """Load a schema from explicit files (used by tests and by :func:`load_schema`)."""
-    common = _read_yaml(common_path)
-    spec = _read_yaml(area_path)
+    """Load a schema from explicit files: the common schema and the area's own file (used by
+    :func:`load_area_schema` and by tests)."""
+    common = read_yaml_mapping(common_path)
+    spec = read_yaml_mapping(area_path)
     area = spec.get("area")
     if not isinstance(area, str):
         raise DefinitionError(f"{area_path}: missing 'area: <name>' at the top; fix the file.")
-    if spec.get("extends", "common") != "common":
-        raise DefinitionError(f"{area_path}: 'extends' must be 'common'.")
+    unknown_keys = sorted(str(k) for k in spec if k not in AREA_KEYS)
+    if unknown_keys:
+        raise DefinitionError(
+            f"{area_path}: unknown top-level key '{unknown_keys[0]}'; an area's schema holds "
+            f"{', '.join(AREA_KEYS)}."
+        )
+    order = spec.get("order")
+    if order is not None and (not isinstance(order, int) or isinstance(order, bool)):
+        raise DefinitionError(f"{area_path}: 'order' must be a whole number; fix the file.")
+    title = spec.get("title")
+    if title is None:
+        title = {}
+    if not isinstance(title, dict) or not set(title) <= {"sv", "en"}:
+        raise DefinitionError(
+            f"{area_path}: 'title' must be a mapping with 'sv' and 'en' text; fix the file."
+        )
 
     common_cols_raw = common.get("columns")
     if not isinstance(common_cols_raw, dict):
@@ -454,7 +541,8 @@ def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
                 seen[k] = col.name
         rules: list[RuleSpec] = []
         if is_cases:
-            rules += _rules(common_path, tname, common_cases.get("rules"), columns)
+            common_rules = _applicable(common_cases.get("rules"), columns)
+            rules += _rules(common_path, tname, common_rules, columns)
         rules += _rules(area_path, tname, traw.get("rules"), columns)
         key = traw.get("key", common_cases.get("key") if is_cases else None)
         if key is not None and key not in columns:
@@ -495,6 +583,8 @@ def load_schema_files(common_path: Path, area_path: Path) -> AreaSchema:
         identifying_columns=_str_list(
             common_path, "identifying_columns", common.get("identifying_columns")
         ),
+        title_sv=str(title.get("sv") or "").strip(),
+        title_en=str(title.get("en") or "").strip(),
     )
 
 

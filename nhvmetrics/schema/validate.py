@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -32,7 +33,11 @@ from nhvmetrics.io.readers import (
     stream_table,
 )
 from nhvmetrics.schema.checks import DUPLICATE, RAW, duplicated, row_checks
-from nhvmetrics.schema.model import CASE_TABLE, AreaSchema, TableSpec, load_schema
+from nhvmetrics.schema.model import CASE_TABLE, AreaSchema, TableSpec, as_schema, load_schema
+
+if TYPE_CHECKING:
+    from nhvmetrics.areas import Area
+
 from nhvmetrics.schema.normalize import (
     BIRTH_REPLACED,
     NormalizedTable,
@@ -106,6 +111,7 @@ class ValidationResult:
     tables: dict[str, TableResult]
     findings: pl.DataFrame
     extract_date: dt.date
+    schema: AreaSchema | None = field(default=None, repr=False)  # the schema validated against
 
     @property
     def has_errors(self) -> bool:
@@ -155,7 +161,7 @@ BATCH_ROWS = 250_000  # rows per batch when a large CSV or Parquet file is read 
 
 
 def validate_export(
-    area: str,
+    area: str | Path | Area | AreaSchema,
     tables: Mapping[str, Path | str],
     extract_date: dt.date | None = None,
     *,
@@ -163,6 +169,9 @@ def validate_export(
     batch_rows: int | None = BATCH_ROWS,
 ) -> ValidationResult:
     """Read and validate the files of one export (``{"cases": path, "episodes": path, ...}``).
+
+    ``area`` is a shipped area's name, an area folder, an :class:`~nhvmetrics.areas.Area` or a
+    loaded schema.
 
     ``extract_date`` is the reference for "date in the future" (default: today).  Unreadable files
     raise :class:`~nhvmetrics.errors.InputError` (exit 2); an unknown table name raises
@@ -177,7 +186,7 @@ def validate_export(
     less when it computes or reports than when it validates, so a large export costs less.
     The checks, the accepted rows and the counts are the same whatever it asks for.
     """
-    schema = load_schema(area)
+    schema = as_schema(area)
     _check_table_names(schema, tables, need_cases=True)
     known = _known_names(schema)
     sources: dict[str, RawTable | _Streamed] = {}
@@ -198,7 +207,7 @@ def validate_export(
 
 
 def validate_frames(
-    area: str,
+    area: str | Path | Area | AreaSchema,
     frames: dict[str, pl.DataFrame],
     extract_date: dt.date | None = None,
     *,
@@ -209,7 +218,7 @@ def validate_frames(
     A ``_row`` column is kept as the row number; without it rows are numbered 2, 3, ….
     The case table may be left out (then secondary tables are not checked for orphans).
     """
-    schema = load_schema(area)
+    schema = as_schema(area)
     _check_table_names(schema, frames, need_cases=False)
     return _validate(schema, {n: frame_as_raw(f) for n, f in frames.items()}, extract_date, needs)
 
@@ -291,7 +300,11 @@ def _validate(
         pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema=FINDINGS_SCHEMA)
     )
     return ValidationResult(
-        area=schema.area, tables=results, findings=findings_frame, extract_date=ctx.ref
+        area=schema.area,
+        tables=results,
+        findings=findings_frame,
+        extract_date=ctx.ref,
+        schema=schema,
     )
 
 
@@ -844,7 +857,7 @@ def quarantine_frame(result: ValidationResult) -> pl.DataFrame:
 
     Only canonical columns (an allow-list from the schema), as cleaned strings through the
     output guard: no identifying export column (names, addresses) can get in."""
-    schema = load_schema(result.area)
+    schema = result.schema or load_schema(result.area)
     parts = [
         t.quarantined.select(
             pl.lit(n).alias("table"),

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from nhvmetrics.cli import app
-from nhvmetrics.engine.definitions import check_files, load_definitions, load_file
-from nhvmetrics.errors import DefinitionError
+from nhvmetrics.engine.definitions import check_files, load_definitions, load_file, parse_definition
+from nhvmetrics.errors import DefinitionError, NhvError
 
 SPEC_IDS = {
     "acc.patients",
@@ -128,8 +128,9 @@ def test_offsets_from_the_seeds():
 
 def test_load_by_area():
     assert {d.area for d in load_definitions("net")} == {"net"}
-    with pytest.raises(DefinitionError, match="unknown area"):
+    with pytest.raises(NhvError, match="unknown area 'lung'") as err:
         load_definitions("lung")
+    assert err.value.exit_code == 2  # a usage error: no such area, nothing to validate
 
 
 def test_good_file_loads(tmp_path):
@@ -302,3 +303,43 @@ def test_a_definition_file_that_is_not_utf8_is_one_finding(tmp_path, encoding, l
     r = runner.invoke(app, ["indicators", "check", str(p)])
     assert r.exit_code == 1 and "not UTF-8 text" in r.output
     assert "Traceback" not in r.output and isinstance(r.exception, SystemExit)
+
+
+def test_every_definition_records_its_origin_and_path(tmp_path):
+    shipped = load_definitions()
+    assert {d.origin for d in shipped} == {"shipped"} and not any(d.is_own for d in shipped)
+    assert all(d.path is not None and d.path.is_file() for d in shipped)
+    own = load_file(_write(tmp_path, GOOD))
+    assert (own.origin, own.is_own, own.replaces) == ("own", True, None)
+    assert own.path == tmp_path / "acc" / "example_share.yaml"
+    import yaml
+
+    assert parse_definition(yaml.safe_load(textwrap.dedent(GOOD))).origin == "own"
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        ("replaces: acc.other_share", "replaces 'acc.other_share' must be the file's own id"),
+        ("replaces: [acc.example_share]", "must be the file's own id 'acc.example_share'"),
+        ("replace: acc.example_share", "unknown field 'replace'"),
+    ],
+)
+def test_replaces_is_the_files_own_id(tmp_path, line, fragment):
+    p = _write(tmp_path, f"{line}\n{textwrap.dedent(GOOD)}")
+    with pytest.raises(DefinitionError) as err:
+        load_file(p)
+    assert str(err.value).startswith(f"{p}: ") and fragment in str(err.value)
+    ok = load_file(_write(tmp_path, f"replaces: acc.example_share\n{textwrap.dedent(GOOD)}"))
+    assert ok.replaces == "acc.example_share"
+
+
+def test_load_definitions_takes_an_area_folder(tmp_path):
+    from tests.fixtures.areas import write_lung_area
+
+    folder = write_lung_area(tmp_path / "lung")
+    assert [d.id for d in load_definitions(folder)] == ["lung.r0", "lung.treated_within_x"]
+    assert [d.id for d in load_definitions(str(folder), paths=[folder / "indicators"])] == [
+        "lung.r0",
+        "lung.treated_within_x",
+    ]

@@ -6,13 +6,12 @@ import shutil
 
 import pytest
 
-from nhvmetrics import AREAS
+from nhvmetrics.areas import resolve_area, shipped_area_names
 from nhvmetrics.errors import DefinitionError
-from nhvmetrics.resources import schemas_dir
 from nhvmetrics.schema.model import inca_name, inca_names, load_schema, load_schema_files
 
 
-@pytest.mark.parametrize("area", AREAS)
+@pytest.mark.parametrize("area", shipped_area_names())
 def test_every_area_loads_with_required_common_columns(area):
     s = load_schema(area)
     cases = s.table("cases")
@@ -50,8 +49,10 @@ def test_inca_names_and_codes():
 
 
 def _copy(tmp_path):
-    for f in ("common.yaml", "acc.yaml"):
-        shutil.copy(schemas_dir() / f, tmp_path / f)
+    from nhvmetrics.areas import shipped_common_path
+
+    shutil.copy(shipped_common_path(), tmp_path / "common.yaml")
+    shutil.copy(resolve_area("acc").schema_path, tmp_path / "acc.yaml")
     return tmp_path / "common.yaml", tmp_path / "acc.yaml"
 
 
@@ -60,12 +61,16 @@ def _copy(tmp_path):
     [
         ("type: float", "type: decimal", "type 'decimal'"),
         (
-            "{check: date_order, before: referral_date, after: oncology_start_date, severity: warning}",
+            "{check: date_order, before: referral_date, after: oncology_start_date, "
+            "severity: warning}",
             "{check: date_order, before: referral_date, after: no_such_date}",
             "unknown column 'no_such_date'",
         ),
         ("range: [0, 100]", "range: [0]", "range must be [min, max]"),
         ("area: acc", "aera: acc", "missing 'area"),
+        ("extends: common", "extends: common\nextend: other", "unknown top-level key 'extend'"),
+        ("order: 1", "order: first", "'order' must be a whole number"),
+        ("title: {sv: Binjurebarkscancer,", "title: {se: Binjurebarkscancer,", "'title' must be"),
     ],
 )
 def test_broken_schema_names_file_and_problem(tmp_path, old, new, fragment):
@@ -84,3 +89,26 @@ def test_loaded_file_equals_check_ok(tmp_path):
         load_schema_files(common, acc).table("cases").columns
         == load_schema("acc").table("cases").columns
     )
+
+
+def test_the_area_file_says_its_title_and_order():
+    acc = load_schema("acc")
+    assert (acc.title_sv, acc.title_en) == ("Binjurebarkscancer", "adrenocortical carcinoma")
+
+
+def test_common_rules_apply_where_the_area_has_their_columns(tmp_path):
+    """A new area that does not use death_date or first_visit_date loads: the common rules on
+    those columns do not apply to it; the others do."""
+    common, acc = _copy(tmp_path)
+    small = tmp_path / "small.yaml"
+    small.write_text(
+        "area: small\ntables:\n  cases:\n"
+        "    common: [patient_id, case_id, unit, sex, birth_date, referral_date]\n",
+        encoding="utf-8",
+    )
+    rules = load_schema_files(common, small).table("cases").rules
+    assert [(r.check, r.params) for r in rules] == [
+        ("not_before_birth", {"birth": "birth_date"}),
+        ("age_range", {"birth": "birth_date", "at": "referral_date", "min": 0, "max": 110}),
+    ]
+    assert len(load_schema_files(common, acc).table("cases").rules) > len(rules)
