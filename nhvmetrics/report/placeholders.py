@@ -26,8 +26,7 @@ def show_value(value: str, lang: str) -> str:
     """A parameter value as the report's language writes it (``0.5`` -> ``0,5`` in Swedish)."""
     if lang == "sv":
         return ", ".join(
-            part.replace(".", ",") if _NUMBER_RE.match(part) else part
-            for part in value.split(", ")
+            part.replace(".", ",") if _NUMBER_RE.match(part) else part for part in value.split(", ")
         )
     return value
 

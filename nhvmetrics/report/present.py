@@ -325,6 +325,15 @@ def _shape_kinds(data: ReportData, info: IndicatorInfo) -> dict[tuple[str, ...],
     return data._cache[key]
 
 
+def stratum_kind(data: ReportData, info: IndicatorInfo, stratum: str) -> str:
+    """How the rows of a stratum read (count, proportion, median …), from the rows of the
+    same shape in the table (``sex=K`` reads like every ``sex=…`` row), else the indicator's."""
+    kind = _shape_kinds(data, info).get(_shape(stratum))
+    if kind:
+        return kind
+    return data.kind(info) if stratum == "all" else ""
+
+
 def zero_row(
     data: ReportData, info: IndicatorInfo, who: str, stratum: str, period: int | None = None
 ) -> IndicatorRow | None:

@@ -31,6 +31,7 @@ from nhvmetrics.report.present import (
     breakdown_keys,
     is_sub_measure,
     present_cell,
+    stratum_kind,
     stratum_label,
     target_text,
     targets_apply,
@@ -239,11 +240,7 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
         r += 1
         figures = {g: _figure_values(data, info, who, stratum, lang) for g, who in groups}
         kind = next((f["_kind"] for f in figures.values() if f["_kind"]), "")
-        if not kind:
-            probe = data.row(info.id, data.national, stratum=stratum)
-            kind = probe.kind if probe is not None and probe.kind else ""
-        if not kind:
-            kind = data.kind(info) if stratum == "all" else "proportion"
+        kind = kind or stratum_kind(data, info, stratum) or data.kind(info)
         vfmt = _value_format(kind, info, lang)
         targets = _targets_here(info, stratum, kind)
         rowvals: dict[tuple[str, str], tuple] = {

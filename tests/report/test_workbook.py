@@ -228,8 +228,9 @@ def test_target_levels_only_on_the_rows_they_apply_to(which, real) -> None:
         assert ("anal.referral_to_treatment_days", "measure=within_x") in with_targets
 
 
-def test_the_reporting_year_is_written_once(book) -> None:
-    ws = book["acc 2025"]
+@pytest.mark.parametrize("which", ["example", "real"])
+def test_the_reporting_year_is_written_once(which, real) -> None:
+    ws = _sheet(example_report_data("SE100") if which == "example" else real)
     every = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
     assert every.count("Rapportår") == 1
     assert every.count(2025) == 1  # as a number, beside its label
