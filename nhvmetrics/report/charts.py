@@ -41,6 +41,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import TypeVar
 
 from nhvmetrics.report.labels import labels
 from nhvmetrics.report.model import IndicatorInfo, IndicatorRow, ReportData
@@ -69,6 +70,7 @@ ASCENT = 0.8  # of a text's box: the part above the baseline, in ems …
 DESCENT = 0.2  # … and below it
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in user units
+_P = TypeVar("_P")
 
 
 @dataclass(frozen=True)
@@ -528,9 +530,9 @@ def _frame(
     )
 
 
-def _runs(points: Sequence[tuple[float, float] | None]) -> list[list[tuple[float, float]]]:
+def _runs(points: Sequence[_P | None]) -> list[list[_P]]:
     """Consecutive non-missing points (a missing year breaks a line, as it should)."""
-    out: list[list[tuple[float, float]]] = [[]]
+    out: list[list[_P]] = [[]]
     for p in points:
         if p is None:
             if out[-1]:
@@ -612,24 +614,26 @@ def trend_svg(
         return None
     kind = data.kind(info)
     s = _scale(kind)
-    series = [(data.national, t["national_short"], BLUE, "o", None)]
+    series: list[tuple[str, str, str, str, str | None]] = [
+        (data.national, t["national_short"], BLUE, "o", None)
+    ]
     if data.unit:
         series.append((data.unit, f"{t['unit']} {data.unit}", VERMILLION, "s", DASHED))
 
     drawn = []
     for unit, name, colour, marker, dash in series:
         pts: list[tuple[int, float, float | None, float | None, float] | None] = []
-        for p in periods:
-            r = data.row(info.id, unit, p)
-            if r is None or not _shown(r, info, data):
+        for year in periods:
+            r = data.row(info.id, unit, year)
+            if r is None or not _shown(r, info, data) or r.value is None:
                 pts.append(None)
                 continue
             lo = hi = None
-            if kind == "median" and _finite(r.q1) and _finite(r.q3):
+            if kind == "median" and r.q1 is not None and r.q3 is not None and _finite(r.q3):
                 lo, hi = r.q1 * s, r.q3 * s
-            elif _finite(r.ci_low) and _finite(r.ci_high):
+            elif r.ci_low is not None and r.ci_high is not None and _finite(r.ci_high):
                 lo, hi = r.ci_low * s, r.ci_high * s
-            pts.append((p, r.value * s, lo, hi, r.value))
+            pts.append((year, r.value * s, lo, hi, r.value))
         drawn.append((name, colour, marker, dash, pts))
     if all(all(p is None for p in pts) for *_, pts in drawn):
         return None
@@ -675,9 +679,12 @@ def trend_svg(
         xtick_text=lambda v, _lang: str(int(v)),
     )
     for _name, colour, _marker, _dash, pts in drawn:
-        for run in _runs([p if p is None or p[2] is not None else None for p in pts]):
-            upper = [(xa(p[0]), ya(p[3])) for p in run]
-            lower = [(xa(p[0]), ya(p[2])) for p in reversed(run)]
+        bands = [
+            None if p is None or p[2] is None or p[3] is None else (p[0], p[2], p[3]) for p in pts
+        ]
+        for run in _runs(bands):
+            upper = [(xa(b[0]), ya(b[2])) for b in run]
+            lower = [(xa(b[0]), ya(b[1])) for b in reversed(run)]
             if len(run) == 1:  # a single year: a narrow band around its point
                 (x, y_hi), (_, y_lo) = upper[0], lower[0]
                 upper, lower = [(x - 4, y_hi), (x + 4, y_hi)], [(x + 4, y_lo), (x - 4, y_lo)]
@@ -685,8 +692,8 @@ def trend_svg(
     for v, _label, colour, dash, width in targets:
         svg.line(g.left, ya(v), g.right, ya(v), colour, width, dash, cls="target")
     for _name, colour, marker, dash, pts in drawn:
-        for run in _runs([None if p is None else (xa(p[0]), ya(p[1])) for p in pts]):
-            svg.polyline(run, colour, 2.0, dash)
+        for line in _runs([None if p is None else (xa(p[0]), ya(p[1])) for p in pts]):
+            svg.polyline(line, colour, 2.0, dash)
         for p in pts:
             if p is not None:
                 svg.marker(marker, xa(p[0]), ya(p[1]), colour)
