@@ -69,7 +69,12 @@ def indicator_info(d: Any, area: str | Area | None = None) -> IndicatorInfo:
     period_date = getattr(d, "period_date", "")
     definition_sv = getattr(d, "description_sv", "") or getattr(d, "definition", "") or ""
     definition_en = getattr(d, "description_en", "") or ""
-    source = getattr(d, "source", "") or ""
+    if getattr(d, "source_document", None) is not None:
+        from nhvmetrics.report.sources import source_text
+
+        source = source_text(str(d.source_document), str(getattr(d, "source_section", "") or ""))
+    else:
+        source = getattr(d, "source", "") or ""
     return IndicatorInfo(
         id=d.id,
         version=str(getattr(d, "version", "")),
@@ -91,7 +96,37 @@ def indicator_info(d: Any, area: str | Area | None = None) -> IndicatorInfo:
         stratum_titles=measures,
         categories=stratum_categories(d, area) if area else (),
         own=getattr(d, "origin", "shipped") != "shipped",
+        table=str(getattr(d, "table", "") or "cases"),
+        category_names=category_names(d, area) if area else (),
     )
+
+
+def category_names(d: Any, area: str | Area) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """The area schema's names of the categories of a definition's stratification variables
+    (``referring_region`` 01 -> Stockholm …), where the schema gives them."""
+    variables = _variables(d)
+    try:
+        from nhvmetrics.schema.model import load_schema
+
+        columns = load_schema(area).table(getattr(d, "table", "cases") or "cases").columns
+    except Exception:  # noqa: BLE001 - a schema that cannot be read names nothing
+        return ()
+    out = []
+    for var in variables:
+        spec = columns.get(var)
+        if spec is not None and spec.labels:
+            out.append((var, tuple(sorted(spec.labels.items()))))
+    return tuple(out)
+
+
+def _variables(d: Any) -> list[str]:
+    """A definition's stratification variables and its distribution category (the category
+    is the kind's field, ``d.spec.category``; a hand-made object may carry it itself)."""
+    variables = [str(v) for v in (getattr(d, "stratifiers", None) or [])]
+    category = getattr(d, "category", None) or getattr(getattr(d, "spec", None), "category", None)
+    if category and category not in variables:
+        variables.append(str(category))
+    return variables
 
 
 def stratum_categories(d: Any, area: str | Area) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -99,10 +134,7 @@ def stratum_categories(d: Any, area: str | Area) -> tuple[tuple[str, tuple[str, 
     definition, as the engine labels them: the schema's code list, an int column's range, the
     age bands, true/false. A variable without a known domain is left out (the report then
     lists the categories that occur in the table)."""
-    variables = list(getattr(d, "stratifiers", None) or [])
-    category = getattr(d, "category", None)
-    if category and category not in variables:
-        variables.append(category)
+    variables = _variables(d)
     try:
         from nhvmetrics.schema.model import load_schema
 

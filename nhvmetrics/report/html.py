@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-from nhvmetrics.report.labels import area_name, labels
+from nhvmetrics.report.labels import area_name, check_name, labels, table_label
 from nhvmetrics.report.model import IndicatorInfo, ReportData
 from nhvmetrics.report.present import (
     Shown,
@@ -19,6 +19,8 @@ from nhvmetrics.report.present import (
     fmt_percent,
     fmt_target,
     is_sub_measure,
+    left_out_text,
+    period_text,
     present_cell,
     status_text,
     stratum_label,
@@ -64,7 +66,9 @@ def _figure(shown: Shown, lang: str) -> tuple[Shown, str, str]:
 def _params_text(info: IndicatorInfo, lang: str) -> str:
     if not info.params:
         return labels(lang)["no_parameters"]
-    return ", ".join(f"{k} = {v}" for k, v in info.params)
+    from nhvmetrics.report.placeholders import show_value
+
+    return ", ".join(f"{k} = {show_value(v, lang)}" for k, v in info.params)
 
 
 def _targets_text(info: IndicatorInfo, lang: str) -> str:
@@ -83,16 +87,18 @@ def _targets_text(info: IndicatorInfo, lang: str) -> str:
     return ", ".join(parts)
 
 
-def _year_expr(offset: int) -> str:
-    """The year a case's date falls in, relative to Y: ``Y``, ``Y−1``, ``Y−2`` …"""
-    if not offset:
-        return "Y"
-    return f"Y{'−' if offset > 0 else '+'}{abs(offset)}"
+def _both(charts: dict, name: str):
+    """The wide and the narrow (phone) drawing of one chart, one after the other; the page's
+    CSS shows one of them (``svg.chart-wide`` / ``svg.chart-narrow``)."""
+    from markupsafe import Markup
+
+    wide, narrow = charts.get(name), charts.get(f"{name}_narrow")
+    if not wide:
+        return None
+    return Markup(wide + (narrow or ""))
 
 
 def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> dict:
-    from markupsafe import Markup
-
     t = labels(lang)
     nat_row = data.row(info.id, data.national)
     nat, nat_status, nat_target = _figure(present_cell(data, info, data.national, lang=lang), lang)
@@ -103,22 +109,21 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         "version": info.version,
         "origin_note": info.origin_note(lang),
         "definition": info.definition_text(lang),
-        "source": info.source,
+        "source": info.source_text(lang),
         "type_label": t.get(f"type_{info.type}", info.type)
         + (f" ({info.unit_text(lang)})" if info.unit_text(lang) else ""),
-        "period": t["period_text"].format(date=info.period, y=_year_expr(info.period_offset))
-        if info.period
-        else "",
+        "period": period_text(info, data.year, lang),
         "targets": _targets_text(info, lang),
         "params": _params_text(info, lang),
+        "has_params": bool(info.params),
         "nat_fig": nat,
         "nat_status": nat_status,
         "nat_target": nat_target,
         "unit_fig": None,
         "unit_status": "",
         "unit_target": "",
-        "trend_svg": Markup(charts["trend"]) if charts.get("trend") else None,
-        "comparison_svg": Markup(charts["comparison"]) if charts.get("comparison") else None,
+        "trend_svg": _both(charts, "trend"),
+        "comparison_svg": _both(charts, "comparison"),
         "comparison_note": {
             "proportion": t["funnel_note"],
             "count": t["bar_note"],
@@ -188,11 +193,9 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
             continue
         if shown.status != "ok":
             continue
-        if shown.n_missing or shown.n_pending:
-            notes.append(
-                f"{who}: {t['left_out']} – {t['n_missing']} {shown.n_missing or 0}, "
-                f"{t['n_pending']} {shown.n_pending or 0}"
-            )
+        left_out = left_out_text(shown, lang)
+        if left_out:
+            notes.append(f"{who}: {left_out}")
         if shown.note:
             notes.append(f"{who}: {shown.note}")
     sec["notes"] = notes
@@ -210,6 +213,7 @@ def _area_context(data: ReportData, lang: str) -> dict:
         quality.append(
             {
                 "name": q.name,
+                "label": table_label(q.name, lang),
                 "file_name": q.file_name,
                 "sha256": q.sha256,
                 "rows_read": fmt_number(q.rows_read, 0, lang),
@@ -238,6 +242,8 @@ def _area_context(data: ReportData, lang: str) -> dict:
         {
             "table": f.table,
             "check": f.check,
+            "check_name": check_name(f.check, lang),
+            "table_label": table_label(f.table, lang),
             "column": f.column,
             "severity": f.severity,
             "severity_text": t.get(f"severity_{f.severity}", f.severity),
@@ -259,7 +265,10 @@ def _area_context(data: ReportData, lang: str) -> dict:
         if prov.extract_date_source == "option"
         else t["extract_from_data"],
         "tool_version": prov.tool_version,
-        "parameters": [(t.get(f"param_{k}", k), v) for k, v in prov.parameters],
+        "parameters": [
+            (t.get(f"param_{k}", k), t.get(f"ci_{v}", v) if k == "ci_method" else v)
+            for k, v in prov.parameters
+        ],
     }
 
 

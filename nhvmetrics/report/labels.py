@@ -19,7 +19,9 @@ SV: dict[str, str] = {
     "national_short": "Riket",
     "contents": "Innehåll",
     "summary": "Sammanfattning",
-    "summary_intro": "Alla uppföljningsmått för rapportåret. Värden med ett underlag under {n} visas inte.",
+    "summary_intro": (
+        "Alla uppföljningsmått för rapportåret. Värden med ett underlag under {n} visas inte."
+    ),
     "indicator": "Uppföljningsmått",
     "value": "Värde",
     "ci": "95 % KI",
@@ -48,8 +50,16 @@ SV: dict[str, str] = {
     "type_prem": "patientenkät (PREM)",
     "type_median": "median och kvartiler",
     "period": "Period",
-    "period_text": "fall där {date} infaller under år {y}",
-    "left_out": "uteslutna",
+    "period_text": "{rows} med {date} under {y}",
+    "period_offset_1": "året före rapportåret",
+    "period_offset_2": "två år före rapportåret",
+    "period_offset_n": "{n} år före rapportåret",
+    "rows_cases": "fall",
+    "rows_episodes": "vårdtillfällen",
+    "rows_prem": "enkätsvar",
+    "left_out": "ej med i nämnaren",
+    "left_out_missing": "{n} där uppgift saknas",
+    "left_out_pending": "{n} där uppföljningstiden inte löpt ut vid uttaget",
     "strat_sex": "Kön",
     "strat_sex_K": "kvinnor",
     "strat_sex_M": "män",
@@ -59,25 +69,46 @@ SV: dict[str, str] = {
     "strat_net_condition": "Tillstånd",
     "strat_indication": "Indikation",
     "strat_treatment_type": "Behandling",
+    "strat_treatment_intent": "Behandlingsavsikt",
     "strat_question": "Fråga",
     "strat_measure": "Delmått",
+    "strat_unknown": "uppgift saknas",
+    "or": "eller",
+    "strat_true": "ja",
+    "strat_false": "nej",
+    "question_n": "Fråga {n}: andel som svarat {answers}",
+    "question_positive": "Fråga {n}: andel positiva svar",
     "version": "version",
+    "version_col": "Version",
+    "ci_wilson": "Wilson",
+    "ci_clopper-pearson": "Clopper–Pearson (exakt)",
     "trend": "Utveckling över åren",
     "comparison": "Jämförelse mellan enheter",
-    "funnel_note": "Trattdiagram: varje punkt är en enhet; linjerna visar 95 % och 99,8 % kontrollgränser kring riksvärdet.",
-    "forest_note": "Varje enhets värde med 95 % konfidensintervall; den streckade linjen är riksvärdet.",
-    "forest_note_median": "Varje enhets median med kvartiler (25:e–75:e percentilen); den streckade linjen är riksvärdet.",
+    "funnel_note": (
+        "Trattdiagram: varje punkt är en enhet; linjerna visar 95 % och 99,8 % kontrollgränser "
+        "kring riksvärdet."
+    ),
+    "forest_note": (
+        "Varje enhets värde med 95 % konfidensintervall; den streckade linjen är riksvärdet."
+    ),
+    "forest_note_median": (
+        "Varje enhets median med kvartiler (25:e–75:e percentilen); den streckade linjen är "
+        "riksvärdet."
+    ),
     "bar_note": "Antal per enhet.",
     "strata": "Fördelning",
     "stratum": "Grupp",
     "notes": "Anmärkningar",
     "n_missing": "uppgift saknas",
-    "n_pending": "uppföljningstiden ej passerad vid uttaget",
+    "n_pending": "uppföljningstiden inte löpt ut vid uttaget",
     "parameters": "Parametrar",
     "no_parameters": "inga",
     "no_chart": "För få år eller enheter med tillräckligt underlag för ett diagram.",
     "quality": "Datakvalitet",
-    "quality_intro": "Rader som lästs in, godkänts, satts i karantän (fel som måste rättas i registret) och tagits bort (makulerade registreringar och demoregion).",
+    "quality_intro": (
+        "Rader som lästs in, godkänts, satts i karantän (fel som måste rättas i registret) och "
+        "tagits bort (makulerade registreringar och demoregion)."
+    ),
     "table": "Tabell",
     "file": "Fil",
     "rows_read": "Inlästa",
@@ -94,6 +125,7 @@ SV: dict[str, str] = {
     "findings_none": "Inga valideringsfynd.",
     "findings_hint": "Radnummer och case_id för varje fynd: nhvmetrics validate … --errors fel.csv",
     "check": "Kontroll",
+    "check_code": "Kod",
     "severity": "Allvarlighet",
     "severity_error": "fel (rad i karantän)",
     "severity_warning": "varning (rad behållen)",
@@ -105,7 +137,11 @@ SV: dict[str, str] = {
     "tool_version": "Programversion",
     "definitions": "Definitioner",
     "definition_id": "Id",
-    "privacy_note": "Uppgifter med färre än {n} fall visas som ”otillräckligt underlag”; även närliggande uppgifter döljs när det behövs för att de inte ska kunna räknas fram. Inga personnummer förekommer i rapporten.",
+    "privacy_note": (
+        "Uppgifter med färre än {n} fall visas som ”otillräckligt underlag”; även närliggande "
+        "uppgifter döljs när det behövs för att de inte ska kunna räknas fram. Inga personnummer "
+        "förekommer i rapporten."
+    ),
     "year_axis": "År",
     "share_axis": "Andel (%)",
     "days_axis": "Dygn (median)",
@@ -118,6 +154,12 @@ SV: dict[str, str] = {
     "limit95": "95 % gräns",
     "limit998": "99,8 % gräns",
     "units_label": "Enheter",
+    "unlabelled": "Utan etikett i diagrammet (för tätt)",
+    "stratum_all": "Samtliga",
+    "workbook_blanks": (
+        "En tom sifferkolumn betyder att uppgiften inte visas; kolumnen ”ej visat, orsak” "
+        "säger varför. Andelar är tal mellan 0 och 1 formaterade som procent."
+    ),
     "generated_by": "Framtagen med nhvmetrics",
     "quartiles": "kvartiler",
     "drop_makulerad": "makulerade",
@@ -147,7 +189,10 @@ EN: dict[str, str] = {
     "national_short": "National",
     "contents": "Contents",
     "summary": "Summary",
-    "summary_intro": "Every follow-up indicator for the reporting year. Figures based on fewer than {n} cases are not shown.",
+    "summary_intro": (
+        "Every follow-up indicator for the reporting year. Figures based on fewer than {n} cases "
+        "are not shown."
+    ),
     "indicator": "Indicator",
     "value": "Value",
     "ci": "95% CI",
@@ -176,8 +221,16 @@ EN: dict[str, str] = {
     "type_prem": "patient survey (PREM)",
     "type_median": "median and quartiles",
     "period": "Period",
-    "period_text": "cases whose {date} falls in year {y}",
-    "left_out": "left out",
+    "period_text": "{rows} whose {date} falls in {y}",
+    "period_offset_1": "the year before the reporting year",
+    "period_offset_2": "two years before the reporting year",
+    "period_offset_n": "{n} years before the reporting year",
+    "rows_cases": "cases",
+    "rows_episodes": "care episodes",
+    "rows_prem": "survey responses",
+    "left_out": "left out of the denominator",
+    "left_out_missing": "{n} with the outcome unknown",
+    "left_out_pending": "{n} whose follow-up had not closed at the extract date",
     "strat_sex": "Sex",
     "strat_sex_K": "women",
     "strat_sex_M": "men",
@@ -187,14 +240,32 @@ EN: dict[str, str] = {
     "strat_net_condition": "Condition",
     "strat_indication": "Indication",
     "strat_treatment_type": "Treatment",
+    "strat_treatment_intent": "Treatment intent",
     "strat_question": "Question",
     "strat_measure": "Sub-measure",
+    "strat_unknown": "not known",
+    "or": "or",
+    "strat_true": "yes",
+    "strat_false": "no",
+    "question_n": "Question {n}: share answering {answers}",
+    "question_positive": "Question {n}: share of positive answers",
     "version": "version",
+    "version_col": "Version",
+    "ci_wilson": "Wilson",
+    "ci_clopper-pearson": "Clopper–Pearson (exact)",
     "trend": "Trend over the years",
     "comparison": "Comparison between units",
-    "funnel_note": "Funnel plot: each point is a unit; the lines are the 95% and 99.8% control limits around the national value.",
-    "forest_note": "Each unit's value with its 95% confidence interval; the dashed line is the national value.",
-    "forest_note_median": "Each unit's median with its quartiles (25th–75th percentile); the dashed line is the national value.",
+    "funnel_note": (
+        "Funnel plot: each point is a unit; the lines are the 95% and 99.8% control limits around "
+        "the national value."
+    ),
+    "forest_note": (
+        "Each unit's value with its 95% confidence interval; the dashed line is the national value."
+    ),
+    "forest_note_median": (
+        "Each unit's median with its quartiles (25th–75th percentile); the dashed line is the "
+        "national value."
+    ),
     "bar_note": "Count per unit.",
     "strata": "Breakdown",
     "stratum": "Group",
@@ -205,7 +276,10 @@ EN: dict[str, str] = {
     "no_parameters": "none",
     "no_chart": "Too few years or units with sufficient data for a chart.",
     "quality": "Data quality",
-    "quality_intro": "Rows read, accepted, quarantined (errors to fix in the registry) and dropped (cancelled registrations and the demo region).",
+    "quality_intro": (
+        "Rows read, accepted, quarantined (errors to fix in the registry) and dropped (cancelled "
+        "registrations and the demo region)."
+    ),
     "table": "Table",
     "file": "File",
     "rows_read": "Read",
@@ -220,8 +294,11 @@ EN: dict[str, str] = {
     "share_filled": "Share filled in",
     "findings": "Validation findings",
     "findings_none": "No validation findings.",
-    "findings_hint": "Row number and case_id of each finding: nhvmetrics validate … --errors errors.csv",
+    "findings_hint": (
+        "Row number and case_id of each finding: nhvmetrics validate … --errors errors.csv"
+    ),
     "check": "Check",
+    "check_code": "Code",
     "severity": "Severity",
     "severity_error": "error (row quarantined)",
     "severity_warning": "warning (row kept)",
@@ -233,7 +310,11 @@ EN: dict[str, str] = {
     "tool_version": "Tool version",
     "definitions": "Definitions",
     "definition_id": "Id",
-    "privacy_note": "Figures based on fewer than {n} cases read “insufficient data”; neighbouring figures are hidden too where needed so that they cannot be worked out. The report contains no personal identity numbers.",
+    "privacy_note": (
+        "Figures based on fewer than {n} cases read “insufficient data”; neighbouring figures are "
+        "hidden too where needed so that they cannot be worked out. The report contains no "
+        "personal identity numbers."
+    ),
     "year_axis": "Year",
     "share_axis": "Share (%)",
     "days_axis": "Days (median)",
@@ -246,6 +327,12 @@ EN: dict[str, str] = {
     "limit95": "95% limit",
     "limit998": "99.8% limit",
     "units_label": "Units",
+    "unlabelled": "Not labelled in the chart (too close)",
+    "stratum_all": "All",
+    "workbook_blanks": (
+        "An empty number cell means the figure is not shown; the column “not shown, reason” "
+        "says why. Shares are numbers between 0 and 1 formatted as percentages."
+    ),
     "generated_by": "Made with nhvmetrics",
     "quartiles": "quartiles",
     "drop_makulerad": "cancelled",
@@ -260,6 +347,161 @@ EN: dict[str, str] = {
     "not_in_data": "no row in the data",
     "yes": "yes",
     "no": "no",
+}
+
+#: the date columns that can put a row in a year, as the period line names them
+DATE_NAMES = {
+    "sv": {
+        "referral_date": "remissdatum",
+        "first_visit_date": "datum för första besök",
+        "diagnosis_date": "diagnosdatum",
+        "treatment_start_date": "datum för behandlingsstart",
+        "death_date": "dödsdatum",
+        "vital_status_date": "vitalstatusdatum",
+        "mdk_date": "datum för beslut vid nationell MDK",
+        "birth_date": "födelsedatum",
+        "surgery_date": "operationsdatum",
+        "oncology_start_date": "datum för start av onkologisk behandling",
+        "prrt_start_date": "datum för start av PRRT",
+        "rt_start_date": "datum för start av strålbehandling",
+        "rt_end_date": "datum för avslutad strålbehandling",
+        "visit_date": "besöksdatum",
+        "response_date": "svarsdatum",
+        "assessment_date": "bedömningsdatum",
+        "admission_date": "inskrivningsdatum",
+        "discharge_date": "utskrivningsdatum",
+    },
+    "en": {
+        "referral_date": "referral date",
+        "first_visit_date": "first visit date",
+        "diagnosis_date": "diagnosis date",
+        "treatment_start_date": "treatment start date",
+        "death_date": "date of death",
+        "vital_status_date": "vital status date",
+        "mdk_date": "date of the national MDK decision",
+        "birth_date": "birth date",
+        "surgery_date": "surgery date",
+        "oncology_start_date": "oncological treatment start date",
+        "prrt_start_date": "PRRT start date",
+        "rt_start_date": "radiotherapy start date",
+        "rt_end_date": "radiotherapy end date",
+        "visit_date": "visit date",
+        "response_date": "response date",
+        "assessment_date": "assessment date",
+        "admission_date": "admission date",
+        "discharge_date": "discharge date",
+    },
+}
+
+#: names of coded categories that the area schemas number or name only in Swedish (the
+#: conditions of the NHV definitions in their order, the kinds of first treatment)
+CATEGORY_NAMES = {
+    "sv": {
+        "indication": {
+            "1": "primär lokalt avancerad rektal- eller koloncancer med engagemang av bäckenorgan",
+            "2": "lokalt avancerad urinblåscancer med respons efter induktionsterapi",
+            "3": "bäckenrecidiv av kolorektalcancer",
+            "4": "recidiv/resttumör efter kurativt syftande strålbehandling av analcancer",
+            "5": "recidiv/resttumör i bäckenet av gynekologisk cancer efter kurativt syftande "
+            "strålbehandling",
+            "6": "recidiv/resttumör efter kurativt syftande strålbehandling av prostata- eller "
+            "urinblåscancer",
+            "7": "ovanliga eller oklara tumörformer i bäckenet",
+        },
+        "net_condition": {
+            "1": "metastaserande tunntarms-NET med tilläggskriterium",
+            "2": "inoperabel rektal-NET",
+            "3": "pankreas-, duodenum- och höga jejunum-NET",
+            "4": "nydiagnostiserad MEN 1 eller NET vid von Hippel–Lindaus syndrom",
+        },
+        "treatment_type": {
+            "surgery": "kirurgi",
+            "medical": "medicinsk behandling",
+            "radiotherapy": "strålbehandling",
+            "prrt": "PRRT",
+            "other": "annan",
+        },
+        "treatment_intent": {"curative": "kurativ", "palliative": "palliativ"},
+    },
+    "en": {
+        "indication": {
+            "1": "primary locally advanced rectal or colon cancer involving pelvic organs",
+            "2": "locally advanced bladder cancer responding to induction therapy",
+            "3": "pelvic recurrence of colorectal cancer",
+            "4": "recurrence/residual tumour after curative radiotherapy for anal cancer",
+            "5": "pelvic recurrence/residual tumour of gynaecological cancer after curative "
+            "radiotherapy",
+            "6": "recurrence/residual tumour after curative radiotherapy for prostate or "
+            "bladder cancer",
+            "7": "rare or unclear tumour types in the pelvis",
+        },
+        "net_condition": {
+            "1": "metastatic small-intestinal NET with an additional criterion",
+            "2": "inoperable rectal NET",
+            "3": "pancreatic, duodenal and high jejunal NET",
+            "4": "newly diagnosed MEN 1, or NET with von Hippel–Lindau syndrome",
+        },
+        "treatment_type": {
+            "surgery": "surgery",
+            "medical": "medical treatment",
+            "radiotherapy": "radiotherapy",
+            "prrt": "PRRT",
+            "other": "other",
+        },
+        "treatment_intent": {"curative": "curative", "palliative": "palliative"},
+    },
+}
+
+#: the validation checks in words (the findings table shows the word and the check's code)
+CHECK_NAMES = {
+    "sv": {
+        "wrong_type": "fel format",
+        "missing_value": "obligatoriskt värde saknas",
+        "missing_required_column": "obligatorisk kolumn saknas",
+        "invalid_code": "kod utanför kodlistan",
+        "invalid_personnummer": "ogiltigt personnummer",
+        "personnummer_in_wrong_column": "personnummer i fel kolumn",
+        "duplicate_id": "id förekommer flera gånger",
+        "duplicate_column": "kolumnen förekommer två gånger",
+        "date_order": "datum i fel ordning",
+        "future_date": "datum efter uttaget",
+        "before_birth": "datum före födelsen",
+        "not_before_birth": "datum före födelsen",
+        "after_death": "datum efter dödsdatum",
+        "not_after_death": "datum efter dödsdatum",
+        "implausible_age": "orimlig ålder",
+        "out_of_range": "värde utanför tillåtet intervall",
+        "orphan_row": "rad utan motsvarande fall",
+        "control_character": "osynligt tecken eller styrtecken",
+        "code_as_number": "kod lagrad som tal",
+        "unknown_column": "okänd kolumn",
+        "identifying_column": "identifierande kolumn (läses inte)",
+        "input_note": "anmärkning om filen",
+    },
+    "en": {
+        "wrong_type": "wrong format",
+        "missing_value": "required value missing",
+        "missing_required_column": "required column missing",
+        "invalid_code": "code outside the code list",
+        "invalid_personnummer": "invalid personal identity number",
+        "personnummer_in_wrong_column": "personal identity number in the wrong column",
+        "duplicate_id": "id occurs more than once",
+        "duplicate_column": "column occurs twice",
+        "date_order": "dates in the wrong order",
+        "future_date": "date after the extract",
+        "before_birth": "date before birth",
+        "not_before_birth": "date before birth",
+        "after_death": "date after death",
+        "not_after_death": "date after death",
+        "implausible_age": "implausible age",
+        "out_of_range": "value out of range",
+        "orphan_row": "row without a matching case",
+        "control_character": "invisible or control character",
+        "code_as_number": "code stored as a number",
+        "unknown_column": "unknown column",
+        "identifying_column": "identifying column (not read)",
+        "input_note": "note about the file",
+    },
 }
 
 AREA_NAMES = {
@@ -287,6 +529,27 @@ def labels(lang: str) -> dict[str, str]:
 
         raise NhvError(f"unknown language '{lang}'; use sv or en.")
     return SV if lang == "sv" else EN
+
+
+def date_name(column: str, lang: str) -> str:
+    """A date column as the period line names it (``referral_date`` -> ``remissdatum``)."""
+    return DATE_NAMES.get(lang, DATE_NAMES["sv"]).get(column, column)
+
+
+def category_name(variable: str, code: str, lang: str) -> str | None:
+    """The report's own name of a coded category in ``lang``, if it has one."""
+    return CATEGORY_NAMES.get(lang, CATEGORY_NAMES["sv"]).get(variable, {}).get(code)
+
+
+def table_label(table: str, lang: str) -> str:
+    """An input table as the data-quality section names it: ``fall (cases)``."""
+    word = labels(lang).get(f"rows_{table}")
+    return f"{word} ({table})" if word else table
+
+
+def check_name(check: str, lang: str) -> str:
+    """A validation check in words (empty for a check this table does not know)."""
+    return CHECK_NAMES.get(lang, CHECK_NAMES["sv"]).get(check, "")
 
 
 def area_name(area: str, lang: str) -> str:

@@ -1,9 +1,9 @@
 """The plain data behind a report: what the renderers (HTML, workbook) are given.
 
 Everything here is a frozen dataclass of plain Python values (str, int, float, date, tuples),
-so a report can be built by hand (see :mod:`nhvmetrics.report.example`) and rendered without
-polars, the engine or the validator. :func:`nhvmetrics.report.build.build_report_data` fills
-it from a real export.
+so a report can be built by hand (see ``tests/fixtures/report_example.py``) and rendered without
+polars, the engine or the validator. :func:`nhvmetrics.report.build.report_data_from_results`
+(run by :func:`nhvmetrics.pipeline.render`) fills it from a real export.
 """
 
 from __future__ import annotations
@@ -52,12 +52,27 @@ class IndicatorInfo:
     row_kind: str = ""  # the kind of its main row: count / proportion / median / survival
     value_axis: str = ""  # what that row's value measures: share / days / median / count / survival
     own: bool = False  # the definition came from outside the package (a region's own file)
+    table: str = "cases"  # the table whose rows it counts: cases, episodes, prem …
+    # names of categories where the area schema gives them: (variable, ((code, name), …)),
+    # e.g. ("referring_region", (("01", "Stockholm"), …))
+    category_names: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    # Every text of the definition is shown with its parameters filled in ("inom {x_days}
+    # dygn" -> "inom 14 dygn"; nhvmetrics.report.placeholders).
+    def fill(self, text: str, lang: str) -> str:
+        from nhvmetrics.report.placeholders import fill_params
+
+        return fill_params(text, self.params, lang)
 
     def title(self, lang: str) -> str:
-        return self.title_en if lang == "en" and self.title_en else self.title_sv
+        return self.fill(self.title_en if lang == "en" and self.title_en else self.title_sv, lang)
 
     def definition_text(self, lang: str) -> str:
-        return self.definition_en if lang == "en" and self.definition_en else self.definition
+        text = self.definition_en if lang == "en" and self.definition_en else self.definition
+        return self.fill(text, lang)
+
+    def source_text(self, lang: str) -> str:
+        return self.fill(self.source, lang)
 
     def origin_note(self, lang: str) -> str:
         """The mark of a region's own definition (empty for one shipped with nhvmetrics)."""
@@ -66,7 +81,13 @@ class IndicatorInfo:
     def stratum_title(self, stratum: str, lang: str) -> str | None:
         for key, sv, en in self.stratum_titles:
             if key == stratum:
-                return en if lang == "en" and en else sv
+                return self.fill(en if lang == "en" and en else sv, lang)
+        return None
+
+    def category_name(self, variable: str, code: str) -> str | None:
+        for var, names in self.category_names:
+            if var == variable:
+                return dict(names).get(code)
         return None
 
     @property

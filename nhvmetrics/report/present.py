@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from itertools import product
 
-from nhvmetrics.report.labels import labels
+from nhvmetrics.report.labels import category_name, date_name, labels
 from nhvmetrics.report.model import IndicatorInfo, IndicatorRow, ReportData
 
 NBSP = "\u00a0"
@@ -325,6 +325,15 @@ def _shape_kinds(data: ReportData, info: IndicatorInfo) -> dict[tuple[str, ...],
     return data._cache[key]
 
 
+def stratum_kind(data: ReportData, info: IndicatorInfo, stratum: str) -> str:
+    """How the rows of a stratum read (count, proportion, median …), from the rows of the
+    same shape in the table (``sex=K`` reads like every ``sex=…`` row), else the indicator's."""
+    kind = _shape_kinds(data, info).get(_shape(stratum))
+    if kind:
+        return kind
+    return data.kind(info) if stratum == "all" else ""
+
+
 def zero_row(
     data: ReportData, info: IndicatorInfo, who: str, stratum: str, period: int | None = None
 ) -> IndicatorRow | None:
@@ -449,7 +458,7 @@ def target_text(status: str, lang: str) -> str:
 
 def stratum_label(stratum: str, lang: str, info: IndicatorInfo | None = None) -> str:
     """``sex=K;age_band=60-69`` -> ``Kön: kvinnor, Ålder: 60–69``; a named sub-measure
-    (``measure=leak``) reads as its title."""
+    (``measure=leak``) reads as its title, a PREM question (``question=q1``) as a label."""
     t = labels(lang)
     parts = []
     for item in stratum.split(";"):
@@ -461,10 +470,71 @@ def stratum_label(stratum: str, lang: str, info: IndicatorInfo | None = None) ->
         if title:
             parts.append(title)
             continue
+        if name == "question" and re.fullmatch(r"[qQ]\d+", value):
+            parts.append(question_label(value, lang, info))
+            continue
         head = t.get(f"strat_{name}", name)
-        shown = t.get(f"strat_{name}_{value}", value.replace("-", "–"))
-        parts.append(f"{head}: {shown}")
+        parts.append(f"{head}: {category_text(name, value, lang, info)}")
     return ", ".join(parts)
+
+
+def category_text(name: str, value: str, lang: str, info: IndicatorInfo | None = None) -> str:
+    """One category as a reader reads it: the report's word (``K`` -> ``kvinnor``), a code with
+    its name (``01 Stockholm``, ``3 bäckenrecidiv av kolorektalcancer``), ``uppgift saknas`` for
+    an unknown value, an age band with an en dash."""
+    t = labels(lang)
+    own = t.get(f"strat_{name}_{value}")
+    if own:
+        return own
+    if value in ("unknown", "true", "false"):
+        return t[f"strat_{value}"]
+    named = category_name(name, value, lang)
+    if named is None and info is not None:
+        named = info.category_name(name, value)
+    if named and named != value:
+        return f"{value} {named}" if value[:1].isdigit() else named
+    return value.replace("-", "–")
+
+
+def question_label(column: str, lang: str, info: IndicatorInfo | None = None) -> str:
+    """A PREM question (``q1``) as a neutral label — the register's survey wording is not in the
+    definitions: ``Fråga 1: andel som svarat 4 eller 5`` (the lowest positive answer from the
+    indicator's ``positive_min``, answers 1–5)."""
+    t = labels(lang)
+    n = column[1:]
+    lo = dict(info.params).get("positive_min") if info is not None else None
+    if lo is not None and str(lo).isdigit() and 1 <= int(lo) <= 5:
+        answers = [str(a) for a in range(int(lo), 6)]
+        said = answers[0] if len(answers) == 1 else f"{', '.join(answers[:-1])} {t['or']} 5"
+        return t["question_n"].format(n=n, answers=said)
+    return t["question_positive"].format(n=n)
+
+
+def period_text(info: IndicatorInfo, year: int, lang: str) -> str:
+    """The line that says which rows count in the year: ``fall med remissdatum under 2025``,
+    ``fall med diagnosdatum under 2024 (året före rapportåret)``."""
+    if not info.period:
+        return ""
+    t = labels(lang)
+    offset = info.period_offset
+    y = str(year - offset)
+    if offset > 0:
+        key = f"period_offset_{offset}" if offset in (1, 2) else "period_offset_n"
+        y += f" ({t[key].format(n=offset)})"
+    rows = t.get(f"rows_{info.table}", t["rows_cases"])
+    return t["period_text"].format(rows=rows, date=date_name(info.period, lang), y=y)
+
+
+def left_out_text(shown: Shown, lang: str) -> str:
+    """``ej med i nämnaren: 9 där uppgift saknas, <5 där uppföljningstiden …``; empty when no
+    case was left out."""
+    t = labels(lang)
+    parts = []
+    if shown.n_missing and shown.n_missing != "0":
+        parts.append(t["left_out_missing"].format(n=shown.n_missing))
+    if shown.n_pending and shown.n_pending != "0":
+        parts.append(t["left_out_pending"].format(n=shown.n_pending))
+    return f"{t['left_out']}: {', '.join(parts)}" if parts else ""
 
 
 _NOTE_PATTERNS_SV = (

@@ -10,7 +10,15 @@ No websocket library is needed: Chromium speaks the protocol over a pipe
 Without a browser (``/usr/bin/chromium``, ``chromium``, ``chromium-browser`` or
 ``google-chrome`` on PATH, or ``NHV_CHROMIUM``) the test is skipped and says so.
 
-Run by hand on any report:  python tests/browser/test_report.py report.html shot.png
+Run by hand on any report:
+    python tests/browser/test_report.py report.html shot.png [out.pdf or -] [width]
+
+``test_every_sample_report_at_desktop_and_phone_width`` looks at the reports of all four areas
+(sample_data/ and sample_data/inca/, national and for a unit) at 1400 px and at 400 px: nothing
+requested, no error, the page never wider than the screen (wide tables scroll in their own box),
+the phone gets the narrow charts and their smallest text is drawn at 11 px or more. Its
+screenshots (``<area>-<dialect>-<unit|national>-<width>.png``) are saved to
+``NHV_SCREENSHOT_DIR`` for a person to look at.
 """
 
 from __future__ import annotations
@@ -163,6 +171,110 @@ class Chromium:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
+LAYOUT_JS = r"""
+(() => {
+  const charts = [];
+  for (const s of document.querySelectorAll('figure.chart svg')) {
+    const r = s.getBoundingClientRect();
+    let smallest = 1e9;
+    for (const t of s.querySelectorAll('text')) {
+      smallest = Math.min(smallest, parseFloat(t.getAttribute('font-size')));
+    }
+    // the size a text of the chart is drawn at on the screen, in CSS pixels
+    const px = r.width ? smallest * r.width / s.viewBox.baseVal.width : 0;
+    charts.push([s.getAttribute('class'), r.width, r.height, px]);
+  }
+  return JSON.stringify({
+    charts: charts,
+    scrollWidth: document.documentElement.scrollWidth,
+    height: document.documentElement.scrollHeight,
+  });
+})()
+"""
+
+
+def inspect_page(
+    b: Chromium,
+    html: Path,
+    screenshot: Path | None = None,
+    width: int = 1200,
+    pdf_path: Path | None = None,
+    pdf: bool = True,
+    shot_height: int = 16000,
+) -> dict:
+    """Load ``html`` in the open page at ``width`` and return what the browser saw (requests,
+    console errors, chart sizes and the size their text is drawn at, the page's width)."""
+    b.send(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+    url = html.resolve().as_uri()
+    b.events.clear()
+    b.send("Page.navigate", {"url": url})
+    b.wait_for("Page.loadEventFired")
+    facts = json.loads(
+        b.send("Runtime.evaluate", {"expression": LAYOUT_JS, "returnByValue": True})["result"][
+            "value"
+        ]
+    )
+    height = facts["height"]
+    if screenshot is not None:
+        # a viewport as tall as the shot: much faster than capturing beyond the viewport
+        b.send(
+            "Emulation.setDeviceMetricsOverride",
+            {
+                "width": width,
+                "height": max(1, min(int(height), shot_height)),
+                "deviceScaleFactor": 1,
+                "mobile": width < 600,
+            },
+        )
+        shot = b.send("Page.captureScreenshot", {"format": "png"})
+        screenshot.write_bytes(base64.b64decode(shot["data"]))
+    pdf_bytes = 0
+    if pdf:
+        printed = b.send("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True})
+        raw = base64.b64decode(printed["data"])
+        pdf_bytes = len(raw)
+        if pdf_path is not None:
+            pdf_path.write_bytes(raw)
+    requests = [
+        ev["params"]["request"]["url"]
+        for ev in b.events
+        if ev["method"] == "Network.requestWillBeSent"
+    ]
+    failed = [ev["params"] for ev in b.events if ev["method"] == "Network.loadingFailed"]
+    errors = [
+        ev["params"]["entry"]["text"]
+        for ev in b.events
+        if ev["method"] == "Log.entryAdded" and ev["params"]["entry"]["level"] == "error"
+    ]
+    errors += [
+        json.dumps(ev["params"]["args"])
+        for ev in b.events
+        if ev["method"] == "Runtime.consoleAPICalled" and ev["params"]["type"] == "error"
+    ]
+    errors += [
+        ev["params"]["exceptionDetails"].get("text", "exception")
+        for ev in b.events
+        if ev["method"] == "Runtime.exceptionThrown"
+    ]
+    shown = [c for c in facts["charts"] if c[1] > 0]
+    return {
+        "url": url,
+        "requests": requests,
+        "failed": failed,
+        "errors": errors,
+        "charts": facts["charts"],
+        "chart_sizes": [(c[1], c[2]) for c in shown],
+        "shown_layouts": sorted({c[0] for c in shown}),
+        "smallest_text_px": min((c[3] for c in shown), default=0.0),
+        "scroll_width": facts["scrollWidth"],
+        "height": height,
+        "pdf_bytes": pdf_bytes,
+    }
+
+
 def inspect_report(
     exe: str,
     html: Path,
@@ -170,84 +282,11 @@ def inspect_report(
     width: int = 1200,
     pdf_path: Path | None = None,
 ) -> dict:
-    """Load ``html`` and return what the browser saw (requests, console errors, chart sizes)."""
+    """Load ``html`` in a fresh browser and return what it saw (see :func:`inspect_page`)."""
     b = Chromium(exe)
     try:
         b.open_page()
-        b.send(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-        )
-        url = html.resolve().as_uri()
-        b.events.clear()
-        b.send("Page.navigate", {"url": url})
-        b.wait_for("Page.loadEventFired")
-        sizes = b.send(
-            "Runtime.evaluate",
-            {
-                "expression": "JSON.stringify(Array.from(document.querySelectorAll('figure.chart svg'))"
-                ".map(s => { const r = s.getBoundingClientRect();"
-                " return [r.width, r.height]; }))",
-                "returnByValue": True,
-            },
-        )["result"]["value"]
-        height = b.send(
-            "Runtime.evaluate",
-            {
-                "expression": "document.documentElement.scrollHeight",
-                "returnByValue": True,
-            },
-        )["result"]["value"]
-        shot = None
-        if screenshot is not None:
-            shot = b.send(
-                "Page.captureScreenshot",
-                {
-                    "format": "png",
-                    "captureBeyondViewport": True,
-                    "clip": {
-                        "x": 0,
-                        "y": 0,
-                        "width": width,
-                        "height": min(int(height), 16000),
-                        "scale": 1,
-                    },
-                },
-            )
-            screenshot.write_bytes(base64.b64decode(shot["data"]))
-        pdf = b.send("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True})
-        if pdf_path is not None:
-            pdf_path.write_bytes(base64.b64decode(pdf["data"]))
-        requests = [
-            ev["params"]["request"]["url"]
-            for ev in b.events
-            if ev["method"] == "Network.requestWillBeSent"
-        ]
-        failed = [ev["params"] for ev in b.events if ev["method"] == "Network.loadingFailed"]
-        errors = [
-            ev["params"]["entry"]["text"]
-            for ev in b.events
-            if ev["method"] == "Log.entryAdded" and ev["params"]["entry"]["level"] == "error"
-        ]
-        errors += [
-            json.dumps(ev["params"]["args"])
-            for ev in b.events
-            if ev["method"] == "Runtime.consoleAPICalled" and ev["params"]["type"] == "error"
-        ]
-        errors += [
-            ev["params"]["exceptionDetails"].get("text", "exception")
-            for ev in b.events
-            if ev["method"] == "Runtime.exceptionThrown"
-        ]
-        return {
-            "url": url,
-            "requests": requests,
-            "failed": failed,
-            "errors": errors,
-            "chart_sizes": json.loads(sizes),
-            "height": height,
-            "pdf_bytes": len(base64.b64decode(pdf["data"])),
-        }
+        return inspect_page(b, html, screenshot, width, pdf_path)
     finally:
         b.close()
 
@@ -290,7 +329,9 @@ def test_report_renders_in_chromium_without_requests_or_errors(
     assert seen["failed"] == [], f"failed loads: {seen['failed']}"
     assert seen["errors"] == [], f"console errors: {seen['errors']}"
     n_charts = html.read_text(encoding="utf-8").count("<svg ")
-    assert n_charts > 0 and len(seen["chart_sizes"]) == n_charts
+    # every chart is drawn twice (wide and narrow); the page shows one of each
+    assert n_charts > 0 and len(seen["chart_sizes"]) == n_charts // 2
+    assert seen["shown_layouts"] == ["chart-wide"]
     for w, h in seen["chart_sizes"]:
         assert w > 100 and h > 50, f"a chart rendered at {w}×{h}"
     assert seen["pdf_bytes"] > 10_000, "printing to PDF gave (almost) nothing"
@@ -305,9 +346,12 @@ if __name__ == "__main__":  # python tests/browser/test_report.py report.html [s
         exe,
         Path(sys.argv[1]),
         Path(sys.argv[2]) if len(sys.argv) > 2 else None,
-        pdf_path=Path(sys.argv[3]) if len(sys.argv) > 3 else None,
+        width=int(sys.argv[4]) if len(sys.argv) > 4 else 1200,
+        pdf_path=Path(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] != "-" else None,
     )
-    print(json.dumps({k: v for k, v in out.items() if k != "chart_sizes"}, indent=1))
+    print(
+        json.dumps({k: v for k, v in out.items() if k not in ("chart_sizes", "charts")}, indent=1)
+    )
     print("charts:", out["chart_sizes"])
 
 
@@ -351,5 +395,46 @@ def test_real_report_on_sample_data_renders(tmp_path: Path) -> None:
     seen = inspect_report(CHROMIUM, html, shots / "report-acc-sample.png")
     assert [u for u in seen["requests"] if u != seen["url"]] == []
     assert seen["errors"] == [] and seen["failed"] == []
-    assert len(seen["chart_sizes"]) == html.read_text(encoding="utf-8").count("<svg ") >= 20
+    assert 2 * len(seen["chart_sizes"]) == html.read_text(encoding="utf-8").count("<svg ") >= 40
     assert all(w > 100 and h > 50 for w, h in seen["chart_sizes"])
+
+
+WIDTHS = (1400, 400)
+
+
+@needs_browser
+def test_every_sample_report_at_desktop_and_phone_width(tmp_path: Path) -> None:
+    """All four areas, both dialects, with and without --unit, at desktop and phone width."""
+    from nhvmetrics.report.html import render_html
+    from tests.fixtures.sample_reports import every_sample_report
+
+    shots = Path(os.environ.get("NHV_SCREENSHOT_DIR", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    # the whole page (up to 16 000 px) for a person who asked for the screenshots, else the top
+    tall = 16000 if "NHV_SCREENSHOT_DIR" in os.environ else 2400
+    b = Chromium(CHROMIUM)
+    try:
+        b.open_page()
+        for name, data in every_sample_report():
+            html = tmp_path / f"{name}.html"
+            html.write_text(render_html(data, "sv"), encoding="utf-8")
+            n_svg = html.read_text(encoding="utf-8").count("<svg ")
+            for width in WIDTHS:
+                shot = shots / f"{name}-{width}.png"
+                seen = inspect_page(b, html, shot, width, pdf=False, shot_height=tall)
+                where = f"{name} at {width} px"
+                assert [u for u in seen["requests"] if u != seen["url"]] == [], where
+                assert seen["errors"] == [] and seen["failed"] == [], where
+                assert seen["scroll_width"] <= width, f"{where}: the page scrolls sideways"
+                assert 2 * len(seen["chart_sizes"]) == n_svg > 0, where
+                layout = "chart-narrow" if width < 600 else "chart-wide"
+                assert seen["shown_layouts"] == [layout], where
+                assert all(w > 100 and h > 50 for w, h in seen["chart_sizes"]), where
+                # legible: on the phone no chart text below 11 px, on the desktop 10 px
+                assert seen["smallest_text_px"] >= (11 if width < 600 else 10), (
+                    where,
+                    seen["smallest_text_px"],
+                )
+                assert shot.stat().st_size > 10_000
+    finally:
+        b.close()

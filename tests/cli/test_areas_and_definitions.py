@@ -3,8 +3,6 @@ batch: an area folder and a region's own definitions are used by every command."
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 
 from tests.fixtures.areas import (

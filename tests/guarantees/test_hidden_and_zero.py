@@ -23,6 +23,7 @@ from nhvmetrics.report.labels import labels
 from nhvmetrics.report.present import breakdown_keys, is_empty, present_cell, reads_as_hidden
 from nhvmetrics.report.workbook import workbook_bytes
 from nhvmetrics.sample import write_sample
+from tests.fixtures.workbook import rows as workbook_rows
 
 HIDDEN = "otillräckligt underlag"
 
@@ -103,7 +104,9 @@ def test_no_zero_beside_a_hidden_cell_in_any_breakdown(report) -> None:
 def test_every_region_and_band_is_listed(report) -> None:
     html = render_html(report, "sv")
     rows = _breakdown_rows(html)
-    regions = {(a, lab) for a, lab, _ in rows if re.fullmatch(r"Remitterande region: \d\d", lab)}
+    regions = {
+        (a, lab) for a, lab, _ in rows if re.fullmatch(r"Remitterande region: \d\d( .+)?", lab)
+    }
     by_indicator: dict[str, int] = {}
     for a, _ in regions:
         by_indicator[a] = by_indicator.get(a, 0) + 1
@@ -116,22 +119,40 @@ def test_every_region_and_band_is_listed(report) -> None:
 
 def test_the_workbook_shows_no_zero_where_a_unit_is_hidden(report) -> None:
     """The workbook's rows for the unit: "inga data" only where no unit is hidden beside it,
-    and a unit without cases beside a hidden unit reads as hidden."""
+    and a unit without cases beside a hidden unit reads as hidden (its cells empty)."""
     ws = openpyxl.load_workbook(io.BytesIO(workbook_bytes(report)))[f"{report.area} 2025"]
     infos = {i.id: i for i in report.indicators}
     seen = 0
-    for r in range(7, ws.max_row + 1):
-        info = infos.get(ws.cell(row=r, column=1).value)
-        if info is None or ws.cell(row=r, column=3).value:  # the indicator's own row
+    for row in workbook_rows(ws):
+        info = infos.get(row["Id"])
+        if info is None or row["Stratum"] != "all":  # the indicator's own row
             continue
         seen += 1
-        value = ws.cell(row=r, column=9).value
+        reason = row["Enhet: ej visat, orsak"]
         masked = reads_as_hidden(report, info, report.unit)
-        if value == "inga data":
+        if reason == "inga data":
             assert not masked, info.id
         if is_empty(report.row(info.id, report.unit), info) and masked:
-            assert value == HIDDEN, info.id
+            assert reason == HIDDEN and row["Enhet: värde"] is None, info.id
     assert seen == len(report.indicators)
+
+
+def test_no_workbook_row_shows_a_zero_beside_a_hidden_cell(report) -> None:
+    """Every breakdown row of the workbook (strata as rows) follows the rule, for the unit and
+    the nation: where the rule hides a cell without cases, its number cells are empty."""
+    ws = openpyxl.load_workbook(io.BytesIO(workbook_bytes(report)))[f"{report.area} 2025"]
+    infos = {i.id: i for i in report.indicators}
+    checked = 0
+    for row in workbook_rows(ws):
+        info = infos[row["Id"]]
+        for prefix, who in (("Enhet", report.unit), ("Riket", report.national)):
+            shown = present_cell(report, info, who, row["Stratum"])
+            if shown.status == "suppressed":
+                checked += 1
+                assert row[f"{prefix}: värde"] is None, (info.id, who, row["Stratum"])
+                assert row[f"{prefix}: täljare"] is None and row[f"{prefix}: nämnare"] is None
+                assert row[f"{prefix}: ej visat, orsak"] == HIDDEN
+    assert checked > 0
 
 
 def test_cells_read_as_hidden_only_where_the_rule_says(report) -> None:

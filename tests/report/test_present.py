@@ -22,6 +22,7 @@ from nhvmetrics.report.html import render_html
 from nhvmetrics.report.model import IndicatorInfo, IndicatorRow, Provenance, ReportData
 from nhvmetrics.report.present import breakdown_keys, present_cell, reads_as_hidden
 from nhvmetrics.report.workbook import workbook_bytes
+from tests.fixtures.workbook import rows as workbook_rows
 
 Y = 2025
 PATIENTS = IndicatorInfo(
@@ -160,11 +161,14 @@ def test_a_unit_without_cases_reads_as_hidden_beside_a_hidden_unit() -> None:
 def test_the_workbook_follows_the_same_rule() -> None:
     ws = openpyxl.load_workbook(io.BytesIO(workbook_bytes(report("U1"))))["acc 2025"]
     rows = {
-        ws.cell(row=r, column=1).value: [ws.cell(row=r, column=c).value for c in (7, 8, 9)]
-        for r in range(7, ws.max_row + 1)
+        r["Id"]: [r["Enhet: täljare"], r["Enhet: nämnare"], r["Enhet: värde"]]
+        + [r["Enhet: ej visat, orsak"]]
+        for r in workbook_rows(ws)
+        if r["Stratum"] == "all"
     }
-    assert rows["x.rare"] == [None, None, HIDDEN]  # U1: 0 of 0, beside U2's hidden 1 of 3
-    assert rows["x.patients"] == [12, None, 12]
+    # U1: 0 of 0, beside U2's hidden 1 of 3: empty cells, the reason beside them
+    assert rows["x.rare"] == [None, None, None, HIDDEN]
+    assert rows["x.patients"] == [None, None, 12, None]  # a count: the value is the count
 
 
 def test_a_unit_without_cases_is_not_drawn_beside_a_hidden_unit() -> None:

@@ -43,8 +43,12 @@ def test_every_indicator_has_a_section_with_charts(html_sv: str) -> None:
     data = example_report_data("SE100")
     for info in data.indicators:
         assert f'id="{info.id.replace(".", "-")}"' in html_sv
-    # trend + comparison for each indicator with data (the mitotane one cannot be computed)
-    assert html_sv.count("<svg ") == 2 * (len(data.indicators) - 1)
+    # trend + comparison for each indicator with data (the mitotane one cannot be computed),
+    # each drawn wide (screen, print) and narrow (phone)
+    assert html_sv.count('<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label') == (
+        2 * 2 * (len(data.indicators) - 1)
+    )
+    assert html_sv.count('class="chart-wide"') == html_sv.count('class="chart-narrow"')
     assert 'role="img"' in html_sv
 
 
