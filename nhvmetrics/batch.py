@@ -74,14 +74,32 @@ class JobResult:
     suppressed_cells: int | None = None
     extract_date: str | None = None
     inputs: dict[str, str] = field(default_factory=dict)
+    # indicators that could not be computed for the year, and why (a table the export lacks, a
+    # column it lacks …); the report says so too
+    not_computable: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what a reader of the log should know
     seconds: float = 0.0
 
 
-class _Log:
-    """Progress: a rich progress bar on a terminal, plain lines on stderr otherwise."""
+def _now() -> str:
+    """The time now, ISO 8601 in UTC with seconds (``2026-02-15T03:00:12Z``)."""
+    import datetime as dt
 
-    def __init__(self, total: int, interactive: bool | None = None) -> None:
-        self.interactive = sys.stderr.isatty() if interactive is None else interactive
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Log:
+    """Progress: a rich progress bar on a terminal, plain lines on stderr otherwise; with
+    ``log_format = "json"`` one JSON object a line (time, level, report, message) for a
+    scheduler's log collector."""
+
+    def __init__(
+        self, total: int, interactive: bool | None = None, log_format: str = "text"
+    ) -> None:
+        self.json = log_format == "json"
+        self.interactive = (sys.stderr.isatty() if interactive is None else interactive) and (
+            not self.json
+        )
         self.progress = None
         if self.interactive:
             from rich.console import Console
@@ -104,8 +122,15 @@ class _Log:
             self.progress.start()
             self.task = self.progress.add_task("nhvmetrics batch", total=total)
 
+    def record(self, level: str, report: str | None, message: str) -> None:
+        """One JSON line (``log_format = "json"``)."""
+        line = {"time": _now(), "level": level, "report": report, "message": message}
+        echo(json.dumps(line, ensure_ascii=False), err=True)
+
     def start(self, i: int, n: int, job: ReportJob) -> None:
-        if self.progress is not None:
+        if self.json:
+            self.record("info", job.name, f"[{i}/{n}] started")
+        elif self.progress is not None:
             self.progress.update(self.task, description=f"{job.name}")
         else:
             echo(f"nhvmetrics batch: [{i}/{n}] {job.name}: started", err=True)
@@ -115,6 +140,18 @@ class _Log:
             line = f"[{i}/{n}] {res.name}: ok -> {', '.join(res.outputs)} ({res.seconds:.1f} s)"
         else:
             line = f"[{i}/{n}] {res.name}: FAILED (exit {res.exit_code}): {res.error}"
+        if self.json:
+            if res.status == "ok":
+                self.record("info", res.name, f"[{i}/{n}] ok -> {', '.join(res.outputs)}")
+            else:
+                self.record(
+                    "error", res.name, f"[{i}/{n}] failed (exit {res.exit_code}): {res.error}"
+                )
+            for w in res.warnings:
+                self.record("warning", res.name, w)
+            return
+        for w in res.warnings:
+            line += f"\n    warning: {w}"
         if self.progress is not None:
             style = "green" if res.status == "ok" else "bold red"
             from rich.markup import escape
@@ -129,7 +166,9 @@ class _Log:
             self.progress.stop()
 
 
-def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str, Any]:
+def run_batch(
+    config: BatchConfig, interactive: bool | None = None, log_format: str | None = None
+) -> dict[str, Any]:
     """Run every job, write the run summary and return it (``summary["exit_code"]``).
 
     A stop (Ctrl-C, SIGTERM, SIGHUP) ends the run after the summary is written saying so; the
@@ -138,8 +177,9 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
     from nhvmetrics import pipeline
 
     make_output_dir(config)
-    log = _Log(len(config.jobs), interactive)
+    log = _Log(len(config.jobs), interactive, log_format or config.log_format)
     results: list[JobResult] = []
+    run_id, started = _run_id(), _now()
     validations: dict[int, pipeline.Validated] = {}  # one validation per [[report]], all years
     stopped: BaseException | None = None
     try:
@@ -178,6 +218,7 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
                 res.rows_read, res.quarantined, res.dropped = w.rows_read, w.quarantined, w.dropped
                 res.indicators, res.suppressed_cells = w.indicators, w.suppressed_cells
                 res.extract_date, res.inputs = w.extract_date, w.inputs
+                res.not_computable, res.warnings = _what_to_know(rendered, job.year)
                 if rendered.problems:
                     res.status = "failed"
                     res.exit_code = pipeline.exit_code(rendered.problems)
@@ -212,7 +253,7 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
         raise
     finally:
         log.close()
-        summary = _summary(config, results, stopped)
+        summary = _summary(config, results, stopped, run_id, started)
         if stopped is None:
             write_summary(config.summary, summary)
         else:  # already stopping: a failure to write the summary must not hide why
@@ -221,8 +262,45 @@ def run_batch(config: BatchConfig, interactive: bool | None = None) -> dict[str,
     return summary
 
 
+def _run_id() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+def _what_to_know(rendered: Any, year: int) -> tuple[dict[str, str], list[str]]:
+    """The indicators of the year that could not be computed and why, and the warnings a log
+    should carry (rows quarantined, indicators not computable)."""
+    import polars as pl
+
+    table = rendered.computed.table
+    rows = table.filter((pl.col("period") == year) & ~pl.col("computable")).unique(
+        "indicator_id", keep="first", maintain_order=True
+    )
+    missing = {
+        str(r["indicator_id"]): str(r["note"] or "").removeprefix("not computable: ")
+        for r in rows.iter_rows(named=True)
+    }
+    warnings = []
+    quarantined = rendered.computed.validated.quarantined
+    if quarantined:
+        warnings.append(
+            f"{quarantined} row(s) quarantined by validation and left out of the figures"
+        )
+    if missing:
+        warnings.append(
+            f"{len(missing)} indicator(s) not computable: "
+            + "; ".join(f"{i} ({why})" for i, why in missing.items())
+        )
+    return missing, warnings
+
+
 def _summary(
-    config: BatchConfig, results: list[JobResult], stopped: BaseException | None
+    config: BatchConfig,
+    results: list[JobResult],
+    stopped: BaseException | None,
+    run_id: str = "",
+    started: str = "",
 ) -> dict[str, Any]:
     failed = sum(r.status != "ok" for r in results)
     error = None
@@ -237,6 +315,9 @@ def _summary(
     return {
         "tool": "nhvmetrics",
         "version": __version__,
+        "run_id": run_id,
+        "started": started,
+        "finished": _now(),
         "config": str(config.path),
         "output_dir": str(config.output_dir),
         "reports": len(results),
@@ -301,6 +382,9 @@ def config_error_summary(config_path: Path | str, message: str) -> Path | None:
     summary: dict[str, Any] = {
         "tool": "nhvmetrics",
         "version": __version__,
+        "run_id": _run_id(),
+        "started": _now(),
+        "finished": _now(),
         "config": str(path),
         "output_dir": None,
         "reports": 0,
@@ -356,7 +440,9 @@ def _error_summary_places(cfg: Path) -> list[tuple[Path, Path | None]]:
     return [(t, d) for t, d in places if t.resolve() not in protected]
 
 
-def main(config_path: Path | str, interactive: bool | None = None) -> int:
+def main(
+    config_path: Path | str, interactive: bool | None = None, log_format: str | None = None
+) -> int:
     """Load, run, print a one-line total; return the exit code (the CLI exits with it).
 
     A config that fails is an :class:`NhvError` (exit 2), raised after its run summary is
@@ -369,10 +455,15 @@ def main(config_path: Path | str, interactive: bool | None = None) -> int:
         with contextlib.suppress(Exception):  # the summary must never hide the config error
             config_error_summary(config_path, str(exc))
         raise
-    summary = run_batch(config, interactive)
-    echo(
-        f"nhvmetrics batch: {summary['ok']} of {summary['reports']} report(s) written to "
-        f"{config.output_dir}; {summary['failed']} failed; summary in {config.summary}",
-        err=True,
+    summary = run_batch(config, interactive, log_format)
+    line = (
+        f"{summary['ok']} of {summary['reports']} report(s) written to {config.output_dir}; "
+        f"{summary['failed']} failed; summary in {config.summary}"
     )
+    if (log_format or config.log_format) == "json":
+        level = "info" if summary["exit_code"] == EXIT_OK else "error"
+        record = {"time": _now(), "level": level, "report": None, "message": line}
+        echo(json.dumps(record, ensure_ascii=False), err=True)
+    else:
+        echo(f"nhvmetrics batch: {line}", err=True)
     return int(summary["exit_code"])

@@ -144,6 +144,9 @@ class TopLevel(Settings):
         DEFAULT_SUMMARY,
         'a .json file name inside output_dir (e.g. summary = "run-summary.json")',
     )
+    log_format: Literal["text", "json"] = key(
+        "text", '"text" or "json" (one JSON object a line: time, level, report, message)'
+    )
     report: list[ReportEntry] = key(..., "[[report]] tables", min_length=1)
 
 
@@ -196,6 +199,7 @@ class BatchConfig:
     output_dir: Path
     summary: Path
     jobs: list[ReportJob]
+    log_format: str = "text"
 
 
 def load_config(path: Path | str) -> BatchConfig:
@@ -257,7 +261,9 @@ def load_config(path: Path | str) -> BatchConfig:
                 )
             )
     _check_paths(path, out_dir, summary, jobs)
-    return BatchConfig(path=path, output_dir=out_dir, summary=summary, jobs=jobs)
+    return BatchConfig(
+        path=path, output_dir=out_dir, summary=summary, jobs=jobs, log_format=top.log_format
+    )
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import pytest
 from nhvmetrics.batch import load_config, run_batch
 from nhvmetrics.cli import main
 from nhvmetrics.errors import NhvError
+from tests.fixtures.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -298,3 +299,72 @@ def test_a_stopped_run_says_so_in_its_summary(exports: Path, tmp_path: Path, mon
     assert second["name"] == "acc-2025" and second["status"] == "failed"
     assert second["exit_code"] == 143 and "terminated by SIGTERM" in second["error"]
     assert not (tmp_path / "reports" / "acc-2025.html").exists()
+
+
+# --------------------------------------------------------------------------- the log and summary
+
+
+def test_json_log_lines_and_a_summary_with_run_id_times_and_what_was_not_computable(
+    exports: Path, tmp_path: Path, capsys
+) -> None:
+    import datetime as dt
+
+    cfg = _write(
+        tmp_path,
+        f"years = [2025]\nxlsx = false\nlog_format = 'json'\n[[report]]\narea = 'anal'\n"
+        f"cases = '{exports / 'anal_cases.csv'}'\n",  # without its episodes and prem tables
+    )
+    code, _, err = run_cli(["report", "--config", cfg], capsys)
+    assert code == 0
+    lines = [json.loads(x) for x in err.strip().splitlines()]
+    assert all(set(x) == {"time", "level", "report", "message"} for x in lines)
+    for x in lines:
+        dt.datetime.strptime(x["time"], "%Y-%m-%dT%H:%M:%SZ")
+    warned = [x["message"] for x in lines if x["level"] == "warning"]
+    assert any("anal.prem" in w and "not computable" in w for w in warned)
+    assert lines[-1]["report"] is None and "1 of 1 report(s)" in lines[-1]["message"]
+    s = _summary(tmp_path / "reports" / "run-summary.json")
+    assert len(s["run_id"]) == 32 and s["started"] <= s["finished"] and s["version"]
+    run = s["runs"][0]
+    assert run["status"] == "ok"
+    assert (
+        "anal.prem" in run["not_computable"] and "anal.written_care_plan" in run["not_computable"]
+    )
+    assert "prem" in run["not_computable"]["anal.prem"]
+    # a second run gets another id
+    run_cli(["report", "--config", cfg], capsys)
+    assert _summary(tmp_path / "reports" / "run-summary.json")["run_id"] != s["run_id"]
+
+
+def test_log_format_on_the_command_line_wins_and_is_checked(
+    exports: Path, tmp_path: Path, capsys
+) -> None:
+    cfg = _write(
+        tmp_path,
+        f"years = [2025]\nxlsx = false\n[[report]]\narea = 'acc'\n"
+        f"cases = '{exports / 'acc_cases.csv'}'\n",
+    )
+    code, _, err = run_cli(["report", "--config", cfg, "--log-format", "json"], capsys)
+    assert code == 0 and all(x.startswith("{") for x in err.strip().splitlines())
+    code, _, err = run_cli(["report", "--config", cfg, "--log-format", "xml"], capsys)
+    assert code == 2 and "--log-format takes text or json" in err
+    code, _, err = run_cli(
+        [
+            "report",
+            exports / "acc_cases.csv",
+            "--area",
+            "acc",
+            "--year",
+            "2025",
+            "-o",
+            tmp_path / "x.html",
+            "--log-format",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 2 and "--log-format is for a batch" in err
+    code, _, err = run_cli(
+        ["report", "--config", _write(tmp_path, "log_format = 'yaml'\n")], capsys
+    )
+    assert code == 2 and "log_format" in err

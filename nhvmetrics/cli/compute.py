@@ -54,6 +54,7 @@ def compute(
     from nhvmetrics import pipeline
     from nhvmetrics.cli._common import say_extract_date, say_problems, say_quarantined
     from nhvmetrics.engine.output import FORMATS, write_table
+    from nhvmetrics.progress import working
 
     options = pipeline.RunOptions(
         area=area,
@@ -67,7 +68,8 @@ def compute(
         strict=strict,
     )
     pipeline.check_outputs(options, {"-o": (output, FORMATS)})
-    computed = pipeline.compute(options)
+    with working(f"reading, checking and computing {path.name}"):
+        computed = pipeline.compute(options)
     res = computed.result
     meta = {
         "area": options.area.name,

@@ -70,7 +70,10 @@ def convert(
         raise NhvError(
             "--key-file is only used with --pseudonymize; add --pseudonymize or drop --key-file."
         )
-    validated, targets = pipeline.convert(options, output, key)
+    from nhvmetrics.progress import working
+
+    with working(f"reading, checking and converting {path.name}"):
+        validated, targets = pipeline.convert(options, output, key)
     if not targets:
         cases = validated.result.tables["cases"]
         echo(

@@ -55,6 +55,14 @@ def report(
         Path | None,
         typer.Option("--config", help="Batch: a nhvmetrics.toml naming areas, inputs and years."),
     ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--log-format",
+            help="Batch log on stderr: text (default) or json (one object a line: time, level, "
+            "report, message); overrides the config's log_format.",
+        ),
+    ] = None,
 ) -> None:
     """Write the annual report (HTML, and the submission workbook with --xlsx).
 
@@ -92,10 +100,14 @@ def report(
             raise NhvError(
                 f"--config takes the inputs from the TOML file; drop {', '.join(given)}."
             )
+        if log_format is not None and log_format not in ("text", "json"):
+            raise NhvError(f"--log-format takes text or json, got '{log_format}'.")
         from nhvmetrics.batch import main as batch_main
 
-        raise typer.Exit(batch_main(config))
+        raise typer.Exit(batch_main(config, log_format=log_format))
 
+    if log_format is not None:
+        raise NhvError("--log-format is for a batch (--config FILE); drop it for one report.")
     if path is None or area is None or year is None or output is None:
         missing = [
             n
@@ -125,7 +137,10 @@ def report(
     pipeline.check_outputs(
         options, {"-o": (output, (".html", ".htm")), "--xlsx": (xlsx, (".xlsx",))}
     )
-    rendered = pipeline.render(options, workbook=xlsx is not None)
+    from nhvmetrics.progress import working
+
+    with working(f"reading, checking and reporting {path.name}"):
+        rendered = pipeline.render(options, workbook=xlsx is not None)
     written = pipeline.write_report(rendered, output, xlsx)
     for p in written.outputs:
         echo(f"wrote {p}")

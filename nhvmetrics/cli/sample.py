@@ -71,7 +71,10 @@ def sample(
         )
     area = chosen.name
     check_name(output, "output file")
-    written = write_sample(area, rows, seed, output, dirty=dirty, inca=inca)
+    from nhvmetrics.progress import working
+
+    with working(f"writing a sample export of {rows} rows"):
+        written = write_sample(area, rows, seed, output, dirty=dirty, inca=inca)
     for table, (path, n) in written.items():
         extra = n - rows if table == "cases" and n > rows else 0
         note = f", {extra} of them MAKULERAD or Region Demo rows to drop" if extra else ""

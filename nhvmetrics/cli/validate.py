@@ -62,7 +62,10 @@ def validate(
     pipeline.check_outputs(
         options, {"--errors": (errors, (".csv", ".json")), "--quarantine": (quarantine, (".csv",))}
     )
-    validated = pipeline.validate(options, pipeline.Purpose.CHECK)
+    from nhvmetrics.progress import working
+
+    with working(f"reading and checking {path.name}"):
+        validated = pipeline.validate(options, pipeline.Purpose.CHECK)
     result = validated.result
     if errors is not None:
         write_findings(result, errors)
