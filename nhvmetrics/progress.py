@@ -6,10 +6,15 @@ longer one shows, on a terminal, a rich spinner with the step and the time it ha
 terminal (a scheduled job, a pipe) it prints one plain log line when it has run ``delay``
 seconds and one when it ends, so a log shows what took the time. Everything goes to stderr
 through the output guard, like every other line the tool prints.
+
+The environment variable ``NHVMETRICS_PROGRESS_DELAY`` sets the delay in seconds (a large value
+keeps a job's log to the commands' own lines; the test suite sets it so that timings on a busy
+machine never change what a command prints).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -18,13 +23,24 @@ from contextlib import contextmanager
 from typing import Any
 
 DELAY = 2.0
+DELAY_ENV = "NHVMETRICS_PROGRESS_DELAY"
+
+
+def _delay() -> float:
+    try:
+        return max(0.0, float(os.environ.get(DELAY_ENV, DELAY)))
+    except ValueError:
+        return DELAY
 
 
 @contextmanager
-def working(label: str, *, delay: float = DELAY, interactive: bool | None = None) -> Iterator[None]:
+def working(
+    label: str, *, delay: float | None = None, interactive: bool | None = None
+) -> Iterator[None]:
     """Run the body; if it takes longer than ``delay`` seconds, say that ``label`` is going on."""
     from nhvmetrics.io.guard import clean_text, echo
 
+    delay = _delay() if delay is None else delay
     tty = sys.stderr.isatty() if interactive is None else interactive
     started = time.monotonic()
     shown = threading.Event()

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
 
 HOSTILE = Path(__file__).parent / "hostile"
+
+# what a command prints must not depend on how busy the machine is: no "still working" lines
+# (tests/test_progress.py sets its own delays); inherited by the commands the tests start
+os.environ.setdefault("NHVMETRICS_PROGRESS_DELAY", "3600")
 
 
 @pytest.fixture(scope="session")

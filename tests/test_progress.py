@@ -43,3 +43,14 @@ def test_an_error_in_the_step_is_not_swallowed(capsys) -> None:
         assert str(exc) == "boom"
     else:  # pragma: no cover
         raise AssertionError("the error was swallowed")
+
+
+def test_the_delay_comes_from_the_environment(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("NHVMETRICS_PROGRESS_DELAY", "0.01")
+    with working("x", interactive=False):
+        time.sleep(0.2)
+    assert "nhvmetrics: x: done in" in capsys.readouterr().err
+    monkeypatch.setenv("NHVMETRICS_PROGRESS_DELAY", "not a number")
+    with working("y", interactive=False):
+        pass
+    assert capsys.readouterr().err == ""
