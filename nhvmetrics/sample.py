@@ -383,7 +383,8 @@ def _net(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     )
     severe = _choice(rng, ["II", "IIIa", "IIIb", "IVa"], [0.30, 0.35, 0.25, 0.10], n)
     grade = np.where(leak | fistula, severe, grade)
-    clavien = np.where(periop, "V", np.where(comp, grade, None))
+    # highest grade within 30 days; 0 = no complication, unknown while the window is open
+    clavien = np.where(periop, "V", np.where(comp, grade, np.where(closed, "0", None)))
 
     last = _max(b.referral, first_visit, diagnosis, start, prrt)
     death = _death(rng, np.fmax(last, diagnosis), 0.45, 4.5)
@@ -500,14 +501,15 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     discharge = _not_after(discharge, _EXTRACT)  # still admitted at the extract
 
     closed = is_surg & ((surgery + 30 <= _EXTRACT) | (death <= surgery + 30))
-    grade = _choice(
+    grade = _choice(  # highest grade within 30 days, "0" = no complication
         rng,
-        [None, "I", "II", "IIIa", "IIIb", "IVa", "IVb"],
+        ["0", "I", "II", "IIIa", "IIIb", "IVa", "IVb"],
         [0.40, 0.10, 0.22, 0.12, 0.10, 0.04, 0.02],
         n,
     )
     grade = np.where(periop30, "V", grade)
     grade = np.where(closed, grade, None)
+    grade = np.where(closed & (rng.random(n) < 0.03), None, grade)  # not registered
     severe = np.isin(grade, ["IIIb", "IVa", "IVb"])
     reop = np.where(severe, rng.random(n) < 0.6, rng.random(n) < 0.02)
     reop = np.where(closed, reop.astype(float), np.nan)
@@ -695,12 +697,16 @@ def generate(area: str, rows: int, seed: int, dirty: float = 0.0) -> dict[str, p
     _check_args(area, rows, seed, dirty)
     rng = np.random.default_rng([seed, AREAS.index(area)])
     cols = _AREA_FUNCS[area](rng, rows)
+    # the date of the national MDK decision, from a stream of its own (the rest is unchanged)
+    cols["mdk_date"] = _mdk_dates(np.random.default_rng([seed, AREAS.index(area), 2]), cols)
     order = np.lexsort((cols["unit"].astype(str), cols["referral_date"])) if rows else np.arange(0)
     cols = {k: v[order] for k, v in cols.items()}
     samord = rng.random(rows) < 0.015
     male = cols.pop("_male")
     empty = np.array([], dtype=object)
     cols["patient_id"] = personnummer(cols["birth_date"], male, samord, rng) if rows else empty
+    if rows:
+        _repeat_patients(np.random.default_rng([seed, AREAS.index(area), 3]), cols, male)
     width = max(6, len(str(rows)))
     ids = pl.Series("i", np.arange(1, rows + 1)).cast(pl.String).str.zfill(width)
     cols["case_id"] = (_CASE_PREFIX[area] + ids).to_numpy().astype(object) if rows else empty
@@ -720,6 +726,42 @@ def generate(area: str, rows: int, seed: int, dirty: float = 0.0) -> dict[str, p
             frames["episodes"], _ = _plant(area, "episodes", ep, drng, dirty, rows)
             frames["prem"], _ = _plant(area, "prem", frames["prem"], drng, dirty, rows)
     return frames
+
+
+def _mdk_dates(rng: np.random.Generator, cols: dict[str, np.ndarray]) -> np.ndarray:
+    """The decision date of the national MDK for cases discussed there (``national_mdk``): one
+    to four weeks after the referral, a few not registered; never after death or the extract."""
+    n = len(cols["referral_date"])
+    days = cols["referral_date"] + 3 + np.round(rng.gamma(2.0, 5.0, n))
+    mdk = np.where(cols["national_mdk"] == 1, days, np.nan)
+    mdk[rng.random(n) < 0.03] = np.nan
+    with np.errstate(invalid="ignore"):
+        mdk = np.where(mdk > cols["death_date"], np.nan, mdk)
+    return _not_after(mdk, _EXTRACT)
+
+
+#: share of the cases that are a second case of a patient who is in the export already
+REPEAT_PATIENTS = 0.05
+
+
+def _repeat_patients(
+    rng: np.random.Generator, cols: dict[str, np.ndarray], male: np.ndarray
+) -> None:
+    """Make about :data:`REPEAT_PATIENTS` of the cases (rows sorted by referral) a later case of
+    an earlier patient of the same sex: the personnummer and birth date are copied (as a real
+    register holds a patient's second referral, a recurrence ...), so "patients" and "cases"
+    differ.  In place."""
+    n = len(cols["patient_id"])
+    if n < 2:
+        return
+    pick = np.flatnonzero(rng.random(n) < REPEAT_PATIENTS)
+    pick = pick[pick > 0]
+    donor = np.floor(rng.random(len(pick)) * pick).astype(int)  # an earlier row
+    birth = cols["birth_date"]
+    ok = (male[donor] == male[pick]) & (cols["referral_date"][pick] - birth[donor] < 100 * 365.25)
+    pick, donor = pick[ok], donor[ok]
+    cols["patient_id"][pick] = cols["patient_id"][donor]
+    cols["birth_date"][pick] = birth[donor]
 
 
 # --------------------------------------------------------------------------------------------

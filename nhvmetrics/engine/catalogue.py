@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from nhvmetrics import AREAS
 from nhvmetrics.engine.definitions import Definition, load_definitions
+from nhvmetrics.engine.provenance import Source
 
 AREA_NAMES = {
     "acc": "Binjurebarkscancer (adrenocortical carcinoma)",
@@ -88,6 +89,21 @@ def _period_text(d: Definition) -> str:
     return f"`{d.period_date}` in year Y"
 
 
+def _source_text(src: Source | None) -> str:
+    if src is None:
+        return ""
+    if src.type == "seed":
+        where = f" ({src.document})" if src.document else ""
+        return f'seed{where}: "{src.text}"'
+    if src.type == "register":
+        return f"register target: {src.text}" + (f' ("{src.quote}")' if src.quote else "")
+    if src.type == "local":
+        return f"local assumption, not set by Socialstyrelsen: {src.text}"
+    if src.type == "region":
+        return f"set by the region, not by Socialstyrelsen: {src.text}"
+    return "set for this run"
+
+
 def _rows(d: Definition) -> list[tuple[str, str]]:
     kind = d.kind
     own = kind.catalogue(d.spec, d.value_unit)
@@ -98,16 +114,26 @@ def _rows(d: Definition) -> list[tuple[str, str]]:
         ("Title (en)", d.title_en),
         ("Source", f"seeds/{d.source_document}, {d.source_section}"),
     ]
+    if d.role != "indicator":
+        rows.append(("Role", f"{d.role} (shown in the data-quality section of the report)"))
     if d.description_sv:
         rows.append(("Description (sv)", d.description_sv))
     if d.description_en:
         rows.append(("Description (en)", d.description_en))
     if d.table != "cases":
         rows.append(("Table", d.table))
+    if d.case_columns:
+        cols = ", ".join(f"`{c}`" for c in d.case_columns)
+        rows.append(("Case columns", f"{cols} of the case's row in `cases` (by `case_id`)"))
     rows.append(("Period", _period_text(d)))
     rows += own.counted
     if d.population is not None:
-        rows.append(("Population", f"`{d.population.text}`"))
+        rows.append(
+            (
+                "Population",
+                f"`{d.population.text}` (unknown: counted in n_missing, not left out)",
+            )
+        )
     for x in d.exclusions:
         rows.append(("Exclusion", f"`{x.text}`"))
     rows += own.rule
@@ -118,22 +144,28 @@ def _rows(d: Definition) -> list[tuple[str, str]]:
         ps = []
         for k, v in d.params.items():
             h = d.param_help.get(k)
-            ps.append(f"`{k}` = {v}" + (f" ({h})" if h else ""))
+            choices = d.param_choices.get(k)
+            txt = f"`{k}` = {v}" + (f" ({h})" if h else "")
+            if choices:
+                txt += "; one of " + ", ".join(f"`{c}`" for c in choices)
+            src = _source_text(d.param_sources.get(k))
+            ps.append(txt + (f" - source: {src}" if src else ""))
         rows.append(("Parameters", "; ".join(ps)))
     rows.append(("Stratifiers", ", ".join(f"`{s}`" for s in d.stratifiers) or "none"))
-    if d.targets and (
-        d.targets.get("intermediate") is not None or d.targets.get("high") is not None
-    ):
-        t = d.targets
+    t = d.targets
+    if t is not None and t.has_levels:
+        shown = "shown" if t.shown else "not shown unless the region sets them"
         rows.append(
             (
                 "Targets",
-                f"intermediate {t.get('intermediate')}, high {t.get('high')} "
-                f"({t.get('direction')} is better)",
+                f"intermediate {t.intermediate}, high {t.high} ({t.direction} is better; "
+                f"{shown}) - source: {_source_text(t.source)}",
             )
         )
-    elif d.targets:
-        rows.append(("Targets", f"none ({d.targets.get('direction')} is better)"))
+    elif t is not None:
+        rows.append(("Targets", f"none ({t.direction} is better)"))
+    if d.changes:
+        rows.append(("Changes", "; ".join(f"version {c.version}: {c.text}" for c in d.changes)))
     rows.append(("Test cases", "; ".join(str(c.get("name")) for c in d.tests) or "none"))
     return rows
 

@@ -100,7 +100,7 @@ def test_plans_a_shared_pass_unless_it_counts_events():
     ctx = PlanContext(0, plain, {}, D(2025, 1, 1))
     assert plain.kind.plan(plain.spec, ctx).fusable
     plan = events.kind.plan(events.spec, PlanContext(1, events, {}, D(2025, 1, 1)))
-    assert not plan.fusable and len(plan.periods) == 2 and plan.sums == ("n",)
+    assert not plan.fusable and len(plan.periods) == 2 and plan.sums == ("n", "n_mis")
     assert plain.row_kind == "count" and plain.kind.value_axis(plain.spec) == "count"
     rows = events.kind.catalogue(events.spec, None).counted
     assert rows[1] == (

@@ -17,7 +17,7 @@ STAY = dict(
     measures=[
         {
             "name": "within_x",
-            "title": {"sv": "Inom X dygn", "en": "Within X days"},
+            "title": {"sv": "Inom {x_days} dygn", "en": "Within {x_days} days"},
             "numerator": "days(referral_date, treatment_start_date) <= x_days",
         }
     ],
