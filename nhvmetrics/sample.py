@@ -457,6 +457,7 @@ def _anal(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 _PELVIC_INDICATION = [0.30, 0.14, 0.12, 0.11, 0.10, 0.11, 0.12]  # assessments per indication 1-7
 _PELVIC_WOMEN = {1: 0.45, 2: 0.25, 3: 0.45, 4: 0.70, 5: 1.0, 6: 0.08, 7: 0.50}
 _PELVIC_OPERATED = {1: 0.62, 2: 0.55, 3: 0.45, 4: 0.50, 5: 0.45, 6: 0.45, 7: 0.35}
+_PELVIC_NEOADJUVANT = 0.35  # share of the operated who get neoadjuvant treatment first
 
 
 def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -469,13 +470,27 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     diagnosis = np.where(rng.random(n) < 0.8, b.referral - rng.integers(5, 121, n), np.nan)
     operated = rng.random(n) < np.array([_PELVIC_OPERATED[i] for i in range(1, 8)])[ind - 1]
     surgery = np.where(operated, _max(assessment, first_visit) + _gamma(rng, 3.0, 9.0, n), np.nan)
+    # neoadjuvant radiotherapy or chemotherapy first for some of the operated (a stream of its
+    # own): the first treatment weeks after the assessment, the operation 8-14 weeks after that
+    nrng = rng.spawn(1)[0]
+    neo = operated & (nrng.random(n) < _PELVIC_NEOADJUVANT)
+    neo_type = np.where(nrng.random(n) < 0.7, "radiotherapy", "medical")
+    neo_start = np.where(
+        neo, _max(assessment, first_visit) + np.round(nrng.gamma(2.0, 6.0, n)), np.nan
+    )
+    surgery = np.where(neo, neo_start + 56 + np.round(nrng.gamma(2.0, 10.0, n)), surgery)
     assessment = _not_after(assessment, _EXTRACT)
     first_visit = _not_after(first_visit, _EXTRACT)
     surgery = _not_after(surgery, _EXTRACT)
+    neo_start = _not_after(neo_start, _EXTRACT)
     other_rx = ~operated & (rng.random(n) < 0.10)
     other_start = _not_after(assessment + _gamma(rng, 2.0, 10.0, n), _EXTRACT)
-    start = np.where(other_rx, other_start, surgery)
-    ttype = np.where(~np.isnan(surgery), "surgery", np.where(~np.isnan(start), "other", None))
+    start = np.where(other_rx, other_start, np.where(neo, neo_start, surgery))
+    ttype = np.where(
+        neo & ~np.isnan(neo_start),
+        neo_type,
+        np.where(~np.isnan(surgery), "surgery", np.where(~np.isnan(start), "other", None)),
+    )
     is_surg = ~np.isnan(surgery)
     units = np.array(UNITS, dtype=object)
     elsewhere = is_surg & (rng.random(n) < 0.15)
