@@ -52,6 +52,7 @@ SHEET_HEADERS_SV = {
     "n_pending": "Uteslutna, uppföljning pågår",
     "national": "Riket, värde",
     "params": "Parametrar",
+    "provenance": "Källa för parametrar och målnivåer",
     "note": "Anmärkning",
 }
 SHEET_HEADERS_EN = {
@@ -75,6 +76,7 @@ SHEET_HEADERS_EN = {
     "n_pending": "Left out, follow-up open",
     "national": "National value",
     "params": "Parameters",
+    "provenance": "Source of parameters and target levels",
     "note": "Note",
 }
 
@@ -152,7 +154,7 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
     ]
     if data.unit:
         keys.append("national")
-    keys += ["params", "note"]
+    keys += ["params", "provenance", "note"]
     head_row = 6
     fill = PatternFill("solid", fgColor="DDEBF7")
     for c, k in enumerate(keys, start=1):
@@ -190,6 +192,7 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
             "target_intermediate": (info.target_intermediate, tfmt),
             "target_high": (info.target_high, tfmt),
             "params": ("; ".join(f"{k}={v}" for k, v in info.params), None),
+            "provenance": (info.provenance_text(lang) or None, None),
         }
         if shown.status == "ok":
             vals.update(
@@ -239,7 +242,8 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
             v, f = vals.get(k, (None, None))
             if v is not None:
                 _put(ws, r, c, v, f)
-    widths = {"id": 30, "title": 48, "sub": 26, "params": 28, "note": 36, "target_met": 14}
+    widths = {"id": 30, "title": 48, "sub": 26, "params": 28, "provenance": 48, "note": 36}
+    widths["target_met"] = 14
     from openpyxl.utils import get_column_letter
 
     for c, k in enumerate(keys, start=1):

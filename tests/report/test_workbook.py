@@ -131,3 +131,22 @@ def test_sheet_per_area() -> None:
     )
     wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes([a, b])))
     assert wb.sheetnames == ["acc 2025", "net 2025", "Datakvalitet", "Proveniens"]
+
+
+def test_a_column_says_where_parameters_and_targets_come_from() -> None:
+    """[v2] The submission workbook shows, per indicator row, the source of its parameters."""
+    data = example_report_data("SE100")
+    info = dataclasses.replace(
+        data.indicators[1],
+        params=(("x_days", "14"),),
+        param_sources=(("x_days", "local", "the seed names no X"),),
+    )
+    data = dataclasses.replace(data, indicators=(data.indicators[0], info, *data.indicators[2:]))
+    ws = openpyxl.load_workbook(io.BytesIO(workbook_bytes(data)))["acc 2025"]
+    header = [c.value for c in ws[6]]
+    col = header.index("Källa för parametrar och målnivåer")
+    rows = {r[0].value: r[col].value for r in ws.iter_rows(min_row=7) if r[0].value}
+    assert (
+        rows[info.id] == "Källa: x_days = 14: lokalt antagande – ej fastställt av Socialstyrelsen"
+    )
+    assert rows["acc.patients"] is None
