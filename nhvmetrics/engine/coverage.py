@@ -42,7 +42,12 @@ def read_coverage(path: Path | str) -> pl.DataFrame:
     from nhvmetrics.io.readers import read_csv
 
     path = Path(path)
-    raw = read_csv(path).frame
+    if not path.is_file():
+        raise InputError(f"{path}: no such coverage file; give the CSV with the expected counts.")
+    try:
+        raw = read_csv(path).frame
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the coverage file ({exc.strerror}).") from None
     cols = {c.strip().lower(): c for c in raw.columns if c != "_row"}
     header = ",".join(COVERAGE_COLUMNS)
     for c in COVERAGE_COLUMNS:

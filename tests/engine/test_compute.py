@@ -513,3 +513,82 @@ def test_every_indicator_case_gives_the_same_table_from_categorical_text():
             assert_frame_equal(a.table, b.table)
             checked += 1
     assert checked >= 50
+
+
+# ---------------------------------------------------------------- provenance of a run [v2]
+
+
+def test_every_row_names_where_its_parameter_values_come_from():
+    r = compute_area("acc", {"cases": acc_cases()}, 2024, D(2025, 1, 5))
+    visit = row(r.table, "acc.visit_within_x")
+    assert (visit["parameters"], visit["parameter_sources"]) == ("x_days=14", "x_days=local")
+    assert row(r.table, "acc.patients")["parameter_sources"] == ""
+    # a value set for the run is said to be set for the run, and the titles show it
+    r = compute_area(
+        "acc",
+        {"cases": acc_cases()},
+        2024,
+        D(2025, 1, 5),
+        params={"acc.visit_within_x": {"x_days": 10}},
+    )
+    assert row(r.table, "acc.visit_within_x")["parameter_sources"] == "x_days=override"
+    d = next(d for d in r.definitions if d.id == "acc.visit_within_x")
+    assert d.params == {"x_days": 10} and "inom 10 dygn" in d.title_sv
+
+
+def test_targets_set_for_a_run_are_checked_and_shown():
+    r = compute_area(
+        "acc",
+        {"cases": acc_cases()},
+        2024,
+        D(2025, 1, 5),
+        targets={"acc.visit_within_x": {"intermediate": 0.7, "high": 0.85}},
+    )
+    d = next(d for d in r.definitions if d.id == "acc.visit_within_x")
+    assert d.targets.shown and (d.targets.intermediate, d.targets.high) == (0.7, 0.85)
+    assert d.targets.source.type == "override"
+    shipped = next(d for d in r.definitions if d.id == "acc.qol_followed_up")
+    assert not shipped.targets.shown  # a local assumption of the shipped file
+    for bad, message in [
+        ({"intermediate": 80}, "must be a share between 0 and 1"),
+        ({"high": "high"}, "must be a number"),
+        ({"goal": 0.5}, "may set intermediate, high and direction"),
+    ]:
+        with pytest.raises(NhvError, match=message):
+            compute_area(
+                "acc",
+                {"cases": acc_cases()},
+                2024,
+                D(2025, 1, 5),
+                targets={"acc.visit_within_x": bad},
+            )
+
+
+def test_a_parameter_with_choices_takes_one_of_them():
+    f = {"cases": _synthetic_pelvic(200, 3)}
+    with pytest.raises(
+        NhvError, match="parameter origin of pelvic.referral_to_treatment_days must"
+    ):
+        compute_area("pelvic", f, 2024, D(2025, 2, 1), params={"origin": "diagnosis"})
+    a = compute_area("pelvic", f, 2024, D(2025, 2, 1), params={"origin": "assessment"}).table
+    b = compute_area("pelvic", f, 2024, D(2025, 2, 1)).table
+    ra, rb = (
+        row(a, "pelvic.referral_to_treatment_days"),
+        row(b, "pelvic.referral_to_treatment_days"),
+    )
+    assert ra["parameters"] == "origin=assessment;x_days=42" and ra["value"] < rb["value"]
+
+
+def test_the_suppression_policy_is_a_parameter_of_compute():
+    f = {"cases": acc_cases()}
+    with pytest.raises(NhvError, match="unknown suppression policy 'all'"):
+        compute_area("acc", f, 2024, D(2025, 1, 5), suppress="all")
+    default = compute_area("acc", f, 2024, D(2025, 1, 5), min_count=2).table
+    cells = compute_area("acc", f, 2024, D(2025, 1, 5), min_count=2, suppress="cells").table
+    assert cells["suppressed"].sum() >= default["suppressed"].sum()
+    shares = cells.filter(
+        pl.col("kind").is_in(["proportion", "survival"])
+        & pl.col("computable")
+        & (pl.col("numerator") == 1)
+    )
+    assert shares.height > 0 and shares["suppressed"].all()

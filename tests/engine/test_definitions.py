@@ -381,3 +381,30 @@ def test_a_definition_file_that_is_not_utf8_is_one_finding(tmp_path, encoding, l
     r = runner.invoke(app, ["indicators", "check", str(p)])
     assert r.exit_code == 1 and "not UTF-8 text" in r.output
     assert "Traceback" not in r.output and isinstance(r.exception, SystemExit)
+
+
+def test_cli_show_gives_the_values_their_sources_and_the_changes():
+    r = runner.invoke(app, ["indicators", "show", "acc.visit_within_x"])
+    assert r.exit_code == 0, r.output
+    assert (
+        "inom 14 dygn efter inkommen remiss" in r.output
+        and "inom X dygn efter inkommen remiss" not in r.output.split("Source")[0]
+    )
+    assert "x_days = 14" in r.output and "local assumption, not set by Socialstyrelsen" in r.output
+    assert "not shown unless the region sets them" in r.output
+    assert "Changes              version 2:" in r.output
+    r = runner.invoke(app, ["indicators", "show", "acc.survival_1y"])
+    assert 'source: seed: "Överlevnad efter 1 år"' in r.output and "Delayed entry" in r.output
+
+
+def test_no_shipped_title_says_a_bare_x_and_every_value_has_a_source():
+    from nhvmetrics.engine.provenance import has_bare_x
+
+    for d in load_definitions():
+        for text in (d.title_sv, d.title_en, *(t for _, *ts in d.stratum_titles for t in ts)):
+            assert not has_bare_x(text) and "{" not in text, (d.id, text)
+        assert set(d.param_sources) == set(d.params), d.id
+        if d.targets is not None and d.targets.has_levels:
+            assert d.targets.source is not None, d.id
+        if d.version != "1":
+            assert d.version in {c.version for c in d.changes}, d.id
