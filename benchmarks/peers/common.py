@@ -1,7 +1,8 @@
 """What both peers share: the INCA column names they read, the codes, the output columns.
 
 An analyst hard-codes these after looking at the export once; so do the peers (they do not use
-nhvmetrics).  The names are the INCA export names of ``schemas/common.yaml`` + ``schemas/pelvic.yaml``.
+nhvmetrics).  The names are the INCA export names of ``schemas/common.yaml`` +
+``schemas/pelvic.yaml``.
 """
 
 from __future__ import annotations

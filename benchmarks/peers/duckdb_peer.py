@@ -46,7 +46,8 @@ SELECT
   "opererande_sjukhuskod" AS treatment_unit,
   "inskrivningsdatum" AS admission,
   "utskrivningsdatum" AS discharge,
-  CASE "radikalitet_Värde" WHEN 1 THEN 'R0' WHEN 2 THEN 'R1' WHEN 3 THEN 'R2' WHEN 4 THEN 'RX' END AS margin,
+  CASE "radikalitet_Värde" WHEN 1 THEN 'R0' WHEN 2 THEN 'R1' WHEN 3 THEN 'R2' WHEN 4 THEN 'RX'
+    END AS margin,
   "clavien_dindo_Värde" AS clavien,          -- 0 none, 1 I, 2 II, 3 IIIa, 4 IIIb, 5 IVa, 6 IVb, 7 V
   CASE "reoperation_30d_Värde" WHEN 1 THEN true WHEN 0 THEN false END AS reop,
   CASE "nationell_mdk_Värde" WHEN 1 THEN true WHEN 0 THEN false END AS mdk,
@@ -122,7 +123,8 @@ def proportion(
     )
     return f"""
 SELECT '{ind}', year({date}), {_unit()}, '{stratum}',
-       count_if(s = 1), count_if(s <= 1), CASE WHEN count_if(s <= 1) > 0 THEN count_if(s = 1) / count_if(s <= 1) END,
+       count_if(s = 1), count_if(s <= 1),
+       CASE WHEN count_if(s <= 1) > 0 THEN count_if(s = 1) / count_if(s <= 1) END,
        NULL, NULL, count_if(s = 2), count_if(s = 3)
 FROM (SELECT *, {status} AS s FROM c) t
 WHERE {date} IS NOT NULL AND year({date}) <= {y}
@@ -238,7 +240,8 @@ def indicators_sql(y: int, extract: str) -> str:
         distribution("pelvic.age", "age_band", band, y).split("UNION ALL", 1)[1],
     ]
     cols = ", ".join(OUTPUT)
-    return f"SELECT * FROM (\n{' UNION ALL '.join(parts)}\n) AS r({cols}) ORDER BY indicator_id, period, unit, stratum"
+    order = "ORDER BY indicator_id, period, unit, stratum"
+    return f"SELECT * FROM (\n{' UNION ALL '.join(parts)}\n) AS r({cols}) {order}"
 
 
 def main(argv=None) -> int:
