@@ -567,13 +567,13 @@ def _compute_table(
         joint = joints[i].lazy()
         for strat, scol in strata[i].items():
             for with_unit in (True, False):
-                keys = (
-                    (["unit"] if with_unit else [])
-                    + [plan.period]
-                    + ([scol] if scol else [])
-                    + list(plan.keys)
-                )
-                marg = joint.group_by(keys).agg([pl.col(c).sum() for c in plan.sums])
+                keys = (["unit"] if with_unit else []) + [plan.period] + ([scol] if scol else [])
+                if plan.margin_aggs:  # the plan aggregates its margins itself, over its keys
+                    marg = joint.group_by(keys).agg(list(plan.margin_aggs))
+                else:
+                    marg = joint.group_by([*keys, *plan.keys]).agg(
+                        [pl.col(c).sum() for c in plan.sums]
+                    )
                 if scol is not None and is_age_band_column(scol):
                     marg = marg.with_columns(band_label(pl.col(scol)))
                 margins.append(marg)

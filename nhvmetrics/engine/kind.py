@@ -317,6 +317,10 @@ class Plan(ABC):
     exprs: tuple[pl.Expr, ...] = ()
     aggs: tuple[pl.Expr, ...] = ()
     keys: tuple[str, ...] = ()
+    #: how a margin is made from the joint result, when not by summing ``sums`` over the
+    #: dropped keys: aggregations over the margin's keys alone (the plan's ``keys`` are then
+    #: aggregated away, e.g. counted as distinct patients)
+    margin_aggs: tuple[pl.Expr, ...] = ()
 
     @property
     def period(self) -> str:

@@ -92,15 +92,7 @@ class CountPlan(Plan):
     counters: tuple[tuple[str | None, str, str | None], ...] = ()
 
     def rows(self, m: Margin) -> pl.DataFrame:
-        res = m.frame
-        keys = m.keys
-        if self.keys:  # one row per distinct value: count the values that have cases
-            aggs = []
-            for _extra, col, distinct in self.counters:
-                n = (pl.col(col) > 0).sum() if distinct else pl.col(col).sum()
-                aggs.append(n.cast(_I64).alias(col))
-                aggs.append(pl.col(f"{col}_mis").sum().cast(_I64).alias(f"{col}_mis"))
-            res = res.group_by(keys).agg(aggs)
+        res = m.frame  # the margin holds each counter's count (distinct ones: margin_aggs)
         out = []
         for extra, col, _ in self.counters:
             out.append(
@@ -241,12 +233,25 @@ class Count(Kind[CountSpec]):
             )
         if len(distinct_cols) > 1:  # pragma: no cover - one id column per area (patient_id)
             raise ValueError("a count may take distinct values of one column only")
+        # one row per distinct value (as a small integer code: exact, and cheap to group by)
+        # in the joint result; each margin counts the values that have cases
         key = ctx.name("k")
+        margin_aggs: list[pl.Expr] = []
+        for (_, col, distinct), when in zip(counters, whens, strict=True):
+            if not distinct:
+                n = pl.col(col).sum()
+            elif when is None and not ctx.has_population:
+                n = pl.col(key).n_unique()  # every case of the period counts
+            else:
+                n = pl.col(key).filter(pl.col(col) > 0).n_unique()
+            margin_aggs += [n.cast(_I64).alias(col), pl.col(f"{col}_mis").sum().alias(f"{col}_mis")]
+        code = pl.col(distinct_cols[0]).cast(pl.Categorical).to_physical()
         return CountPlan(
             periods=(ctx.own_period(unknown=True),),
-            exprs=(pl.col(distinct_cols[0]).alias(key),),
+            exprs=(code.alias(key),),
             aggs=tuple(aggs),
             keys=(key,),
+            margin_aggs=tuple(margin_aggs),
             counters=tuple(counters),
         )
 
