@@ -192,6 +192,10 @@ def run_batch(
                 options = pipeline.RunOptions(
                     area=job.area_ref or job.area,
                     definitions=job.definitions,
+                    coverage=job.coverage,
+                    suppress=s.suppress,
+                    params=s.params,
+                    targets=s.targets,
                     tables=job.inputs,
                     year=job.year,
                     extract_date=s.extract_date,

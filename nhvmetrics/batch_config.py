@@ -96,6 +96,20 @@ class Settings(_Strict):
     definitions: list[Text] = key(
         [], 'a list of folders of own definitions in quotes (e.g. definitions = ["region/"])'
     )
+    coverage: Text | None = key(
+        None, 'the path of a coverage CSV in quotes (e.g. coverage = "expected.csv")'
+    )
+    suppress: Literal["denominator", "cells"] = key("denominator", '"denominator" or "cells"')
+    params: dict[Text, int | float | str | dict[Text, int | float | str]] = key(
+        {},
+        "a table of parameter values, for every indicator or per indicator id "
+        '(e.g. params = { "acc.visit_within_x" = { x_days = 10 } })',
+    )
+    targets: dict[Text, dict[Literal["intermediate", "high", "direction"], float | str]] = key(
+        {},
+        "a table of target levels per indicator id "
+        '(e.g. targets = { "acc.visit_within_x" = { intermediate = 0.8, high = 0.9 } })',
+    )
 
     @field_validator("unit")
     @classmethod
@@ -183,6 +197,7 @@ class ReportJob:
     settings: Settings  # every setting, the report's own over the top level's over the default
     area_ref: str | Path = ""  # what RunOptions resolves: the shipped name or the area folder
     definitions: tuple[Path, ...] = ()  # a region's own definition folders (absolute)
+    coverage: Path | None = None  # the coverage CSV (absolute)
 
     @property
     def unit(self) -> str | None:
@@ -236,6 +251,7 @@ def load_config(path: Path | str) -> BatchConfig:
         except NhvError as exc:
             raise NhvError(f"{path}: {where}: {exc}") from None
         definitions = tuple(base / d for d in s.definitions)
+        coverage = base / s.coverage if s.coverage else None
         for y in sorted(set(s.years)):
             stem = f"{area_name}-{y}" + (f"-{s.unit}" if s.unit else "")
             if e.name:
@@ -258,6 +274,7 @@ def load_config(path: Path | str) -> BatchConfig:
                     settings=s,
                     area_ref=area_ref,
                     definitions=definitions,
+                    coverage=coverage,
                 )
             )
     _check_paths(path, out_dir, summary, jobs)

@@ -125,6 +125,12 @@ class RunOptions:
     mapping: Path | None = None
     suppress: str = "denominator"
     coverage: Path | None = None
+    # a region's own parameter values and target levels for this run: {"x_days": 10} for every
+    # indicator with that parameter, or {"acc.visit_within_x": {"x_days": 10}}; targets per
+    # indicator, {"acc.visit_within_x": {"intermediate": 0.8, "high": 0.9}} (then shown, with
+    # the source "override")
+    params: Mapping[str, Any] = field(default_factory=dict)
+    targets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "area", known_area(self.area))
@@ -174,6 +180,10 @@ class RunOptions:
         if self.unit is not None:
             object.__setattr__(self, "unit", str(self.unit).strip() or None)
         object.__setattr__(self, "definitions", tuple(Path(p) for p in self.definitions))
+        if self.coverage is not None:
+            object.__setattr__(self, "coverage", Path(self.coverage))
+        if self.mapping is not None:
+            object.__setattr__(self, "mapping", Path(self.mapping))
 
     def with_year(self, year: int) -> RunOptions:
         """The same run for another reporting year (a batch reports several)."""
@@ -365,6 +375,11 @@ def compute(options: RunOptions, validated: Validated | None = None) -> Computed
             "a year can only be reported once it has begun in the data.",
             EXIT_USAGE,
         )
+    coverage = None
+    if options.coverage is not None:
+        from nhvmetrics.engine.coverage import read_coverage
+
+        coverage = read_coverage(options.coverage)
     result = compute_area(
         options.area,
         validated.frames,
@@ -374,6 +389,10 @@ def compute(options: RunOptions, validated: Validated | None = None) -> Computed
         min_count=options.min_count,
         definitions=validated.definitions,
         contract=validated.contract,
+        params=dict(options.params) or None,
+        targets={k: dict(v) for k, v in options.targets.items()} or None,
+        coverage=coverage,
+        suppress=options.suppress,
     )
     if not validated.extract_date_given:
         result.extract_date_source = "data"

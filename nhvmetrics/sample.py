@@ -382,7 +382,8 @@ def _net(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     )
     severe = _choice(rng, ["II", "IIIa", "IIIb", "IVa"], [0.30, 0.35, 0.25, 0.10], n)
     grade = np.where(leak | fistula, severe, grade)
-    clavien = np.where(periop, "V", np.where(comp, grade, None))
+    # highest grade within 30 days; 0 = no complication, unknown while the window is open
+    clavien = np.where(periop, "V", np.where(comp, grade, np.where(closed, "0", None)))
 
     last = _max(b.referral, first_visit, diagnosis, start, prrt)
     death = _death(rng, np.fmax(last, diagnosis), 0.45, 4.5)
@@ -455,6 +456,7 @@ def _anal(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 _PELVIC_INDICATION = [0.30, 0.14, 0.12, 0.11, 0.10, 0.11, 0.12]  # assessments per indication 1-7
 _PELVIC_WOMEN = {1: 0.45, 2: 0.25, 3: 0.45, 4: 0.70, 5: 1.0, 6: 0.08, 7: 0.50}
 _PELVIC_OPERATED = {1: 0.62, 2: 0.55, 3: 0.45, 4: 0.50, 5: 0.45, 6: 0.45, 7: 0.35}
+_PELVIC_NEOADJUVANT = 0.35  # share of the operated who get neoadjuvant treatment first
 
 
 def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -467,13 +469,27 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     diagnosis = np.where(rng.random(n) < 0.8, b.referral - rng.integers(5, 121, n), np.nan)
     operated = rng.random(n) < np.array([_PELVIC_OPERATED[i] for i in range(1, 8)])[ind - 1]
     surgery = np.where(operated, _max(assessment, first_visit) + _gamma(rng, 3.0, 9.0, n), np.nan)
+    # neoadjuvant radiotherapy or chemotherapy first for some of the operated (a stream of its
+    # own): the first treatment weeks after the assessment, the operation 8-14 weeks after that
+    nrng = rng.spawn(1)[0]
+    neo = operated & (nrng.random(n) < _PELVIC_NEOADJUVANT)
+    neo_type = np.where(nrng.random(n) < 0.7, "radiotherapy", "medical")
+    neo_start = np.where(
+        neo, _max(assessment, first_visit) + np.round(nrng.gamma(2.0, 6.0, n)), np.nan
+    )
+    surgery = np.where(neo, neo_start + 56 + np.round(nrng.gamma(2.0, 10.0, n)), surgery)
     assessment = _not_after(assessment, _EXTRACT)
     first_visit = _not_after(first_visit, _EXTRACT)
     surgery = _not_after(surgery, _EXTRACT)
+    neo_start = _not_after(neo_start, _EXTRACT)
     other_rx = ~operated & (rng.random(n) < 0.10)
     other_start = _not_after(assessment + _gamma(rng, 2.0, 10.0, n), _EXTRACT)
-    start = np.where(other_rx, other_start, surgery)
-    ttype = np.where(~np.isnan(surgery), "surgery", np.where(~np.isnan(start), "other", None))
+    start = np.where(other_rx, other_start, np.where(neo, neo_start, surgery))
+    ttype = np.where(
+        neo & ~np.isnan(neo_start),
+        neo_type,
+        np.where(~np.isnan(surgery), "surgery", np.where(~np.isnan(start), "other", None)),
+    )
     is_surg = ~np.isnan(surgery)
     units = np.array(UNITS, dtype=object)
     elsewhere = is_surg & (rng.random(n) < 0.15)
@@ -499,14 +515,15 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     discharge = _not_after(discharge, _EXTRACT)  # still admitted at the extract
 
     closed = is_surg & ((surgery + 30 <= _EXTRACT) | (death <= surgery + 30))
-    grade = _choice(
+    grade = _choice(  # highest grade within 30 days, "0" = no complication
         rng,
-        [None, "I", "II", "IIIa", "IIIb", "IVa", "IVb"],
+        ["0", "I", "II", "IIIa", "IIIb", "IVa", "IVb"],
         [0.40, 0.10, 0.22, 0.12, 0.10, 0.04, 0.02],
         n,
     )
     grade = np.where(periop30, "V", grade)
     grade = np.where(closed, grade, None)
+    grade = np.where(closed & (rng.random(n) < 0.03), None, grade)  # not registered
     severe = np.isin(grade, ["IIIb", "IVa", "IVb"])
     reop = np.where(severe, rng.random(n) < 0.6, rng.random(n) < 0.02)
     reop = np.where(closed, reop.astype(float), np.nan)
@@ -701,12 +718,16 @@ def generate(area: str, rows: int, seed: int, dirty: float = 0.0) -> dict[str, p
     _check_args(area, rows, seed, dirty)
     rng = np.random.default_rng([seed, _area_index(area)])
     cols = _AREA_FUNCS[area](rng, rows)
+    # the date of the national MDK decision, from a stream of its own (the rest is unchanged)
+    cols["mdk_date"] = _mdk_dates(np.random.default_rng([seed, _area_index(area), 2]), cols)
     order = np.lexsort((cols["unit"].astype(str), cols["referral_date"])) if rows else np.arange(0)
     cols = {k: v[order] for k, v in cols.items()}
     samord = rng.random(rows) < 0.015
     male = cols.pop("_male")
     empty = np.array([], dtype=object)
     cols["patient_id"] = personnummer(cols["birth_date"], male, samord, rng) if rows else empty
+    if rows:
+        _repeat_patients(np.random.default_rng([seed, _area_index(area), 3]), cols, male)
     width = max(6, len(str(rows)))
     ids = pl.Series("i", np.arange(1, rows + 1)).cast(pl.String).str.zfill(width)
     cols["case_id"] = (_CASE_PREFIX[area] + ids).to_numpy().astype(object) if rows else empty
@@ -726,6 +747,42 @@ def generate(area: str, rows: int, seed: int, dirty: float = 0.0) -> dict[str, p
             frames["episodes"], _ = _plant(area, "episodes", ep, drng, dirty, rows)
             frames["prem"], _ = _plant(area, "prem", frames["prem"], drng, dirty, rows)
     return frames
+
+
+def _mdk_dates(rng: np.random.Generator, cols: dict[str, np.ndarray]) -> np.ndarray:
+    """The decision date of the national MDK for cases discussed there (``national_mdk``): one
+    to four weeks after the referral, a few not registered; never after death or the extract."""
+    n = len(cols["referral_date"])
+    days = cols["referral_date"] + 3 + np.round(rng.gamma(2.0, 5.0, n))
+    mdk = np.where(cols["national_mdk"] == 1, days, np.nan)
+    mdk[rng.random(n) < 0.03] = np.nan
+    with np.errstate(invalid="ignore"):
+        mdk = np.where(mdk > cols["death_date"], np.nan, mdk)
+    return _not_after(mdk, _EXTRACT)
+
+
+#: share of the cases that are a second case of a patient who is in the export already
+REPEAT_PATIENTS = 0.05
+
+
+def _repeat_patients(
+    rng: np.random.Generator, cols: dict[str, np.ndarray], male: np.ndarray
+) -> None:
+    """Make about :data:`REPEAT_PATIENTS` of the cases (rows sorted by referral) a later case of
+    an earlier patient of the same sex: the personnummer and birth date are copied (as a real
+    register holds a patient's second referral, a recurrence ...), so "patients" and "cases"
+    differ.  In place."""
+    n = len(cols["patient_id"])
+    if n < 2:
+        return
+    pick = np.flatnonzero(rng.random(n) < REPEAT_PATIENTS)
+    pick = pick[pick > 0]
+    donor = np.floor(rng.random(len(pick)) * pick).astype(int)  # an earlier row
+    birth = cols["birth_date"]
+    ok = (male[donor] == male[pick]) & (cols["referral_date"][pick] - birth[donor] < 100 * 365.25)
+    pick, donor = pick[ok], donor[ok]
+    cols["patient_id"][pick] = cols["patient_id"][donor]
+    cols["birth_date"][pick] = birth[donor]
 
 
 # --------------------------------------------------------------------------------------------

@@ -215,9 +215,14 @@ def test_net_distributions(clean) -> None:
     df = clean["net"]["cases"]
     assert set(df["net_condition"].unique()) == {1, 2, 3, 4}
     assert set(df["treatment_type"].drop_nulls()) == {"surgery", "medical", "prrt", "other"}
-    assert set(df["clavien_dindo"].drop_nulls()) <= {"I", "II", "IIIa", "IIIb", "IVa", "IVb", "V"}
+    grades = {"0", "I", "II", "IIIa", "IIIb", "IVa", "IVb", "V"}
+    assert set(df["clavien_dindo"].drop_nulls()) <= grades
     assert df["clavien_dindo"].drop_nulls().n_unique() >= 5
     surg = df.filter(pl.col("surgery_date").is_not_null())
+    # grade 0 = no complication, once the 30-day window has closed; never "0" with a complication
+    closed = surg.filter(pl.col("complication_30d").is_not_null())
+    assert (closed.filter(~pl.col("complication_30d"))["clavien_dindo"] == "0").all()
+    assert (closed.filter(pl.col("complication_30d"))["clavien_dindo"] != "0").all()
     assert 0.1 < surg["complication_30d"].mean() < 0.5
     leak = surg.filter(pl.col("anastomotic_leak") | pl.col("pancreatic_fistula"))
     assert leak.height > 0 and leak["complication_30d"].all()
@@ -281,7 +286,10 @@ def test_pelvic_assessments_and_operations(clean) -> None:
     assert ops["admission_date"].null_count() == 0
     assert ops["discharge_date"].null_count() > 0  # still admitted at the extract
     assert set(ops["resection_margin"].drop_nulls()) == {"R0", "R1", "R2", "RX"}
-    assert {"IIIa", "IIIb", "V"} <= set(ops["clavien_dindo"].drop_nulls())
+    assert {"0", "IIIa", "IIIb", "V"} <= set(ops["clavien_dindo"].drop_nulls())
+    # a grade not registered although the 30-day window has closed: unknown, not "0"
+    closed = ops.filter(pl.col("surgery_date") <= EXTRACT_DATE - dt.timedelta(days=30))
+    assert 0 < closed["clavien_dindo"].null_count() < 0.1 * closed.height
     dead30 = ops.filter(days("surgery_date", "death_date") <= 30)
     dead90 = ops.filter(days("surgery_date", "death_date") <= 90)
     assert 0 < dead30.height < dead90.height
@@ -289,6 +297,30 @@ def test_pelvic_assessments_and_operations(clean) -> None:
         df.group_by("indication").agg((pl.col("sex") == "K").mean().alias("k")).sort("indication")
     )
     assert women.filter(pl.col("indication") == 5)["k"].item() == 1.0
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_some_patients_have_two_cases(area, clean) -> None:
+    """A few patients come back (a second referral, a recurrence): patients and cases differ,
+    and the second case carries the same personnummer, sex and birth date."""
+    df = clean[area]["cases"]
+    repeats = df.filter(pl.col("patient_id").is_duplicated())
+    assert 0 < df.height - df["patient_id"].n_unique() < 0.05 * df.height
+    same = repeats.group_by("patient_id").agg(
+        pl.col("sex").n_unique().alias("sexes"), pl.col("birth_date").n_unique().alias("births")
+    )
+    assert (same["sexes"] == 1).all() and (same["births"] == 1).all()
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_mdk_date_only_for_cases_discussed_at_the_national_mdk(area, clean) -> None:
+    df = clean[area]["cases"]
+    dated = df.filter(pl.col("mdk_date").is_not_null())
+    assert dated.height > 0.5 * df["national_mdk"].sum()
+    assert dated["national_mdk"].all()
+    gap = dated.select(days("referral_date", "mdk_date")).to_series()
+    assert gap.min() >= 3 and 7 <= gap.median() <= 21
+    assert dated["mdk_date"].max() <= EXTRACT_DATE
 
 
 # --------------------------------------------------------------------------------------------
@@ -458,7 +490,10 @@ def test_inca_codes_follow_the_schema(tmp_path) -> None:
     real = inca.filter((pl.col("MAKULERAD") == "0") & (pl.col("REGION_NAMN") != "Region Demo"))
     assert real.height == 500
     cd = real["clavien_dindo_Värde"].drop_nulls()
-    assert set(cd) <= {"1", "2", "3", "4", "5", "6", "7", "98", "99"}
+    assert set(cd) <= {"0", "1", "2", "3", "4", "5", "6", "7", "98", "99"}
+    assert "0" in set(cd)
+    none = real.filter(pl.col("clavien_dindo_Värde") == "0")["clavien_dindo_Beskrivning"]
+    assert set(none) == {"Ingen komplikation"}
     assert set(real["behandlingstyp_Värde"].drop_nulls()) <= {"1", "2", "4", "5", "98", "99"}
     pairs = real.select("net_tillstand_Värde", "net_tillstand_Beskrivning").unique().drop_nulls()
     assert all(b == f"Tillstånd {v}" for v, b in pairs.iter_rows() if v not in ("98", "99"))

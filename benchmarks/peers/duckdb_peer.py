@@ -32,6 +32,7 @@ def load_sql(path: Path) -> str:
     return f"""
 CREATE TABLE c AS
 SELECT
+  "PAT_ID" AS patient,
   "SjukhusKod" AS unit,
   CASE "KON_VALUE" WHEN 1 THEN 'M' WHEN 2 THEN 'K' END AS sex,
   "FODELSEDATUM" AS birth,
@@ -39,11 +40,15 @@ SELECT
   "remissdatum" AS referral,
   "bedomningsdatum" AS assessment,
   "operationsdatum" AS surgery,
+  "behandlingsstart" AS treatment_start,
+  CASE "behandlingstyp_Värde" WHEN 1 THEN 'surgery' WHEN 2 THEN 'medical' WHEN 3 THEN 'radiotherapy'
+    WHEN 4 THEN 'prrt' WHEN 5 THEN 'other' END AS ttype,
   "opererande_sjukhuskod" AS treatment_unit,
   "inskrivningsdatum" AS admission,
   "utskrivningsdatum" AS discharge,
-  CASE "radikalitet_Värde" WHEN 1 THEN 'R0' WHEN 2 THEN 'R1' WHEN 3 THEN 'R2' WHEN 4 THEN 'RX' END AS margin,
-  "clavien_dindo_Värde" AS clavien,          -- 1 I, 2 II, 3 IIIa, 4 IIIb, 5 IVa, 6 IVb, 7 V
+  CASE "radikalitet_Värde" WHEN 1 THEN 'R0' WHEN 2 THEN 'R1' WHEN 3 THEN 'R2' WHEN 4 THEN 'RX'
+    END AS margin,
+  "clavien_dindo_Värde" AS clavien,          -- 0 none, 1 I, 2 II, 3 IIIa, 4 IIIb, 5 IVa, 6 IVb, 7 V
   CASE "reoperation_30d_Värde" WHEN 1 THEN true WHEN 0 THEN false END AS reop,
   CASE "nationell_mdk_Värde" WHEN 1 THEN true WHEN 0 THEN false END AS mdk,
   "AVLIDDAT" AS death,
@@ -67,14 +72,40 @@ FROM c WHERE {date} IS NOT NULL AND year({date}) <= {y}
 GROUP BY GROUPING SETS ((unit, year({date})), (year({date})))"""
 
 
-def duration(ind: str, date: str, value: str, y: int, base: str = "c") -> str:
+def duration(
+    ind: str, date: str, value: str, y: int, base: str = "c", pending: str = "false"
+) -> str:
     return f"""
 SELECT '{ind}', year({date}), {_unit()}, 'all',
        NULL, count(v), quantile_cont(v, 0.5), quantile_cont(v, 0.25), quantile_cont(v, 0.75),
-       count(*) - count(v), 0
-FROM (SELECT *, {value} AS v FROM {base}) t
+       count_if(v IS NULL AND NOT p), count_if(v IS NULL AND p)
+FROM (SELECT *, {value} AS v, coalesce(({pending}), false) AS p FROM {base}) t
 WHERE {date} IS NOT NULL AND year({date}) <= {y}
 GROUP BY GROUPING SETS ((unit, year({date})), (year({date})))"""
+
+
+def distinct(ind: str, stratum: str, date: str, column: str, y: int) -> str:
+    return f"""
+SELECT '{ind}', year({date}), {_unit()}, '{stratum}',
+       count(DISTINCT {column}), NULL, CAST(count(DISTINCT {column}) AS DOUBLE), NULL, NULL, 0, 0
+FROM c WHERE {date} IS NOT NULL AND year({date}) <= {y}
+GROUP BY GROUPING SETS ((unit, year({date})), (year({date})))"""
+
+
+def treatments(ind: str, y: int) -> str:
+    """Operations by their date and other first treatments by theirs, counted together."""
+    other = (
+        "(ttype <> 'surgery' OR "
+        "(ttype IS NULL AND (surgery IS NULL OR treatment_start <> surgery)))"
+    )
+    return f"""
+SELECT '{ind}', year(d), {_unit()}, 'all',
+       count(*), NULL, CAST(count(*) AS DOUBLE), NULL, NULL, 0, 0
+FROM (SELECT unit, surgery AS d FROM c WHERE surgery IS NOT NULL
+      UNION ALL
+      SELECT unit, treatment_start FROM c WHERE treatment_start IS NOT NULL AND {other}) t
+WHERE year(d) <= {y}
+GROUP BY GROUPING SETS ((unit, year(d)), (year(d)))"""
 
 
 def proportion(
@@ -92,7 +123,8 @@ def proportion(
     )
     return f"""
 SELECT '{ind}', year({date}), {_unit()}, '{stratum}',
-       count_if(s = 1), count_if(s <= 1), CASE WHEN count_if(s <= 1) > 0 THEN count_if(s = 1) / count_if(s <= 1) END,
+       count_if(s = 1), count_if(s <= 1),
+       CASE WHEN count_if(s <= 1) > 0 THEN count_if(s = 1) / count_if(s <= 1) END,
        NULL, NULL, count_if(s = 2), count_if(s = 3)
 FROM (SELECT *, {status} AS s FROM c) t
 WHERE {date} IS NOT NULL AND year({date}) <= {y}
@@ -128,25 +160,37 @@ def indicators_sql(y: int, extract: str) -> str:
     )
     since = f"datediff('day', surgery, {ed})"
     w = PARAMS["window_days"]
-    cd3 = "coalesce(clavien >= 3, false)"  # no grade recorded = no complication >= IIIa
+    cd3 = "clavien >= 3"  # a grade not recorded is unknown (NULL); 0 = no complication
+    first = "coalesce(treatment_start, surgery)"  # the first treatment or procedure
     parts = [
         count("pelvic.referrals", "referral", y),
-        count("pelvic.treatments", "surgery", y),
-        duration("pelvic.length_of_stay", "discharge", "datediff('day', admission, discharge)", y),
+        distinct("pelvic.referrals", "measure=patients", "referral", "patient", y),
+        treatments("pelvic.treatments", y),
         duration(
-            "pelvic.referral_to_assessment_days",
-            "assessment",
-            "datediff('day', referral, assessment)",
+            "pelvic.length_of_stay",
+            "coalesce(discharge, surgery)",
+            "datediff('day', admission, discharge)",
             y,
+            pending=f"discharge IS NULL AND {since} <= {PARAMS['admitted_days']}",
         ),
         duration(
-            "pelvic.referral_to_treatment_days", "surgery", "datediff('day', referral, surgery)", y
+            "pelvic.referral_to_assessment_days",
+            "coalesce(assessment, referral)",
+            "datediff('day', referral, assessment)",
+            y,
+            pending=(
+                f"assessment IS NULL AND datediff('day', referral, {ed}) <= "
+                f"{PARAMS['pending_days']}"
+            ),
+        ),
+        duration(
+            "pelvic.referral_to_treatment_days", first, f"datediff('day', referral, {first})", y
         ),
         proportion(
             "pelvic.referral_to_treatment_days",
             "measure=within_x",
-            "surgery",
-            f"datediff('day', referral, surgery) <= {PARAMS['x_days']}",
+            first,
+            f"datediff('day', referral, {first}) <= {PARAMS['x_days']}",
             y,
         ),
         proportion("pelvic.treated_at_other_unit", "all", "surgery", "treatment_unit <> unit", y),
@@ -196,7 +240,8 @@ def indicators_sql(y: int, extract: str) -> str:
         distribution("pelvic.age", "age_band", band, y).split("UNION ALL", 1)[1],
     ]
     cols = ", ".join(OUTPUT)
-    return f"SELECT * FROM (\n{' UNION ALL '.join(parts)}\n) AS r({cols}) ORDER BY indicator_id, period, unit, stratum"
+    order = "ORDER BY indicator_id, period, unit, stratum"
+    return f"SELECT * FROM (\n{' UNION ALL '.join(parts)}\n) AS r({cols}) {order}"
 
 
 def main(argv=None) -> int:

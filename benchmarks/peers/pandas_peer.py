@@ -28,6 +28,7 @@ from common import (  # noqa: E402
     PARAMS,
     SEX,
     STRING_COLUMNS,
+    TTYPE,
     args,
 )
 
@@ -55,6 +56,7 @@ def load(path: Path) -> pd.DataFrame:
     df["sex"] = df["sex"].map(SEX)
     df["margin"] = df["margin"].map(MARGIN)
     df["clavien"] = df["clavien"].map(CLAVIEN)
+    df["ttype"] = df["ttype"].map(TTYPE)
     for c in ("reop", "mdk"):
         df[c] = df[c].map({1: True, 0: False}).astype("boolean")
     return df
@@ -102,8 +104,9 @@ def proportion(d: pd.DataFrame, st: np.ndarray) -> list[pd.DataFrame]:
     return per_unit(d, f)
 
 
-def duration(d: pd.DataFrame, v: pd.Series) -> list[pd.DataFrame]:
-    d = d.assign(_v=v)
+def duration(d: pd.DataFrame, v: pd.Series, pending: pd.Series | None = None) -> list[pd.DataFrame]:
+    pend = pending.fillna(False).astype(bool) if pending is not None else False
+    d = d.assign(_v=v, _p=v.isna() & pend)
 
     def f(g):
         x = g["_v"].dropna()
@@ -113,10 +116,18 @@ def duration(d: pd.DataFrame, v: pd.Series) -> list[pd.DataFrame]:
                 "value": x.median() if len(x) else np.nan,
                 "q1": x.quantile(0.25) if len(x) else np.nan,
                 "q3": x.quantile(0.75) if len(x) else np.nan,
-                "n_missing": int(g["_v"].isna().sum()),
-                "n_pending": 0,
+                "n_missing": int((g["_v"].isna() & ~g["_p"]).sum()),
+                "n_pending": int(g["_p"].sum()),
             }
         )
+
+    return per_unit(d, f)
+
+
+def distinct(d: pd.DataFrame, col: str) -> list[pd.DataFrame]:
+    def f(g):
+        n = g[col].nunique()
+        return pd.Series({"numerator": n, "value": float(n), "n_missing": 0, "n_pending": 0})
 
     return per_unit(d, f)
 
@@ -148,32 +159,55 @@ def categories(d: pd.DataFrame, cat: pd.Series, name: str) -> list[pd.DataFrame]
 def compute(df: pd.DataFrame, year: int, extract: pd.Timestamp) -> pd.DataFrame:
     parts: list[tuple[str, str, list[pd.DataFrame]]] = []
 
-    def in_years(col):
-        d = df[df[col].notna()].copy()
-        d["period"] = d[col].dt.year
+    def in_years(col, date=None):
+        date = df[col] if date is None else date
+        d = df[date.notna()].copy()
+        d["period"] = date[date.notna()].dt.year
         return d[d["period"] <= year]
 
     ref = in_years("referral")
     surg = in_years("surgery")
     parts.append(("pelvic.referrals", "all", count(ref)))
-    parts.append(("pelvic.treatments", "all", count(surg)))
-    dis = in_years("discharge")
-    parts.append(
-        ("pelvic.length_of_stay", "all", duration(dis, days(dis["admission"], dis["discharge"])))
+    parts.append(("pelvic.referrals", "measure=patients", distinct(ref, "patient")))
+    # operations by their date, and other first treatments by theirs (a first treatment of an
+    # unknown type on another day than the operation is another treatment)
+    other = df["ttype"].ne("surgery") & df["ttype"].notna()
+    other |= df["ttype"].isna() & (df["surgery"].isna() | (df["treatment_start"] != df["surgery"]))
+    starts = df[other & df["treatment_start"].notna()].copy()
+    starts["period"] = starts["treatment_start"].dt.year
+    starts = starts[starts["period"] <= year]
+    parts.append(("pelvic.treatments", "all", count(pd.concat([surg, starts]))))
+    # discharge in Y; a surgery without a discharge in its own year: pending while recent
+    dis = in_years("discharge", df["discharge"].fillna(df["surgery"]))
+    admitted = dis["discharge"].isna() & (
+        (extract - dis["surgery"]).dt.days <= PARAMS["admitted_days"]
     )
-    ass = in_years("assessment")
+    parts.append(
+        (
+            "pelvic.length_of_stay",
+            "all",
+            duration(dis, days(dis["admission"], dis["discharge"]), admitted),
+        )
+    )
+    ass = in_years("assessment", df["assessment"].fillna(df["referral"]))
+    waiting = ass["assessment"].isna() & (
+        (extract - ass["referral"]).dt.days <= PARAMS["pending_days"]
+    )
     parts.append(
         (
             "pelvic.referral_to_assessment_days",
             "all",
-            duration(ass, days(ass["referral"], ass["assessment"])),
+            duration(ass, days(ass["referral"], ass["assessment"]), waiting),
         )
     )
-    rtt = days(surg["referral"], surg["surgery"])
-    parts.append(("pelvic.referral_to_treatment_days", "all", duration(surg, rtt)))
+    # to the first treatment or procedure: the treatment start, else the operation
+    first = in_years("treatment_start", df["treatment_start"].fillna(df["surgery"]))
+    first_day = first["treatment_start"].fillna(first["surgery"])
+    rtt = days(first["referral"], first_day)
+    parts.append(("pelvic.referral_to_treatment_days", "all", duration(first, rtt)))
     within = (rtt <= PARAMS["x_days"]).astype("boolean").mask(rtt.isna())
     parts.append(
-        ("pelvic.referral_to_treatment_days", "measure=within_x", proportion(surg, status(within)))
+        ("pelvic.referral_to_treatment_days", "measure=within_x", proportion(first, status(within)))
     )
     other = (
         (surg["treatment_unit"] != surg["unit"])
@@ -196,8 +230,13 @@ def compute(df: pd.DataFrame, year: int, extract: pd.Timestamp) -> pd.DataFrame:
             proportion(surg, status(r0, None, ~surg["margin"].isin(["R0", "R1", "R2"]))),
         )
     )
-    # no Clavien-Dindo grade recorded = no complication of grade IIIa or higher (definition v1)
-    cd3 = surg["clavien"].isin(["IIIa", "IIIb", "IVa", "IVb", "V"]).astype("boolean")
+    # a Clavien-Dindo grade not recorded is unknown (definition v2); grade 0: no complication
+    cd3 = (
+        surg["clavien"]
+        .isin(["IIIa", "IIIb", "IVa", "IVb", "V"])
+        .astype("boolean")
+        .mask(surg["clavien"].isna())
+    )
     reop = surg["reop"]
     pend = since < PARAMS["window_days"]
     parts.append(("pelvic.complications", "all", proportion(surg, status(cd3 | reop, pend))))

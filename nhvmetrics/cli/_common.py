@@ -67,6 +67,14 @@ MaxQuarantinedOpt = Annotated[
         "(default 0.2).",
     ),
 ]
+CoverageOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--coverage",
+        help="CSV of expected case counts (area,year,unit,expected) from an external source, "
+        "for <area>.registry_coverage.",
+    ),
+]
 StrictOpt = Annotated[
     bool,
     typer.Option("--strict", help="Exit 1 (after writing) if validation quarantined any row."),
@@ -97,7 +105,8 @@ def say_quarantined(validated: Validated, path: Path) -> None:
     echo(
         f"warning: {bad} row{'s' if bad != 1 else ''} quarantined by validation ({per}) and "
         "left out of the figures; run "
-        f"`nhvmetrics validate {path} --area {area_arg(validated.options.area)}` to see and fix them.",
+        f"`nhvmetrics validate {path} --area {area_arg(validated.options.area)}` "
+        "to see and fix them.",
         err=True,
     )
 

@@ -9,6 +9,7 @@ import typer
 
 from nhvmetrics.cli import app
 from nhvmetrics.cli._common import (
+    CoverageOpt,
     AreaOpt,
     CiOpt,
     DefinitionsOpt,
@@ -35,6 +36,7 @@ def compute(
     extract_date: ExtractDateOpt = None,
     table: TableOpt = None,
     definitions: DefinitionsOpt = None,
+    coverage: CoverageOpt = None,
     ci: CiOpt = "wilson",
     min_count: MinCountOpt = 5,
     max_quarantined: MaxQuarantinedOpt = 0.2,
@@ -60,6 +62,7 @@ def compute(
         area=area,
         tables=pipeline.parse_tables(path, table),
         definitions=tuple(definitions or ()),
+        coverage=coverage,
         year=year,
         extract_date=pipeline.parse_date(extract_date),
         ci_method=ci,

@@ -9,6 +9,7 @@ import typer
 
 from nhvmetrics.cli import app
 from nhvmetrics.cli._common import (
+    CoverageOpt,
     CiOpt,
     DefinitionsOpt,
     ExtractDateOpt,
@@ -36,6 +37,7 @@ def report(
     extract_date: ExtractDateOpt = None,
     table: TableOpt = None,
     definitions: DefinitionsOpt = None,
+    coverage: CoverageOpt = None,
     unit: Annotated[
         str | None,
         typer.Option("--unit", help="Report for this unit, beside the national figure."),
@@ -48,6 +50,15 @@ def report(
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the report: sv or en.")] = "sv",
     ci: CiOpt = "wilson",
+    suppress: Annotated[
+        str,
+        typer.Option(
+            "--suppress",
+            help="Disclosure policy: denominator (hide a figure over fewer than --min-count "
+            "cases; the default) or cells (also hide a share whose numerator or complement is "
+            "1-4, for publication). See docs/report.md.",
+        ),
+    ] = "denominator",
     min_count: MinCountOpt = 5,
     max_quarantined: MaxQuarantinedOpt = 0.2,
     strict: StrictOpt = False,
@@ -93,6 +104,7 @@ def report(
                 ("--table", table),
                 ("--extract-date", extract_date),
                 ("--definitions", definitions),
+                ("--coverage", coverage),
             )
             if v
         ]
@@ -125,11 +137,13 @@ def report(
         area=area,
         tables=pipeline.parse_tables(path, table),
         definitions=tuple(definitions or ()),
+        coverage=coverage,
         year=year,
         extract_date=pipeline.parse_date(extract_date),
         unit=unit,
         lang=lang,
         ci_method=ci,
+        suppress=suppress,
         min_count=min_count,
         max_quarantined=max_quarantined,
         strict=strict,

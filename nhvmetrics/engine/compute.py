@@ -61,6 +61,7 @@ OUTPUT_SCHEMA: dict[str, Any] = {
     "computable": pl.Boolean,
     "note": pl.String,
     "parameters": pl.String,
+    "parameter_sources": pl.String,
     "extract_date": pl.Date,
 }
 OUTPUT_COLUMNS = list(OUTPUT_SCHEMA)
@@ -146,6 +147,8 @@ def columns_needed(
             continue
         cols = out.setdefault(d.table, set())
         cols |= d.required_columns | set(d.optional_columns)
+        if d.case_columns:
+            out.setdefault("cases", set()).update({"case_id", "unit", *d.case_columns})
         cols |= {s for s in d.stratifiers if s not in DERIVED_STRATIFIERS}
         cols |= {DERIVED_STRATIFIERS[s] for s in d.stratifiers if s in DERIVED_STRATIFIERS}
     for table, cols in out.items():
@@ -167,6 +170,9 @@ def compute_area(
     params: dict | None = None,
     definitions: list[Definition] | None = None,
     contract: Contract | None = None,
+    coverage: pl.DataFrame | None = None,
+    suppress: str = "denominator",
+    targets: dict[str, dict[str, Any]] | None = None,
 ) -> ComputeResult:
     """Compute every indicator of ``area`` for ``year`` and each earlier year in the data.
 
@@ -178,16 +184,35 @@ def compute_area(
     ``definitions`` replaces the area's definitions (e.g. ``area.definitions(extra=[DIR])``
     with a region's own); ``contract`` is the area's canonical columns and types (default: the
     area's).
+    ``coverage`` is the expected number of cases per area, year and unit from an external
+    source (columns ``area, year, unit, expected``, as
+    :func:`nhvmetrics.engine.coverage.read_coverage` reads them); without it
+    ``<area>.registry_coverage`` is not computable.  ``suppress`` is the disclosure policy
+    (``denominator`` or ``cells``, :func:`nhvmetrics.engine.suppression.apply_suppression`).
+    ``targets`` sets target levels for this run, per indicator (``{"acc.visit_within_x":
+    {"intermediate": 0.8, "high": 0.9}}``): they are then shown, with the source
+    ``override``.  The definitions of the result carry the run's parameter values, sources and
+    targets (their titles show the values).
     """
     from nhvmetrics.engine.stats import CI_METHODS
-    from nhvmetrics.engine.suppression import apply_suppression
+    from nhvmetrics.engine.suppression import POLICIES, apply_suppression
 
     area, contract, defs = _area_inputs(area, definitions, contract)
     if ci_method not in CI_METHODS:
         raise NhvError(f"unknown CI method '{ci_method}'; use one of: {', '.join(CI_METHODS)}.")
     if min_count < 1:
         raise NhvError("--min-count must be at least 1.")
+    if suppress not in POLICIES:
+        raise NhvError(
+            f"unknown suppression policy '{suppress}'; use one of: {', '.join(POLICIES)}."
+        )
     defs = [d for d in defs if d.area == area]
+    defs = [d.with_run(_resolve_params(d, params), _run_targets(d, targets)) for d in defs]
+    inputs: dict[str, Any] = {}
+    if coverage is not None:
+        from nhvmetrics.engine.coverage import check_coverage
+
+        inputs["coverage"] = check_coverage(coverage)
     frames = {
         str(k).lower(): _conform_types(
             contract, str(k).lower(), _project(v, [c for c in v.columns if not c.startswith("_")])
@@ -203,6 +228,7 @@ def compute_area(
         extract_date = extract_date.date()
 
     units = _units(frames)
+    inputs["units"] = units
     by_table: dict[str, list[Definition]] = defaultdict(list)
     for d in defs:
         by_table[d.table].append(d)
@@ -213,19 +239,14 @@ def compute_area(
         df = frames.get(tname)
         ok: list[tuple[Definition, dict[str, Any]]] = []
         for d in tdefs:
-            if df is None:
-                not_computable[d.id] = f"table '{tname}' is not in the export"
+            why = _why_not_computable(d, df, frames, inputs)
+            if why:
+                not_computable[d.id] = why
                 continue
-            absent = sorted(d.required_columns - set(df.columns))
-            if absent:
-                cols = ", ".join(absent)
-                not_computable[d.id] = (
-                    f"column{'s' if len(absent) > 1 else ''} {cols} not in the export"
-                )
-                continue
-            ok.append((d, _resolve_params(d, params)))
+            ok.append((d, d.params))
         if ok and df is not None:
-            results.update(_compute_table(df, ok, year, extract_date))
+            df = _with_case_columns(df, frames.get("cases"), [d for d, _ in ok])
+            results.update(_compute_table(df, ok, year, extract_date, inputs))
 
     seen = {year}
     for r in results.values():
@@ -237,8 +258,7 @@ def compute_area(
         if d.id in not_computable:
             parts.append(_not_computable_rows(d, periods, not_computable[d.id]))
             continue
-        p = _resolve_params(d, params)
-        rows = _fill_skeleton(d, results[d.id], periods, units, p)
+        rows = _fill_skeleton(d, results[d.id], periods, units, d.params)
         parts.append(
             rows.with_columns(
                 area=pl.lit(area),
@@ -246,7 +266,8 @@ def compute_area(
                 definition_version=pl.lit(d.version),
                 computable=pl.lit(True),
                 note=pl.lit(None, dtype=pl.String),
-                parameters=pl.lit(_params_text(p)),
+                parameters=pl.lit(d.parameters_text),
+                parameter_sources=pl.lit(d.parameter_sources_text),
             )
         )
     if parts:
@@ -256,7 +277,8 @@ def compute_area(
     table = table.with_columns(extract_date=pl.lit(extract_date, dtype=pl.Date))
     table = _add_ci(table, ci_method)
     table = _order(table)
-    table = apply_suppression(table, min_count)
+    on_numerator = {d.id for d in defs if d.kind.suppress_on_numerator}
+    table = apply_suppression(table, min_count, policy=suppress, on_numerator=on_numerator)
     warnings = [f"{i}: not computable, {why}" for i, why in not_computable.items()]
     for d in defs:
         df = frames.get(d.table)
@@ -291,9 +313,39 @@ def _resolve_params(d: Definition, overrides: dict | None) -> dict[str, Any]:
     return p
 
 
+def _run_targets(d: Definition, targets: dict | None) -> dict[str, Any] | None:
+    """The target levels set for this run for ``d`` (checked), or None."""
+    t = (targets or {}).get(d.id)
+    if not t:
+        return None
+    if not isinstance(t, dict) or not set(t) <= {"intermediate", "high", "direction"}:
+        raise NhvError(
+            f"targets of {d.id} may set intermediate, high and direction (higher or lower)."
+        )
+    for k in ("intermediate", "high"):
+        v = t.get(k)
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise NhvError(f"target {k} of {d.id} must be a number, got '{v}'.")
+        if d.kind.share_targets and not 0 <= v <= 1:
+            raise NhvError(f"target {k} of {d.id} must be a share between 0 and 1, got {v}.")
+    if t.get("direction", "higher") not in ("higher", "lower"):
+        raise NhvError(f"target direction of {d.id} must be higher or lower.")
+    return t
+
+
 def _param_value(d: Definition, name: str, value: Any) -> Any:
-    """An override takes the type of the default (``"10"`` -> 10 for a number of days)."""
+    """An override takes the type of the default (``"10"`` -> 10 for a number of days); a
+    parameter with choices takes one of them."""
     default = d.params[name]
+    choices = d.param_choices.get(name)
+    if choices is not None:
+        if str(value) not in choices:
+            raise NhvError(
+                f"parameter {name} of {d.id} must be one of: {', '.join(choices)}; got '{value}'."
+            )
+        return str(value)
     if isinstance(default, (int, float)) and not isinstance(value, (int, float)):
         try:
             value = float(str(value).replace(",", "."))
@@ -342,11 +394,50 @@ def _project(df: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return df.lazy().select(columns).collect()
 
 
-def _params_text(p: dict[str, Any]) -> str:
-    def f(v):
-        return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+def _why_not_computable(
+    d: Definition,
+    df: pl.DataFrame | None,
+    frames: dict[str, pl.DataFrame],
+    inputs: dict[str, Any],
+) -> str | None:
+    """Why ``d`` cannot be computed from this export and these inputs (None: it can)."""
+    if df is None:
+        return f"table '{d.table}' is not in the export"
+    absent = sorted(d.required_columns - set(df.columns))
+    if d.case_columns:
+        cases = frames.get("cases")
+        if cases is None:
+            return "table 'cases' is not in the export"
+        absent += sorted(set(d.case_columns) - set(cases.columns) - set(d.optional_columns))
+    if absent:
+        return f"column{'s' if len(absent) > 1 else ''} {', '.join(absent)} not in the export"
+    for name in d.kind.needs_inputs(d.spec):
+        if name not in inputs:
+            return "no expected counts were given (a coverage CSV: area,year,unit,expected)"
+        if name == "coverage":
+            cov = inputs["coverage"]
+            if cov.filter(pl.col("area") == d.area).height == 0:
+                return f"the coverage file has no expected counts for area {d.area}"
+    return None
 
-    return ";".join(f"{k}={f(v)}" for k, v in p.items())
+
+def _with_case_columns(
+    df: pl.DataFrame, cases: pl.DataFrame | None, defs: list[Definition]
+) -> pl.DataFrame:
+    """``df`` (a table other than cases) with the case columns its definitions read, joined
+    from the case table by ``case_id`` (a row whose case is not in the case table gets
+    nulls: its indicators count it in ``n_missing``)."""
+    want = sorted({c for d in defs for c in d.case_columns})
+    if not want or cases is None:
+        return df
+    have = [c for c in want if c in cases.columns]
+    side = cases.select(["case_id", *have]).unique("case_id", keep="first", maintain_order=True)
+    out = df.join(side, on="case_id", how="left")
+    missing = [c for c in want if c not in have]
+    if missing:
+        types = defs[0].contract.dtypes("cases")
+        out = out.with_columns([pl.lit(None, dtype=types[c]).alias(c) for c in missing])
+    return out
 
 
 def _units(frames: dict[str, pl.DataFrame]) -> list[str]:
@@ -380,6 +471,7 @@ def _not_computable_rows(d: Definition, periods: list[int], reason: str) -> pl.D
             "computable": [False] * n,
             "note": [f"not computable: {reason}"] * n,
             "parameters": [d.parameters_text] * n,
+            "parameter_sources": [d.parameter_sources_text] * n,
         },
         schema_overrides={"period": pl.Int64},
     )
@@ -476,6 +568,7 @@ def _compute_table(
     defs: list[tuple[Definition, dict[str, Any]]],
     year: int,
     extract_date: dt.date,
+    inputs: dict[str, Any] | None = None,
 ) -> dict[str, pl.DataFrame]:
     lf = _base_frame(df, [d for d, _ in defs]).lazy()
     schema = lf.collect_schema()
@@ -483,7 +576,7 @@ def _compute_table(
     plans: list[Plan] = []
     strata: list[dict[str | None, str | None]] = []
     for i, (d, p) in enumerate(defs):
-        plans.append(d.kind.plan(d.spec, PlanContext(i, d, p, extract_date)))
+        plans.append(d.kind.plan(d.spec, PlanContext(i, d, p, extract_date, inputs or {})))
         strata.append(_strat_cols(d, schema))
     joints = _joint_results(lf, plans, strata, year)
 
@@ -494,13 +587,13 @@ def _compute_table(
         joint = joints[i].lazy()
         for strat, scol in strata[i].items():
             for with_unit in (True, False):
-                keys = (
-                    (["unit"] if with_unit else [])
-                    + [plan.period]
-                    + ([scol] if scol else [])
-                    + list(plan.keys)
-                )
-                marg = joint.group_by(keys).agg([pl.col(c).sum() for c in plan.sums])
+                keys = (["unit"] if with_unit else []) + [plan.period] + ([scol] if scol else [])
+                if plan.margin_aggs:  # the plan aggregates its margins itself, over its keys
+                    marg = joint.group_by(keys).agg(list(plan.margin_aggs))
+                else:
+                    marg = joint.group_by([*keys, *plan.keys]).agg(
+                        [pl.col(c).sum() for c in plan.sums]
+                    )
                 if scol is not None and is_age_band_column(scol):
                     marg = marg.with_columns(band_label(pl.col(scol)))
                 margins.append(marg)
@@ -526,9 +619,9 @@ def _base_frame(df: pl.DataFrame, defs: list[Definition]) -> pl.DataFrame:
     needed: set[str] = {"unit"}
     opt_nulls: dict[str, Any] = {}
     schema = df.schema
-    band_dates: set[str] = set()
+    band_dates: dict[str, Definition] = {}  # period key -> a definition with that period date
     for d in defs:
-        needed |= d.required_columns
+        needed |= d.required_columns | set(d.case_columns)
         types = d.contract.dtypes(d.table)
         for c in d.optional_columns:
             if c in schema:
@@ -542,20 +635,24 @@ def _base_frame(df: pl.DataFrame, defs: list[Definition]) -> pl.DataFrame:
             source = DERIVED_STRATIFIERS["age_band"]
             if source in schema:
                 needed.add(source)
-                band_dates.add(d.period_date)
+                band_dates.setdefault(d.period_key, d)
     # one lazy query: eager selects over columns of different chunking would rechunk (copy) them
     blf = df.lazy().select(sorted(needed & set(schema)))
     if opt_nulls:
         blf = blf.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in opt_nulls.items()])
     if band_dates and "birth_date" in blf.collect_schema().names():
-        ymd = {c: f"__ymd_{c}" for c in sorted(band_dates | {"birth_date"})}
-        blf = blf.with_columns([ymd_int(pl.col(c)).alias(n) for c, n in ymd.items()])
+        keys = sorted(band_dates)
+        ymd = {k: f"__ymd_{i}" for i, k in enumerate(keys)}
+        blf = blf.with_columns(
+            ymd_int(pl.col("birth_date")).alias("__ymd_birth"),
+            *(ymd_int(band_dates[k].period_expr()).alias(ymd[k]) for k in keys),
+        )
         blf = blf.with_columns(
             [
-                band_index(pl.col(ymd["birth_date"]), pl.col(ymd[c])).alias(age_band_column(c))
-                for c in sorted(band_dates)
+                band_index(pl.col("__ymd_birth"), pl.col(ymd[k])).alias(age_band_column(k))
+                for k in keys
             ]
-        ).drop(list(ymd.values()))
+        ).drop([*ymd.values(), "__ymd_birth"])
     return blf.collect()
 
 
@@ -578,12 +675,13 @@ def _joint_results(
         x = lf.with_columns([*plan.exprs, *(p.expr.alias(p.name) for p in plan.periods)])
         qs = [
             x.filter(_in_period(p.name, year))
+            .with_columns(p.columns)
             .group_by(["unit", p.name, *group])
             .agg(plan.aggs)
             .rename({p.name: plan.period} if p.name != plan.period else {})
             for p in plan.periods
         ]
-        lazies.append(qs[0] if len(qs) == 1 else pl.concat(qs, how="vertical"))
+        lazies.append(qs[0] if len(qs) == 1 else pl.concat(qs, how="vertical_relaxed"))
         owners.append([i])
     for pname, members in fused.items():
         exprs = [plans[members[0]].periods[0].expr.alias(pname)]
@@ -630,7 +728,7 @@ def _strat_cols(d: Definition, schema: Any) -> dict[str | None, str | None]:
     cols: dict[str | None, str | None] = {None: None}
     for s in d.stratifiers:
         if s in DERIVED_STRATIFIERS:
-            name = age_band_column(d.period_date)
+            name = age_band_column(d.period_key)
             if name in schema:
                 cols[s] = name
         elif s in schema:

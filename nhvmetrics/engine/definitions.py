@@ -18,7 +18,10 @@ region's own files to an area's (an id that exists already is refused unless the
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,9 +37,21 @@ from nhvmetrics.areas import (
     shipped_areas,
 )
 from nhvmetrics.contract import Contract
-from nhvmetrics.engine.expr import Parsed, is_identifier
+from nhvmetrics.engine.expr import ExprError, Parsed, compile_expr, is_identifier
+from nhvmetrics.engine.expr import parse as parse_expr
 from nhvmetrics.engine.kind import DefinitionProblem, Kind, KindSpec, ParseContext
 from nhvmetrics.engine.kinds import get_kind, kind_fields, type_names
+from nhvmetrics.engine.provenance import (
+    OVERRIDE_SOURCE,
+    Source,
+    SourceError,
+    Targets,
+    fill,
+    has_bare_x,
+    parse_source,
+    placeholders,
+    sources_text,
+)
 from nhvmetrics.engine.strata import DERIVED_STRATIFIERS
 from nhvmetrics.errors import DefinitionError, InputError
 
@@ -63,9 +78,25 @@ COMMON_KEYS = {
     "tests",
     "notes",
     "replaces",
+    "changes",
+    "role",
+    "case_columns",
 }
 REQUIRED = ("id", "version", "title", "source", "type", "period")
-TEST_KEYS = {"name", "year", "extract_date", "params", "rows", "tables", "expect", "ci"}
+TEST_KEYS = {
+    "name",
+    "year",
+    "extract_date",
+    "params",
+    "rows",
+    "tables",
+    "expect",
+    "ci",
+    "coverage",
+    "suppress",
+}
+#: what a definition is for: an indicator of the report, or a count the data-quality section shows
+ROLES = ("indicator", "data_quality")
 EXPECT_KEYS = {
     "unit",
     "stratum",
@@ -85,8 +116,21 @@ EXPECT_KEYS = {
 
 
 @dataclass(frozen=True)
+class Change:
+    """One entry of a definition's ``changes:`` list: what changed in a version."""
+
+    version: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Definition:
-    """One indicator definition: the common part, and its kind's own part in ``spec``."""
+    """One indicator definition: the common part, and its kind's own part in ``spec``.
+
+    ``title_sv``, ``title_en``, ``description_sv`` and ``description_en`` hold the texts with
+    the parameter values filled in (``inom 14 dygn``); ``templates`` keeps them as written
+    (``inom {x_days} dygn``), so :meth:`with_run` can fill in the values of a run.
+    """
 
     id: str
     area: str
@@ -100,7 +144,7 @@ class Definition:
     source_section: str
     type: str  # as written in the file: a kind's name or one of its aliases
     table: str
-    period_date: str
+    period_date: str  # a date column, or an expression of date columns (coalesce(a, b))
     period_offset_years: int
     params: dict[str, Any]
     param_help: dict[str, str]
@@ -109,7 +153,7 @@ class Definition:
     value_unit: str | None
     optional_columns: tuple[str, ...]
     stratifiers: tuple[str, ...]
-    targets: dict[str, Any] | None
+    targets: Targets | None
     tests: list[dict[str, Any]]
     spec: KindSpec
     contract: Contract = field(repr=False, compare=False)
@@ -119,6 +163,13 @@ class Definition:
     origin: str = ORIGIN_SHIPPED
     #: the id whose place this definition takes (``replaces:``, a region's own file), or None
     replaces: str | None = None
+    param_sources: dict[str, Source] = field(default_factory=dict)
+    param_choices: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    templates: dict[str, str] = field(default_factory=dict, repr=False)
+    changes: tuple[Change, ...] = ()
+    role: str = "indicator"
+    case_columns: tuple[str, ...] = ()  # columns of the case table joined by case_id
+    period_parsed: Parsed | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_own(self) -> bool:
@@ -151,13 +202,38 @@ class Definition:
         return self.description_en
 
     @property
+    def period_columns(self) -> set[str]:
+        """The date columns the period date is read from (one, or those of an expression)."""
+        if self.period_parsed is not None:
+            return set(self.period_parsed.columns)
+        return {self.period_date}
+
+    @property
+    def period_key(self) -> str:
+        """A short name of the period date for the engine's own column names."""
+        if self.period_parsed is None:
+            return self.period_date
+        return "x" + re.sub(r"[^a-z0-9]+", "_", self.period_date.lower()).strip("_")
+
+    def period_expr(self) -> Any:
+        """The period date as a polars expression (a column, or its expression compiled)."""
+        import polars as pl
+
+        if self.period_parsed is None:
+            return pl.col(self.period_date)
+        return compile_expr(self.period_parsed, {})
+
+    @property
     def required_columns(self) -> set[str]:
-        """Columns of ``table`` without which the indicator cannot be computed."""
-        cols: set[str] = {"unit", self.period_date}
+        """Columns of ``table`` without which the indicator cannot be computed (columns of the
+        case table joined by ``case_columns`` are not among them: see :attr:`case_columns`)."""
+        cols: set[str] = {"unit"} | self.period_columns
         for p in (self.population, *self.exclusions):
             if p is not None:
                 cols |= p.columns
         cols |= self.spec.columns()
+        if self.case_columns:
+            cols = (cols - set(self.case_columns)) | {"case_id"}
         return cols - set(self.optional_columns)
 
     @property
@@ -169,6 +245,66 @@ class Definition:
     def parameters_text(self) -> str:
         """Parameters as shown in every output row, e.g. ``x_days=14``."""
         return ";".join(f"{k}={_fmt(v)}" for k, v in self.params.items())
+
+    @property
+    def parameter_sources_text(self) -> str:
+        """The source of every parameter, e.g. ``x_days=local;horizon_days=seed``."""
+        return sources_text(self.param_sources, self.params)
+
+    def text(self, key: str, lang: str) -> str:
+        """A text of the definition (``title``, ``description``) with the values filled in."""
+        return fill(self.templates.get(f"{key}_{lang}", ""), self.params, self.param_choices, lang)
+
+    @property
+    def stratum_titles(self) -> tuple[tuple[str, str, str], ...]:
+        """(stratum, Swedish title, English title) of the named sub-rows, values filled in."""
+        p, c = self.params, self.param_choices
+        return tuple(
+            (s, fill(sv, p, c, "sv"), fill(en, p, c, "en"))
+            for s, sv, en in self.kind.stratum_titles(self.spec)
+        )
+
+    def with_run(
+        self, params: dict[str, Any] | None = None, targets: dict[str, Any] | None = None
+    ) -> Definition:
+        """The definition as one run uses it: ``params`` (resolved values of every parameter)
+        and ``targets`` (levels set for the run) in place, the texts filled with the values,
+        and the source of every value that differs from the file's ``override``."""
+        new_params = dict(self.params if params is None else params)
+        sources = dict(self.param_sources)
+        for k, v in new_params.items():
+            if k in self.params and v != self.params[k]:
+                sources[k] = OVERRIDE_SOURCE
+        new_targets = self.targets
+        if targets:
+            base = self.targets or Targets()
+            new_targets = Targets(
+                intermediate=_level(targets.get("intermediate", base.intermediate)),
+                high=_level(targets.get("high", base.high)),
+                direction=str(targets.get("direction", base.direction)),
+                source=OVERRIDE_SOURCE,
+            )
+        if new_params == self.params and new_targets is self.targets:
+            return self
+        t = self.templates
+        return dataclasses.replace(
+            self,
+            params=new_params,
+            param_sources=sources,
+            targets=new_targets,
+            title_sv=fill(t.get("title_sv", self.title_sv), new_params, self.param_choices, "sv"),
+            title_en=fill(t.get("title_en", self.title_en), new_params, self.param_choices, "en"),
+            description_sv=fill(
+                t.get("description_sv", self.description_sv), new_params, self.param_choices, "sv"
+            ),
+            description_en=fill(
+                t.get("description_en", self.description_en), new_params, self.param_choices, "en"
+            ),
+        )
+
+
+def _level(v: Any) -> float | None:
+    return None if v is None else float(v)
 
 
 def _fmt(v: Any) -> str:
@@ -558,9 +694,16 @@ def _build(
     if not isinstance(version, (int, str, float)) or isinstance(version, bool):
         _fail("version must be a number or text such as 1 or '1.2'.")
     version = str(version)
+    changes = _changes(raw.get("changes"), version)
 
     title = _pair(raw, "title", required=True)
     desc = _pair(raw, "description", required=False)
+    for lang, text in zip(("sv", "en"), title, strict=True):
+        if has_bare_x(text):
+            _fail(
+                f"title.{lang} says a bare 'X': write the parameter as a placeholder "
+                "such as {x_days}, so the title shows the value."
+            )
 
     source = raw["source"]
     if not isinstance(source, dict) or not source.get("document") or not source.get("section"):
@@ -572,9 +715,13 @@ def _build(
         _fail(f"type '{typ}' is not one of: {', '.join(type_names())}.")
 
     table = raw.get("table", "cases")
-    cols = contract.columns(table) if isinstance(table, str) else {}
+    cols = dict(contract.columns(table)) if isinstance(table, str) else {}
     if not cols:
         _fail(f"table '{table}' is not a table of area '{area}'.")
+    case_columns = _case_columns(raw.get("case_columns"), contract, table, cols)
+    own_cols = set(cols)
+    for c in case_columns:
+        cols[c] = contract.columns("cases")[c]
     colset = set(cols)
     stratcols = colset | set(DERIVED_STRATIFIERS)
 
@@ -582,8 +729,8 @@ def _build(
     if not isinstance(period, dict) or "date" not in period:
         _fail("period needs 'date': the date column that places a case in a year.")
     pdate = period["date"]
-    if not contract.is_date(table, pdate):
-        _fail(f"period.date '{pdate}' is not a date column of table '{table}'.")
+    period_parsed = _period_date(pdate, table, {c for c in own_cols if cols[c] == "date"})
+    pdate = str(pdate).strip() if period_parsed is not None else pdate
     extra_period = set(period) - {"date", "offset_years"}
     if extra_period:
         _fail(f"period: unknown field '{sorted(extra_period)[0]}'; use date and offset_years.")
@@ -591,22 +738,11 @@ def _build(
     if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= 10:
         _fail("period.offset_years must be a whole number of years from 0 to 10.")
 
-    params: dict[str, Any] = {}
-    param_help: dict[str, str] = {}
-    rawp = raw.get("params") or {}
-    if not isinstance(rawp, dict):
-        _fail("params must be a mapping of name: default (or name: {default, description}).")
-    for k, v in rawp.items():
-        if not isinstance(k, str) or not is_identifier(k) or k in colset or k == "extract_date":
-            _fail(f"parameter name '{k}' must be lower case and not a column name.")
-        if isinstance(v, dict):
-            if "default" not in v:
-                _fail(f"parameter '{k}' needs a 'default'.")
-            param_help[k] = str(v.get("description", ""))
-            v = v["default"]
-        if not isinstance(v, (int, float, str)) or isinstance(v, bool):
-            _fail(f"parameter '{k}' must default to a number or text, got {v!r}.")
-        params[k] = v
+    params, param_help, param_sources, param_choices = _params(raw.get("params"), colset)
+
+    role = raw.get("role", "indicator")
+    if role not in ROLES:
+        _fail(f"role must be one of: {', '.join(ROLES)}.")
 
     ctx = ParseContext(
         raw=raw,
@@ -620,7 +756,7 @@ def _build(
 
     optional_columns = list(raw.get("optional_columns") or [])
     for c in optional_columns:
-        if c not in colset:
+        if c not in own_cols:
             _fail(f"optional_columns: unknown column '{c}' in table '{table}'.")
 
     exclusions = []
@@ -644,27 +780,29 @@ def _build(
     if len(set(strat)) != len(strat):
         _fail("stratifiers: a stratifier is listed twice.")
 
-    targets = raw.get("targets")
-    if targets is not None:
-        if not isinstance(targets, dict) or not set(targets) <= {
-            "intermediate",
-            "high",
-            "direction",
-        }:
-            _fail("targets may hold 'intermediate', 'high' and 'direction' (higher/lower).")
-        for k in ("intermediate", "high"):
-            v = targets.get(k)
-            if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)):
-                _fail(f"targets.{k} must be a number (a share in 0-1 for proportions).")
-            if v is not None and kind.share_targets and not 0 <= v <= 1:
-                _fail(f"targets.{k} must be a share between 0 and 1, got {v}.")
-        targets = {
-            "intermediate": targets.get("intermediate"),
-            "high": targets.get("high"),
-            "direction": targets.get("direction", "higher"),
-        }
-        if targets["direction"] not in ("higher", "lower"):
-            _fail("targets.direction must be 'higher' or 'lower'.")
+    targets = _targets(raw.get("targets"), kind.share_targets)
+
+    # texts: every {placeholder} names a parameter; the values are filled in
+    templates = {
+        "title_sv": title[0],
+        "title_en": title[1],
+        "description_sv": desc[0],
+        "description_en": desc[1],
+    }
+    texts = dict(templates)
+    for st, sv, en in kind.stratum_titles(spec):
+        texts[f"{st} title.sv"], texts[f"{st} title.en"] = sv, en
+        for lang, t in (("sv", sv), ("en", en)):
+            if has_bare_x(t):
+                _fail(
+                    f"{st}: the title ({lang}) says a bare 'X'; write a placeholder such as "
+                    "{x_days}."
+                )
+    for where, text in texts.items():
+        for ph in placeholders(text):
+            if ph not in params:
+                label = where.replace("_", ".", 1) if where in templates else where
+                _fail(f"{label}: '{{{ph}}}' is not a parameter of this indicator.")
 
     tests = raw.get("tests") or []
     if not isinstance(tests, list):
@@ -677,10 +815,10 @@ def _build(
         area=area,
         name=name,
         version=version,
-        title_sv=title[0],
-        title_en=title[1],
-        description_sv=desc[0],
-        description_en=desc[1],
+        title_sv=fill(title[0], params, param_choices, "sv"),
+        title_en=fill(title[1], params, param_choices, "en"),
+        description_sv=fill(desc[0], params, param_choices, "sv"),
+        description_en=fill(desc[1], params, param_choices, "en"),
         source_document=str(source["document"]),
         source_section=str(source["section"]),
         type=typ,
@@ -702,6 +840,167 @@ def _build(
         raw=raw,
         origin=origin,
         replaces=replaces,
+        param_sources=param_sources,
+        param_choices=param_choices,
+        templates=templates,
+        changes=changes,
+        role=role,
+        case_columns=case_columns,
+        period_parsed=period_parsed,
+    )
+
+
+def _changes(raw: Any, version: str) -> tuple[Change, ...]:
+    """The ``changes:`` list: what changed in each version after the first."""
+    if raw in (None, []):
+        raw = []
+    if not isinstance(raw, list):
+        _fail("changes must be a list of {version, text}: what changed in each version.")
+    out: list[Change] = []
+    for i, c in enumerate(raw):
+        if not isinstance(c, dict) or set(c) != {"version", "text"} or not str(c["text"]).strip():
+            _fail(f"changes[{i + 1}] must be a mapping with 'version' and 'text'.")
+        out.append(Change(str(c["version"]), " ".join(str(c["text"]).split())))
+    if version not in ("1", "1.0") and version not in {c.version for c in out}:
+        _fail(f"version {version}: say what changed under 'changes:' (version: {version}, text).")
+    return tuple(out)
+
+
+def _case_columns(
+    raw: Any, contract: Contract, table: str, cols: dict[str, str]
+) -> tuple[str, ...]:
+    """Columns of the case table a definition of another table reads, joined by ``case_id``."""
+    if raw in (None, []):
+        return ()
+    if table == "cases":
+        _fail("case_columns: only a definition of another table (episodes ...) joins case columns.")
+    if "case_id" not in cols:
+        _fail(f"case_columns: table '{table}' has no case_id to join the case table by.")
+    if not isinstance(raw, list):
+        _fail("case_columns must be a list of columns of the case table.")
+    case_cols = contract.columns("cases")
+    for c in raw:
+        if c not in case_cols:
+            _fail(f"case_columns: unknown column '{c}' in table 'cases'.")
+        if c in cols:
+            _fail(f"case_columns: '{c}' is a column of table '{table}' itself.")
+    return tuple(str(c) for c in raw)
+
+
+_PERIOD_FUNCS = ("coalesce", "least", "greatest")
+
+
+def _period_date(pdate: Any, table: str, dates: set[str]) -> Parsed | None:
+    """None for a date column; the parsed expression for ``coalesce(a, b)`` and the like."""
+    if isinstance(pdate, str) and pdate in dates:
+        return None
+    why = (
+        f"period.date '{pdate}' is not a date column of table '{table}' (or coalesce, least or "
+        "greatest of date columns)."
+    )
+    if not isinstance(pdate, str) or "(" not in pdate:
+        _fail(why)
+    try:
+        parsed = parse_expr(pdate, dates, {})
+    except ExprError:
+        _fail(why)
+
+    def ok(node: ast.AST) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in dates
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _PERIOD_FUNCS
+            and all(ok(a) for a in node.args)
+        )
+
+    if not ok(parsed.tree):
+        _fail(why)
+    return parsed
+
+
+def _params(
+    rawp: Any, colset: set[str]
+) -> tuple[
+    dict[str, Any], dict[str, str], dict[str, Source], dict[str, dict[str, tuple[str, str]]]
+]:
+    params: dict[str, Any] = {}
+    param_help: dict[str, str] = {}
+    sources: dict[str, Source] = {}
+    choices: dict[str, dict[str, tuple[str, str]]] = {}
+    rawp = rawp or {}
+    if not isinstance(rawp, dict):
+        _fail("params must be a mapping of name: {default, description, source}.")
+    for k, v in rawp.items():
+        if not isinstance(k, str) or not is_identifier(k) or k in colset or k == "extract_date":
+            _fail(f"parameter name '{k}' must be lower case and not a column name.")
+        if not isinstance(v, dict):
+            _fail(
+                f"parameter '{k}' needs a default and a source: write "
+                f"{k}: {{default: {v!r}, source: {{local: <why this value>}}}} "
+                "(or seed: <quote>, register: <target>, region: <who decided>)."
+            )
+        bad = sorted(set(v) - {"default", "description", "source", "choices"})
+        if bad:
+            _fail(f"parameter '{k}': unknown field '{bad[0]}'.")
+        if "default" not in v:
+            _fail(f"parameter '{k}' needs a 'default'.")
+        try:
+            sources[k] = parse_source(v.get("source"))
+        except SourceError as exc:
+            _fail(f"parameter '{k}' {exc}.")
+        param_help[k] = str(v.get("description", ""))
+        default = v["default"]
+        if not isinstance(default, (int, float, str)) or isinstance(default, bool):
+            _fail(f"parameter '{k}' must default to a number or text, got {default!r}.")
+        if "choices" in v:
+            choices[k] = _choices(k, v["choices"], default)
+        params[k] = default
+    return params, param_help, sources, choices
+
+
+def _choices(name: str, raw: Any, default: Any) -> dict[str, tuple[str, str]]:
+    """A text parameter's allowed values, each with its Swedish and English label."""
+    if not isinstance(raw, dict) or not raw:
+        _fail(f"parameter '{name}': choices must map each value to {{sv: ..., en: ...}}.")
+    out: dict[str, tuple[str, str]] = {}
+    for value, labels in raw.items():
+        if not isinstance(labels, dict) or not labels.get("sv") or not labels.get("en"):
+            _fail(f"parameter '{name}': choice '{value}' needs both 'sv' and 'en' labels.")
+        out[str(value)] = (str(labels["sv"]), str(labels["en"]))
+    if str(default) not in out:
+        _fail(f"parameter '{name}': the default '{default}' is not one of its choices.")
+    return out
+
+
+def _targets(raw: Any, share_targets: bool) -> Targets | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not set(raw) <= {"intermediate", "high", "direction", "source"}:
+        _fail("targets may hold 'intermediate', 'high', 'direction' (higher/lower) and 'source'.")
+    for k in ("intermediate", "high"):
+        v = raw.get(k)
+        if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)):
+            _fail(f"targets.{k} must be a number (a share in 0-1 for proportions).")
+        if v is not None and share_targets and not 0 <= v <= 1:
+            _fail(f"targets.{k} must be a share between 0 and 1, got {v}.")
+    direction = raw.get("direction", "higher")
+    if direction not in ("higher", "lower"):
+        _fail("targets.direction must be 'higher' or 'lower'.")
+    src = None
+    if raw.get("intermediate") is not None or raw.get("high") is not None:
+        try:
+            src = parse_source(raw.get("source"))
+        except SourceError as exc:
+            _fail(f"targets {exc}.")
+    elif "source" in raw:
+        _fail("targets.source goes with target levels (intermediate, high).")
+    return Targets(
+        intermediate=_level(raw.get("intermediate")),
+        high=_level(raw.get("high")),
+        direction=direction,
+        source=src,
     )
 
 
@@ -747,6 +1046,14 @@ def _check_test(t: Any, i: int, contract: Contract, table: str, params: dict[str
             for c in row:
                 if c not in cols and not str(c).startswith("_"):
                     _fail(f"{where}: row {j + 1}: unknown column '{c}' in table '{tname}'.")
+    cov = t.get("coverage")
+    if cov is not None:
+        if not isinstance(cov, list) or not all(
+            isinstance(c, dict) and set(c) == {"year", "unit", "expected"} for c in cov
+        ):
+            _fail(f"{where}: coverage must be a list of {{year, unit, expected}} lines.")
+    if t.get("suppress", "denominator") not in ("denominator", "cells"):
+        _fail(f"{where}: suppress must be 'denominator' or 'cells'.")
     exp = t["expect"]
     exps = exp if isinstance(exp, list) else [exp]
     for e in exps:

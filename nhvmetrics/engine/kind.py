@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar
 
@@ -152,6 +152,8 @@ class Period:
     name: str
     expr: pl.Expr
     shared: bool = False
+    #: columns set for the cases of this period only (an event that sets its own stratum)
+    columns: tuple[pl.Expr, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,8 @@ class PlanContext:
     definition: Definition
     params: Mapping[str, Any]  # the parameter values of this run
     extract_date: dt.date
+    #: inputs of the run besides the export, by name (``coverage``: the expected counts)
+    inputs: Mapping[str, Any] = field(default_factory=dict)
 
     def compile(self, parsed: Parsed) -> pl.Expr:
         return compile_expr(parsed, self.params, self.extract_date)
@@ -176,40 +180,66 @@ class PlanContext:
         return d.population is not None or bool(d.exclusions)
 
     @cached_property
+    def _excluded(self) -> pl.Expr:
+        out = pl.lit(False)
+        for ex in self.definition.exclusions:
+            out = out | self.compile(ex).fill_null(False)
+        return out
+
+    @cached_property
     def population(self) -> pl.Expr:
         """True where the case meets ``population`` and no ``exclusions`` (unknown: false)."""
         d = self.definition
         pop = pl.lit(True)
         if d.population is not None:
             pop = pop & self.compile(d.population).fill_null(False)
-        for ex in d.exclusions:
-            pop = pop & ~self.compile(ex).fill_null(False)
-        return pop
+        return pop & ~self._excluded
 
-    def year_of(self, column: str) -> pl.Expr:
-        """The period a date places a case in: its year plus the definition's offset."""
+    @cached_property
+    def population_unknown(self) -> pl.Expr:
+        """True where it is unknown whether the case belongs to the population (the condition
+        needs a value the case lacks, e.g. an unknown treatment intent) and no exclusion holds:
+        such a case belongs to the year but cannot be counted, so every kind counts it in
+        ``n_missing``, never silently leaves it out."""
+        d = self.definition
+        if d.population is None:
+            return pl.lit(False)
+        return self.compile(d.population).is_null() & ~self._excluded
+
+    def year_of(self, column: str | None = None) -> pl.Expr:
+        """The period a date places a case in: its year plus the definition's offset
+        (``column`` None: the definition's period date, a column or an expression)."""
         off = self.definition.period_offset_years
-        return (pl.col(column).dt.year().cast(pl.Int16) + off).cast(pl.Int16)
+        date = self.definition.period_expr() if column is None else pl.col(column)
+        return (date.dt.year().cast(pl.Int16) + off).cast(pl.Int16)
 
     def own_period(
-        self, column: str | None = None, *, when: pl.Expr | None = None, suffix: str = ""
+        self,
+        column: str | None = None,
+        *,
+        when: pl.Expr | None = None,
+        suffix: str = "",
+        unknown: bool = False,
     ) -> Period:
         """This definition's period column: the period of ``column`` (default the period
-        date) where the case is in the population (and ``when`` holds), else null."""
-        d = self.definition
+        date) where the case is in the population (and ``when`` holds), else null.  With
+        ``unknown``, cases whose population is unknown get their period too: the plan then
+        counts them in ``n_missing`` (see :attr:`population_unknown`)."""
         ok = self.population if when is None else self.population & when
-        year = self.year_of(column or d.period_date)
+        if unknown:
+            ok = ok | (self.population_unknown if when is None else self.population_unknown & when)
+        year = self.year_of(column)
         return Period(self.name("p") + suffix, pl.when(ok).then(year))
 
     def shared_period(self) -> Period:
         """The bare period of the period date, shared by every plan over the same date."""
         d = self.definition
-        name = f"__y_{d.period_date}_{d.period_offset_years}"
-        return Period(name, self.year_of(d.period_date).alias(name), shared=True)
+        name = f"__y_{d.period_key}_{d.period_offset_years}"
+        return Period(name, self.year_of().alias(name), shared=True)
 
     @property
     def age_band_column(self) -> str:
-        return age_band_column(self.definition.period_date)
+        return age_band_column(self.definition.period_key)
 
 
 @dataclass(frozen=True)
@@ -287,6 +317,10 @@ class Plan(ABC):
     exprs: tuple[pl.Expr, ...] = ()
     aggs: tuple[pl.Expr, ...] = ()
     keys: tuple[str, ...] = ()
+    #: how a margin is made from the joint result, when not by summing ``sums`` over the
+    #: dropped keys: aggregations over the margin's keys alone (the plan's ``keys`` are then
+    #: aggregated away, e.g. counted as distinct patients)
+    margin_aggs: tuple[pl.Expr, ...] = ()
 
     @property
     def period(self) -> str:
@@ -325,6 +359,14 @@ class Kind(ABC, Generic[S]):
     fields: ClassVar[frozenset[str]] = frozenset()
     #: target levels are shares in 0-1 (the loader checks them)
     share_targets: ClassVar[bool] = False
+    #: the numerator counts patients against a denominator that does not (registry coverage:
+    #: expected cases from another register), so suppression looks at the numerator too
+    suppress_on_numerator: ClassVar[bool] = False
+
+    def needs_inputs(self, spec: S) -> tuple[str, ...]:
+        """Inputs of the run besides the export the kind needs (``coverage``); without one the
+        indicator is not computable."""
+        return ()
 
     @abstractmethod
     def parse(self, ctx: ParseContext) -> S:

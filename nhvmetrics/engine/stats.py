@@ -8,8 +8,11 @@
   by the same rule; :func:`quartiles` is the same over a plain list of values.
 * Survival: Kaplan–Meier product-limit estimate at a horizon, deaths before censorings at
   tied times, Greenwood variance and a log-log ("exponential Greenwood") confidence interval,
-  as R's ``survfit(conf.type = "log-log")``; one implementation (:func:`kaplan_meier_at`, per
-  group of a polars frame) for the engine and for :func:`kaplan_meier` over plain lists.
+  as R's ``survfit(conf.type = "log-log")``, with optional delayed entry (left truncation, at
+  risk over ``(entry, time]`` as R's counting process and lifelines' ``entry=``); one
+  implementation
+  (:func:`kaplan_meier_at`, per group of a polars frame) for the engine and for
+  :func:`kaplan_meier` over plain lists.
 """
 
 from __future__ import annotations
@@ -145,29 +148,61 @@ def kaplan_meier_at(
     *,
     deaths: str = "d",
     cases: str = "c",
+    entry: str | None = None,
     level: float = 0.95,
 ) -> pl.DataFrame:
     """Kaplan–Meier survival at ``horizon`` per group: the one implementation, used by the
     engine (per unit, period and stratum) and by :func:`kaplan_meier`.
 
-    ``frame`` has one row per group (``keys``, at least one) and time (``time``, not null) with
-    the number of deaths then (``deaths``) and of cases whose follow-up ends then (``cases``,
-    the deaths included).  Deaths at a time count before censorings at that time; an event at
-    exactly the horizon counts; times after the horizon only count as at risk.  The result has
-    ``keys`` and ``n`` (cases), ``events`` (deaths up to the horizon), ``censored`` (censored
-    before the horizon), ``survival`` (the product of 1 - d/r over death times up to the
-    horizon, computed as the exponential of the sum of its logarithms), ``greenwood``
-    (Greenwood's sum of d / (r (r - d))) and the log-log interval ``ci_low``, ``ci_high``
-    (see :func:`loglog_ci`).
+    ``frame`` has one row per group (``keys``, at least one), time (``time``, not null) and, with
+    delayed entry, entry time (``entry``, not null, below the time) with the number of deaths
+    then (``deaths``) and of cases whose follow-up ends then (``cases``, the deaths included).
+    Deaths at a time count before censorings at that time; an event at exactly the horizon
+    counts; times after the horizon only count as at risk.  With ``entry`` a case is at risk
+    at the times after its entry up to its own time, ``(entry, time]`` as R's counting process
+    ``Surv(start, stop, event)`` and lifelines' ``entry=`` count it (an entry at t is not at
+    risk for an event at t; every row needs ``entry < time``, and an entry before every time,
+    e.g. -1, means "from the start"); without it every case is at risk from the start.  The
+    number at risk at t is the cases entered before t minus the cases whose follow-up ended
+    before t.  The result has ``keys`` and ``n`` (cases), ``events`` (deaths up to the
+    horizon), ``censored`` (censored before the horizon), ``survival`` (the product of 1 - d/r
+    over death times up to the horizon, computed as the exponential of the sum of its
+    logarithms), ``greenwood`` (Greenwood's sum of d / (r (r - d))) and the log-log interval
+    ``ci_low``, ``ci_high`` (see :func:`loglog_ci`).
     """
     import polars as pl
 
     t, d, c = pl.col(time), pl.col(deaths), pl.col(cases)
-    at_risk = c.sum().over(keys) - c.cum_sum().over(keys) + c
+    if entry is None:
+        at_risk = c.sum().over(keys) - c.cum_sum().over(keys) + c
+        timeline = frame.sort([*keys, time], nulls_last=True).with_columns(__r=at_risk)
+    else:
+        # one timeline of entries and exits per group: at risk at t = entered before t minus
+        # ended before t (an entry at t is at risk only after t, as (start, stop] in R)
+        ends = frame.group_by([*keys, time]).agg(d.sum(), c.sum().alias("__x"))
+        ins = frame.group_by([*keys, entry]).agg(c.sum().alias("__in")).rename({entry: time})
+        timeline = (
+            pl.concat(
+                [
+                    ends.with_columns(pl.lit(0, dtype=pl.Int64).alias("__in")),
+                    ins.with_columns(
+                        pl.lit(0, dtype=pl.Int64).alias(deaths),
+                        pl.lit(0, dtype=pl.Int64).alias("__x"),
+                    ),
+                ],
+                how="diagonal_relaxed",
+            )
+            .group_by([*keys, time])
+            .agg(pl.col(deaths).sum(), pl.col("__x").sum(), pl.col("__in").sum())
+            .sort([*keys, time])
+            .with_columns(
+                __r=(pl.col("__in").cum_sum().over(keys) - pl.col("__in"))
+                - (pl.col("__x").cum_sum().over(keys) - pl.col("__x"))
+            )
+            .with_columns(pl.col("__x").alias(cases))
+        )
     g = (
-        frame.sort([*keys, time], nulls_last=True)
-        .with_columns(__r=at_risk)
-        .group_by(keys)
+        timeline.group_by(keys)
         .agg(
             c.sum().alias("n"),
             d.filter(t <= horizon).sum().alias("events"),
@@ -191,13 +226,14 @@ def kaplan_meier_at(
     )
 
 
-def kaplan_meier(time, event, at: float, level: float = 0.95) -> KMResult:
+def kaplan_meier(time, event, at: float, level: float = 0.95, entry=None) -> KMResult:
     """Kaplan–Meier survival at ``at`` (same unit as ``time``) with a log-log interval.
 
-    ``event`` is 1 for death, 0 for censored.  An event at exactly ``at`` counts.
-    The log-log interval is undefined when S is 0 or 1; then the bounds are NaN, except
-    S = 1 which gets [NaN, 1] -> reported as NaN, 1.  One subject per element, through
-    :func:`kaplan_meier_at`.
+    ``event`` is 1 for death, 0 for censored; ``entry`` (optional) the time each subject
+    enters (delayed entry: at risk over ``(entry, time]``, each entry below its time).  An event at
+    exactly ``at`` counts.  The log-log interval is undefined when S is 0 or 1; then the bounds
+    are NaN, except S = 1 which gets [NaN, 1] -> reported as NaN, 1.  One subject per element,
+    through :func:`kaplan_meier_at`.
     """
     import polars as pl
 
@@ -205,12 +241,19 @@ def kaplan_meier(time, event, at: float, level: float = 0.95) -> KMResult:
     n = int(t.size)
     if n == 0:
         return KMResult(math.nan, math.nan, math.nan, 0, 0, 0, math.nan)
+    cols = {"g": np.zeros(n, dtype="int8"), "t": t, "d": e.astype("int64")}
+    group = ["g", "t"]
+    if entry is not None:
+        cols["e"] = _arr(entry)
+        group.append("e")
     per_time = (
-        pl.DataFrame({"g": np.zeros(n, dtype="int8"), "t": t, "d": e.astype("int64")})
-        .group_by("g", "t")
+        pl.DataFrame(cols)
+        .group_by(group)
         .agg(pl.col("d").sum(), pl.len().cast(pl.Int64).alias("c"))
     )
-    r = kaplan_meier_at(per_time, ["g"], "t", at, level=level).row(0, named=True)
+    r = kaplan_meier_at(
+        per_time, ["g"], "t", at, level=level, entry="e" if entry is not None else None
+    ).row(0, named=True)
     s = float(r["survival"])
     return KMResult(
         s,

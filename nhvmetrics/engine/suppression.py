@@ -2,11 +2,22 @@
 
 Rule (applied by :func:`apply_suppression`, documented in docs/indicators.md):
 
-1. **Primary.** A row is suppressed when the count it rests on is between 1 and
-   ``min_count - 1`` (default 5, i.e. 1–4): the numerator for counts and for the categories of
-   a distribution, the denominator for every other row (proportions, durations, survival,
-   PREM questions).  Zero is never suppressed (nothing to identify) and rows that are not
-   computable are never flagged.
+1. **Primary.** Two policies (``policy=``):
+
+   * ``denominator`` (the default, the registries' usual rule): a row is suppressed when the
+     count it rests on is between 1 and ``min_count - 1`` (default 5, i.e. 1–4): the numerator
+     for counts and for the categories of a distribution, the denominator for every other row
+     (proportions, durations, survival, PREM questions).
+   * ``cells`` (RCC's report tool's "hideLessThanCell"): the denominator rule, and also every
+     share (a proportion or a survival row) whose numerator or complement (denominator −
+     numerator) is between 1 and ``min_count - 1``: 2 of 40 patients with a complication, or
+     38 of 40, tells each of the 40 something about the 2.  A numerator of 0 or a share of 100 %
+     is shown (nothing hides among 1–4 patients there).
+
+   Under both, the numerator is looked at as well for the indicators in ``on_numerator``
+   (registry coverage: registered cases over an expected count from another register), zero
+   is never suppressed (nothing to identify) and rows that are not computable are never
+   flagged.
 2. **Complementary.** The rows of a table are tied by sums shown beside each other, and a
    sum with exactly one hidden cell gives that cell away by subtraction (or, when the hidden
    cell is the total, by addition).  So whenever exactly one cell of a sum is suppressed —
@@ -22,7 +33,9 @@ Rule (applied by :func:`apply_suppression`, documented in docs/indicators.md):
      ``age_band=x``) and of the age bands within ``sex=K``; otherwise ``sex=M;age_band=x``
      could be recovered as ``age_band=x`` − ``sex=K;age_band=x``.
    ``measure=…`` and ``question=…`` rows are separate measures, not parts of a total, so they
-   form no sum over their own variable.
+   form no sum over their own variable.  Numerators and denominators add up over the same
+   sums, and a row is hidden whole (numerator, denominator, value, interval), so the same rule
+   protects the numerators of the ``cells`` policy.
 3. **Across indicators.** Rows of different indicators with the same count for the same unit,
    period and stratum (``net.patients`` and ``net.sex`` both count the patients of
    ``net_condition=2``) are hidden together, else a cell hidden in one would be read off the
@@ -30,15 +43,21 @@ Rule (applied by :func:`apply_suppression`, documented in docs/indicators.md):
 
 Rules 2 and 3 are repeated until no sum has exactly one hidden cell and no such pair is half
 hidden (suppressing a unit may leave a single hidden category elsewhere).  Years are
-   never added up in any output, so they form no sum.  tests/properties/test_suppression.py
-   checks the result against an attacker who applies every sum until nothing new is learnt.
+never added up in any output, so they form no sum.  tests/properties/test_suppression.py
+checks the result against an attacker who applies every sum until nothing new is learnt.
 
 The table keeps the raw numbers; the flag tells the report and the workbook what to hide.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 NON_PARTITION_VARS = frozenset({"measure", "question"})
+#: the disclosure policies of :func:`apply_suppression`
+POLICIES = ("denominator", "cells")
+#: row kinds that are shares of patients with an outcome (the ``cells`` policy looks at them)
+SHARE_KINDS = ("proportion", "survival")
 
 
 def suppression_count(kind: str | None, numerator, denominator):
@@ -48,16 +67,28 @@ def suppression_count(kind: str | None, numerator, denominator):
     return denominator
 
 
-def apply_suppression(table, min_count: int = 5):
+def apply_suppression(
+    table,
+    min_count: int = 5,
+    policy: str = "denominator",
+    on_numerator: Collection[str] = (),
+):
     """Return ``table`` with the ``suppressed`` column set by the primary + complementary rule.
 
     ``table`` is an indicator table (``compute_area(...).table``): it needs ``indicator_id,
     period, unit, stratum, numerator, denominator`` and uses ``kind`` and ``computable`` when
-    present.  Works on any table of that shape, e.g. one filtered to a single unit's rows
-    plus ``ALL`` (but then the complementary rule only sees those units).
+    present.  ``policy`` is ``denominator`` (hide a row whose count is 1 to ``min_count - 1``)
+    or ``cells`` (also hide a share whose numerator or complement is); ``on_numerator`` names
+    indicators whose numerator is looked at under both (registry coverage).  Works on any
+    table of that shape, e.g. one filtered to a single unit's rows plus ``ALL`` (but then the
+    complementary rule only sees those units).
     """
     import polars as pl
 
+    if policy not in POLICIES:
+        raise ValueError(
+            f"unknown suppression policy '{policy}'; use one of: {', '.join(POLICIES)}"
+        )
     if table.height == 0:
         return (
             table.with_columns(pl.lit(False).alias("suppressed"))
@@ -76,8 +107,19 @@ def apply_suppression(table, min_count: int = 5):
         __n=n.cast(pl.Int64),
         __ok=comp,
     )
-    primary = (pl.col("__n") > 0) & (pl.col("__n") < min_count) & pl.col("__ok")
-    t = t.with_columns(__s=primary)
+
+    def small(e: pl.Expr) -> pl.Expr:
+        return (e > 0) & (e < min_count)
+
+    primary = small(pl.col("__n"))
+    num = pl.col("numerator").fill_null(0).cast(pl.Int64)
+    rest = (pl.col("denominator").fill_null(0) - pl.col("numerator").fill_null(0)).cast(pl.Int64)
+    if policy == "cells":
+        share = kind.is_in(list(SHARE_KINDS)) & pl.col("denominator").is_not_null()
+        primary = primary | (share & (small(num) | small(rest)))
+    if on_numerator:
+        primary = primary | (pl.col("indicator_id").is_in(list(on_numerator)) & small(num))
+    t = t.with_columns(__s=primary.fill_null(False) & pl.col("__ok"))
 
     flags = _complementary(t, t["__s"].to_list())
     t = t.with_columns(pl.Series("__s", flags, dtype=pl.Boolean))
@@ -149,7 +191,7 @@ def _links(t, n: list[int]) -> list[list[int]]:
 
 
 def _complementary(t, flags: list[bool]) -> list[bool]:
-    """Suppress more cells until no sum has exactly one hidden term (its total counted as a term)."""
+    """Suppress more cells until no sum has exactly one hidden term (its total counted as one)."""
     n = [int(v) for v in t["__n"].to_list()]
     groups = []
     for terms, total in _groups(t):

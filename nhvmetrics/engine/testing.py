@@ -2,7 +2,9 @@
 
 Used by ``tests/indicators/test_cases.py`` (one pytest case per definition case) and by
 ``nhvmetrics indicators check``.  A case gives input rows (canonical column names), the
-reporting year, the extract date and optionally parameter overrides; ``expect`` lists rows of
+reporting year, the extract date and optionally parameter overrides, expected counts for a
+registry coverage (``coverage: [{year, unit, expected}]``) and the suppression policy
+(``suppress: cells``); ``expect`` lists rows of
 the indicator table (default ``unit: ALL``, ``stratum: all``, ``period: <year>``) with the
 numbers worked out by hand.  Numbers match when equal within 1e-6 (relative 1e-5), so a
 share may be written with six decimals (``0.666667``); ``null`` expects no value.
@@ -87,6 +89,15 @@ def run_case(defn: Definition, case: dict[str, Any]) -> list[str]:
         ed = dt.date.fromisoformat(ed)
     frames = case_frames(defn, case)
     params = {defn.id: dict(case.get("params") or {})}
+    coverage = None
+    if case.get("coverage") is not None:
+        import polars as pl
+
+        lines = [{"area": defn.area, **line} for line in case["coverage"]]
+        coverage = pl.DataFrame(
+            lines,
+            schema={"area": pl.String, "year": pl.Int64, "unit": pl.String, "expected": pl.Int64},
+        )
     try:
         res = compute_area(
             defn.area,
@@ -97,6 +108,8 @@ def run_case(defn: Definition, case: dict[str, Any]) -> list[str]:
             definitions=[defn],
             ci_method=case.get("ci", "wilson"),
             contract=defn.contract,
+            coverage=coverage,
+            suppress=case.get("suppress", "denominator"),
         )
     except Exception as exc:  # report, don't crash the whole check
         return [f"computing failed: {type(exc).__name__}: {exc}"]

@@ -44,15 +44,24 @@ def indicator_info(d: Any, area: str | Area | None = None) -> IndicatorInfo:
     :class:`~nhvmetrics.areas.Area`, the categories of its stratification variables from the
     area schema).  A definition that did not ship with nhvmetrics is marked ``own``."""
     targets = getattr(d, "targets", None) or {}
+    # target levels that are a local assumption of the shipped definition are not shown
+    # (a region shows levels by setting them: its own definitions, or targets for the run)
+    shown = getattr(targets, "shown", True)
+    if not shown:
+        targets = {"direction": targets.get("direction", "higher")}
     params = getattr(d, "params", None) or {}
     param_help = getattr(d, "param_help", None) or {}
+    sources = getattr(d, "param_sources", None) or {}
+    target_src = getattr(getattr(d, "targets", None), "source", None) if shown else None
 
     # what the indicator's kind says about its rows (the main row's kind, what its value
-    # measures, the titles of its named sub-rows)
+    # measures, the titles of its named sub-rows, with the parameter values filled in)
     kind, spec = getattr(d, "kind", None), getattr(d, "spec", None)
     row_kind = kind.row_kind(spec) if kind is not None else ""
     value_axis = kind.value_axis(spec) if kind is not None else ""
-    measures = tuple(kind.stratum_titles(spec)) if kind is not None else ()
+    measures: tuple = getattr(d, "stratum_titles", ())
+    if not isinstance(measures, tuple):  # pragma: no cover - a definition made by hand
+        measures = tuple(kind.stratum_titles(spec)) if kind is not None else ()
 
     def show(v: Any) -> str:
         if isinstance(v, float) and v.is_integer():
@@ -98,6 +107,9 @@ def indicator_info(d: Any, area: str | Area | None = None) -> IndicatorInfo:
         own=getattr(d, "origin", "shipped") != "shipped",
         table=str(getattr(d, "table", "") or "cases"),
         category_names=category_names(d, area) if area else (),
+        param_sources=tuple((k, src.type, src.text) for k, src in sources.items() if k in params),
+        target_source=(target_src.type, target_src.text) if target_src is not None else (),
+        role=str(getattr(d, "role", "indicator") or "indicator"),
     )
 
 

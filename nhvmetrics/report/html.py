@@ -116,6 +116,7 @@ def _section(data: ReportData, info: IndicatorInfo, lang: str, charts: dict) -> 
         "targets": _targets_text(info, lang),
         "params": _params_text(info, lang),
         "has_params": bool(info.params),
+        "provenance": info.provenance_text(lang),
         "nat_fig": nat,
         "nat_status": nat_status,
         "nat_target": nat_target,

@@ -6,6 +6,8 @@ so both languages must carry every key (a test checks that they do).
 
 from __future__ import annotations
 
+import re
+
 SV: dict[str, str] = {
     "lang": "sv",
     "report_title": "Årsrapport NHV-uppföljning",
@@ -531,9 +533,26 @@ def labels(lang: str) -> dict[str, str]:
     return SV if lang == "sv" else EN
 
 
+_DATE_CALL = re.compile(r"^\s*(coalesce|least|greatest)\((.*)\)\s*$")
+_DATE_CALL_WORDS = {
+    "sv": {"coalesce": "annars", "least": "det tidigaste av", "greatest": "det senaste av"},
+    "en": {"coalesce": "else", "least": "the earliest of", "greatest": "the latest of"},
+}
+
+
 def date_name(column: str, lang: str) -> str:
-    """A date column as the period line names it (``referral_date`` -> ``remissdatum``)."""
-    return DATE_NAMES.get(lang, DATE_NAMES["sv"]).get(column, column)
+    """A date column as the period line names it (``referral_date`` -> ``remissdatum``); a
+    period date made of several (``coalesce(discharge_date, surgery_date)``) in words:
+    ``utskrivningsdatum, annars operationsdatum``."""
+    names = DATE_NAMES.get(lang, DATE_NAMES["sv"])
+    m = _DATE_CALL.match(column)
+    if not m:
+        return names.get(column, column)
+    parts = [names.get(p.strip(), p.strip()) for p in m.group(2).split(",") if p.strip()]
+    word = _DATE_CALL_WORDS.get(lang, _DATE_CALL_WORDS["sv"])[m.group(1)]
+    if m.group(1) == "coalesce":
+        return f", {word} ".join(parts)
+    return f"{word} {' och '.join(parts) if lang == 'sv' else ' and '.join(parts)}"
 
 
 def category_name(variable: str, code: str, lang: str) -> str | None:

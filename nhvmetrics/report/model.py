@@ -51,6 +51,12 @@ class IndicatorInfo:
     # what the indicator's kind says (report.build fills them from the engine's definition):
     row_kind: str = ""  # the kind of its main row: count / proportion / median / survival
     value_axis: str = ""  # what that row's value measures: share / days / median / count / survival
+    # where each parameter value comes from: (parameter, source type, what the source says);
+    # source types: seed, register, local (not set by Socialstyrelsen), region, override
+    param_sources: tuple[tuple[str, str, str], ...] = ()
+    # the source of the target levels shown (type, text); empty when none are shown
+    target_source: tuple[str, str] = ()
+    role: str = "indicator"  # or "data_quality": a count the data-quality section shows
     own: bool = False  # the definition came from outside the package (a region's own file)
     table: str = "cases"  # the table whose rows it counts: cases, episodes, prem …
     # names of categories where the area schema gives them: (variable, ((code, name), …)),
@@ -111,6 +117,34 @@ class IndicatorInfo:
     @property
     def has_targets(self) -> bool:
         return self.target_intermediate is not None or self.target_high is not None
+
+    @property
+    def rests_on_assumptions(self) -> bool:
+        """True when a parameter value or the target levels shown are not set by the seed or a
+        register (a local assumption, or set by the region or for the run)."""
+        kinds = [t for _, t, _ in self.param_sources] + list(self.target_source[:1])
+        return any(t in ("local", "region", "override") for t in kinds)
+
+    def provenance_text(self, lang: str = "sv") -> str:
+        """Where each parameter value and the target levels come from, in one line (empty when
+        the definition has neither): ``x_days = 14: lokalt antagande – ej fastställt av
+        Socialstyrelsen``."""
+        from nhvmetrics.engine.provenance import Source
+
+        values = dict(self.params)
+        parts = []
+        for name, kind, text in self.param_sources:
+            src = Source(kind, text)
+            shown = src.describe(lang) if kind in ("seed", "register") else src.label(lang)
+            parts.append(f"{name} = {values.get(name, '?')}: {shown}")
+        if self.target_source and self.has_targets:
+            kind, text = self.target_source
+            src = Source(kind, text)
+            shown = src.describe(lang) if kind in ("seed", "register") else src.label(lang)
+            parts.append(f"{'målnivåer' if lang == 'sv' else 'target levels'}: {shown}")
+        if not parts:
+            return ""
+        return ("Källa: " if lang == "sv" else "Source: ") + "; ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -295,7 +295,8 @@ def reads_as_hidden(
 ) -> bool:
     """Whether a cell without cases must read as hidden: it is part of a breakdown that holds a
     hidden cell or has a hidden total (the units of the stratum, or the categories of any of
-    the stratum's variables)."""
+    the stratum's variables), or a cell beside it in the unit's column of categories reads as
+    hidden because another unit's cell of that category is hidden."""
     p = data.year if period is None else period
     groups, totals = _hidden_index(data, info, p)
     if who != data.national and ("units", stratum) in groups:
@@ -306,6 +307,35 @@ def reads_as_hidden(
             continue
         rest = _join(items[:i] + items[i + 1 :])
         if ("categories", who, var, rest) in groups or (who, rest) in totals:
+            return True
+        if who != data.national and _sibling_reads_hidden(data, info, who, p, groups, i, items):
+            return True
+    return False
+
+
+def _sibling_reads_hidden(
+    data: ReportData,
+    info: IndicatorInfo,
+    who: str,
+    period: int,
+    groups: set[tuple],
+    index: int,
+    items: list[tuple[str, str]],
+) -> bool:
+    """A sibling category of ``items`` (another value of its ``index``-th variable) whose cell
+    of ``who`` is without cases and reads as hidden by the units rule."""
+    var = items[index][0]
+    for kind, *rest in groups:
+        if kind != "units":
+            continue
+        other = stratum_items(rest[0])
+        if (
+            len(other) == len(items)
+            and other[index][0] == var
+            and other[index][1] != items[index][1]
+            and other[:index] + other[index + 1 :] == items[:index] + items[index + 1 :]
+            and is_empty(data.row(info.id, who, period, rest[0]), info)
+        ):
             return True
     return False
 

@@ -69,9 +69,18 @@ TAIL_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("target_intermediate", "Målnivå, mellannivå", "Target, intermediate"),
     ("target_high", "Målnivå, hög nivå", "Target, high"),
     ("params", "Parametrar", "Parameters"),
+    ("provenance", "Källa för parametrar och målnivåer", "Source of parameters and target levels"),
     ("note", "Anmärkning", "Note"),
 )
-WIDTHS = {"id": 26, "title": 44, "group": 30, "stratum": 18, "measure": 16, "params": 24}
+WIDTHS = {
+    "id": 26,
+    "title": 44,
+    "group": 30,
+    "stratum": 18,
+    "measure": 16,
+    "params": 24,
+    "provenance": 40,
+}
 HEAD_FILL = "DDEBF7"
 GROUP_FILLS = {"unit": "FBE5D6", "national": "DDEBF7"}
 
@@ -258,6 +267,7 @@ def _area_sheet(wb, data: ReportData, lang: str, used: set[str]) -> None:
             ("target_intermediate", ""): (info.target_intermediate if targets else None, PCT),
             ("target_high", ""): (info.target_high if targets else None, PCT),
             ("params", ""): ("; ".join(f"{k}={v}" for k, v in info.params) or None, None),
+            ("provenance", ""): (info.provenance_text(lang) or None, None),
             ("note", ""): (None, None),
         }
         formats = {

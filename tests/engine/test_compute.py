@@ -274,6 +274,7 @@ def test_duration_median_quartiles_and_measure():
         {
             "case_id": list("abcdef"),
             "unit": ["A", "A", "A", "B", "B", "B"],
+            "treatment_intent": ["curative"] * 6,
             "referral_date": [D(2024, 1, 1)] * 6,
             "treatment_start_date": [
                 D(2024, 1, 2),
@@ -367,6 +368,23 @@ def _synthetic_pelvic(n: int, seed: int) -> pl.DataFrame:
             ),
             "indication": rng.integers(1, 8, n).tolist(),
             "national_mdk": rng.choice([True, False, None], n).tolist(),
+            "patient_id": [f"p{i}" for i in rng.integers(0, int(n * 0.9), n)],  # some twice
+            "treatment_start_date": dates(
+                [None if s is None else s - int(rng.integers(0, 40)) for s in surg], 0.3
+            ),
+            "treatment_type": rng.choice(["surgery", "radiotherapy", "medical", None], n).tolist(),
+            "mdk_date": dates((ref + rng.integers(3, 40, n)).tolist(), 0.5),
+        }
+    )
+
+
+def _coverage(area: str = "pelvic") -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "area": [area] * 8,
+            "year": [2023, 2023, 2023, 2023, 2024, 2024, 2024, 2024],
+            "unit": ["SE01", "SE02", "SE03", "ALL"] * 2,
+            "expected": [40, 50, 45, 150, 42, 48, 47, 140],
         }
     )
 
@@ -375,10 +393,17 @@ def test_all_definitions_together_equal_each_alone():
     """Fusing indicators into shared passes never changes a number."""
     f = {"cases": _synthetic_pelvic(600, 11)}
     defs = load_definitions("pelvic")
-    together = compute_area("pelvic", f, 2024, D(2025, 2, 1), definitions=defs).table
+    cov = _coverage()
+    together = compute_area("pelvic", f, 2024, D(2025, 2, 1), definitions=defs, coverage=cov).table
+    assert together["computable"].all()
     for d in defs:
-        alone = compute_area("pelvic", f, 2024, D(2025, 2, 1), definitions=[d]).table
-        mine = together.filter(pl.col("indicator_id") == d.id).drop("suppressed")
+        alone = compute_area("pelvic", f, 2024, D(2025, 2, 1), definitions=[d], coverage=cov).table
+        # every indicator gets rows for every period any indicator has cases in (a first
+        # treatment can come before the earliest referral): compare the periods it has alone
+        mine = together.filter(
+            (pl.col("indicator_id") == d.id)
+            & pl.col("period").is_in(alone["period"].unique().to_list())
+        ).drop("suppressed")
         assert mine.equals(alone.drop("suppressed")), d.id
 
 
@@ -446,7 +471,11 @@ def test_computing_from_only_the_needed_columns_gives_the_same_table(area):
         assert set(t.accepted.columns) == {"_row"} | (
             needed.get(name, set()) & set(full.table(name).accepted.columns)
         )
-    assert {"patient_id", "case_id"}.isdisjoint(lean.table("cases").accepted.columns)
+    # patient_id: distinct patients are counted; case_id only where another table joins the
+    # case table (anal's episodes read the treatment intent of their case)
+    cases_cols = set(lean.table("cases").accepted.columns)
+    assert "patient_id" in cases_cols
+    assert ("case_id" in cases_cols) == (area == "anal")
     assert lean.table("cases").accepted.schema["unit"] == pl.Categorical
     for extract in (dt.date(2026, 3, 31), None):
         a = compute_area(area, full.accepted, 2025, extract)
@@ -484,3 +513,82 @@ def test_every_indicator_case_gives_the_same_table_from_categorical_text():
             assert_frame_equal(a.table, b.table)
             checked += 1
     assert checked >= 50
+
+
+# ---------------------------------------------------------------- provenance of a run [v2]
+
+
+def test_every_row_names_where_its_parameter_values_come_from():
+    r = compute_area("acc", {"cases": acc_cases()}, 2024, D(2025, 1, 5))
+    visit = row(r.table, "acc.visit_within_x")
+    assert (visit["parameters"], visit["parameter_sources"]) == ("x_days=14", "x_days=local")
+    assert row(r.table, "acc.patients")["parameter_sources"] == ""
+    # a value set for the run is said to be set for the run, and the titles show it
+    r = compute_area(
+        "acc",
+        {"cases": acc_cases()},
+        2024,
+        D(2025, 1, 5),
+        params={"acc.visit_within_x": {"x_days": 10}},
+    )
+    assert row(r.table, "acc.visit_within_x")["parameter_sources"] == "x_days=override"
+    d = next(d for d in r.definitions if d.id == "acc.visit_within_x")
+    assert d.params == {"x_days": 10} and "inom 10 dygn" in d.title_sv
+
+
+def test_targets_set_for_a_run_are_checked_and_shown():
+    r = compute_area(
+        "acc",
+        {"cases": acc_cases()},
+        2024,
+        D(2025, 1, 5),
+        targets={"acc.visit_within_x": {"intermediate": 0.7, "high": 0.85}},
+    )
+    d = next(d for d in r.definitions if d.id == "acc.visit_within_x")
+    assert d.targets.shown and (d.targets.intermediate, d.targets.high) == (0.7, 0.85)
+    assert d.targets.source.type == "override"
+    shipped = next(d for d in r.definitions if d.id == "acc.qol_followed_up")
+    assert not shipped.targets.shown  # a local assumption of the shipped file
+    for bad, message in [
+        ({"intermediate": 80}, "must be a share between 0 and 1"),
+        ({"high": "high"}, "must be a number"),
+        ({"goal": 0.5}, "may set intermediate, high and direction"),
+    ]:
+        with pytest.raises(NhvError, match=message):
+            compute_area(
+                "acc",
+                {"cases": acc_cases()},
+                2024,
+                D(2025, 1, 5),
+                targets={"acc.visit_within_x": bad},
+            )
+
+
+def test_a_parameter_with_choices_takes_one_of_them():
+    f = {"cases": _synthetic_pelvic(200, 3)}
+    with pytest.raises(
+        NhvError, match="parameter origin of pelvic.referral_to_treatment_days must"
+    ):
+        compute_area("pelvic", f, 2024, D(2025, 2, 1), params={"origin": "diagnosis"})
+    a = compute_area("pelvic", f, 2024, D(2025, 2, 1), params={"origin": "assessment"}).table
+    b = compute_area("pelvic", f, 2024, D(2025, 2, 1)).table
+    ra, rb = (
+        row(a, "pelvic.referral_to_treatment_days"),
+        row(b, "pelvic.referral_to_treatment_days"),
+    )
+    assert ra["parameters"] == "origin=assessment;x_days=42" and ra["value"] < rb["value"]
+
+
+def test_the_suppression_policy_is_a_parameter_of_compute():
+    f = {"cases": acc_cases()}
+    with pytest.raises(NhvError, match="unknown suppression policy 'all'"):
+        compute_area("acc", f, 2024, D(2025, 1, 5), suppress="all")
+    default = compute_area("acc", f, 2024, D(2025, 1, 5), min_count=2).table
+    cells = compute_area("acc", f, 2024, D(2025, 1, 5), min_count=2, suppress="cells").table
+    assert cells["suppressed"].sum() >= default["suppressed"].sum()
+    shares = cells.filter(
+        pl.col("kind").is_in(["proportion", "survival"])
+        & pl.col("computable")
+        & (pl.col("numerator") == 1)
+    )
+    assert shares.height > 0 and shares["suppressed"].all()

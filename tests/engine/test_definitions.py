@@ -57,6 +57,12 @@ SPEC_IDS = {
     "pelvic.sex",
     "pelvic.home_region",
     "pelvic.national_mdk",
+    # [v2] SKL 2013 measures for every area
+    *(
+        f"{a}.{m}"
+        for a in ("acc", "net", "anal", "pelvic")
+        for m in ("referral_to_mdk_days", "registry_coverage")
+    ),
 }
 
 runner = CliRunner()
@@ -68,7 +74,8 @@ title: {sv: Exempel, en: Example}
 source: {document: 000_322ab7d43b14cd0e.txt, section: Uppföljning och utvärdering}
 type: proportion
 period: {date: referral_date}
-params: {x_days: 14}
+params:
+  x_days: {default: 14, source: {local: the seed names no number}}
 numerator: days(referral_date, first_visit_date) <= x_days
 stratifiers: [sex]
 tests:
@@ -111,6 +118,7 @@ def test_definitions_carry_the_required_metadata():
             "distribution",
             "survival",
             "prem",
+            "coverage",
         )
         assert d.path is not None and d.path.stem == d.name
 
@@ -195,9 +203,80 @@ def test_good_file_loads(tmp_path):
             "source needs 'document'",
         ),
         (
-            "params: {x_days: 14}",
-            "params: {x_days: [1, 2]}",
+            "x_days: {default: 14,",
+            "x_days: {default: [1, 2],",
             "parameter 'x_days' must default to a number",
+        ),
+        # [v2] every parameter and target level says where it comes from
+        (
+            "x_days: {default: 14, source: {local: the seed names no number}}",
+            "x_days: 14",
+            "parameter 'x_days' needs a default and a source: write x_days: {default: 14, "
+            "source: {local: <why this value>}}",
+        ),
+        (
+            "x_days: {default: 14, source: {local: the seed names no number}}",
+            "x_days: {default: 14}",
+            "parameter 'x_days' needs a 'source' mapping with one of seed:",
+        ),
+        (
+            "source: {local: the seed names no number}",
+            "source: {guess: 'why not'}",
+            "parameter 'x_days' source: unknown key 'guess'; write one of seed: '<quote>', "
+            "register: '<target>', local: '<why>' or region: '<who decided>'.",
+        ),
+        (
+            "source: {local: the seed names no number}",
+            "source: {seed: '', local: x}",
+            "parameter 'x_days' source: exactly one kind of source",
+        ),
+        (
+            "source: {local: the seed names no number}",
+            "source: {local: x, quote: y}",
+            "'quote' goes with 'register'",
+        ),
+        (
+            "stratifiers: [sex]",
+            "stratifiers: [sex]\ntargets: {intermediate: 0.8, high: 0.9}",
+            "targets needs a 'source' mapping",
+        ),
+        (
+            "stratifiers: [sex]",
+            "stratifiers: [sex]\ntargets: {direction: lower, source: {local: x}}",
+            "targets.source goes with target levels",
+        ),
+        (
+            "title: {sv: Exempel, en: Example}",
+            "title: {sv: Inom X dygn, en: Within X days}",
+            "title.sv says a bare 'X': write the parameter as a placeholder such as {x_days}",
+        ),
+        (
+            "title: {sv: Exempel, en: Example}",
+            "title: {sv: 'Inom {y_days} dygn', en: 'Within {x_days} days'}",
+            "title.sv: '{y_days}' is not a parameter of this indicator.",
+        ),
+        ("version: 1\n", "version: 2\n", "version 2: say what changed under 'changes:'"),
+        (
+            "version: 1\n",
+            "version: 2\nchanges: [{version: 2}]\n",
+            "changes[1] must be a mapping with 'version' and 'text'",
+        ),
+        (
+            "period: {date: referral_date}",
+            "period: {date: 'coalesce(referral_date, sex)'}",
+            "period.date 'coalesce(referral_date, sex)' is not a date column of table 'cases' "
+            "(or coalesce, least or greatest of date columns)",
+        ),
+        (
+            "period: {date: referral_date}",
+            "period: {date: 'add_days(referral_date, 3)'}",
+            "is not a date column of table 'cases' (or coalesce",
+        ),
+        ("stratifiers: [sex]", "stratifiers: [sex]\nrole: quality", "role must be one of"),
+        (
+            "stratifiers: [sex]",
+            "stratifiers: [sex]\ncase_columns: [sex]",
+            "case_columns: only a definition of another table",
         ),
     ],
 )
@@ -256,7 +335,7 @@ def test_cli_list_and_show():
 def test_cli_check_shipped_ok():
     r = runner.invoke(app, ["indicators", "check"])
     assert r.exit_code == 0, r.output
-    assert "44 definitions" in r.output and ": ok" in r.output
+    assert "53 definitions" in r.output and ": ok" in r.output
 
 
 def test_cli_check_reports_findings(tmp_path):
@@ -343,3 +422,30 @@ def test_load_definitions_takes_an_area_folder(tmp_path):
         "lung.r0",
         "lung.treated_within_x",
     ]
+
+
+def test_cli_show_gives_the_values_their_sources_and_the_changes():
+    r = runner.invoke(app, ["indicators", "show", "acc.visit_within_x"])
+    assert r.exit_code == 0, r.output
+    assert (
+        "inom 14 dygn efter inkommen remiss" in r.output
+        and "inom X dygn efter inkommen remiss" not in r.output.split("Source")[0]
+    )
+    assert "x_days = 14" in r.output and "local assumption, not set by Socialstyrelsen" in r.output
+    assert "not shown unless the region sets them" in r.output
+    assert "Changes              version 2:" in r.output
+    r = runner.invoke(app, ["indicators", "show", "acc.survival_1y"])
+    assert 'source: seed: "Överlevnad efter 1 år"' in r.output and "Delayed entry" in r.output
+
+
+def test_no_shipped_title_says_a_bare_x_and_every_value_has_a_source():
+    from nhvmetrics.engine.provenance import has_bare_x
+
+    for d in load_definitions():
+        for text in (d.title_sv, d.title_en, *(t for _, *ts in d.stratum_titles for t in ts)):
+            assert not has_bare_x(text) and "{" not in text, (d.id, text)
+        assert set(d.param_sources) == set(d.params), d.id
+        if d.targets is not None and d.targets.has_levels:
+            assert d.targets.source is not None, d.id
+        if d.version != "1":
+            assert d.version in {c.version for c in d.changes}, d.id

@@ -166,3 +166,64 @@ def test_the_engine_and_kaplan_meier_share_one_implementation(monkeypatch):
     )
     compute_area("acc", {"cases": cases}, 2024, dt.date(2025, 1, 1), definitions=d)
     assert len(calls) > 1 and all(c.startswith("__t") for c in calls[1:])
+
+
+# ---------------------------------------------------------------- delayed entry [v2]
+
+# (entry, time, event) in days from the origin; entry 0 = at risk from the start
+TRUNCATED = [
+    (0, 30, 1),
+    (0, 80, 0),
+    (0, 120, 1),
+    (0, 400, 0),
+    (45, 60, 1),
+    (45, 200, 1),
+    (90, 150, 0),
+    (90, 500, 0),
+    (10, 365, 1),
+    (200, 300, 1),
+    (0, 365, 0),
+    (120, 125, 1),  # enters on the day of another's death: not at risk for it
+]
+
+
+def _brute_force_km(data, at):
+    """Product-limit by hand: at each death time t <= at, the cases at risk are those with
+    entry < t <= time (at risk from the start when entry is 0)."""
+    s = 1.0
+    for t in sorted({time for _, time, ev in data if ev and time <= at}):
+        at_risk = sum(1 for e, time, _ in data if (e < t or e == 0) and time >= t)
+        deaths = sum(1 for e, time, ev in data if ev and time == t)
+        s *= 1 - deaths / at_risk
+    return s
+
+
+def test_kaplan_meier_with_delayed_entry_matches_lifelines_and_a_product_limit_by_hand():
+    """Left truncation: at risk over (entry, time], as R's Surv(start, stop, event) and
+    lifelines' KaplanMeierFitter(entry=...) count. The reference values are lifelines 0.30.0's
+    ``KaplanMeierFitter().fit(time, event, entry=entry)`` on these cases (survival at 365 and
+    its exponential-Greenwood 95 % interval)."""
+    entry = [e if e > 0 else -1 for e, _, _ in TRUNCATED]  # -1: at risk from the start
+    time = [t for _, t, _ in TRUNCATED]
+    event = [ev for _, _, ev in TRUNCATED]
+    km = kaplan_meier(time, event, 365, entry=entry)
+    assert km.survival == pytest.approx(0.2518950437317785, abs=1e-12)
+    assert km.ci_low == pytest.approx(0.05197284482058745, abs=1e-12)
+    assert km.ci_high == pytest.approx(0.5257913569908285, abs=1e-12)
+    assert km.survival == pytest.approx(_brute_force_km(TRUNCATED, 365), abs=1e-12)
+    assert (km.n, km.events) == (12, 7)
+    # ignoring the delayed entry gives another (higher) estimate: the bias it removes
+    naive = kaplan_meier(time, event, 365)
+    assert naive.survival == pytest.approx(
+        _brute_force_km([(0, t, ev) for _, t, ev in TRUNCATED], 365)
+    )
+    assert naive.survival > km.survival
+
+
+def test_an_entry_on_a_death_day_is_not_at_risk_for_that_death():
+    # b enters on day 50, when a dies: at risk for a's death only a and c (1 - 1/2), then b
+    # dies on day 60 with b and c at risk (1 - 1/2)
+    km = kaplan_meier([50, 60, 100], [1, 1, 0], 365, entry=[-1, 50, -1])
+    assert km.survival == pytest.approx(0.25)
+    counted_at_entry = kaplan_meier([50, 60, 100], [1, 1, 0], 365, entry=[-1, 49, -1])
+    assert counted_at_entry.survival == pytest.approx(2 / 3 * 1 / 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from nhvmetrics.engine.suppression import apply_suppression
 
@@ -165,3 +166,55 @@ def test_not_computable_rows_are_never_flagged():
         computable=pl.lit(False)
     )
     assert apply_suppression(t)["suppressed"].to_list() == [False]
+
+
+# ---------------------------------------------------------------- the cells policy [v2]
+
+
+def test_cells_policy_also_hides_small_numerators_and_complements_of_shares():
+    """As RCC's report tool's hideLessThanCell: a share whose numerator or complement
+    (denominator - numerator) is 1-4 is hidden too; counts and medians follow the denominator
+    rule; 0 and 100 % are shown."""
+    t = _table(
+        [
+            # (different denominators: rows of different indicators with the same count are
+            # hidden together, as the real-table property test in tests/properties reads them)
+            ("x.share1", 2024, "ALL", "all", 1, 30, "proportion"),  # numerator 1: hidden
+            ("x.share2", 2024, "ALL", "all", 27, 31, "proportion"),  # complement 4: hidden
+            ("x.share3", 2024, "ALL", "all", 0, 32, "proportion"),  # 0 %: shown
+            ("x.share4", 2024, "ALL", "all", 33, 33, "proportion"),  # 100 %: shown
+            ("x.share5", 2024, "ALL", "all", 15, 34, "proportion"),  # shown
+            ("x.surv", 2024, "ALL", "all", 2, 40, "survival"),  # 2 deaths: hidden
+            ("x.count", 2024, "ALL", "all", 6, None, "count"),  # counts: as before
+            ("x.median", 2024, "ALL", "all", None, 7, "median"),  # medians: as before
+        ]
+    )
+    cells = apply_suppression(t, 5, policy="cells")["suppressed"].to_list()
+    assert cells == [True, True, False, False, False, True, False, False]
+    assert not any(apply_suppression(t, 5)["suppressed"].to_list())  # the default policy
+    with pytest.raises(ValueError, match="unknown suppression policy 'rows'"):
+        apply_suppression(t, 5, policy="rows")
+
+
+def test_cells_policy_hides_a_complement_beside_it_too():
+    """A unit's share hidden for its small numerator needs a second hidden unit, else ALL minus
+    the other units gives its numerator and denominator back."""
+    t = _table(
+        [
+            ("x", 2024, "ALL", "all", 12, 70, "proportion"),
+            ("x", 2024, "A", "all", 2, 20, "proportion"),  # numerator 2: primary
+            ("x", 2024, "B", "all", 5, 20, "proportion"),
+            ("x", 2024, "C", "all", 5, 30, "proportion"),
+        ]
+    )
+    flags = _flags(apply_suppression(t, 5, policy="cells"))
+    assert flags[("A", "all")] and flags[("B", "all")]
+    assert not flags[("C", "all")] and not flags[("ALL", "all")]
+
+
+def test_a_coverage_numerator_is_looked_at_under_both_policies():
+    """Registered cases over an expected count from another register: 2 of 40 expected would
+    give the 2 away, so its numerator is a count to suppress."""
+    t = _table([("x.registry_coverage", 2024, "ALL", "all", 2, 40, "proportion")])
+    assert not apply_suppression(t, 5)["suppressed"].item()
+    assert apply_suppression(t, 5, on_numerator={"x.registry_coverage"})["suppressed"].item()

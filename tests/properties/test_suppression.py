@@ -269,3 +269,106 @@ def _sample(area, folder):
         except SystemExit as exc:
             assert exc.code in (0, None)
     return {"cases": out}
+
+
+# ------------------------------------------------------------------------------------------
+# [v2] the cells policy: shares whose numerator or complement is small are hidden too
+
+
+@st.composite
+def share_tables(draw):
+    """Proportion (or survival) tables whose numerators add up as the denominators do: each
+    unit x sex x age band cell has its own cases and its own outcomes."""
+    n_units = draw(st.integers(1, 5))
+    units = [f"U{i}" for i in range(n_units)]
+    sexes = ["K", "M"] + (["unknown"] if draw(st.booleans()) else [])
+    bands = draw(st.sampled_from([["0-39", "40-59", "60+"], ["a", "b"]]))
+    periods = draw(st.lists(st.sampled_from([2023, 2024]), min_size=1, max_size=2, unique=True))
+    kind = draw(st.sampled_from(["proportion", "survival"]))
+    rows = []
+    for period in periods:
+        cells = {}
+        for key in [(u, s, b) for u in units for s in sexes for b in bands]:
+            den = draw(st.one_of(st.integers(0, 8), st.integers(0, 40)))
+            share = draw(st.sampled_from([0.0, 0.05, 0.1, 0.5, 0.9, 0.95, 1.0]))
+            cells[key] = (den, min(den, round(den * share)))
+        for unit in [*units, "ALL"]:
+            us = units if unit == "ALL" else [unit]
+            strata = [((), (None, None))]
+            strata += [((("sex", s),), (s, None)) for s in sexes]
+            strata += [((("age_band", b),), (None, b)) for b in bands]
+            strata += [((("sex", s), ("age_band", b)), (s, b)) for s in sexes for b in bands]
+            for items, (s0, b0) in strata:
+                sel = [
+                    v
+                    for (u, s, b), v in cells.items()
+                    if u in us and s0 in (None, s) and b0 in (None, b)
+                ]
+                rows.append(
+                    {
+                        "indicator_id": "x.share",
+                        "period": period,
+                        "unit": unit,
+                        "stratum": _stratum(items),
+                        "numerator": sum(n for _, n in sel),
+                        "denominator": sum(d for d, _ in sel),
+                        "kind": kind,
+                    }
+                )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "indicator_id": pl.String,
+            "period": pl.Int64,
+            "unit": pl.String,
+            "stratum": pl.String,
+            "numerator": pl.Int64,
+            "denominator": pl.Int64,
+            "kind": pl.String,
+        },
+    )
+
+
+@SETTINGS
+@given(share_tables(), st.integers(3, 8))
+def test_cells_policy_no_hidden_share_is_derivable(table, min_count) -> None:
+    """With ``policy="cells"`` every share with 1 to min_count - 1 cases, outcomes or
+    non-outcomes is hidden, and the attacker who applies every sum (numerators and
+    denominators add up over the same sums) recovers none of them."""
+    out = apply_suppression(table, min_count, policy="cells")
+    assert out.height == table.height
+    leaked = derivable(out)
+    assert not leaked, leaked[:3]
+
+    def small(v: int) -> bool:
+        return 0 < v < min_count
+
+    for r in out.iter_rows(named=True):
+        num, den = r["numerator"], r["denominator"]
+        if small(den) or small(num) or small(den - num):
+            assert r["suppressed"], r
+
+
+def test_real_engine_output_leaks_nothing_under_the_cells_policy(tmp_path) -> None:
+    """The indicator tables of generated exports, computed with ``suppress="cells"``."""
+    from nhvmetrics.engine.compute import compute_area
+    from nhvmetrics.schema.validate import validate_export
+
+    for area in ("acc", "net", "pelvic"):
+        files = _sample(area, tmp_path)
+        r = validate_export(area, files, extract_date=dt.date(2026, 2, 15))
+        res = compute_area(area, r.accepted, 2025, dt.date(2026, 2, 15), suppress="cells")
+        table = res.table.filter(pl.col("computable"))
+        leaked = derivable(table)
+        assert not leaked, [
+            (x["indicator_id"], x["unit"], x["stratum"], x["period"]) for x in leaked[:5]
+        ]
+        shares = table.filter(pl.col("kind").is_in(["proportion", "survival"]))
+        small = shares.filter(
+            ((pl.col("numerator") > 0) & (pl.col("numerator") < 5))
+            | (
+                (pl.col("denominator") - pl.col("numerator") > 0)
+                & (pl.col("denominator") - pl.col("numerator") < 5)
+            )
+        )
+        assert small.height > 0 and small["suppressed"].all(), area

@@ -10,6 +10,7 @@ regions where it had 1–4 patients, and the national region 25 was not listed a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html as htmllib
 import io
@@ -188,3 +189,36 @@ def test_the_rule_on_every_cell_of_the_report() -> None:
                     shown = present_cell(data, info, who, k)
                     if reads_as_hidden(data, info, who, k) and shown.status != "suppressed":
                         assert shown.value not in ("", "0"), (info.id, who, k, shown)
+
+
+def test_a_units_empty_category_reads_as_hidden_beside_one_hidden_by_the_units_rule() -> None:
+    """U1's age bands: 60-69 holds all its 5 cases; 50-59 is empty for U1 but reads as hidden
+    because U2's 50-59 is hidden (the units of 50-59 hold a hidden cell). Then U1's other
+    empty bands must read as hidden too, or the column shows which bands are not 1-4."""
+    mort = IndicatorInfo(
+        "x.mort",
+        "1",
+        "Mortalitet",
+        "Mortality",
+        "proportion",
+        categories=(("age_band", ("0-39", "50-59", "60-69")),),
+    )
+
+    def band(unit: str, b: str, k: int, n: int, hidden: bool = False) -> IndicatorRow:
+        return dataclasses.replace(share("x.mort", unit, k, n, hidden), stratum=f"age_band={b}")
+
+    rows = (
+        share("x.mort", "ALL", 1, 12),
+        share("x.mort", "U1", 0, 5),
+        share("x.mort", "U2", 1, 7),
+        band("ALL", "50-59", 1, 2, hidden=True),
+        band("ALL", "60-69", 0, 10, hidden=True),
+        band("U1", "60-69", 0, 5),
+        band("U2", "50-59", 1, 2, hidden=True),
+        band("U2", "60-69", 0, 5),
+    )
+    data = dataclasses.replace(report("U1"), indicators=(mort,), rows=rows)
+    assert reads_as_hidden(data, mort, "U1", "age_band=50-59")
+    assert present_cell(data, mort, "U1", "age_band=50-59").status == "suppressed"
+    assert present_cell(data, mort, "U1", "age_band=0-39").status == "suppressed"
+    assert present_cell(data, mort, "U1", "age_band=60-69").status == "ok"

@@ -177,3 +177,25 @@ def test_comparison_note_says_what_the_whiskers_are(lang: str) -> None:
         if data.kind(info) == "median" and "<svg " in section:
             assert str(escape(t["forest_note_median"])) in section, info.id
             assert str(escape(t["forest_note"])) not in section, info.id
+
+
+def test_the_indicator_section_says_which_values_are_local_assumptions() -> None:
+    """[v2] The source of each parameter value: a line in the indicator's section."""
+    data = example_report_data("SE100")
+    info = dataclasses.replace(
+        data.indicators[1],
+        params=(("x_days", "14"),),
+        param_sources=(("x_days", "local", "the seed names no X"),),
+    )
+    data = dataclasses.replace(data, indicators=(data.indicators[0], info, *data.indicators[2:]))
+    section = render_html(data, "sv").split(f'id="{info.id.replace(".", "-")}"', 1)[1]
+    section = section.split("</section>", 1)[0]
+    assert (
+        '<li class="provenance">Källa: x_days = 14: lokalt antagande – ej fastställt av '
+        "Socialstyrelsen</li>"
+    ) in section
+    en = render_html(data, "en").split(f'id="{info.id.replace(".", "-")}"', 1)[1]
+    assert "Source: x_days = 14: local assumption – not set by Socialstyrelsen" in en
+    # an indicator without parameters has no such line
+    first = render_html(data, "sv").split('id="acc-patients"', 1)[1].split("</section>", 1)[0]
+    assert 'class="provenance"' not in first

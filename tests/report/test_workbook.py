@@ -68,7 +68,13 @@ def real():
     from nhvmetrics import pipeline
 
     files = {t: SAMPLE / f"anal_{t}.csv" for t in ("cases", "episodes", "prem")}
-    data = pipeline.render(pipeline.RunOptions(area="anal", tables=files, year=2025)).data
+    # the region sets target levels (the shipped ones are local assumptions, not shown)
+    targets = {
+        "anal.referral_to_treatment_days": {"intermediate": 0.7, "high": 0.8},
+        "anal.written_care_plan": {"intermediate": 0.8, "high": 0.9},
+    }
+    options = pipeline.RunOptions(area="anal", tables=files, year=2025, targets=targets)
+    data = pipeline.render(options).data
     units = sorted({r.unit for r in data.rows if r.unit != "ALL"})
     big = max(units, key=lambda u: sum(r.denominator or 0 for r in data.rows if r.unit == u))
     return dataclasses.replace(data, unit=big)
@@ -304,3 +310,28 @@ def test_sheet_per_area() -> None:
     )
     wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes([a, b])))
     assert wb.sheetnames == ["acc 2025", "net 2025", "Datakvalitet", "Proveniens"]
+
+
+def test_a_column_says_where_parameters_and_targets_come_from() -> None:
+    """[v2] The submission workbook shows, per indicator row, the source of its parameters."""
+    data = example_report_data("SE100")
+    info = dataclasses.replace(
+        data.indicators[1],
+        params=(("x_days", "14"),),
+        param_sources=(("x_days", "local", "the seed names no X"),),
+    )
+    data = dataclasses.replace(data, indicators=(data.indicators[0], info, *data.indicators[2:]))
+    ws = openpyxl.load_workbook(io.BytesIO(workbook_bytes(data)))["acc 2025"]
+    head = next(r for r in ws.iter_rows() if r[0].value == "Id")
+    header = [c.value for c in head]
+    col = header.index("Källa för parametrar och målnivåer")
+    first = head[0].row + 1
+    rows = {
+        r[0].value: r[col].value
+        for r in ws.iter_rows(min_row=first)
+        if r[0].value and (r[3].value in (None, "all"))
+    }
+    assert (
+        rows[info.id] == "Källa: x_days = 14: lokalt antagande – ej fastställt av Socialstyrelsen"
+    )
+    assert rows["acc.patients"] is None

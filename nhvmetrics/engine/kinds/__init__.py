@@ -43,6 +43,10 @@ def _load() -> None:
     for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if not mod.name.startswith("_"):
             importlib.import_module(f"{__name__}.{mod.name}")
+    # the order of the modules' names, whichever module was imported first
+    order = sorted(_REGISTRY.items(), key=lambda kv: (type(kv[1]).__module__, kv[0] != kv[1].name))
+    _REGISTRY.clear()
+    _REGISTRY.update(order)
 
 
 def get_kind(type_name: str) -> Kind[Any] | None:

@@ -3,7 +3,8 @@
 Each case in the population gets a status, in this order: 1 numerator (the numerator is
 true), 3 pending (the pending condition is true), 2 missing (the numerator is unknown or the
 missing condition is true), 0 denominator only.  Pending and missing cases never enter the
-denominator.  Used by :mod:`~nhvmetrics.engine.kinds.proportion` and by every kind that takes
+denominator; a case whose population (the definition's, or the measure's own) is unknown is
+missing too.  Used by :mod:`~nhvmetrics.engine.kinds.proportion` and by every kind that takes
 ``measures:`` (extra share rows ``measure=<name>`` over the same cases).
 """
 
@@ -139,12 +140,17 @@ def plan_measures(measures: tuple[Measure, ...], ctx: PlanContext) -> MeasurePar
     """One status column per measure (null outside its population), and its counts."""
     exprs: list[pl.Expr] = []
     aggs: list[pl.Expr] = []
-    pop = ctx.population
+    pop, unknown = ctx.population, ctx.population_unknown
     for m in measures:
         col = f"{ctx.name('s')}_{m.name}"
         st = status(ctx, m.numerator, m.missing, m.pending)
-        mpop = pop if m.population is None else pop & ctx.compile(m.population).fill_null(False)
-        exprs.append(pl.when(mpop).then(st).alias(col))
+        if m.population is None:
+            mpop, munknown = pop, unknown
+        else:
+            cond = ctx.compile(m.population)
+            mpop, munknown = pop & cond.fill_null(False), unknown | (pop & cond.is_null())
+        missing = pl.lit(2, dtype=pl.Int8)
+        exprs.append(pl.when(mpop).then(st).when(munknown).then(missing).alias(col))
         aggs += share_aggs(col, f"m_{m.name}_")
     return MeasureParts(tuple(m.name for m in measures), tuple(exprs), tuple(aggs))
 

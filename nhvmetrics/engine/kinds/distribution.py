@@ -1,6 +1,8 @@
 """``type: distribution`` — how the cases spread over the values of a category.
 
-Fields: ``category`` (required: a column of the table, or ``age_band``), ``value`` (optional).
+Fields: ``category`` (required: a column of the table, or ``age_band``), ``value`` (optional),
+``distinct`` (optional: a column such as ``patient_id`` whose values count once each per row,
+with the smallest value: for an age, the patient's first case).
 One row per category value (``referring_region=12``, kind distribution) with its count and its
 share of the cases whose category is known; the ``all`` row holds the total (kind count, the
 cases with no category in ``n_missing``), or, with a ``value``, the median and quartiles of the
@@ -36,13 +38,14 @@ _I64 = pl.Int64
 class DistributionSpec(KindSpec):
     category: str
     value: Parsed | None = None
+    distinct: str | None = None  # each value of this column (patient_id) counts once
 
     def expressions(self) -> tuple[Parsed, ...]:
         return () if self.value is None else (self.value,)
 
     def columns(self) -> frozenset[str]:
         source = DERIVED_STRATIFIERS.get(self.category, self.category)
-        return super().columns() | {source}
+        return super().columns() | {source} | ({self.distinct} if self.distinct else set())
 
     def derived(self) -> frozenset[str]:
         return frozenset({self.category} & set(DERIVED_STRATIFIERS))
@@ -54,11 +57,22 @@ class DistributionPlan(Plan):
     category: str  # the column holding the category
     value: str | None  # the column holding the value, if any
     is_band: bool  # the category is an age band index
+    distinct: str | None = None  # the column of distinct ids (each counts once per margin)
 
     def rows(self, m: Margin) -> pl.DataFrame:
         keys = m.keys
         res = m.frame
         ccol, vcol = self.category, self.value
+        if self.distinct is not None:
+            # one row per patient: the one with the smallest value (for age: the first case)
+            order = [*keys, self.distinct, *([vcol] if vcol else []), ccol]
+            res = (
+                res.sort(order, nulls_last=True)
+                .group_by([*keys, self.distinct], maintain_order=True)
+                .first()
+                .with_columns(pl.lit(1, dtype=_I64).alias("n"))
+                .drop(self.distinct)
+            )
         med = None
         if vcol is not None:
             vals = res.group_by([*keys, vcol]).agg(pl.col("n").sum())
@@ -128,7 +142,7 @@ class DistributionPlan(Plan):
 @register
 class Distribution(Kind[DistributionSpec]):
     name = "distribution"
-    fields = frozenset({"category", "value"})
+    fields = frozenset({"category", "value", "distinct"})
 
     def parse(self, ctx: ParseContext) -> DistributionSpec:
         category = ctx.raw.get("category")
@@ -136,26 +150,43 @@ class Distribution(Kind[DistributionSpec]):
             ctx.fail(
                 f"a distribution needs 'category': a column of table '{ctx.table}' or age_band."
             )
-        return DistributionSpec(category=str(category), value=ctx.optional_expr("value"))
+        value = ctx.optional_expr("value")
+        distinct = ctx.raw.get("distinct")
+        if distinct not in (None, ""):
+            if not isinstance(distinct, str) or distinct not in ctx.columns:
+                ctx.fail(f"distinct: '{distinct}' is not a column of table '{ctx.table}'.")
+            if value is None:
+                ctx.fail("distinct: each patient counts with the smallest 'value', so give one.")
+        else:
+            distinct = None
+        return DistributionSpec(category=str(category), value=value, distinct=distinct)
 
     def plan(self, spec: DistributionSpec, ctx: PlanContext) -> Plan:
         ccol, vcol = ctx.name("c"), ctx.name("v")
+        known = ~ctx.population_unknown  # unknown population: no category, no value (missing)
         if spec.category in DERIVED_STRATIFIERS:
-            exprs = [pl.col(ctx.age_band_column).alias(ccol)]
+            exprs = [pl.when(known).then(pl.col(ctx.age_band_column)).alias(ccol)]
         else:
-            exprs = [pl.col(spec.category).cast(pl.String).alias(ccol)]
+            exprs = [pl.when(known).then(pl.col(spec.category).cast(pl.String)).alias(ccol)]
         has_value = spec.value is not None
         if spec.value is not None:
-            exprs.append(ctx.compile(spec.value).alias(vcol))
+            exprs.append(pl.when(known).then(ctx.compile(spec.value)).alias(vcol))
+        keys = (ccol, vcol) if has_value else (ccol,)
+        dcol = None
+        if spec.distinct is not None:
+            dcol = ctx.name("k")
+            exprs.append(pl.col(spec.distinct).alias(dcol))
+            keys = (*keys, dcol)
         return DistributionPlan(
-            periods=(ctx.own_period(),),
+            periods=(ctx.own_period(unknown=True),),
             exprs=tuple(exprs),
             aggs=(pl.len().cast(_I64).alias("n"),),
-            keys=(ccol, vcol) if has_value else (ccol,),
+            keys=keys,
             name=spec.category,
             category=ccol,
             value=vcol if has_value else None,
             is_band=spec.category in DERIVED_STRATIFIERS,
+            distinct=dcol,
         )
 
     def row_kind(self, spec: DistributionSpec) -> str:
@@ -173,4 +204,12 @@ class Distribution(Kind[DistributionSpec]):
             unit = f" ({value_unit})" if value_unit else ""
             rule.append(("Value", f"`{spec.value.text}`{unit}"))
         rule.append(("Category", f"`{spec.category}`"))
+        if spec.distinct:
+            rule.append(
+                (
+                    "Counts",
+                    f"each `{spec.distinct}` once, with its smallest value (for an age: the "
+                    "first case)",
+                )
+            )
         return CatalogueRows(rule=tuple(rule))

@@ -2,7 +2,8 @@
 
 Fields: ``value`` (required; e.g. ``days(admission_date, discharge_date)``), ``pending``,
 ``measures``.  A case whose value is known counts in the denominator (the number of values);
-one whose value is missing is ``n_pending`` when ``pending`` is true, else ``n_missing``.  The
+one whose value is missing is ``n_pending`` when ``pending`` is true, else ``n_missing``, and
+so is one whose population is unknown.  The
 ``all`` row (kind median) holds the median in ``value`` and the quartiles in ``q1``/``q3``
 (type 7, as :func:`nhvmetrics.engine.stats.hist_quantiles`); each measure is a share row.
 ``duration`` is a number of days; ``median`` the same for any other measure (mg/L ...).
@@ -104,13 +105,15 @@ class Duration(Kind[DurationSpec]):
     def plan(self, spec: DurationSpec, ctx: PlanContext) -> Plan:
         measures = plan_measures(spec.measures, ctx)
         vcol, scol = ctx.name("v"), ctx.name("s")
-        v = ctx.compile(spec.value)
-        st: Any = pl.when(v.is_not_null()).then(pl.lit(0, dtype=pl.Int8))
+        unknown = ctx.population_unknown
+        v = pl.when(~unknown).then(ctx.compile(spec.value))  # unknown population: no value
+        st: Any = pl.when(unknown).then(pl.lit(2, dtype=pl.Int8))
+        st = st.when(v.is_not_null()).then(pl.lit(0, dtype=pl.Int8))
         if spec.pending is not None:
             st = st.when(ctx.compile(spec.pending).fill_null(False)).then(pl.lit(3, dtype=pl.Int8))
         st = st.otherwise(pl.lit(2, dtype=pl.Int8))
         return DurationPlan(
-            periods=(ctx.own_period(),),
+            periods=(ctx.own_period(unknown=True),),
             exprs=(*measures.exprs, v.alias(vcol), st.alias(scol)),
             aggs=(
                 (pl.col(scol) == 0).sum().cast(_I64).alias("den"),

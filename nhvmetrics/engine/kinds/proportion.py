@@ -77,7 +77,12 @@ class Proportion(Kind[ProportionSpec]):
     def plan(self, spec: ProportionSpec, ctx: PlanContext) -> Plan:
         measures = plan_measures(spec.measures, ctx)
         col = ctx.name("s")
-        own = pl.when(ctx.population).then(status(ctx, spec.numerator, spec.missing, spec.pending))
+        own = (
+            pl.when(ctx.population)
+            .then(status(ctx, spec.numerator, spec.missing, spec.pending))
+            .when(ctx.population_unknown)
+            .then(pl.lit(2, dtype=pl.Int8))
+        )
         return ProportionPlan(
             periods=(ctx.shared_period(),),
             exprs=(*measures.exprs, own.alias(col)),

@@ -100,10 +100,139 @@ def test_plans_a_shared_pass_unless_it_counts_events():
     ctx = PlanContext(0, plain, {}, D(2025, 1, 1))
     assert plain.kind.plan(plain.spec, ctx).fusable
     plan = events.kind.plan(events.spec, PlanContext(1, events, {}, D(2025, 1, 1)))
-    assert not plan.fusable and len(plan.periods) == 2 and plan.sums == ("n",)
+    assert not plan.fusable and len(plan.periods) == 2 and plan.sums == ("n", "n_mis")
     assert plain.row_kind == "count" and plain.kind.value_axis(plain.spec) == "count"
     rows = events.kind.catalogue(events.spec, None).counted
     assert rows[1] == (
         "Counts",
         "`oncology_start_date` in the year where `mitotane_level_1y is not null`",
     )
+
+
+# ---------------------------------------------------------------- patients are people [v2]
+
+PATIENTS = dict(
+    type="count",
+    distinct="patient_id",
+    measures=[{"name": "cases", "title": {"sv": "Antal fall", "en": "Number of cases"}}],
+    stratifiers=["sex"],
+)
+
+
+def person(cid, pid, unit, ref, sex="K", **more):
+    return {
+        "case_id": cid,
+        "patient_id": pid,
+        "unit": unit,
+        "sex": sex,
+        "referral_date": ref,
+        **more,
+    }
+
+
+def test_distinct_patients_once_per_unit_once_in_all_and_the_cases_beside():
+    rows = [
+        person("a", "p1", "01", D(2024, 1, 10)),
+        person("b", "p1", "01", D(2024, 6, 10)),  # p1 again at the same unit
+        person("c", "p2", "01", D(2024, 2, 10), sex="M"),
+        person("d", "p2", "02", D(2024, 9, 10), sex="M"),  # p2 at a second unit
+        person("e", "p3", "02", D(2023, 3, 10)),  # another year
+    ]
+    t = compute(definition(**PATIENTS), rows)
+    assert [row(t, u)["numerator"] for u in ("ALL", "01", "02")] == [2, 2, 1]
+    assert [row(t, u, "measure=cases")["numerator"] for u in ("ALL", "01", "02")] == [4, 3, 1]
+    assert row(t, stratum="sex=M")["numerator"] == 1
+    assert row(t, stratum="measure=cases;sex=M")["numerator"] == 2
+    assert row(t, period=2023)["numerator"] == 1
+    # the units add up to more than ALL: p2 counts at both
+    assert row(t, "01")["numerator"] + row(t, "02")["numerator"] > row(t)["numerator"]
+    d = definition(**PATIENTS)
+    assert "patient_id" in d.required_columns
+    assert d.kind.sub_strata(d.spec) == (("measure=cases", "count"),)
+    assert d.stratum_titles == (("measure=cases", "Antal fall", "Number of cases"),)
+
+
+def test_a_measure_of_distinct_patients_beside_a_count_of_referrals():
+    d = definition(
+        type="count",
+        measures=[{"name": "patients", "title": {"sv": "P", "en": "P"}, "distinct": "patient_id"}],
+    )
+    rows = [person("a", "p1", "01", D(2024, 1, 10)), person("b", "p1", "01", D(2024, 5, 1))]
+    t = compute(d, rows)
+    assert (row(t)["numerator"], row(t, stratum="measure=patients")["numerator"]) == (2, 1)
+
+
+def test_an_unknown_population_is_counted_as_missing():
+    d = definition(**{**PATIENTS, "population": "surgery_intent == 'curative'"})
+    rows = [
+        person("a", "p1", "01", D(2024, 1, 10), surgery_intent="curative"),
+        person("b", "p2", "01", D(2024, 1, 10), surgery_intent="palliative"),  # outside
+        person("c", "p3", "01", D(2024, 1, 10), surgery_intent=None),  # unknown: missing
+        person("d", "p3", "01", D(2024, 3, 10), surgery_intent=None),
+    ]
+    t = compute(d, rows)
+    assert (row(t)["numerator"], row(t)["n_missing"]) == (1, 2)  # n_missing counts cases
+    plain = compute(definition(type="count", population="surgery_intent == 'curative'"), rows)
+    assert (row(plain)["numerator"], row(plain)["n_missing"]) == (1, 2)
+
+
+def test_an_event_may_set_its_own_stratum():
+    """An operation counts under treatment_type=surgery although the case's first treatment
+    was neoadjuvant radiotherapy (pelvic.treatments)."""
+    d = definition(
+        area="pelvic",
+        type="count",
+        period={"date": "surgery_date"},
+        events=[
+            {"date": "surgery_date", "set": {"treatment_type": "surgery"}},
+            {"date": "treatment_start_date", "when": "treatment_type != 'surgery'"},
+        ],
+        stratifiers=["treatment_type"],
+    )
+    rows = [
+        {
+            "case_id": "a",
+            "unit": "01",
+            "treatment_type": "radiotherapy",
+            "treatment_start_date": D(2024, 1, 10),
+            "surgery_date": D(2024, 4, 10),
+        },
+        {
+            "case_id": "b",
+            "unit": "01",
+            "treatment_type": "surgery",
+            "treatment_start_date": D(2024, 2, 1),
+            "surgery_date": D(2024, 2, 1),
+        },
+    ]
+    t = compute(d, rows)
+    assert row(t)["numerator"] == 3
+    assert row(t, stratum="treatment_type=surgery")["numerator"] == 2
+    assert row(t, stratum="treatment_type=radiotherapy")["numerator"] == 1
+    counted = d.kind.catalogue(d.spec, None).counted
+    assert counted[0] == (
+        "Counts",
+        "`surgery_date` in the year, counted as `treatment_type=surgery`",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"distinct": "pnr"}, "distinct: 'pnr' is not a column of table 'cases'."),
+        (
+            {"measures": [{"name": "x", "title": {"sv": "a", "en": "b"}, "numerator": "x"}]},
+            "measures[1]: unknown field 'numerator'; a count's measure has name, title, distinct",
+        ),
+        (
+            {**TREATMENTS, "distinct": "patient_id"},
+            "a count of events counts events: it takes no 'distinct' or 'measures'.",
+        ),
+        (
+            {"events": [{"date": "surgery_date", "set": {"sex": "K"}}]},
+            "events[1].set: 'sex' is not one of the indicator's stratifiers.",
+        ),
+    ],
+)
+def test_parsing_errors_of_v2_fields(fields, message):
+    assert message in load_error(**{"type": "count", **fields})

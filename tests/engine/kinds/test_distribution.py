@@ -92,3 +92,40 @@ def test_spec_and_catalogue():
     d = definition(type="distribution", category="sex")
     assert d.spec == DistributionSpec("sex") and d.row_kind == "count"
     assert d.kind.catalogue(d.spec, None).rule == (("Category", "`sex`"),)
+
+
+# ---------------------------------------------------------------- [v2]
+
+
+def test_each_patient_once_with_the_age_of_the_first_case():
+    d = definition(
+        type="distribution",
+        category="age_band",
+        value="age(birth_date, referral_date)",
+        distinct="patient_id",
+    )
+    rows = [
+        {**case("a", "01", "12", D(1964, 3, 1), ref=D(2024, 2, 1)), "patient_id": "p1"},  # 59
+        {**case("b", "01", "12", D(1964, 3, 1), ref=D(2024, 9, 1)), "patient_id": "p1"},  # 60
+        {**case("c", "01", "12", D(1950, 1, 1), ref=D(2024, 5, 1)), "patient_id": "p2"},  # 74
+    ]
+    t = compute(d, rows)
+    assert (row(t)["value"], row(t)["denominator"]) == (66.5, 2)  # 59 and 74, p1 once
+    assert row(t, stratum="age_band=50-59")["numerator"] == 1
+    assert "age_band=60-69" not in strata(t)
+    assert "distinct: each patient counts with the smallest 'value'" in load_error(
+        type="distribution", category="sex", distinct="patient_id"
+    )
+
+
+def test_an_unknown_population_has_no_category_and_is_missing():
+    d = definition(type="distribution", category="referring_region", population="national_mdk")
+    rows = [
+        {**case("a", "01", "12"), "national_mdk": True},
+        {**case("b", "01", "12"), "national_mdk": False},  # outside
+        {**case("c", "01", "01"), "national_mdk": None},  # unknown: missing, no category
+    ]
+    t = compute(d, rows)
+    assert (row(t)["numerator"], row(t)["n_missing"]) == (1, 1)
+    assert row(t, stratum="referring_region=12")["denominator"] == 1
+    assert "referring_region=01" not in strata(t)

@@ -17,7 +17,7 @@ STAY = dict(
     measures=[
         {
             "name": "within_x",
-            "title": {"sv": "Inom X dygn", "en": "Within X days"},
+            "title": {"sv": "Inom {x_days} dygn", "en": "Within {x_days} days"},
             "numerator": "days(referral_date, treatment_start_date) <= x_days",
         }
     ],
@@ -119,3 +119,57 @@ def test_plan_keeps_the_value_in_its_keys():
     assert isinstance(plan, DurationPlan) and not plan.fusable
     assert plan.keys == (plan.value,) and plan.value == "__v3"
     assert plan.sums[:3] == ("den", "mis", "pen")
+
+
+# ---------------------------------------------------------------- [v2]
+
+
+def test_a_period_date_from_an_expression_and_pending_cases_without_the_value():
+    """pelvic.length_of_stay: a surgery without a discharge date is placed by its surgery date
+    (coalesce) and is pending while recent, missing after that."""
+    d = definition(
+        area="pelvic",
+        type="duration",
+        period={"date": "coalesce(discharge_date, surgery_date)"},
+        params={"admitted_days": 60},
+        value="days(admission_date, discharge_date)",
+        pending="discharge_date is null and days(surgery_date, extract_date) <= admitted_days",
+        stratifiers=["age_band"],
+    )
+    assert d.period_columns == {"discharge_date", "surgery_date"}
+    assert {"discharge_date", "surgery_date"} <= d.required_columns
+
+    def stay(cid, surgery, discharge):
+        return {
+            "case_id": cid,
+            "unit": "01",
+            "birth_date": D(1960, 1, 1),
+            "surgery_date": surgery,
+            "admission_date": surgery,
+            "discharge_date": discharge,
+        }
+
+    rows = [
+        stay("a", D(2024, 3, 1), D(2024, 3, 11)),  # 10
+        stay("b", D(2024, 12, 20), None),  # 51 days before the extract: still admitted
+        stay("c", D(2024, 6, 1), None),  # long ago: missing
+        stay("d", D(2023, 12, 28), D(2024, 1, 5)),  # discharged in 2024: 8
+    ]
+    t = compute(d, rows, 2024, D(2025, 2, 9))
+    r = row(t)
+    assert (r["value"], r["denominator"], r["n_pending"], r["n_missing"]) == (9.0, 2, 1, 1)
+    # the age band is read at the period date (the expression), as for a plain column
+    assert row(t, stratum="age_band=60-69")["denominator"] == 2
+
+
+def test_an_unknown_population_is_missing():
+    d = definition(
+        **{**STAY, "population": "treatment_intent == 'curative'", "measures": []}, area="anal"
+    )
+    rows = [
+        {**case("a", "01", D(2024, 1, 1), D(2024, 1, 11)), "treatment_intent": "curative"},
+        {**case("b", "01", D(2024, 1, 1), D(2024, 1, 3)), "treatment_intent": "palliative"},
+        {**case("c", "01", D(2024, 1, 1), D(2024, 1, 5)), "treatment_intent": None},
+    ]
+    r = row(compute(d, rows))
+    assert (r["value"], r["denominator"], r["n_missing"]) == (10.0, 1, 1)

@@ -142,3 +142,138 @@ def test_plan_shares_its_pass_and_describes_itself():
     assert d.row_kind == "proportion" and d.kind.value_axis(d.spec) == "share"
     text = d.kind.catalogue(d.spec, None)
     assert [k for k, _ in text.rule] == ["Numerator", "Pending (n_pending)", "Missing (n_missing)"]
+
+
+# ---------------------------------------------------------------- [v2]
+
+
+def test_an_unknown_population_is_missing_not_left_out():
+    """A case of the year whose population cannot be decided (its intent is unknown) counts in
+    n_missing, in the main row and in every measure, even when it meets the numerator."""
+    d = definition(
+        type="proportion",
+        period={"date": "surgery_date"},
+        population="surgery_intent == 'curative'",
+        numerator="resection_margin in ['R1', 'R2']",
+        measures=[
+            {
+                "name": "r2",
+                "title": {"sv": "R2", "en": "R2"},
+                "numerator": "resection_margin == 'R2'",
+            }
+        ],
+    )
+    rows = [
+        {
+            "case_id": c,
+            "unit": "01",
+            "surgery_date": D(2024, 3, 1),
+            "surgery_intent": i,
+            "resection_margin": m,
+        }
+        for c, i, m in [
+            ("a", "curative", "R0"),
+            ("b", "curative", "R2"),
+            ("c", None, "R2"),
+            ("d", "palliative", "R2"),
+        ]
+    ]
+    t = compute(d, rows)
+    assert (row(t)["numerator"], row(t)["denominator"], row(t)["n_missing"]) == (1, 2, 1)
+    m = row(t, stratum="measure=r2")
+    assert (m["numerator"], m["denominator"], m["n_missing"]) == (1, 2, 1)
+
+
+def test_a_measure_population_unknown_is_missing_in_that_measure():
+    d = definition(
+        area="net",
+        type="proportion",
+        period={"date": "surgery_date"},
+        numerator="complication_30d",
+        measures=[
+            {
+                "name": "fistula",
+                "title": {"sv": "F", "en": "F"},
+                "population": "net_condition == 3",
+                "numerator": "pancreatic_fistula",
+            }
+        ],
+    )
+    rows = [
+        {
+            "case_id": c,
+            "unit": "01",
+            "surgery_date": D(2024, 3, 1),
+            "net_condition": n,
+            "complication_30d": True,
+            "pancreatic_fistula": f,
+        }
+        for c, n, f in [("a", 3, True), ("b", 1, None), ("c", None, True)]
+    ]
+    t = compute(d, rows)
+    assert row(t)["denominator"] == 3
+    m = row(t, stratum="measure=fistula")
+    assert (m["numerator"], m["denominator"], m["n_missing"]) == (1, 1, 1)
+
+
+def test_a_case_column_joined_from_the_case_table():
+    """A definition of another table reads columns of its case's row (anal's episodes: the
+    treatment intent); an episode without its case in the case table is missing."""
+    d = definition(
+        area="anal",
+        type="proportion",
+        table="episodes",
+        case_columns=["treatment_intent"],
+        period={"date": "visit_date"},
+        population="treatment_intent == 'curative'",
+        numerator="written_care_plan",
+    )
+    assert d.required_columns == {"unit", "visit_date", "case_id", "written_care_plan"}
+    tables = {
+        "cases": [
+            {"case_id": "a", "unit": "01", "treatment_intent": "curative"},
+            {"case_id": "b", "unit": "01", "treatment_intent": "palliative"},
+        ],
+        "episodes": [
+            {
+                "episode_id": "1",
+                "case_id": "a",
+                "unit": "01",
+                "visit_date": D(2024, 1, 1),
+                "written_care_plan": True,
+            },
+            {
+                "episode_id": "2",
+                "case_id": "a",
+                "unit": "01",
+                "visit_date": D(2024, 2, 1),
+                "written_care_plan": False,
+            },
+            {
+                "episode_id": "3",
+                "case_id": "b",
+                "unit": "01",
+                "visit_date": D(2024, 2, 1),
+                "written_care_plan": True,
+            },
+            {
+                "episode_id": "4",
+                "case_id": "x",
+                "unit": "01",
+                "visit_date": D(2024, 2, 1),
+                "written_care_plan": True,
+            },
+        ],
+    }
+    r = row(compute(d, tables))
+    assert (r["numerator"], r["denominator"], r["n_missing"]) == (1, 2, 1)
+    only_episodes = compute(d, {"episodes": tables["episodes"]})
+    assert row(only_episodes)["note"] == "not computable: table 'cases' is not in the export"
+    assert "case_columns: unknown column 'intent' in table 'cases'." in load_error(
+        area="anal",
+        type="proportion",
+        table="episodes",
+        case_columns=["intent"],
+        period={"date": "visit_date"},
+        numerator="written_care_plan",
+    )

@@ -15,14 +15,23 @@ from nhvmetrics.engine.kind import Kind, KindSpec, Margin, ParseContext, Plan, P
 from nhvmetrics.engine.kinds import get_kind, kind_fields, type_names
 from tests.fixtures.kinds import D, compute, definition, load_error, row
 
-SHIPPED = ("count", "distribution", "duration", "median", "prem", "proportion", "survival")
+SHIPPED = (
+    "count",
+    "coverage",
+    "distribution",
+    "duration",
+    "median",
+    "prem",
+    "proportion",
+    "survival",
+)
 
 
 def test_every_shipped_type_has_its_kind():
     assert type_names() == SHIPPED
     assert get_kind("median") is get_kind("duration")
     assert get_kind("ratio") is None and get_kind(None) is None
-    assert len(kinds.kinds()) == 6
+    assert len(kinds.kinds()) == 7
     for kind in kinds.kinds():
         # one module per kind, named after it
         assert type(kind).__module__ == f"nhvmetrics.engine.kinds.{kind.name}"
@@ -60,8 +69,8 @@ def test_a_name_cannot_be_registered_twice():
 
 def test_an_unknown_type_lists_the_kinds():
     assert (
-        "type 'ratio' is not one of: count, distribution, duration, median, prem, proportion, "
-        "survival." in load_error(type="ratio")
+        "type 'ratio' is not one of: count, coverage, distribution, duration, median, prem, "
+        "proportion, survival." in load_error(type="ratio")
     )
 
 

@@ -111,3 +111,62 @@ def test_parses_its_part():
 )
 def test_parsing_errors(fields, message):
     assert message in load_error(**{**SURVIVAL, **fields})
+
+
+# ---------------------------------------------------------------- delayed entry [v2]
+
+ENTRY = {**SURVIVAL, "entry": "referral_date"}
+
+
+def referred(cid, unit, referred_day, died=None, followed=None):
+    r = case(cid, unit, died=died, followed=followed)
+    r["referral_date"] = ORIGIN + dt.timedelta(days=referred_day)
+    return r
+
+
+def test_delayed_entry_at_referral_by_hand():
+    """A patient is at risk only after the referral reached the unit: one referred on day 100
+    is not at risk for a death on day 50 (which would bias the estimate upwards)."""
+    rows = [
+        referred("a", "01", 0, died=50),
+        referred("b", "01", 0, died=200),
+        referred("c", "01", 0, followed=400),
+        referred("d", "01", 100, followed=400),  # late entry
+        referred("e", "01", 120, died=90),  # died before the referral: no time at risk
+        referred("f", "01", -10, died=10),  # referred before the diagnosis: at risk from day 0
+    ]
+    t = compute(definition(**ENTRY), rows, 2024, D(2025, 6, 1))
+    r = row(t)
+    # day 10: a, b, c, f at risk (d not yet) -> 3/4; day 50: a, b, c -> 2/3; day 200: b, c, d -> 2/3
+    assert r["value"] == pytest.approx(3 / 4 * 2 / 3 * 2 / 3)
+    assert (r["numerator"], r["denominator"], r["n_missing"], r["n_pending"]) == (3, 5, 1, 0)
+    # without the entry, d counts as at risk on days 10 and 50 too
+    naive = row(compute(definition(**SURVIVAL), rows[:4] + rows[5:], 2024, D(2025, 6, 1)))
+    assert naive["value"] == pytest.approx(4 / 5 * 3 / 4 * 2 / 3)
+    assert naive["value"] > r["value"]
+
+
+def test_a_death_on_the_day_of_referral_has_no_time_at_risk():
+    rows = [referred("a", "01", 30, died=30), referred("b", "01", 0, followed=400)]
+    r = row(compute(definition(**ENTRY), rows, 2024, D(2025, 6, 1)))
+    assert (r["value"], r["denominator"], r["n_missing"]) == (1.0, 1, 1)
+
+
+def test_entry_is_a_date_column():
+    assert "survival: 'entry' must be a date column" in load_error(**{**ENTRY, "entry": "sex"})
+    d = definition(**ENTRY)
+    assert d.spec.entry == "referral_date" and "referral_date" in d.required_columns
+    rule = dict(d.kind.catalogue(d.spec, None).rule)
+    assert "left truncation" in rule["Delayed entry"]
+
+
+def test_an_unknown_population_is_missing():
+    d = definition(**{**SURVIVAL, "population": "surgery_intent == 'curative'"})
+    rows = [
+        {**case("a", "01", died=100), "surgery_intent": "curative"},
+        {**case("b", "01", followed=400), "surgery_intent": "curative"},
+        {**case("c", "01", died=10), "surgery_intent": None},  # unknown: missing, not a death
+        {**case("d", "01", died=10), "surgery_intent": "palliative"},  # outside
+    ]
+    r = row(compute(d, rows, 2024, D(2025, 6, 1)))
+    assert (r["value"], r["denominator"], r["n_missing"], r["numerator"]) == (0.5, 2, 1, 1)
