@@ -667,10 +667,19 @@ _ORDER = {
 
 
 def _frame(area: str, table: str, cols: dict[str, np.ndarray]) -> pl.DataFrame:
+    """The table in the schema's column order; a schema column the generator does not make
+    (one added to the schema since) is there, empty, so new columns just work."""
     spec = dict(_schema_columns(area, table))
     names = _ORDER.get(table, list(spec))
     names += [c for c in spec if c not in names]
-    return pl.DataFrame([_series(name, cols[name], spec[name]) for name in names])
+    n = len(next(iter(cols.values()))) if cols else 0
+
+    def values(name: str) -> np.ndarray:
+        if name in cols:
+            return cols[name]
+        return np.full(n, None, dtype=object) if spec[name] == "string" else np.full(n, np.nan)
+
+    return pl.DataFrame([_series(name, values(name), spec[name]) for name in names])
 
 
 def _check_args(area: str, rows: int, seed: int, dirty: float) -> None:

@@ -60,6 +60,7 @@ MAX_CODES = 60  # more distinct values than this: not a code list
 MIN_SCORE = 0.30  # a candidate below this is not worth naming
 PLACE_SCORE = 0.50  # ... and below this it is not placed in the draft
 HIGH, MEDIUM = 0.80, 0.60  # confidence: high >= 0.80 > medium >= 0.60 > low
+AMBIGUOUS = 0.05  # a column that scores within this of its best for another column is ambiguous
 DEFAULT_UNKNOWN_CODES = ("96", "98", "99")
 
 # --------------------------------------------------------------------------------------------
@@ -387,7 +388,7 @@ _ISO = (
     r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
     r"(?:\s?(?:Z|[+-]\d{2}:?\d{2}|[A-Z]{2,5}))?$"
 )
-_COMPACT = r"^(?:18|19|20)\d{2}(?:0[0-9]|1[0-2])(?:[0-2][0-9]|3[01])$"
+_COMPACT = r"^(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])$"
 _PARTIAL = r"^(?:18|19|20)\d{2}-?(?:(?:0[1-9]|1[0-2])-?00|00-?00)$"
 _INT = r"^[+-]?\d+$"
 _NUMBER = r"^[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)$"
@@ -475,7 +476,7 @@ def shape_of(values: pl.Series | Sequence[str | None]) -> ColumnShape:
         distinct=distinct,
         unique=filled >= 0.98 * rows and distinct >= 0.98 * filled,
         repeats=filled - distinct,
-        date=float(stats["iso"] + stats["compact"] + stats["partial"]),
+        date=min(1.0, float(stats["iso"] + stats["compact"] + stats["partial"])),
         date_forms=forms,
         personnummer=pnr,
         integer=float(stats["int"]),
@@ -516,32 +517,46 @@ def read_code(spec: ColumnSpec, code: str, description: str | None = None) -> tu
                 return True, BOOLISH[probe], how
         return False, None, ""
     if spec.type == "int":
+        for value, label in spec.labels.items():
+            if text and text == _norm(label):
+                return True, int(value), "its text is the label"
         if re.fullmatch(r"[+-]?\d+", low):
             n = int(low)
             lo, hi = spec.range or (None, None)
             if (lo is None or n >= lo) and (hi is None or n <= hi):
                 return True, n, "a value of the range"
-        for value, label in spec.labels.items():
-            if text and text == _norm(label):
-                return True, int(value), "its text is the label"
         return False, None, ""
+    by_text = _read_text(spec, text) if text else None
+    by_code: tuple[Any, str] | None = None
     if low in spec.values:
-        return True, spec.values[low], "the built-in code"
-    codes = list(spec.codes or ())
-    for c in codes:
-        if low == c.lower():
-            return True, c, "the code itself"
-    for value, label in spec.labels.items():
-        if text and text == _norm(label):
-            return True, value, "its text is the label"
-    if text:
-        words = _words(text)
-        for c in sorted(codes, key=len, reverse=True):
-            if c.lower() in words:
-                return True, c, f"its text names {c}"
-        if text in spec.values:
-            return True, spec.values[text], "its text is a built-in name"
+        by_code = (spec.values[low], "the built-in code")
+    else:
+        for c in spec.codes or ():
+            if low == c.lower():
+                by_code = (c, "the code itself")
+                break
+    if by_text is not None:
+        if by_code is not None and by_code[0] != by_text[0]:
+            # the register's own text says what its code means
+            return True, by_text[0], f"{by_text[1]} (code {code} is {by_code[0]} built in)"
+        return True, by_text[0], by_text[1]
+    if by_code is not None:
+        return True, by_code[0], by_code[1]
     return False, None, ""
+
+
+def _read_text(spec: ColumnSpec, text: str) -> tuple[Any, str] | None:
+    """What a code's ``_Beskrivning`` says, read against the labels and the code list."""
+    for value, label in spec.labels.items():
+        if text == _norm(label):
+            return value, "its text is the label"
+    words = _words(text)
+    for c in sorted(spec.codes or (), key=len, reverse=True):
+        if c.lower() in words:
+            return c, f"its text names {c}"
+    if text in spec.values:
+        return spec.values[text], "its text is a built-in name"
+    return None
 
 
 def _code_match(spec: ColumnSpec, shape: ColumnShape, texts: Mapping[str, str]) -> float | None:
@@ -954,6 +969,24 @@ def _assign(
         taken.add(cand.column)
     if "patient_id" in placed:
         placed["patient_id"].sort(key=lambda c: _identity_rank(c, ctx))
+    # a column that fits another canonical column about as well, which nothing better took, is
+    # a guess between the two: at most medium, and the draft says so
+    for name, cands in placed.items():
+        for i, cand in enumerate(cands):
+            rivals = []
+            for other in canon:
+                if other == name:
+                    continue
+                mine = next((c for c in ranked[other] if c.column == cand.column), None)
+                if mine is None or mine.score < cand.score - AMBIGUOUS:
+                    continue
+                if other in placed and placed[other][0].score >= mine.score:
+                    continue
+                rivals.append(f"also fits {other} ({mine.score:.2f})")
+            if rivals:
+                cands[i] = Candidate(
+                    cand.column, min(cand.score, HIGH - 0.01), (*cand.reasons, *rivals)
+                )
     alternatives = {
         name: [c for c in ranked[name] if c.column not in {p.column for p in placed.get(name, [])}][
             :2
