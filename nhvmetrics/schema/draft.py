@@ -46,6 +46,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -188,6 +189,7 @@ _IDENTITY_ORDER = ("persnr", "pnr", "personnummer", "pat_id", "pn", "id")  # inc
 _NAME_WORDS = ("namn", "adress", "postnr", "postort", "telefon", "epost", "email")
 
 
+@lru_cache(maxsize=1 << 16)
 def _norm(name: str) -> str:
     return unicodedata.normalize("NFC", str(name)).strip().lower()
 
@@ -214,7 +216,7 @@ class NameReading:
     list_value: bool = False  # ends in _Varde / _Värde / _VALUE
     description: bool = False  # ends in _Beskrivning
 
-    @property
+    @cached_property
     def concepts(self) -> dict[str, float]:
         out: dict[str, float] = {}
         for t in self.tokens:
@@ -354,6 +356,8 @@ def name_score(export: NameReading, canonical: NameReading) -> float:
     weighted overlap of all of them.  A number counts only when both names have one (``op1``
     is the first operation, not a different column); the form prefix counts for the core only
     when the canonical name has its concept (``op_sjhkod`` is the operating unit)."""
+    if export.concepts.keys().isdisjoint(canonical.concepts):
+        return 0.0
     e = dict(export.concepts)
     s = dict(canonical.concepts)
     if not (_numbers(e) and _numbers(s)):
@@ -602,10 +606,21 @@ class _Context:
     identifying: set[str]
     table: TableSpec | None = None
     paired_texts: set[str] = field(default_factory=set)  # _Beskrivning columns beside a code column
+    normed: dict[str, str] = field(default_factory=dict)  # column -> its name in lower case
 
 
-def _canonical_readings(spec: ColumnSpec) -> list[NameReading]:
-    return [read_name(n, export=False) for n in (spec.name, *spec.aliases)]
+def _canonical_readings(spec: ColumnSpec) -> tuple[NameReading, ...]:
+    return _readings_of((spec.name, *spec.aliases))
+
+
+@lru_cache(maxsize=4096)
+def _readings_of(names: tuple[str, ...]) -> tuple[NameReading, ...]:
+    return tuple(read_name(n, export=False) for n in names)
+
+
+@lru_cache(maxsize=4096)
+def _normed(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_norm(n) for n in names)
 
 
 def _identifying(name: str, listed: set[str], system: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
@@ -640,10 +655,12 @@ def _context(
         system |= {_norm(s) for s in schema.system_columns}
         system |= {_norm(d.column) for d in schema.drop_rows}
         identifying = {_norm(s) for s in schema.identifying_columns}
-    texts = _description_pairs(cols, sample)
-    paired = {d for c in cols if (d := _description_of(c, cols)) is not None}
+    by_norm = {_norm(c): c for c in cols}
+    texts = _description_pairs(cols, sample, by_norm)
+    paired = {d for c in cols if (d := _description_of(c, cols, by_norm)) is not None}
     return _Context(
         paired_texts=paired,
+        normed={c: _norm(c) for c in cols},
         columns=cols,
         shapes=shapes,
         texts=texts,
@@ -654,9 +671,12 @@ def _context(
     )
 
 
-def _description_of(value_column: str, columns: Iterable[str]) -> str | None:
+def _description_of(
+    value_column: str, columns: Iterable[str], by_norm: Mapping[str, str] | None = None
+) -> str | None:
     """The ``_Beskrivning`` column beside a list variable's value column, if any."""
-    by_norm = {_norm(c): c for c in columns}
+    if by_norm is None:
+        by_norm = {_norm(c): c for c in columns}
     low = _norm(value_column)
     for suffix in _LIST_SUFFIXES:
         if low.endswith(suffix):
@@ -667,7 +687,9 @@ def _description_of(value_column: str, columns: Iterable[str]) -> str | None:
 
 
 def _description_pairs(
-    columns: Sequence[str], sample: Mapping[str, Sequence[str | None]] | pl.DataFrame | None
+    columns: Sequence[str],
+    sample: Mapping[str, Sequence[str | None]] | pl.DataFrame | None,
+    by_norm: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, str]]:
     """code -> text for each list variable whose texts are consistent (one text per code) and
     look like a code list's labels (short, no digits that could be a date or a number)."""
@@ -676,8 +698,9 @@ def _description_pairs(
     out: dict[str, dict[str, str]] = {}
     if sample is None:
         return out
+    by_norm = by_norm if by_norm is not None else {_norm(c): c for c in columns}
     for c in columns:
-        d = _description_of(c, columns)
+        d = _description_of(c, columns, by_norm)
         if d is None or c not in sample or d not in sample:
             continue
         frame = pl.DataFrame({"c": _texts(sample[c]), "d": _texts(sample[d])}).drop_nulls()
@@ -703,10 +726,10 @@ def _texts(values: Any) -> pl.Series:
 def _score(spec: ColumnSpec, column: str, ctx: _Context) -> Candidate | None:
     """Score one export column for one canonical column (None: it cannot be that column)."""
     reading = ctx.readings[column]
-    n = _norm(column)
+    n = ctx.normed[column]
     if reading.description and column in ctx.paired_texts:
         return None  # the text beside a list variable's code column, never a column of its own
-    names = [_norm(x) for x in (spec.name, *spec.aliases)]
+    names = _normed((spec.name, *spec.aliases))
     is_alias = n in names or (reading.list_value and reading.base in names)
     if not is_alias and (n in ctx.system or _identifying(column, ctx.identifying, ctx.system)):
         return None
@@ -1221,7 +1244,7 @@ def render_profile(draft: Draft, *, command: str | None = None) -> str:
         f"area: {draft.area}",
         "",
         "# canonical column: export column (a list: the first present and non-empty wins)",
-        "columns:",
+        "columns:" if draft.placements else "columns: {}  # nothing placed",
     ]
     for tname, t in draft.tables.items():
         spec = schema.table(tname)

@@ -117,3 +117,28 @@ def test_map_errors_are_one_sentence(tmp_path, capsys, case, message) -> None:
         assert out.is_symlink()
     if before is not None:
         assert src.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_map_survives_the_hostile_corpus(corpus: Path, tmp_path, capsys) -> None:
+    """Every file of the hostile corpus: a draft (exit 0) or one error line (exit 2, only for
+    a file the readers refuse), never a traceback, and no personnummer in the draft or the
+    terminal."""
+    cases = yaml.safe_load((ROOT / "tests" / "hostile" / "cases.yaml").read_text("utf-8"))
+    drafted = 0
+    for name in sorted(cases):
+        out = tmp_path / f"{name.replace('.', '_')}.yaml"
+        code, stdout, err = run_cli(["map", corpus / name, "--area", "acc", "-o", out], capsys)
+        assert code in (0, 2), (name, code, err)
+        assert not find_personnummer(stdout + err), name
+        if code == 2:
+            assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, (name, err)
+            assert cases[name]["exit"] == 2, (name, err)
+            assert not out.exists()
+            continue
+        drafted += 1
+        text = out.read_text(encoding="utf-8")
+        assert not find_personnummer(text), name
+        data = yaml.safe_load(text)
+        assert data["area"] == "acc" and isinstance(data["columns"], dict), name
+    assert drafted > 40
