@@ -398,9 +398,7 @@ def _override(df: pl.DataFrame, col: str, text: pl.Expr) -> pl.Expr:
     return pl.when(hit).then(pl.col("_planted_value")).otherwise(text)
 
 
-def _variables(
-    reg: Register, table: str, df: pl.DataFrame, rng: np.random.Generator
-) -> list[tuple[str, list[pl.Expr]]]:
+def _variables(reg: Register, table: str, df: pl.DataFrame) -> list[tuple[str, list[pl.Expr]]]:
     """Per canonical column of the frame: (canonical name, the export columns it becomes)."""
     spec = load_schema(reg.area).table(table)
     names = [c for c in df.columns if not c.startswith("_")]
@@ -496,7 +494,7 @@ def _register_table(
 ) -> pl.DataFrame:
     names = [c for c in df.columns if not c.startswith("_")]
     df = df.with_columns(pl.Series(f"_u_{c}", rng.random(df.height)) for c in names)
-    variables = _variables(reg, table, df, rng)
+    variables = _variables(reg, table, df)
     extras = _extra_columns(reg, table, df, rng)
     spec = load_schema(reg.area).table(table)
     system = set(SYSTEM_NAMES) | {"patient_id"} if table == "cases" else set()

@@ -186,7 +186,12 @@ INCA_SYSTEM_COLUMNS = (
     "regionbehorighet"
 ).split()
 _IDENTITY_ORDER = ("persnr", "pnr", "personnummer", "pat_id", "pn", "id")  # incadata's id()
-_NAME_WORDS = ("namn", "adress", "postnr", "postort", "telefon", "epost", "email")
+# words of a column name that make it identifying (a person's name or address)
+_NAME_WORDS = frozenset(
+    "namn fnamn enamn mnamn fornamn förnamn efternamn mellannamn patientnamn tilltalsnamn adress "
+    "gatuadress coadress postnr postnummer postort telefon telefonnr telefonnummer mobil mobilnr "
+    "epost email".split()
+)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -631,7 +636,7 @@ def _identifying(name: str, listed: set[str], system: set[str] = frozenset()) ->
         return True
     if n in system or n.endswith(_TEXT_SUFFIX):
         return False
-    return any(w in n for w in _NAME_WORDS)
+    return not _NAME_WORDS.isdisjoint(re.split(r"[_\-\s.]+", n))
 
 
 def _context(
