@@ -99,7 +99,7 @@ def _vocabulary() -> dict[str, tuple[str, float]]:
         "vital": (1.0, "vital"),
         "status": (0.3, "status"),
         "national": (0.5, "nat nationell nationella national riks"),
-        "mdk": (1.0, "mdk multkonf mdt konferens"),
+        "mdk": (1.0, "mdk multkonf multidisk multidiskkonf mdt konferens terapikonferens"),
         "written": (0.3, "skriftlig written"),
         "care": (0.5, "vard vård care"),
         "plan": (1.0, "plan"),
@@ -160,6 +160,7 @@ FORM_PREFIXES: dict[str, str | None] = {
     "u": "followup",
 }
 _PREFIX_WEIGHT = 0.3
+_GENERIC = {"date", "code", "id", "status", "first"}  # concepts that name no variable by themselves
 _SHORT_PIECES = {"op", "rt"}  # two-letter words that are found inside glued names (op1dat)
 _NUMBER_UNITS = {
     "d": "",
@@ -339,8 +340,11 @@ def read_name(name: str, export: bool = True) -> NameReading:
             else:
                 tokens.extend(_word_tokens(chunk))
     if prefix is not None and FORM_PREFIXES[prefix]:
-        strong = any(t.weight >= STRONG and not (t.concept or "").startswith("#") for t in tokens)
-        weight = _PREFIX_WEIGHT if strong else 1.0  # op_dat: the prefix is all there is
+        # op_dat: the prefix is all there is to the name (besides a date, a code, a number)
+        alone = all(
+            t.concept is None or t.concept in _GENERIC or t.concept[0] == "#" for t in tokens
+        )
+        weight = 1.0 if alone else _PREFIX_WEIGHT
         tokens.insert(0, Token(prefix + "_", FORM_PREFIXES[prefix], weight))
     return NameReading(
         name=str(name),
@@ -378,8 +382,8 @@ def name_score(export: NameReading, canonical: NameReading) -> float:
     )
     es = {c for c, w in e.items() if w >= STRONG}
     ss = {c for c, w in s.items() if w >= STRONG}
-    if export.prefix and FORM_PREFIXES.get(export.prefix) in ss:
-        es.add(FORM_PREFIXES[export.prefix])  # type: ignore[arg-type]
+    if es and export.prefix and FORM_PREFIXES.get(export.prefix) in ss:
+        es.add(FORM_PREFIXES[export.prefix])  # type: ignore[arg-type]  # op_klaff: valve surgery
     # a word the vocabulary does not know counts in the export's name, and in the canonical
     # name only where the export has it too (net_tillstand ~ net_condition's alias)
     ss_known = {c for c in ss if not c.startswith("?")} | (ss & es)

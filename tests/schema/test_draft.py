@@ -391,3 +391,41 @@ def test_the_committed_profiles_are_the_samples_profiles() -> None:
         assert yaml.safe_load(
             profile_path(REGISTER / f"{area}_cases.csv").read_text("utf-8")
         ) == profile(area)
+
+
+@pytest.mark.parametrize(
+    "area,canonical,best",
+    [
+        ("anal", "rt_start_date", "p_datstartrt"),  # SPEC §2's example
+        ("anal", "rt_end_date", "p_datslutrt"),
+        ("pelvic", "surgery_date", "op_opdat"),
+        ("pelvic", "admission_date", "op_inlaggningsdat"),
+        ("pelvic", "discharge_date", "op_utskrivningsdat"),
+        ("pelvic", "assessment_date", "a_bedomdat"),
+        ("pelvic", "clavien_dindo", "u_clavien_dindo_Varde"),
+        ("pelvic", "reoperation_30d", "op_reop30_Varde"),
+        ("pelvic", "national_mdk", "a_multidiskkonf_Varde"),
+        ("net", "valve_surgery", "op_klaff"),
+        ("pelvic", "treatment_unit", "op_sjhkod"),
+    ],
+)
+def test_names_of_other_registers_rank_first(area, canonical, best) -> None:
+    """Names the sample registers do not use, from the name alone."""
+    cols = [
+        "p_datstartrt",
+        "p_datslutrt",
+        "op_opdat",
+        "op_komplikation_Varde",
+        "op_inlaggningsdat",
+        "op_utskrivningsdat",
+        "a_bedomdat",
+        "u_clavien_dindo_Varde",
+        "op_reop30_Varde",
+        "a_multidiskkonf_Varde",
+        "op_klaff",
+        "op_sjhkod",
+        "a_remisssjhkod",
+    ]
+    got = rank_candidates(canonical, cols, area=area)
+    assert got[0].column == best and got[0].confidence == "high", got[:2]
+    assert len(got) == 1 or got[1].score < got[0].score - 0.3  # and clearly so
