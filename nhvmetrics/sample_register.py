@@ -376,14 +376,17 @@ def _codes(reg: Register, spec: ColumnSpec) -> dict[str, tuple[str, str]]:
 
 def _unknown(reg: Register, spec: ColumnSpec, u: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """Code and text written for a missing value of a coded column (else blank)."""
-    code = pl.when(u < 0.10).then(pl.lit("96")).when(u < 0.15).then(pl.lit("98"))
-    code = code.when(u < 0.30).then(pl.lit("99"))
-    text = pl.when(u < 0.10).then(pl.lit(_UNKNOWN_TEXT["96"])).when(u < 0.15)
-    text = text.then(pl.lit(_UNKNOWN_TEXT["98"])).when(u < 0.30).then(pl.lit(_UNKNOWN_TEXT["99"]))
+    steps = [(0.10, "96"), (0.15, "98"), (0.30, "99")]
+    texts = dict(_UNKNOWN_TEXT)
     if spec.name in reg.third_code:
-        code = code.when(u < 0.50).then(pl.lit(THIRD_CODE[0]))
-        text = text.when(u < 0.50).then(pl.lit(THIRD_CODE[1]))
-    return code.otherwise(None), text.otherwise(None)
+        steps.append((0.50, THIRD_CODE[0]))
+        texts[THIRD_CODE[0]] = THIRD_CODE[1]
+    code: pl.Expr = pl.lit(None, dtype=pl.String)
+    text: pl.Expr = pl.lit(None, dtype=pl.String)
+    for limit, c in reversed(steps):  # the first step that holds wins
+        code = pl.when(u < limit).then(pl.lit(c)).otherwise(code)
+        text = pl.when(u < limit).then(pl.lit(texts[c])).otherwise(text)
+    return code, text
 
 
 def _date_text(v: pl.Expr, u: pl.Expr) -> pl.Expr:
