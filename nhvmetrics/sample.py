@@ -683,10 +683,19 @@ _ORDER = {
 
 
 def _frame(area: str, table: str, cols: dict[str, np.ndarray]) -> pl.DataFrame:
+    """The table in the schema's column order; a schema column the generator does not make
+    (one added to the schema since) is there, empty, so new columns just work."""
     spec = dict(_schema_columns(area, table))
     names = _ORDER.get(table, list(spec))
     names += [c for c in spec if c not in names]
-    return pl.DataFrame([_series(name, cols[name], spec[name]) for name in names])
+    n = len(next(iter(cols.values()))) if cols else 0
+
+    def values(name: str) -> np.ndarray:
+        if name in cols:
+            return cols[name]
+        return np.full(n, None, dtype=object) if spec[name] == "string" else np.full(n, np.nan)
+
+    return pl.DataFrame([_series(name, values(name), spec[name]) for name in names])
 
 
 def _area_index(area: str) -> int:
@@ -1195,23 +1204,55 @@ def _inca_cases(area: str, df: pl.DataFrame, rng: np.random.Generator, rows: int
     return body.select(first + [c for c in body.columns if c not in first])
 
 
+DIALECTS = ("canonical", "aliases", "inca")
+
+
+def dialect_of(inca: bool = False, dialect: str | None = None) -> str:
+    """The dialect asked for: ``dialect`` by name, or ``inca=True`` for ``inca``."""
+    if dialect is None:
+        return "inca" if inca else "canonical"
+    name = str(dialect).strip().lower()
+    if name not in DIALECTS:
+        raise NhvError(f"unknown dialect '{dialect}'; use one of: {', '.join(DIALECTS)}.")
+    if inca and name != "inca":
+        raise NhvError(
+            f"--inca is the same as --dialect inca; leave out --inca or --dialect {name}."
+        )
+    return name
+
+
 def render(
     area: str,
     frames: dict[str, pl.DataFrame],
     inca: bool = False,
     seed: int = 0,
     rows: int | None = None,
+    *,
+    dialect: str | None = None,
 ) -> dict[str, pl.DataFrame]:
     """All-text frames exactly as they are written to CSV.
 
-    Canonical: canonical names, ISO dates, ``true``/``false``, decimal point, empty = missing.
-    INCA (``inca=True``): the first alias of each column (``<var>_Värde`` + ``<var>_Beskrivning``
-    for list variables), INCA codes (KON_VALUE 1/2, 1/0 booleans with a few Ja/Nej, some 98/99
-    unknowns), decimal comma, some dates with a time part, REGION_NAMN and MAKULERAD, and a few
-    rows a reader must drop (MAKULERAD=1, REGION_NAMN='Region Demo').
+    ``dialect`` (or ``inca=True`` for ``"inca"``):
+
+    * ``canonical``: canonical names, ISO dates, ``true``/``false``, decimal point, empty = missing;
+    * ``inca``: the export as a register writes it (:mod:`nhvmetrics.sample_register`): the
+      register's own variable names, ``PAT_ID`` beside ``PERSNR``, ``_Varde``/``_Beskrivning``
+      pairs with the register's codes, ``True``/blank checkboxes, 96/98/99, system and name
+      columns, and rows a reader must drop; read it with the profile of
+      :func:`nhvmetrics.sample_register.profile_text`;
+    * ``aliases``: an INCA export whose variables carry the built-in names (the first alias of
+      each column, ``<var>_Värde`` + ``<var>_Beskrivning`` for list variables), INCA codes
+      (KON_VALUE 1/2, 1/0 booleans with a few Ja/Nej, some 98/99 unknowns), decimal comma, some
+      dates with a time part, REGION_NAMN and MAKULERAD, and a few rows a reader must drop
+      (MAKULERAD=1, REGION_NAMN='Region Demo'); it needs no mapping profile.
     """
-    if not inca:
+    name = dialect_of(inca, dialect)
+    if name == "canonical":
         return {t: _canonical_text(df) for t, df in frames.items()}
+    if name == "inca":
+        from nhvmetrics.sample_register import render_register
+
+        return render_register(area, frames, seed, rows)
     rng = np.random.default_rng([seed, _area_index(area), 2])
     n_cases = frames["cases"].height if rows is None else rows
     out = {"cases": _inca_cases(area, frames["cases"], rng, n_cases)}
@@ -1315,6 +1356,9 @@ def _fix_core_dates(xml: bytes) -> bytes:
     return re.sub(pattern, rb"\g<1>" + stamp + rb"\g<2>", xml)
 
 
+Progress = Callable[[str, Path, int], None]
+
+
 def write_frames(
     area: str,
     frames: dict[str, pl.DataFrame],
@@ -1323,15 +1367,21 @@ def write_frames(
     inca: bool = False,
     seed: int = 0,
     rows: int | None = None,
+    dialect: str | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, tuple[Path, int]]:
     """Write the frames of :func:`generate` to ``output`` (and beside it); return
-    ``{table: (path, rows written)}``.  Files are written atomically."""
-    from nhvmetrics.io.atomic import write_bytes
+    ``{table: (path, rows written)}``.  Files are written atomically, and ``progress(table, path,
+    rows)`` is called as each one is done.  The register dialect (``inca``) also gets its mapping
+    profile beside the case table (:func:`nhvmetrics.sample_register.profile_path`), reported to
+    ``progress`` as the table ``profile``."""
+    from nhvmetrics.io.atomic import write_bytes, write_text
 
+    name = dialect_of(inca, dialect)
     paths = output_paths(area, output)
     suffix = paths["cases"].suffix.lower()
-    if inca or suffix == ".csv":
-        tables = render(area, frames, inca=inca, seed=seed, rows=rows)
+    if name != "canonical" or suffix == ".csv":
+        tables = render(area, frames, seed=seed, rows=rows, dialect=name)
     else:
         tables = {t: canonical_typed(df) for t, df in frames.items()}
     written: dict[str, tuple[Path, int]] = {}
@@ -1343,19 +1393,46 @@ def write_frames(
                 "sheet holds; write .csv or .parquet instead."
             )
         write_bytes(paths["cases"], _xlsx_bytes(tables), synthetic_export=True)
-        return {t: (paths["cases"], df.height) for t, df in tables.items()}
-    for t, df in tables.items():
-        data = _csv_bytes(df, inca) if suffix == ".csv" else _parquet_bytes(df)
-        write_bytes(paths[t], data, synthetic_export=True)  # made-up personnummer by design
-        written[t] = (paths[t], df.height)
+        written = {t: (paths["cases"], df.height) for t, df in tables.items()}
+        for t, (path, n) in written.items():
+            if progress is not None:
+                progress(t, path, n)
+    else:
+        for t, df in tables.items():
+            text_dialect = name != "canonical"
+            data = _csv_bytes(df, text_dialect) if suffix == ".csv" else _parquet_bytes(df)
+            write_bytes(paths[t], data, synthetic_export=True)  # made-up personnummer by design
+            written[t] = (paths[t], df.height)
+            if progress is not None:
+                progress(t, paths[t], df.height)
+    if name == "inca":
+        from nhvmetrics.sample_register import profile_path, profile_text
+
+        target = profile_path(paths["cases"])
+        write_text(target, profile_text(area, paths))
+        if progress is not None:
+            progress("profile", target, 0)
     return written
 
 
 def write_sample(
-    area: str, rows: int, seed: int, output: Path | str, dirty: float = 0.0, inca: bool = False
+    area: str,
+    rows: int,
+    seed: int,
+    output: Path | str,
+    dirty: float = 0.0,
+    inca: bool = False,
+    *,
+    dialect: str | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, tuple[Path, int]]:
-    """``nhvmetrics sample``: generate and write; returns ``{table: (path, rows written)}``."""
+    """``nhvmetrics sample``: generate and write; returns ``{table: (path, rows written)}``.
+
+    ``dialect`` is ``canonical`` (the default), ``inca`` (the register export and its mapping
+    profile; ``inca=True`` says the same) or ``aliases`` (an INCA export under the built-in names).
+    """
     _check_args(area, rows, seed, dirty)
+    name = dialect_of(inca, dialect)
     output_paths(area, output)  # fail on a bad suffix before doing the work
     frames = generate(area, rows, seed, dirty)
-    return write_frames(area, frames, output, inca=inca, seed=seed, rows=rows)
+    return write_frames(area, frames, output, seed=seed, rows=rows, dialect=name, progress=progress)

@@ -1,4 +1,6 @@
-"""``nhvmetrics sample``: determinism, shape, realism, planted errors and the INCA dialect."""
+"""``nhvmetrics sample``: determinism, shape, realism, planted errors and the INCA-style
+dialect under the built-in names (``--dialect aliases``); the register dialect (``--inca``) is
+tested in ``tests/test_sample_register.py``."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from nhvmetrics.sample import (
     write_sample,
 )
 from nhvmetrics.schema.model import load_schema
+from tests.fixtures.cli import run_cli
 
 POLARS = {
     "string": pl.String,
@@ -328,17 +331,30 @@ def test_mdk_date_only_for_cases_discussed_at_the_national_mdk(area, clean) -> N
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
-@pytest.mark.parametrize("inca", [False, True])
-def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path, suffix, inca) -> None:
+@pytest.mark.parametrize("dialect", ["canonical", "aliases", "inca"])
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path, suffix, dialect) -> None:
     def make(seed: int, tag: str) -> list[bytes]:
         written = write_sample(
-            "anal", 120, seed, tmp_path / f"{tag}_cases{suffix}", dirty=0.05, inca=inca
+            "anal", 120, seed, tmp_path / f"{tag}_cases{suffix}", dirty=0.05, dialect=dialect
         )
-        return [p.read_bytes() for p, _ in dict.fromkeys(written.values())]
+        files = list(dict.fromkeys(p for p, _ in written.values()))
+        files += sorted(tmp_path.glob(f"{tag}_cases.mapping.yaml"))  # the register's profile
+        assert len(files) == (3 if suffix != ".xlsx" else 1) + (dialect == "inca")
+        # the profile names the export's files in its comment; the rest must not differ
+        return [
+            _unnamed(p.read_bytes(), tag) if p.suffix == ".yaml" else p.read_bytes() for p in files
+        ]
 
     a, b, c = make(3, "a"), make(3, "b"), make(4, "c")
     assert a == b
     assert a != c
+
+
+def _unnamed(profile: bytes, tag: str) -> bytes:
+    lines = profile.decode("utf-8").splitlines(keepends=True)
+    return "".join(
+        ln.replace(f"{tag}_", "X_") if ln.startswith("#") else ln for ln in lines
+    ).encode("utf-8")
 
 
 def test_frames_are_deterministic_and_dirty_adds_to_clean(clean, dirty) -> None:
@@ -411,7 +427,7 @@ def test_unparsable_dates_reach_the_file(tmp_path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# the INCA dialect
+# the INCA-style dialect under the built-in names (--dialect aliases)
 
 
 def _inca_header(area: str, table: str) -> list[str]:
@@ -425,8 +441,10 @@ def _inca_header(area: str, table: str) -> list[str]:
 
 
 @pytest.mark.parametrize("area", AREAS)
-def test_inca_csv_dialect(tmp_path, area) -> None:
-    written = write_sample(area, 400, 8, tmp_path / f"{area}_cases.csv", dirty=0.02, inca=True)
+def test_aliases_csv_dialect(tmp_path, area) -> None:
+    written = write_sample(
+        area, 400, 8, tmp_path / f"{area}_cases.csv", dirty=0.02, dialect="aliases"
+    )
     for table, (path, n) in written.items():
         raw = path.read_bytes()
         assert not raw.startswith(b"\xef\xbb\xbf")
@@ -484,9 +502,9 @@ def test_inca_csv_dialect(tmp_path, area) -> None:
         assert mito.str.contains(r"^\d+,\d$").all() and mito.len() > 0
 
 
-def test_inca_codes_follow_the_schema(tmp_path) -> None:
+def test_aliases_codes_follow_the_schema(tmp_path) -> None:
     frames = generate("net", 500, 2)
-    inca = render("net", frames, inca=True, seed=2)["cases"]
+    inca = render("net", frames, dialect="aliases", seed=2)["cases"]
     real = inca.filter((pl.col("MAKULERAD") == "0") & (pl.col("REGION_NAMN") != "Region Demo"))
     assert real.height == 500
     cd = real["clavien_dindo_Värde"].drop_nulls()
@@ -499,8 +517,8 @@ def test_inca_codes_follow_the_schema(tmp_path) -> None:
     assert all(b == f"Tillstånd {v}" for v, b in pairs.iter_rows() if v not in ("98", "99"))
 
 
-def test_inca_xlsx_and_parquet_hold_every_table(tmp_path) -> None:
-    xlsx = write_sample("anal", 80, 1, tmp_path / "a.xlsx", inca=True)
+def test_aliases_xlsx_and_parquet_hold_every_table(tmp_path) -> None:
+    xlsx = write_sample("anal", 80, 1, tmp_path / "a.xlsx", dialect="aliases")
     assert {p for p, _ in xlsx.values()} == {tmp_path / "a.xlsx"}
     with zipfile.ZipFile(tmp_path / "a.xlsx") as z:
         names = z.namelist()
@@ -510,7 +528,7 @@ def test_inca_xlsx_and_parquet_hold_every_table(tmp_path) -> None:
 
     wb = load_workbook(tmp_path / "a.xlsx", read_only=True)
     assert wb.sheetnames == ["cases", "episodes", "prem"]
-    pq = write_sample("anal", 80, 1, tmp_path / "b.parquet", inca=True)
+    pq = write_sample("anal", 80, 1, tmp_path / "b.parquet", dialect="aliases")
     assert pl.read_parquet(pq["episodes"][0]).columns[0] == "vardtillfalle_id"
 
 
@@ -547,6 +565,48 @@ def test_cli_writes_and_prints_every_table(tmp_path) -> None:
         assert (tmp_path / f"anal_{t}.csv").is_file()
     assert "wrote cases: " in res.output and "(50 rows)" in res.output
     assert not list(tmp_path.glob("*.part"))
+    # a line before the work starts, then one per file as it is written
+    lines = res.output.splitlines()
+    assert lines[0] == "generating anal: 50 case rows, seed 1, canonical dialect"
+    assert [ln.split(":")[0] for ln in lines[1:]] == [
+        "wrote cases",
+        "wrote episodes",
+        "wrote prem",
+    ]
+
+
+def test_cli_inca_writes_the_profile_and_says_so(tmp_path) -> None:
+    out = tmp_path / "acc_cases.csv"
+    res = CliRunner().invoke(
+        app, ["sample", "--area", "acc", "--rows", "40", "--seed", "2", "--inca", "-o", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[0].endswith("inca dialect")
+    assert f"wrote mapping profile: {tmp_path / 'acc_cases.mapping.yaml'}" in res.output
+    assert (tmp_path / "acc_cases.mapping.yaml").is_file()
+    same = CliRunner().invoke(
+        app,
+        ["sample", "--area", "acc", "--rows", "40", "--seed", "2", "--dialect", "inca"]
+        + ["-o", str(tmp_path / "b_cases.csv")],
+    )
+    assert same.exit_code == 0
+    assert (tmp_path / "b_cases.csv").read_bytes() == out.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--dialect", "sas"], "unknown dialect 'sas'; use one of: canonical, aliases, inca."),
+        (["--inca", "--dialect", "aliases"], "--inca is the same as --dialect inca"),
+    ],
+)
+def test_cli_dialect_errors(tmp_path, capsys, args, message) -> None:
+    code, _, err = run_cli(
+        ["sample", "--area", "acc", "--rows", "5", "--seed", "1", *args, "-o", tmp_path / "x.csv"],
+        capsys,
+    )
+    assert code == 2 and message in err and err.startswith("error: ")
+    assert not (tmp_path / "x.csv").exists()
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """The committed ``sample_data/`` files: exactly what ``sample_data/regenerate.sh`` produces, and
-what the validator makes of them (clean canonical files: no findings; INCA files: dropped rows and
-error findings for the planted errors)."""
+what the validator makes of them (clean canonical files: no findings; INCA-style files under the
+built-in names: dropped rows and error findings for the planted errors; register exports: the
+same once read through their mapping profile)."""
 
 from __future__ import annotations
 
@@ -36,20 +37,29 @@ def _export(args: list[str]) -> tuple[str, dict[str, Path]]:
     return area, output_paths(area, DATA / _option(args, "-o"))
 
 
+def _dialect(args: list[str]) -> str:
+    return "inca" if "--inca" in args else _option(args, "--dialect") or "canonical"
+
+
 COMMANDS = _commands()
-CLEAN = [c for c in COMMANDS if "--inca" not in c and "--dirty" not in c]
-INCA = [c for c in COMMANDS if "--inca" in c]
+CLEAN = [c for c in COMMANDS if _dialect(c) == "canonical" and "--dirty" not in c]
+INCA = [c for c in COMMANDS if _dialect(c) == "aliases"]  # INCA-style, the built-in names
+REGISTER = [c for c in COMMANDS if _dialect(c) == "inca"]  # as the registers write them
+SUFFIXES = (".csv", ".parquet", ".xlsx", ".yaml")
 
 
-def test_script_covers_every_area_in_both_dialects() -> None:
+def test_script_covers_every_area_in_every_dialect() -> None:
     assert {_option(c, "--area") for c in CLEAN} == set(AREAS)
     assert {_option(c, "--area") for c in INCA} == set(AREAS)
+    assert {_option(c, "--area") for c in REGISTER} == set(AREAS)
+    assert {Path(_option(c, "-o")).parent.name for c in REGISTER} == {"register"}
 
 
 def test_committed_files_are_what_the_script_makes(tmp_path, monkeypatch) -> None:
     from nhvmetrics.cli import main
 
     (tmp_path / "inca").mkdir()
+    (tmp_path / "register").mkdir()
     monkeypatch.chdir(tmp_path)
     for args in COMMANDS:
         try:
@@ -58,9 +68,7 @@ def test_committed_files_are_what_the_script_makes(tmp_path, monkeypatch) -> Non
             assert exc.code == 0, args
     made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     committed = sorted(
-        p.relative_to(DATA)
-        for p in DATA.rglob("*")
-        if p.is_file() and p.suffix in (".csv", ".parquet", ".xlsx")
+        p.relative_to(DATA) for p in DATA.rglob("*") if p.is_file() and p.suffix in SUFFIXES
     )
     assert made == committed, (
         "sample_data/ and regenerate.sh disagree: run sample_data/regenerate.sh"
@@ -73,7 +81,7 @@ def test_committed_files_are_what_the_script_makes(tmp_path, monkeypatch) -> Non
 
 def test_sample_data_stays_small() -> None:
     total = sum(p.stat().st_size for p in DATA.rglob("*") if p.is_file())
-    assert total < 2_000_000
+    assert total < 2_500_000
 
 
 @pytest.mark.parametrize("args", CLEAN, ids=lambda a: _option(a, "--area"))
@@ -155,7 +163,7 @@ def test_generated_exports_validate_cleanly_in_every_format(tmp_path, area) -> N
     for inca in (False, True):
         for suffix in (".csv", ".parquet", ".xlsx"):
             out = tmp_path / f"{area}{'_inca' if inca else ''}_cases{suffix}"
-            written = write_sample(area, 150, 21, out, inca=inca)
+            written = write_sample(area, 150, 21, out, dialect="aliases" if inca else None)
             result = _validate(area, {t: p for t, (p, _) in written.items()})
             assert result.findings.height == 0, (inca, suffix, result.findings.head(5))
             frames = generate(area, 150, 21)
@@ -167,3 +175,89 @@ def test_generated_exports_validate_cleanly_in_every_format(tmp_path, area) -> N
                 )
             if inca:
                 assert result.table("cases").n_dropped >= 2
+
+
+# --------------------------------------------------------------------------------------------
+# the register exports and their profiles
+
+
+@pytest.mark.parametrize("args", REGISTER, ids=lambda a: _option(a, "--area"))
+def test_register_files_read_through_their_profile_find_the_planted_errors(args) -> None:
+    """Read through their profile (an independent reading, tests/fixtures/profiles.py), the
+    register files validate as the INCA-style files do: rows to drop dropped, every planted
+    error quarantined, nothing else."""
+    from nhvmetrics.sample_register import profile_path
+    from nhvmetrics.schema.validate import validate_frames
+    from tests.fixtures.profiles import apply_profile, load, read_export
+
+    area, paths = _export(args)
+    profile = load(profile_path(paths["cases"]))
+    assert profile["area"] == area
+    frames = {t: apply_profile(profile, read_export(p), area, t) for t, p in paths.items()}
+    result = validate_frames(area, frames, extract_date=EXTRACT_DATE)
+    cases = result.table("cases")
+    rows = int(_option(args, "--rows"))
+    assert cases.dropped.get("makulerad", 0) >= 1 and cases.dropped.get("demo_region", 0) >= 1
+    assert cases.rows_read == rows + cases.n_dropped
+    dirty = float(_option(args, "--dirty"))
+    planted = generate(area, rows, int(_option(args, "--seed")), dirty)["cases"]
+    n_planted = planted["_planted"].drop_nulls().len()
+    assert n_planted <= cases.n_quarantined <= 2 * n_planted
+    planted_ids = set(planted.filter(pl.col("_planted").is_not_null())["case_id"])
+    quarantined = set(cases.quarantined["case_id"])
+    assert {_register_id(c) for c in planted_ids} - quarantined <= _derivable(planted)
+    from nhvmetrics.personnummer import find_personnummer
+
+    for col in ("value", "case_id", "message"):
+        assert not find_personnummer("\n".join(result.findings[col].drop_nulls().to_list()))
+
+
+def _register_id(case_id: str) -> str:
+    return str(int("".join(ch for ch in case_id if ch.isdigit())) + 100_000)
+
+
+def _derivable(planted: pl.DataFrame) -> set[str]:
+    """An unparsable FODELSEDATUM is replaced by the birth date in the personnummer."""
+    rows = planted.filter(
+        (pl.col("_planted") == "unparsable_date") & (pl.col("_planted_column") == "birth_date")
+    )
+    return {_register_id(c) for c in rows["case_id"]}
+
+
+def test_register_files_are_windows_1252_with_semicolons_and_crlf() -> None:
+    for args in REGISTER:
+        _, paths = _export(args)
+        raw = paths["cases"].read_bytes()
+        with pytest.raises(UnicodeDecodeError):
+            raw.decode("utf-8")
+        text = raw.decode("cp1252")
+        assert text.count("\r\n") == text.count("\n") and text.endswith("\r\n")
+        assert text.split("\r\n", 1)[0].count(";") > 40
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_register_exports_read_back_as_the_generated_frames_in_every_format(tmp_path, area) -> None:
+    """A clean register export, read with the project's readers and through its profile, is the
+    canonical sample: the same rows and values; ids are the register's numbers and a checkbox
+    cannot say "unknown" (a blank is false)."""
+    from nhvmetrics.io.readers import read_table
+    from nhvmetrics.sample import write_sample
+    from nhvmetrics.sample_register import profile_path
+    from nhvmetrics.schema.validate import validate_frames
+    from tests.fixtures.profiles import apply_profile, expected_frames, load
+
+    frames = generate(area, 150, 21)
+    for suffix in (".csv", ".parquet", ".xlsx"):
+        out = tmp_path / f"{area}_cases{suffix}"
+        written = write_sample(area, 150, 21, out, inca=True)
+        profile = load(profile_path(out))
+        read = {
+            t: apply_profile(profile, read_table(p, table=t).frame.drop("_row"), area, t)
+            for t, (p, _) in written.items()
+        }
+        result = validate_frames(area, read, extract_date=EXTRACT_DATE)
+        assert result.findings.height == 0, (suffix, result.findings.head(5))
+        assert result.table("cases").n_dropped >= 2
+        for table, df in expected_frames(area, frames).items():
+            accepted = result.table(table).accepted.drop("_row").select(df.columns)
+            assert accepted.equals(df), (suffix, table)

@@ -49,6 +49,7 @@ from nhvmetrics.cli import (  # noqa: E402,F401
     compute,
     convert,
     indicators,
+    map,
     report,
     sample,
     validate,

@@ -9,9 +9,9 @@ import typer
 
 from nhvmetrics.cli import app
 from nhvmetrics.cli._common import (
-    CoverageOpt,
     AreaOpt,
     CiOpt,
+    CoverageOpt,
     DefinitionsOpt,
     ExtractDateOpt,
     MaxQuarantinedOpt,

@@ -9,8 +9,8 @@ import typer
 
 from nhvmetrics.cli import app
 from nhvmetrics.cli._common import (
-    CoverageOpt,
     CiOpt,
+    CoverageOpt,
     DefinitionsOpt,
     ExtractDateOpt,
     MaxQuarantinedOpt,

@@ -32,8 +32,21 @@ def sample(
         float, typer.Option("--dirty", help="Fraction of rows with planted errors (0-1).")
     ] = 0.0,
     inca: Annotated[
-        bool, typer.Option("--inca", help="Write the INCA export dialect (Swedish names, codes).")
+        bool,
+        typer.Option(
+            "--inca",
+            help="Write the export as an INCA register does (its own variable names, codes, "
+            "system columns) and its mapping profile beside it; the same as --dialect inca.",
+        ),
     ] = False,
+    dialect: Annotated[
+        str | None,
+        typer.Option(
+            "--dialect",
+            help="canonical (default), inca (as --inca) or aliases (an INCA export under the "
+            "built-in names, read without a profile).",
+        ),
+    ] = None,
 ) -> None:
     """Make a synthetic export for an area (made-up patients, deterministic per seed).
 
@@ -46,10 +59,15 @@ def sample(
     (cases, episodes, prem).  A folder gets <area>_cases.csv etc.
 
     Without --inca: canonical column names, UTF-8, comma-separated, ISO dates, true/false,
-    decimal point.  With --inca: the INCA dialect - Windows-1252, semicolons, CRLF, decimal comma,
-    INCA names (PAT_ID, KON_VALUE 1/2, <var>_Värde + <var>_Beskrivning, ...), 1/0 booleans with
-    some Ja/Nej, some 98/99 unknowns, dates sometimes with a time part, and a few MAKULERAD=1 and
-    'Region Demo' rows on top of --rows that a reader must drop.
+    decimal point.  With --inca: the export as a register writes it - Windows-1252,
+    semicolons, CRLF, decimal comma, the register's own variable names with form prefixes
+    (a_rem_dat, op_pad_radikalitet_Varde, a_inr_sjhkod, R77T201_ID), PAT_ID beside PERSNR,
+    <var>_Varde + <var>_Beskrivning with the register's codes, True/blank checkboxes, 96/98/99
+    for unknown, INCA's system columns, made-up names in FNAMN/ENAMN, and a few MAKULERAD=1
+    and 'Region Demo' rows on top of --rows that a reader must drop; its mapping profile is
+    written beside it (acc_cases.csv -> acc_cases.mapping.yaml).  --dialect aliases writes
+    the older INCA-style dialect whose variables carry the built-in names (PAT_ID, KON_VALUE,
+    <var>_Värde ...), which nhvmetrics reads without a profile.
 
     --dirty F plants one error in about F of the rows of every table: bad Luhn check digit,
     referral after treatment, unknown code, future date, age over 110, duplicate case_id,
@@ -61,7 +79,7 @@ def sample(
     from nhvmetrics.areas import resolve_area, shipped_area_names
     from nhvmetrics.errors import NhvError
     from nhvmetrics.io.names import check_name
-    from nhvmetrics.sample import write_sample
+    from nhvmetrics.sample import dialect_of, write_sample
 
     chosen = resolve_area(area)
     if not chosen.shipped:
@@ -70,12 +88,16 @@ def sample(
             f"not for the area folder {area}."
         )
     area = chosen.name
+    name = dialect_of(inca, dialect)
     check_name(output, "output file")
-    from nhvmetrics.progress import working
+    echo(f"generating {area}: {rows} case rows, seed {seed}, {name} dialect")
 
-    with working(f"writing a sample export of {rows} rows"):
-        written = write_sample(area, rows, seed, output, dirty=dirty, inca=inca)
-    for table, (path, n) in written.items():
+    def written(table: str, path: Path, n: int) -> None:
+        if table == "profile":
+            echo(f"wrote mapping profile: {path}")
+            return
         extra = n - rows if table == "cases" and n > rows else 0
         note = f", {extra} of them MAKULERAD or Region Demo rows to drop" if extra else ""
         echo(f"wrote {table}: {path} ({n} rows{note})")
+
+    write_sample(area, rows, seed, output, dirty=dirty, dialect=name, progress=written)

@@ -26,7 +26,7 @@ def export(tmp_path_factory) -> Path:
     from nhvmetrics.sample import write_sample
 
     folder = tmp_path_factory.mktemp("export")
-    write_sample("acc", 300, 7, folder / "acc_cases.csv", dirty=0.03, inca=True)
+    write_sample("acc", 300, 7, folder / "acc_cases.csv", dirty=0.03, dialect="aliases")
     return folder / "acc_cases.csv"
 
 

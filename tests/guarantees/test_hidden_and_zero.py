@@ -32,7 +32,7 @@ HIDDEN = "otillräckligt underlag"
 def report(request, tmp_path_factory):
     area = request.param
     folder = tmp_path_factory.mktemp(area)
-    write_sample(area, 220, 11, folder / f"{area}_cases.csv", inca=True)
+    write_sample(area, 220, 11, folder / f"{area}_cases.csv", dialect="aliases")
     options = pipeline.RunOptions(
         area=area, tables={"cases": folder / f"{area}_cases.csv"}, year=2025
     )
