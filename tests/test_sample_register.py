@@ -261,7 +261,7 @@ def test_a_column_the_register_does_not_name_gets_a_generic_name() -> None:
 
 
 def test_a_column_and_a_code_added_to_the_schema_just_work(tmp_path, monkeypatch) -> None:
-    """A schema that gains a column (``second_opinion_date``) and a code (Clavien–Dindo ``6``):
+    """A schema that gains a column (``second_opinion_date``):
     the generator writes the column empty under a generic register name and the profile names
     it."""
     folder = tmp_path / "schemas"
