@@ -52,12 +52,13 @@ def validate(
     area: str,
     tables: Mapping[str, Path | str] | None = None,
     extract_date: str | dt.date | None = None,
+    mapping: Path | str | None = None,
 ) -> Validated:
     """Read and check an export, as ``nhvmetrics validate``: ``.result`` holds the counts per
-    table, the accepted frames and the findings (personnummer masked when written out)."""
-    return pipeline.validate(
-        options(path, area=area, tables=tables, extract_date=extract_date), pipeline.Purpose.CHECK
-    )
+    table, the accepted frames and the findings (personnummer masked when written out);
+    ``mapping`` is the register's mapping profile (docs/mapping.md)."""
+    opts = options(path, area=area, tables=tables, extract_date=extract_date, mapping=mapping)
+    return pipeline.validate(opts, pipeline.Purpose.CHECK)
 
 
 def compute(

@@ -205,6 +205,7 @@ def run_batch(
                     min_count=s.min_count,
                     strict=s.strict,
                     max_quarantined=s.max_quarantined,
+                    mapping=job.mapping,
                 )
                 validated = validations.get(job.entry)
                 if validated is None:

@@ -110,6 +110,9 @@ class Settings(_Strict):
         "a table of target levels per indicator id "
         '(e.g. targets = { "acc.visit_within_x" = { intermediate = 0.8, high = 0.9 } })',
     )
+    mapping: Text | None = key(
+        None, 'the path of a mapping profile in quotes (e.g. mapping = "acc-profile.yaml")'
+    )
 
     @field_validator("unit")
     @classmethod
@@ -198,6 +201,7 @@ class ReportJob:
     area_ref: str | Path = ""  # what RunOptions resolves: the shipped name or the area folder
     definitions: tuple[Path, ...] = ()  # a region's own definition folders (absolute)
     coverage: Path | None = None  # the coverage CSV (absolute)
+    mapping: Path | None = None  # the mapping profile (settings.mapping, from the config's folder)
 
     @property
     def unit(self) -> str | None:
@@ -275,6 +279,7 @@ def load_config(path: Path | str) -> BatchConfig:
                     area_ref=area_ref,
                     definitions=definitions,
                     coverage=coverage,
+                    mapping=base / s.mapping if s.mapping else None,
                 )
             )
     _check_paths(path, out_dir, summary, jobs)
@@ -339,6 +344,10 @@ def _check_paths(cfg: Path, out_dir: Path, summary: Path, jobs: list[ReportJob])
     for job in jobs:
         for name, p in job.inputs.items():
             protected.setdefault(p.resolve(), f"the {name} table of [[report]] number {job.entry}")
+        if job.mapping is not None:
+            protected.setdefault(
+                job.mapping.resolve(), f"the mapping profile of [[report]] number {job.entry}"
+            )
     writes: dict[Path, str] = {summary: "the run summary (top-level summary)"}
     for job in jobs:
         for ext in (".html", ".xlsx") if job.settings.xlsx else (".html",):

@@ -169,7 +169,8 @@ class RunOptions:
         object.__setattr__(self, "lang", lang)
         if not 0.0 <= float(self.max_quarantined) <= 1.0:
             raise NhvError(
-                f"--max-quarantined takes a share from 0 to 1 (e.g. 0.2), got {self.max_quarantined}."
+                "--max-quarantined takes a share from 0 to 1 (e.g. 0.2), "
+                f"got {self.max_quarantined}."
             )
         suppress = str(self.suppress).strip().lower()
         if suppress not in SUPPRESSION_POLICIES:
@@ -310,6 +311,7 @@ def validate(options: RunOptions, purpose: Purpose = Purpose.CHECK) -> Validated
         options.tables,
         options.extract_date,
         needs=needs_of(purpose, options, definitions),
+        mapping=options.mapping,
     )
     extract_date = options.extract_date
     if extract_date is None:
@@ -334,7 +336,9 @@ def _data_problems(v: Validated) -> list[Problem]:
     cases = v.result.tables["cases"]
     considered = cases.rows_read - cases.n_dropped
     out = []
-    if cases.n_accepted == 0:
+    if cases.missing_required:
+        out.append(Problem(missing_columns_message(cases)))
+    elif cases.n_accepted == 0:
         why = (
             f"all {considered} case row(s) were quarantined"
             if considered
@@ -358,6 +362,19 @@ def _data_problems(v: Validated) -> list[Problem]:
     return out
 
 
+def missing_columns_message(cases: Any) -> str:
+    """The case table lacks required columns: which, the likeliest export column of each, and
+    how to name them (a mapping profile, which ``nhvmetrics map`` drafts)."""
+    parts = []
+    for c in cases.missing_required:
+        likely = cases.suggestions.get(c)
+        parts.append(f"{c} (likeliest export column: '{likely}')" if likely else c)
+    return (
+        f"the case table lacks the required column(s) {', '.join(parts)}, so no row can be used; "
+        "name them in a mapping profile and give it with --mapping (nhvmetrics map drafts one)"
+    )
+
+
 def compute(options: RunOptions, validated: Validated | None = None) -> Computed:
     """Every indicator of the area for Y and each earlier year in the data."""
     from nhvmetrics.engine.compute import compute_area
@@ -365,6 +382,9 @@ def compute(options: RunOptions, validated: Validated | None = None) -> Computed
     year = options.require_year()
     if validated is None:
         validated = validate(options, Purpose.COMPUTE)
+    if validated.extract_date is None and validated.problems:
+        # nothing usable, so no date to take the extract date from: the reason is the error
+        raise NhvError(validated.problems[0].message + ".", EXIT_INVALID)
     if validated.extract_date is None:
         raise NhvError(
             "the data hold no dates to take the extract date from; give --extract-date YYYY-MM-DD."
@@ -553,6 +573,9 @@ def convert(
     validated = validate(options, Purpose.CHECK)
     if validated.result.tables["cases"].n_accepted == 0:
         return validated, {}
+    # a workbook's other sheets may have given more tables (read as the whole export)
+    targets = convert_targets(Path(output), list(validated.result.tables))
+    check_outputs(options, {f"-o ({t})": (p, (".parquet",)) for t, p in targets.items()})
     for name, t in validated.result.tables.items():
         write_parquet(protect_patient_id(t.accepted, key), targets[name])
     return validated, targets

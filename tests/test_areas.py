@@ -159,7 +159,9 @@ def test_a_copy_of_a_shipped_area_computes_the_same_indicator_table(tmp_path, na
 def test_an_area_folder_may_bring_its_own_common_schema(tmp_path):
     folder = copy_shipped_area("acc", tmp_path / "acc-own-common")
     common = shipped_common_path().read_text(encoding="utf-8")
-    (folder / "common.yaml").write_text(common.replace('"98", "99"', '"97", "98", "99"'), "utf-8")
+    (folder / "common.yaml").write_text(
+        common.replace('["96", "98", "99"]', '["97", "98", "99"]'), "utf-8"
+    )
     schema_file = folder / "schema.yaml"
     text = schema_file.read_text(encoding="utf-8")
     schema_file.write_text(text.replace("extends: common", "extends: common.yaml"), "utf-8")
@@ -327,12 +329,14 @@ def test_the_wheel_holds_the_area_folders_and_runs_from_them(tmp_path):
         capture_output=True,
         text=True,
     ).stdout.strip()
-    deps = [p for p in sys.path if p.endswith("site-packages")]
-    Path(site, "borrowed_dependencies.pth").write_text("\n".join(deps) + "\n", encoding="utf-8")
+    # the wheel first: with the borrowed paths in place, pip would see an nhvmetrics installed
+    # in this environment (as CI installs it) and leave the wheel out
     pip = [sys.executable, "-m", "pip", "--python", str(py)]
     subprocess.run(
         [*pip, "install", "--no-deps", "-q", str(wheel)], check=True, capture_output=True
     )
+    deps = [p for p in sys.path if p.endswith("site-packages")]
+    Path(site, "borrowed_dependencies.pth").write_text("\n".join(deps) + "\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

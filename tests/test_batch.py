@@ -368,3 +368,25 @@ def test_log_format_on_the_command_line_wins_and_is_checked(
         ["report", "--config", _write(tmp_path, "log_format = 'yaml'\n")], capsys
     )
     assert code == 2 and "log_format" in err
+
+
+def test_a_report_reads_its_export_with_the_mapping_profile(tmp_path: Path) -> None:
+    import hashlib
+
+    from tests.fixtures.inca_export import write_csv, write_profile
+
+    write_csv(tmp_path / "acc_export.csv")
+    profile = write_profile(tmp_path / "acc_profile.yaml")
+    cfg = _write(
+        tmp_path,
+        'years = 2025\nextract_date = "2025-12-31"\nxlsx = false\n'
+        '[[report]]\narea = "acc"\ncases = "acc_export.csv"\nmapping = "acc_profile.yaml"\n'
+        '[[report]]\narea = "acc"\ncases = "acc_export.csv"\nname = "bare"\n',
+    )
+    assert run(["report", "--config", str(cfg)]) == 1  # the report without the profile fails
+    summary = json.loads((tmp_path / "reports" / "run-summary.json").read_text(encoding="utf-8"))
+    ok, bare = summary["runs"]
+    assert ok["status"] == "ok" and ok["quarantined"] == 0
+    assert bare["status"] == "failed" and "lacks the required column(s)" in bare["error"]
+    html = (tmp_path / "reports" / "acc-2025.html").read_text(encoding="utf-8")
+    assert hashlib.sha256(profile.read_bytes()).hexdigest() in html

@@ -270,3 +270,22 @@ def test_a_link_in_output_dir_to_an_input_is_refused(tmp_path: Path) -> None:
     (tmp_path / "reports" / "run-summary.json").symlink_to(tmp_path / "acc_cases.csv")
     with pytest.raises(NhvError, match="is a link to .*acc_cases.csv, outside output_dir"):
         load_config(_write(tmp_path, "years = 2025\n" + ONE))
+
+
+def test_mapping_is_a_path_from_the_config_folder_and_an_input(tmp_path: Path) -> None:
+    (tmp_path / "profiles").mkdir()
+    cfg = _write(tmp_path, "years = 2025\nmapping = 'profiles/acc.yaml'\n" + ONE)
+    job = load_config(cfg).jobs[0]
+    assert job.mapping == tmp_path / "profiles" / "acc.yaml"
+    # per report, over the top level's
+    own = _write(tmp_path, "years = 2025\nmapping = 'a.yaml'\n" + ONE + "mapping = 'b.yaml'\n")
+    assert load_config(own).jobs[0].mapping == tmp_path / "b.yaml"
+    assert load_config(_write(tmp_path, "years = 2025\n" + ONE)).jobs[0].mapping is None
+    # a report that would overwrite the profile
+    clash = _write(
+        tmp_path, "years = 2025\nxlsx = false\n" + ONE + "mapping = 'reports/acc-2025.html'\n"
+    )
+    with pytest.raises(NhvError, match="would overwrite the mapping profile of"):
+        load_config(clash)
+    with pytest.raises(NhvError, match="mapping must be the path of a mapping profile"):
+        load_config(_write(tmp_path, "years = 2025\nmapping = true\n" + ONE))

@@ -13,6 +13,7 @@ import pytest
 
 from nhvmetrics import AREAS
 from nhvmetrics.sample import EXTRACT_DATE, TABLES, generate, output_paths
+from nhvmetrics.schema.model import load_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "sample_data"
@@ -132,14 +133,33 @@ def test_inca_files_drop_rows_and_find_the_planted_errors(args) -> None:
     dirty = float(_option(args, "--dirty"))
     planted = generate(area, rows, int(_option(args, "--seed")), dirty)["cases"]
     n_planted = planted["_planted"].drop_nulls().len()
-    # every planted row is quarantined; a duplicated case_id takes its twin along
-    assert n_planted <= cases.n_quarantined <= 2 * n_planted
     # (an unparsable FODELSEDATUM is replaced by the birth date in PAT_ID, without a finding)
     derivable = (pl.col("_planted") == "unparsable_date") & (
         pl.col("_planted_column") == "birth_date"
     )
-    planted_ids = set(planted.filter(pl.col("_planted").is_not_null() & ~derivable)["case_id"])
-    assert planted_ids <= set(cases.quarantined["case_id"])
+    hit = planted.filter(pl.col("_planted").is_not_null() & ~derivable)
+    # every planted error is a finding on its row (a duplicated case_id also on its twin)
+    found_ids = set(result.findings.filter(pl.col("table") == "cases")["case_id"].drop_nulls())
+    assert set(hit["case_id"]) <= found_ids
+    # only rows that cannot be trusted as cases are quarantined: an error in a required column
+    # or the identity; any other bad value is unknown in its cell and the row stays
+    spec = result.table("cases")
+    required = set(load_schema(area).table("cases").required)
+    # (a referral moved after the treatment is a date-order finding: the later date is unknown)
+    row_level = hit.filter(
+        pl.col("_planted").is_in(["bad_luhn", "duplicate_case_id"])
+        | (
+            pl.col("_planted_column").is_in(list(required))
+            & (pl.col("_planted") != "referral_after_treatment")
+        )
+    )
+    assert set(row_level["case_id"]) <= set(spec.quarantined["case_id"])
+    assert row_level.height <= cases.n_quarantined <= 2 * n_planted
+    assert set(spec.quarantined["case_id"]) <= set(hit["case_id"]) | set(
+        planted.filter(pl.col("_planted") == "duplicate_case_id")["case_id"]
+    )
+    cell_level = hit.filter(~pl.col("case_id").is_in(spec.quarantined["case_id"].implode()))
+    assert cell_level.height > 0 and sum(spec.unknown_cells.values()) >= cell_level.height
     if area == "anal":
         episodes = result.table("episodes")
         ep_planted = generate(area, rows, int(_option(args, "--seed")), dirty)["episodes"]
@@ -147,7 +167,7 @@ def test_inca_files_drop_rows_and_find_the_planted_errors(args) -> None:
         assert orphans > 0
         assert errors.filter(pl.col("table") == "episodes").height >= orphans
         assert episodes.n_quarantined >= ep_planted["_planted"].drop_nulls().len()
-    checks = set(errors["check"])
+    checks = set(result.findings["check"])
     assert len(checks) >= 5, checks
     # no personnummer in the findings
     from nhvmetrics.personnummer import find_personnummer
@@ -202,10 +222,24 @@ def test_register_files_read_through_their_profile_find_the_planted_errors(args)
     dirty = float(_option(args, "--dirty"))
     planted = generate(area, rows, int(_option(args, "--seed")), dirty)["cases"]
     n_planted = planted["_planted"].drop_nulls().len()
-    assert n_planted <= cases.n_quarantined <= 2 * n_planted
-    planted_ids = set(planted.filter(pl.col("_planted").is_not_null())["case_id"])
+    hit = planted.filter(pl.col("_planted").is_not_null())
+    # every planted error is a finding on its row (a duplicated case_id also on its twin)
+    found = set(result.findings.filter(pl.col("table") == "cases")["case_id"].drop_nulls())
+    assert {_register_id(c) for c in hit["case_id"]} - found <= _derivable(planted)
+    # only rows that cannot be trusted as cases are quarantined (as for the INCA-style files)
+    required = set(load_schema(area).table("cases").required)
+    row_level = hit.filter(
+        pl.col("_planted").is_in(["bad_luhn", "duplicate_case_id"])
+        | (
+            pl.col("_planted_column").is_in(list(required))
+            & (pl.col("_planted") != "referral_after_treatment")
+        )
+    )
     quarantined = set(cases.quarantined["case_id"])
-    assert {_register_id(c) for c in planted_ids} - quarantined <= _derivable(planted)
+    assert {_register_id(c) for c in row_level["case_id"]} - quarantined <= _derivable(planted)
+    assert cases.n_quarantined <= 2 * n_planted
+    twins = planted.filter(pl.col("_planted") == "duplicate_case_id")["case_id"]
+    assert quarantined <= {_register_id(c) for c in (*hit["case_id"], *twins)}
     from nhvmetrics.personnummer import find_personnummer
 
     for col in ("value", "case_id", "message"):

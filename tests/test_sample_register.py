@@ -331,11 +331,6 @@ def test_indicators_from_the_register_export_equal_the_canonical_ones(
 ) -> None:
     """``compute --mapping`` on the register export gives the indicator table of the canonical
     sample of the same seed."""
-    pytest.importorskip(
-        "nhvmetrics.schema.mapping",
-        reason="needs the mapping-profile loader (nhvmetrics.schema.mapping, --mapping), which "
-        "is not in this tree yet",
-    )
     canonical, reg = _both_samples(tmp_path, area)
     want = _compute(canonical, area, tmp_path / "c.csv", capsys)
     got = _compute(reg, area, tmp_path / "r.csv", capsys, "--mapping", profile_path(reg["cases"]))
@@ -345,8 +340,8 @@ def test_indicators_from_the_register_export_equal_the_canonical_ones(
 
 @pytest.mark.parametrize("area", AREAS)
 def test_indicators_through_the_profile_equal_the_canonical_ones(tmp_path, capsys, area) -> None:
-    """The same, today: the register export read through its profile by the independent
-    reading of tests/fixtures/profiles.py, then ``compute``."""
+    """The same with the register export read through its profile by the independent reading
+    of tests/fixtures/profiles.py, then ``compute`` on the canonical columns."""
     canonical, reg = _both_samples(tmp_path, area)
     prof = load(profile_path(reg["cases"]))
     (tmp_path / "a").mkdir()

@@ -75,6 +75,14 @@ CoverageOpt = Annotated[
         "for <area>.registry_coverage.",
     ),
 ]
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--mapping",
+        help="Mapping profile (YAML) saying how the register's export columns and codes map "
+        "onto the canonical ones; nhvmetrics map drafts one. See docs/mapping.md.",
+    ),
+]
 StrictOpt = Annotated[
     bool,
     typer.Option("--strict", help="Exit 1 (after writing) if validation quarantined any row."),
@@ -109,6 +117,14 @@ def say_quarantined(validated: Validated, path: Path) -> None:
         "to see and fix them.",
         err=True,
     )
+
+
+def say_notes(validated: Validated) -> None:
+    """Warnings about the export as a whole that a run that does not print the findings must
+    still say: an export that fits another area better."""
+    f = validated.result.findings
+    for message in f.filter(f["check"] == "other_area")["message"].to_list():
+        echo(f"warning: {message}.", err=True)
 
 
 def say_problems(problems: list[Problem]) -> None:

@@ -14,6 +14,7 @@ from nhvmetrics.cli._common import (
     CoverageOpt,
     DefinitionsOpt,
     ExtractDateOpt,
+    MappingOpt,
     MaxQuarantinedOpt,
     MinCountOpt,
     PathArg,
@@ -41,6 +42,7 @@ def compute(
     min_count: MinCountOpt = 5,
     max_quarantined: MaxQuarantinedOpt = 0.2,
     strict: StrictOpt = False,
+    mapping: MappingOpt = None,
 ) -> None:
     """Compute every indicator of the area for year Y (and earlier years in the data).
 
@@ -54,7 +56,12 @@ def compute(
     Example: nhvmetrics compute sample_data/acc_cases.csv --area acc --year 2025 -o acc.csv
     """
     from nhvmetrics import pipeline
-    from nhvmetrics.cli._common import say_extract_date, say_problems, say_quarantined
+    from nhvmetrics.cli._common import (
+        say_extract_date,
+        say_notes,
+        say_problems,
+        say_quarantined,
+    )
     from nhvmetrics.engine.output import FORMATS, write_table
     from nhvmetrics.progress import working
 
@@ -69,10 +76,14 @@ def compute(
         min_count=min_count,
         max_quarantined=max_quarantined,
         strict=strict,
+        mapping=mapping,
     )
     pipeline.check_outputs(options, {"-o": (output, FORMATS)})
-    with working(f"reading, checking and computing {path.name}"):
-        computed = pipeline.compute(options)
+    with working(f"reading and checking {path.name}"):
+        validated = pipeline.validate(options, pipeline.Purpose.COMPUTE)
+    say_notes(validated)  # before a failure too: an export of another area is the likely cause
+    with working(f"computing {path.name}"):
+        computed = pipeline.compute(options, validated)
     res = computed.result
     meta = {
         "area": options.area.name,

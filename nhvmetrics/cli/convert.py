@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from nhvmetrics.cli import app
-from nhvmetrics.cli._common import AreaOpt, DefinitionsOpt, PathArg, TableOpt
+from nhvmetrics.cli._common import AreaOpt, DefinitionsOpt, MappingOpt, PathArg, TableOpt
 from nhvmetrics.io.guard import echo
 
 
@@ -39,6 +39,7 @@ def convert(
             help="Reference date for 'in the future' checks (YYYY-MM-DD; default today).",
         ),
     ] = None,
+    mapping: MappingOpt = None,
 ) -> None:
     """Write the accepted rows with canonical column names and types to Parquet.
 
@@ -60,6 +61,7 @@ def convert(
         tables=pipeline.parse_tables(path, table),
         definitions=tuple(definitions or ()),
         extract_date=pipeline.parse_date(extract_date),
+        mapping=mapping,
     )
     key = None
     if pseudonymize:

@@ -13,6 +13,7 @@ from nhvmetrics.cli._common import (
     CoverageOpt,
     DefinitionsOpt,
     ExtractDateOpt,
+    MappingOpt,
     MaxQuarantinedOpt,
     MinCountOpt,
     StrictOpt,
@@ -62,6 +63,7 @@ def report(
     min_count: MinCountOpt = 5,
     max_quarantined: MaxQuarantinedOpt = 0.2,
     strict: StrictOpt = False,
+    mapping: MappingOpt = None,
     config: Annotated[
         Path | None,
         typer.Option("--config", help="Batch: a nhvmetrics.toml naming areas, inputs and years."),
@@ -87,7 +89,8 @@ def report(
     writes a JSON run summary, carries on past a failing area and exits 1 if any failed.
     See docs/batch.md.
 
-    Example: nhvmetrics report sample_data/acc_cases.csv --area acc --year 2025 -o acc.html --xlsx acc.xlsx
+    Example: nhvmetrics report sample_data/acc_cases.csv --area acc --year 2025 -o acc.html
+    --xlsx acc.xlsx
     """
     from nhvmetrics.errors import NhvError
 
@@ -105,6 +108,7 @@ def report(
                 ("--extract-date", extract_date),
                 ("--definitions", definitions),
                 ("--coverage", coverage),
+                ("--mapping", mapping),
             )
             if v
         ]
@@ -131,7 +135,12 @@ def report(
             "for example: nhvmetrics report cases.csv --area acc --year 2025 -o acc.html."
         )
     from nhvmetrics import pipeline
-    from nhvmetrics.cli._common import say_extract_date, say_problems, say_quarantined
+    from nhvmetrics.cli._common import (
+        say_extract_date,
+        say_notes,
+        say_problems,
+        say_quarantined,
+    )
 
     options = pipeline.RunOptions(
         area=area,
@@ -147,14 +156,20 @@ def report(
         min_count=min_count,
         max_quarantined=max_quarantined,
         strict=strict,
+        mapping=mapping,
     )
     pipeline.check_outputs(
         options, {"-o": (output, (".html", ".htm")), "--xlsx": (xlsx, (".xlsx",))}
     )
     from nhvmetrics.progress import working
 
-    with working(f"reading, checking and reporting {path.name}"):
-        rendered = pipeline.render(options, workbook=xlsx is not None)
+    with working(f"reading and checking {path.name}"):
+        validated = pipeline.validate(options, pipeline.Purpose.REPORT)
+    say_notes(validated)  # before a failure too: an export of another area is the likely cause
+    with working(f"computing and reporting {path.name}"):
+        pipeline.check_unit(validated, options.unit)
+        computed = pipeline.compute(options, validated)
+        rendered = pipeline.render(options, computed, workbook=xlsx is not None)
     written = pipeline.write_report(rendered, output, xlsx)
     for p in written.outputs:
         echo(f"wrote {p}")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from nhvmetrics.cli import app
-from nhvmetrics.cli._common import AreaOpt, DefinitionsOpt, PathArg, TableOpt
+from nhvmetrics.cli._common import AreaOpt, DefinitionsOpt, MappingOpt, PathArg, TableOpt
 
 EXAMPLES_PER_CHECK = 3
 
@@ -39,6 +39,7 @@ def validate(
             "is not in the future, as compute and report take it).",
         ),
     ] = None,
+    mapping: MappingOpt = None,
 ) -> None:
     """Check an export against the area's schema.
 
@@ -58,6 +59,7 @@ def validate(
         tables=pipeline.parse_tables(path, table),
         definitions=tuple(definitions or ()),
         extract_date=pipeline.parse_date(extract_date),
+        mapping=mapping,
     )
     pipeline.check_outputs(
         options, {"--errors": (errors, (".csv", ".json")), "--quarantine": (quarantine, (".csv",))}
@@ -101,6 +103,8 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
             dropped,
         )
     console.print(counts)
+    if result.profile is not None:
+        console.print(_mapping_table(result))
     f = result.findings
     if f.height:
         # column-level warnings (unknown_column …) are one line each, listing the column names
@@ -160,10 +164,43 @@ def print_summary(result, errors: Path | None = None, quarantine: Path | None = 
             f" ({_count(result.warning_count, 'warning')})." if result.warning_count else "."
         )
     console.print(verdict)
+    cells = result.unknown_cells
+    if cells:
+        per = ", ".join(
+            f"{c} {k}" for t in result.tables.values() for c, k in t.unknown_cells.items()
+        )
+        console.print(
+            f"{_count(cells, 'cell')} read as unknown (the rows stay; indicators that need "
+            f"them count the cases as missing): {_short(per, 300)}"
+        )
     if errors is not None:
         console.print(f"findings written to {_short(str(errors), 10_000)}")
     if quarantine is not None:
         console.print(f"quarantined rows written to {_short(str(quarantine), 10_000)}")
+
+
+def _mapping_table(result):
+    """What the mapping profile did: which export column became which canonical column."""
+    from rich.table import Table
+
+    profile = result.profile
+    table = Table(
+        title=f"mapping profile {_short(profile.name, 80)} (sha256 {profile.sha256[:12]}…)",
+        title_justify="left",
+    )
+    for col in ("table", "export column", "canonical column"):
+        table.add_column(col)
+    for name, t in result.tables.items():
+        for canonical, src in t.columns.items():
+            if not profile.names_for(name, canonical):
+                continue
+            read = t.alternates.get(canonical, [src])
+            table.add_row(name, _short(" > ".join(read), 60), canonical)
+    for canonical in profile.checkboxes:
+        table.add_row("", "blank means false (checkboxes)", canonical)
+    for canonical in profile.values:
+        table.add_row("", "codes from the profile's values", canonical)
+    return table
 
 
 def _count(n: int, noun: str) -> str:

@@ -176,6 +176,18 @@ def _decode_cp1252(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+_EXCEL_SEP_RE = re.compile(r'^\ufeff?[ \t]*"?sep=([^\r\n])"?(?:\1)*[ \t]*\r?$', re.IGNORECASE)
+
+
+def excel_separator(text: str) -> str | None:
+    """The delimiter Excel declares on a first line ``sep=;`` (plain or quoted ``"sep=;"``),
+    or None. The line is no header: the table starts on the line after it (and its row
+    numbers are those a spreadsheet shows, which hides the line)."""
+    first = text.split("\n", 1)[0]
+    m = _EXCEL_SEP_RE.match(first)
+    return m.group(1) if m else None
+
+
 def sniff_delimiter(text: str) -> str:
     """The delimiter of the header line: the most frequent of ``;`` tab ``,`` outside quotes."""
     line = ""
@@ -245,13 +257,28 @@ def read_csv(path: Path, select: Selector | None = None) -> RawTable:
     if "\r" in sample and "\n" not in sample:  # old Mac line endings: polars needs \n
         data = source if isinstance(source, bytes) else path.read_bytes()
         source = data.replace(b"\r", b"\n")
-    delimiter = sniff_delimiter(sample)
+    declared = excel_separator(sample)
+    skip = 0
+    if declared is not None:  # Excel's "sep=;" line: the delimiter, not a header
+        skip = 1
+        sample = sample.split("\n", 1)[1] if "\n" in sample else ""
+        if not sample.strip():
+            raise InputError(
+                f"{path} holds only Excel's 'sep=' line and no table; export the table again."
+            )
+    delimiter = declared or sniff_delimiter(sample)
 
     all_columns: list[str] | None = None
 
     def _read(src: Path | bytes, enc: str) -> pl.DataFrame:
         nonlocal all_columns
-        opts = dict(separator=delimiter, infer_schema=False, encoding=enc, raise_if_empty=True)
+        opts = dict(
+            separator=delimiter,
+            infer_schema=False,
+            encoding=enc,
+            raise_if_empty=True,
+            skip_rows=skip,
+        )
         columns = None
         if select is not None:
             header = pl.read_csv(src, n_rows=0, **opts).columns
@@ -563,8 +590,15 @@ def _stream_csv(path: Path, select: Selector | None, batch_rows: int) -> Streame
     sample = head.decode("utf-8", errors="replace").lstrip("\ufeff")
     if not sample.strip() or _looks_binary(sample) or ("\r" in sample and "\n" not in sample):
         return None
-    delimiter = sniff_delimiter(sample)
-    opts = dict(separator=delimiter, infer_schema=False, encoding="utf8")
+    declared = excel_separator(sample)
+    skip = 0
+    if declared is not None:
+        skip = 1
+        sample = sample.split("\n", 1)[1] if "\n" in sample else ""
+        if not sample.strip():
+            return None
+    delimiter = declared or sniff_delimiter(sample)
+    opts = dict(separator=delimiter, infer_schema=False, encoding="utf8", skip_rows=skip)
     header = pl.read_csv(path, n_rows=0, raise_if_empty=True, **opts).columns
     scan = pl.scan_csv(
         path, row_index_name=ROW, row_index_offset=FIRST_DATA_ROW, raise_if_empty=True, **opts
@@ -740,6 +774,25 @@ def read_xlsx(
         notes=notes,
         numeric_columns=[names[j] for j in sorted(numeric) if j < width],
     )
+
+
+def workbook_sheets(path: Path) -> list[tuple[str, bool]]:
+    """The sheets of a workbook as (title, visible), in order; the archive and XML are checked
+    first, as :func:`read_xlsx` does, and a broken workbook is the same one sentence."""
+    import openpyxl
+
+    path = Path(path)
+    check_name(path)
+    broken = _xlsx_parse_errors()
+    _check_workbook_file(path, broken)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except broken as exc:
+        raise _xlsx_error(path, exc) from None
+    try:
+        return [(ws.title, ws.sheet_state == "visible") for ws in wb.worksheets]
+    finally:
+        wb.close()
 
 
 def _check_workbook_file(path: Path, broken: tuple[type[BaseException], ...]) -> None:

@@ -355,6 +355,7 @@ def quality_from_validation(
                 dropped=tuple(sorted((str(k), int(v)) for k, v in t.dropped.items() if v)),
                 unknown_columns=tuple(sorted(str(c) for c in t.unknown_columns)),
                 completeness=completeness(t.accepted, list(contract.columns(name))),
+                unknown_cells=tuple((str(c), int(n)) for c, n in t.unknown_cells.items()),
             )
         )
     return tuple(quality), findings_summary(validation.findings)
@@ -439,6 +440,8 @@ def report_data_from_results(
         ("min_count", str(min_count)),
         ("trend_years", ", ".join(str(p) for p in sorted({r.period for r in ordered}))),
     ]
+    if validation.profile is not None:  # the file the export was read with, and its digest
+        params.append(("mapping", f"{validation.profile.name} ({validation.profile.sha256})"))
     prov = Provenance(
         extract_date=computed.extract_date,
         extract_date_source="option" if extract_date_given else "data",

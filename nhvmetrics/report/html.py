@@ -227,6 +227,9 @@ def _area_context(data: ReportData, lang: str) -> dict:
                     for reason, n in q.dropped
                 ),
                 "unknown_columns": ", ".join(q.unknown_columns),
+                "unknown_cells": ", ".join(
+                    f"{c} {fmt_number(n, 0, lang)}" for c, n in q.unknown_cells
+                ),
                 "completeness": [
                     {
                         "column": c.column,

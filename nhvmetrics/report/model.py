@@ -205,6 +205,7 @@ class TableQuality:
     dropped: tuple[tuple[str, int], ...] = ()  # (reason, count)
     unknown_columns: tuple[str, ...] = ()
     completeness: tuple[Completeness, ...] = ()
+    unknown_cells: tuple[tuple[str, int], ...] = ()  # (column, cells read as unknown)
 
     @property
     def dropped_total(self) -> int:

@@ -4,31 +4,48 @@ A check never loops over rows in Python: :func:`row_checks` returns :class:`RowC
 ``mask`` is evaluated over the whole table at once; the findings are then built as polars frames
 from the rows where the mask is true.
 
-Check names (the ``check`` column of the findings):
+Check names (the ``check`` column of the findings); *cell* means: an error that quarantines the
+row in a required column, else a warning that reads the cell as unknown (see below):
 
-==========================  ========  =====================================================
-check                       severity  meaning
-==========================  ========  =====================================================
-missing_required_column     error     a required column is absent (every row quarantined)
-missing_value               error     a required column is empty in this row
-wrong_type                  error     not a date / number / yes-no value
-invalid_code                error     a code outside the column's code list
-out_of_range                error     a number outside the column's range (e.g. mitotane 0–100 mg/L)
-invalid_personnummer        error     a personnummer-shaped id with a bad check digit, date or format
-personnummer_in_wrong_column error    a personnummer in a column that must not hold one (unit, case id …)
-future_date                 error     a date after the extract date (or today)
-before_birth                error     a date before ``birth_date``
-after_death                 error     a date after ``death_date``
-implausible_age             error     age at referral outside 0–110
-date_order                  per rule  e.g. referral after treatment start, discharge before admit
-duplicate_id                error     the table key (``case_id`` …) occurs more than once
-orphan_row                  error     a secondary-table row whose ``case_id`` is not in cases
-unknown_column              warning   a column the schema does not know (left out of the outputs)
-duplicate_column            error     two input columns for the same canonical column (every row)
-control_character           error     a control, zero-width or bidi character in an id or a code
-code_as_number              warning   an id or padded code stored as numbers (leading zeros lost)
-input_note                  warning   a remark of the reader (e.g. invalid UTF-8 replaced)
-==========================  ========  =====================================================
+============================  ========  ===================================================
+check                         outcome   meaning
+============================  ========  ===================================================
+missing_required_column       error     a required column is absent (every row quarantined)
+missing_value                 error     a required column is empty in this row
+wrong_type                    cell      not a date / number / yes-no value
+invalid_code                  cell      a code outside the column's list, a unit that is no
+                                        hospital code, a third code in a yes/no list
+out_of_range                  cell      a number outside the column's range
+invalid_personnummer          error     a personnummer-shaped id with a bad check digit,
+                                        date or format
+personnummer_in_wrong_column  cell      a personnummer in a column that must not hold one
+future_date                   cell      a date after the extract date (or today)
+partial_date                  cell      a date with day or month 00 (a warning when the
+                                        profile's dates.partial makes it whole)
+before_birth                  rule      a date before ``birth_date``
+after_death                   rule      a date after ``death_date``
+implausible_age               rule      age at referral outside 0–110 (the birth date)
+date_order                    rule      e.g. referral after treatment start
+duplicate_id                  error     the table key (``case_id`` …) occurs more than once
+orphan_row                    error     a secondary-table row whose ``case_id`` is not in cases
+unknown_column                warning   a column the schema does not know (left out)
+identifying_column            warning   a name or address column: never read
+duplicate_column              error     two input columns for one canonical column (every row)
+control_character             cell      a control, zero-width or bidi character in an id or code
+code_as_number                warning   an id or padded code stored as numbers
+checkbox_blank                warning   blanks in a True/blank column, read as unknown
+other_area                    warning   the export fits another area's schema better
+mapping_note                  warning   a column the mapping profile names is not in the export
+input_note                    warning   a remark of the reader (e.g. invalid UTF-8 replaced)
+============================  ========  ===================================================
+
+**Cell-level validation.** A check of a column says what its failure does (``on_fail`` in the
+schema, :attr:`~nhvmetrics.schema.model.ColumnSpec.quarantines`): in a required column, or one
+the schema says ``on_fail: quarantine``, the finding is an *error* and the row is quarantined;
+in any other column it is a *warning*, the row stays and that one cell is read as unknown
+(:attr:`RowCheck.unknown` names it; the message ends "read as unknown"). A rule works the same
+way on its cell (:meth:`~nhvmetrics.schema.model.RuleSpec.cell`). The identity checks
+(``invalid_personnummer``, ``duplicate_id``, ``orphan_row``) always quarantine.
 """
 
 from __future__ import annotations
@@ -38,8 +55,15 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from nhvmetrics.schema.model import TableSpec
-from nhvmetrics.schema.normalize import BIRTH_REPLACED, CONTROL_RE, HIDDEN, PNR_INSIDE, PNR_REASON
+from nhvmetrics.schema.model import QUARANTINE, ColumnSpec, RuleSpec, TableSpec
+from nhvmetrics.schema.normalize import (
+    BIRTH_REPLACED,
+    CONTROL_RE,
+    HIDDEN,
+    PARTIAL,
+    PNR_INSIDE,
+    PNR_REASON,
+)
 
 RAW = "__raw__"  # prefix of the cleaned-string copy of a column in the work frame
 DUPLICATE = "__dup__"  # precomputed duplicate flag of a key column (see duplicated())
@@ -52,11 +76,39 @@ def raw(name: str) -> pl.Expr:
 @dataclass(frozen=True)
 class RowCheck:
     check: str
-    severity: str
+    severity: str  # error: the row is quarantined; warning: the row stays
     column: str | None
     mask: pl.Expr  # true where the row fails
     value: pl.Expr  # String: the offending value (masked later)
     message: str | pl.Expr
+    unknown: str | None = None  # the column whose cell a failure reads as unknown (row kept)
+
+
+UNKNOWN_SUFFIX = "; read as unknown"
+
+
+def _unknown_message(message: str | pl.Expr) -> str | pl.Expr:
+    if isinstance(message, str):
+        return message + UNKNOWN_SUFFIX
+    return pl.concat_str([message, pl.lit(UNKNOWN_SUFFIX)])
+
+
+def cell_check(
+    check: str,
+    column: str,
+    mask: pl.Expr,
+    value: pl.Expr,
+    message: str | pl.Expr,
+    quarantine: bool,
+    cell: str | None = None,
+) -> RowCheck:
+    """A check whose failure either quarantines the row (an error) or reads one cell as
+    unknown (a warning; the cell is ``cell``, by default the finding's column)."""
+    if quarantine:
+        return RowCheck(check, "error", column, mask, value, message)
+    return RowCheck(
+        check, "warning", column, mask, value, _unknown_message(message), cell or column
+    )
 
 
 def _fmt_range(lo, hi) -> str:
@@ -119,6 +171,7 @@ def row_checks(
 
     for name in present:
         spec = cols[name]
+        q = spec.quarantines
         if spec.required:
             checks.append(
                 RowCheck(
@@ -131,24 +184,27 @@ def row_checks(
                 )
             )
         failed = raw(name).is_not_null() & pl.col(name).is_null()
+        partial = (PARTIAL + name) in flagged
+        if partial:
+            failed = failed & ~pl.col(PARTIAL + name)
+            checks.append(_partial_check(spec, q))
         if spec.type == "string" and (spec.codes is not None or spec.values):
             allowed = ", ".join(spec.codes or sorted(set(spec.values.values())))
             hidden = (HIDDEN + name) in flagged
             checks.append(
-                RowCheck(
+                cell_check(
                     "invalid_code",
-                    "error",
                     name,
                     (failed & ~pl.col(HIDDEN + name)) if hidden else failed,
                     raw(name),
                     f"{name} must be one of: {allowed}",
+                    q,
                 )
             )
             if hidden:  # K + U+200B looks like K: say why the code is not read
                 checks.append(
-                    RowCheck(
+                    cell_check(
                         "control_character",
-                        "error",
                         name,
                         failed & pl.col(HIDDEN + name),
                         raw(name),  # the output guard shows the character as text
@@ -157,14 +213,44 @@ def row_checks(
                             f"the code cannot be read (it must be one of: {allowed}): remove "
                             "the character in the register and export again",
                         ),
+                        q,
                     )
                 )
+        elif spec.type == "bool":
+            # a yes/no list with a third code (2 = "Ej nödvändigt enligt vårdprogram"): the code
+            # is a finding on that cell; other text is no yes/no value at all
+            code = raw(name).cast(pl.String).str.contains(r"^[0-9]{1,3}$")
+            checks.append(
+                cell_check(
+                    "invalid_code",
+                    name,
+                    failed & code,
+                    raw(name),
+                    pl.format(
+                        "{} is yes/no (1/0): the code {} is neither (a list with a third "
+                        "answer?); give its meaning (true, false or null) under the values of "
+                        "a mapping profile",
+                        pl.lit(name),
+                        raw(name),
+                    ),
+                    q,
+                )
+            )
+            checks.append(
+                cell_check(
+                    "wrong_type",
+                    name,
+                    failed & ~code,
+                    raw(name),
+                    f"{name} must be yes/no (1/0, Ja/Nej, True/False)",
+                    q,
+                )
+            )
         elif spec.type != "string":
             expected = {
-                "date": "a date YYYY-MM-DD",
+                "date": "a date " + _date_forms(spec),
                 "int": "a whole number",
                 "float": "a number",
-                "bool": "yes/no (1/0, Ja/Nej, True/False)",
             }[spec.type]
             message: str | pl.Expr = f"{name} must be {expected}"
             if spec.type == "date":
@@ -181,15 +267,14 @@ def row_checks(
                     )
                     .otherwise(pl.lit(message))
                 )
-            checks.append(RowCheck("wrong_type", "error", name, failed, raw(name), message))
+            checks.append(cell_check("wrong_type", name, failed, raw(name), message, q))
         if spec.identifier:
             # an id or code whose exact characters matter: a NUL or ESC means a damaged file, a
             # zero-width or bidi character an id that looks like another one
             bad = raw(name).str.contains(CONTROL_RE).fill_null(False)
             checks.append(
-                RowCheck(
+                cell_check(
                     "control_character",
-                    "error",
                     name,
                     bad,
                     raw(name),  # the output guard shows the character as text
@@ -199,6 +284,30 @@ def row_checks(
                         "the file is damaged): remove the character in the register and export "
                         "again",
                     ),
+                    q,
+                )
+            )
+        if spec.type == "string" and (spec.allowed is not None or spec.pattern):
+            # a hospital code that cannot be one (letters, 2 MB of text), or a unit the
+            # profile's list does not name; control characters and personnummer are said above
+            plain = ~raw(name).str.contains(CONTROL_RE).fill_null(False)
+            if spec.check != "personnummer":
+                plain = plain & ~pl.col(PNR_INSIDE + name)
+            if spec.allowed is not None:
+                bad = ~raw(name).is_in(list(spec.allowed))
+                shown = ", ".join(spec.allowed[:10]) + (", …" if len(spec.allowed) > 10 else "")
+                text = f"{name} must be one of the units of the mapping profile ({shown})"
+            else:
+                bad = ~raw(name).str.contains(spec.pattern or "")
+                text = f"{name} must be {spec.pattern_text or 'like ' + str(spec.pattern)}"
+            checks.append(
+                cell_check(
+                    "invalid_code",
+                    name,
+                    (raw(name).is_not_null() & bad & plain).fill_null(False),
+                    raw(name),
+                    text,
+                    q,
                 )
             )
         if spec.range is not None and spec.type in ("int", "float"):
@@ -209,18 +318,18 @@ def row_checks(
             if hi is not None:
                 cond = cond | (pl.col(name) > hi)
             checks.append(
-                RowCheck(
+                cell_check(
                     "out_of_range",
-                    "error",
                     name,
                     cond.fill_null(False),
                     raw(name),
                     f"{name} must be {_fmt_range(lo, hi)}",
+                    q,
                 )
             )
         if spec.check == "personnummer":
             reason = pl.col(PNR_REASON + name)  # precomputed once by normalize_table
-            checks.append(
+            checks.append(  # the identity in doubt: always quarantined
                 RowCheck(
                     "invalid_personnummer",
                     "error",
@@ -232,25 +341,25 @@ def row_checks(
             )
         elif spec.type == "string":
             checks.append(
-                RowCheck(
+                cell_check(
                     "personnummer_in_wrong_column",
-                    "error",
                     name,
                     pl.col(PNR_INSIDE + name),
                     raw(name),
                     f"{name} holds a personnummer, which belongs in patient_id only; correct the "
                     "value in the register",
+                    q,
                 )
             )
         if spec.type == "date":
             checks.append(
-                RowCheck(
+                cell_check(
                     "future_date",
-                    "error",
                     name,
                     (pl.col(name) > pl.lit(extract_date)).fill_null(False),
                     raw(name),
                     f"{name} is after the extract date {extract_date.isoformat()}",
+                    q,
                 )
             )
 
@@ -267,18 +376,29 @@ def row_checks(
         )
 
     dates = [c for c in present if cols[c].type == "date"]
+
+    def rule_check(
+        rule: RuleSpec, check: str, column: str, mask: pl.Expr, value: pl.Expr, message: str
+    ) -> RowCheck:
+        """An error of a rule reads its cell as unknown, or quarantines the row when the cell
+        is a required column (or the rule or the column says on_fail: quarantine)."""
+        if rule.severity == "warning":
+            return RowCheck(check, "warning", column, mask, value, message)
+        cell = rule.cell(column)
+        q = rule.on_fail == QUARANTINE or cols[cell].quarantines
+        return cell_check(check, cell, mask, value, message, q)
+
     for rule in table.rules:
         p = rule.params
-        sev = rule.severity
         if rule.check == "not_before_birth" and p["birth"] in has:
             b = p["birth"]
             for c in dates:
                 if c == b:
                     continue
                 checks.append(
-                    RowCheck(
+                    rule_check(
+                        rule,
                         "before_birth",
-                        sev,
                         c,
                         (pl.col(c) < pl.col(b)).fill_null(False),
                         _pair(c, b),
@@ -292,9 +412,9 @@ def row_checks(
                 if c in skip:
                     continue
                 checks.append(
-                    RowCheck(
+                    rule_check(
+                        rule,
                         "after_death",
-                        sev,
                         c,
                         (pl.col(c) > pl.col(d)).fill_null(False),
                         _pair(c, d),
@@ -304,9 +424,9 @@ def row_checks(
         elif rule.check == "date_order" and p["before"] in has and p["after"] in has:
             a, b = p["before"], p["after"]
             checks.append(
-                RowCheck(
+                rule_check(
+                    rule,
                     "date_order",
-                    sev,
                     b,
                     (pl.col(a) > pl.col(b)).fill_null(False),
                     _pair(a, b),
@@ -317,10 +437,10 @@ def row_checks(
             b, at = p["birth"], p["at"]
             age = _age(pl.col(b), pl.col(at))
             checks.append(
-                RowCheck(
+                rule_check(
+                    rule,
                     "implausible_age",
-                    sev,
-                    at,
+                    b,
                     ((age < p["min"]) | (age > p["max"])).fill_null(False),
                     pl.format("age {}", age),
                     f"age at {at} must be between {p['min']} and {p['max']} years",
@@ -352,6 +472,44 @@ def row_checks(
             )
         )
     return checks
+
+
+def _date_forms(spec: ColumnSpec) -> str:
+    """The accepted date forms in words: ``YYYY-MM-DD``, ``YYYY-MM-DD or YYYYMMDD``."""
+    words = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%H": "hh", "%M": "mm", "%S": "ss"}
+    out = []
+    for fmt in spec.date_formats:
+        text = fmt
+        for k, v in words.items():
+            text = text.replace(k, v)
+        out.append(text.replace("%%", "%"))
+    return " or ".join(out)
+
+
+def _partial_check(spec: ColumnSpec, quarantine: bool) -> RowCheck:
+    """A date with day or month 00: unknown (as the column's checks do), or made whole as the
+    profile's ``dates.partial`` says (a warning; the row and the date stay)."""
+    name = spec.name
+    mask = pl.col(PARTIAL + name)
+    text = f"{name} is a partial date (day or month 00)"
+    if spec.partial in ("first", "middle"):
+        how = "the first day" if spec.partial == "first" else "the middle (15th, or 1 July)"
+        return RowCheck(
+            "partial_date",
+            "warning",
+            name,
+            mask,
+            raw(name),
+            f"{text}; read as {how} of what it gives (dates.partial: {spec.partial})",
+        )
+    return cell_check(
+        "partial_date",
+        name,
+        mask,
+        raw(name),
+        f"{text}; a mapping profile's dates.partial: first or middle makes it whole",
+        quarantine,
+    )
 
 
 def _pair(a: str, b: str) -> pl.Expr:

@@ -27,6 +27,13 @@ CHECKS = ("personnummer",)
 RULE_CHECKS = ("date_order", "not_before_birth", "not_after_death", "age_range")
 SEVERITIES = ("error", "warning")
 CASE_TABLE = "cases"
+#: what a failed check does to its row: quarantine it (the row cannot be trusted as a case), or
+#: read the one cell as unknown (the row stays; indicators that need the cell count it missing)
+QUARANTINE = "quarantine"
+UNKNOWN = "unknown"
+ON_FAIL = (QUARANTINE, UNKNOWN)
+ISO_DATE = "%Y-%m-%d"
+PARTIAL_POLICIES = ("unknown", "first", "middle")
 
 LIST_VALUE_SUFFIX = "_Värde"
 LIST_VALUE_SUFFIX_ASCII = "_Varde"
@@ -54,6 +61,29 @@ class ColumnSpec:
     check: str | None = None
     description: str = ""
     identifier: bool = False  # an id or code whose exact characters matter (case_id, unit …)
+    # what a value that fails a check of this column does: quarantine the row (required
+    # columns), or become unknown in that one cell (every other column)
+    on_fail: str = UNKNOWN
+    pattern: str | None = None  # a regular expression every value must match (hospital codes)
+    pattern_text: str = (
+        ""  # the pattern in words, for the finding ("a hospital code of 5–6 digits")
+    )
+    # names in order of preference when several of them are present (PERSNR > PNR > PAT_ID):
+    # the first present is read, the others are known system columns
+    priority: tuple[str, ...] = ()
+    # --- set by a mapping profile (nhvmetrics.schema.mapping), never by a schema file ---------
+    from_profile: bool = False  # the profile names this column's export column(s)
+    coalesce: bool = False  # aliases are a priority list: the first non-empty value in a row wins
+    checkbox: bool = False  # exported as True/blank: a blank means false
+    allowed: tuple[str, ...] | None = None  # the values an identifier may take (the units' list)
+    recode: tuple[tuple[str, str | None], ...] = ()  # export code -> canonical text or unknown
+    date_formats: tuple[str, ...] = (ISO_DATE,)  # accepted date forms, tried in order
+    partial: str = "unknown"  # a date with day or month 00: unknown | first | middle
+
+    @property
+    def quarantines(self) -> bool:
+        """A failed check of this column quarantines the row (else the cell becomes unknown)."""
+        return self.required or self.on_fail == QUARANTINE
 
     @property
     def inca_base(self) -> str:
@@ -102,11 +132,26 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """A declarative cross-field rule, e.g. ``{check: date_order, before: a, after: b}``."""
+    """A declarative cross-field rule, e.g. ``{check: date_order, before: a, after: b}``.
+
+    ``on_fail`` says what an error does: ``unknown`` (the default) reads the rule's :attr:`cell`
+    as unknown and keeps the row — unless that cell is a required column, which quarantines the
+    row —; ``quarantine`` quarantines the row."""
 
     check: str
     params: dict[str, Any]
     severity: str = "error"
+    on_fail: str = UNKNOWN
+
+    def cell(self, column: str) -> str:
+        """The column whose cell a failure of this rule is about (and sets unknown) when the rule
+        fails for ``column``: the later date of ``date_order``, the date compared with the birth
+        or death date, the birth date of ``age_range``."""
+        if self.check == "date_order":
+            return str(self.params["after"])
+        if self.check == "age_range":
+            return str(self.params["birth"])
+        return column
 
 
 @dataclass(frozen=True)
@@ -154,6 +199,8 @@ class AreaSchema:
     identifying_columns: tuple[str, ...] = ()
     title_sv: str = ""  # the area's name in Swedish (``title: {sv: ..., en: ...}``), optional
     title_en: str = ""
+    # the mapping profile applied to this schema (nhvmetrics.schema.mapping), if any
+    profile: Any = field(default=None, compare=False, repr=False)
 
     def table(self, name: str) -> TableSpec:
         try:
@@ -224,6 +271,10 @@ _COLUMN_KEYS = {
     "check",
     "description",
     "identifier",
+    "on_fail",
+    "pattern",
+    "pattern_text",
+    "priority",
 }
 
 
@@ -302,11 +353,47 @@ def _column(path: Path, name: str, raw: Any, required: bool) -> ColumnSpec:
             f"{path}: {where} is an identifier, which is a string column without codes or values; "
             "fix the file."
         )
+    aliases = _str_list(path, f"{where} aliases", raw.get("aliases"))
+    on_fail = raw.get("on_fail", QUARANTINE if required else UNKNOWN)
+    if on_fail not in ON_FAIL:
+        raise DefinitionError(
+            f"{path}: {where} has on_fail {on_fail!r}; use one of {', '.join(ON_FAIL)}."
+        )
+    if required and on_fail != QUARANTINE:
+        raise DefinitionError(
+            f"{path}: {where} is required, so a value that fails a check quarantines its row; "
+            "remove on_fail: unknown."
+        )
+    pattern = raw.get("pattern")
+    if pattern is not None:
+        import re
+
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            raise DefinitionError(
+                f"{path}: {where} pattern is not a regular expression ({exc})."
+            ) from None
+        if ctype != "string":
+            raise DefinitionError(
+                f"{path}: {where} has a pattern; patterns are for string columns."
+            )
+    priority = _str_list(path, f"{where} priority", raw.get("priority"))
+    names = {n.lower() for n in (name, *aliases)}
+    stray = [p for p in priority if p.lower() not in names]
+    if stray:
+        raise DefinitionError(
+            f"{path}: {where} priority names {stray[0]!r}, which is not one of its aliases."
+        )
     return ColumnSpec(
         name=name,
         type=ctype,
         required=required,
-        aliases=_str_list(path, f"{where} aliases", raw.get("aliases")),
+        on_fail=on_fail,
+        pattern=None if pattern is None else str(pattern),
+        pattern_text=str(raw.get("pattern_text", "")),
+        priority=priority,
+        aliases=aliases,
         list_variable=lst,
         codes=codes,
         values=values,
@@ -332,6 +419,16 @@ def _rules(path: Path, table: str, raw: Any, columns: dict[str, Any]) -> tuple[R
         params = dict(item)
         check = params.pop("check")
         severity = params.pop("severity", "error")
+        on_fail = params.pop("on_fail", UNKNOWN)
+        if on_fail not in ON_FAIL:
+            raise DefinitionError(
+                f"{path}: {where} has on_fail {on_fail!r}; use one of {', '.join(ON_FAIL)}."
+            )
+        if severity == "warning" and "on_fail" in item:
+            raise DefinitionError(
+                f"{path}: {where} is a warning, which keeps the row and its values; "
+                "remove on_fail or make it an error."
+            )
         if check not in RULE_CHECKS:
             raise DefinitionError(
                 f"{path}: {where} has check {check!r}; use one of {', '.join(RULE_CHECKS)}."
@@ -355,7 +452,7 @@ def _rules(path: Path, table: str, raw: Any, columns: dict[str, Any]) -> tuple[R
         for c in params.get("except", []) or []:
             if c not in columns:
                 raise DefinitionError(f"{path}: {where} refers to unknown column {c!r}.")
-        out.append(RuleSpec(check=check, params=params, severity=severity))
+        out.append(RuleSpec(check=check, params=params, severity=severity, on_fail=on_fail))
     return tuple(out)
 
 

@@ -91,6 +91,9 @@ class NormalizedTable:
     numeric_codes: list[tuple[str, str]] = field(
         default_factory=list
     )  # (canonical, input name): identifiers and padded codes stored as numbers
+    # canonical -> every input column of a priority list present (the first non-empty wins)
+    alternates: dict[str, list[str]] = field(default_factory=dict)
+    absent: dict[str, tuple[str, ...]] = field(default_factory=dict)  # profile names not found
 
 
 def _norm_name(name: str) -> str:
@@ -104,16 +107,65 @@ def _variants(tokens) -> list[str]:
     return sorted(out)
 
 
-def map_columns(columns: list[str], table: TableSpec, schema: AreaSchema):
-    """Return (sources, unknown, duplicates, system): canonical -> input name, and the rest."""
+@dataclass
+class ColumnMap:
+    """Which input column gives which canonical column, and what the other columns are."""
+
+    sources: dict[str, str]  # canonical -> the input column read (the first of a priority list)
+    # canonical -> every input column of a profile's priority list that is present, in the
+    # list's order, when more than one is (the first non-empty in a row wins)
+    alternates: dict[str, list[str]]
+    unknown: list[str]  # worth a warning (identifying columns too: told apart later)
+    duplicates: list[tuple[str, str]]  # (input name, canonical): ambiguous, the table is unusable
+    system: dict[str, str]  # normalised name -> input name: known INCA columns, not read
+    absent: dict[str, tuple[str, ...]]  # canonical -> the profile's names, none in the export
+
+    def __iter__(self):  # (sources, unknown, duplicates, system), as before profiles
+        return iter((self.sources, self.unknown, self.duplicates, self.system))
+
+    def read(self, canonical: str) -> list[str]:
+        """The input columns read for ``canonical`` (one, or the priority list present)."""
+        return self.alternates.get(canonical) or [self.sources[canonical]]
+
+
+def _is_system(n: str, exact: set[str], patterns: list[str]) -> bool:
+    import fnmatch
+
+    return n in exact or any(fnmatch.fnmatchcase(n, p) for p in patterns)
+
+
+def map_columns(columns: list[str], table: TableSpec, schema: AreaSchema) -> ColumnMap:
+    """Map the input column names of one table onto its canonical columns.
+
+    Names are compared case-insensitively (Unicode NFC). A column a mapping profile names is
+    found by the profile's export names only (they replace its built-in aliases); a profile's
+    name wins over another column's built-in alias. When several names of one column are
+    present: a profile's priority list reads them all (the first non-empty in a row wins), a
+    schema ``priority`` (``PERSNR > PNR > PAT_ID``) reads the first and leaves the others as
+    known system columns, and anything else is a duplicate column."""
     lookup: dict[str, str] = {}
     for col in table.columns.values():
+        if col.from_profile:
+            continue
         for n in (col.name, *col.aliases):
             lookup[_norm_name(n)] = col.name
-    system = {_norm_name(s) for s in schema.system_columns} | {
-        _norm_name(d.column) for d in schema.drop_rows
+    for col in table.columns.values():
+        if col.from_profile:
+            for n in col.aliases:
+                lookup[_norm_name(n)] = col.name
+    profile_bases = {  # a profile's "x_Varde" has its text "x_Beskrivning" beside it
+        _norm_name(n)[: -len(sfx)]
+        for col in table.columns.values()
+        if col.from_profile
+        for n in col.aliases
+        for sfx in _VALUE_SUFFIXES
+        if _norm_name(n).endswith(sfx)
     }
-    sources: dict[str, str] = {}
+    system_exact, patterns = set(), []
+    for name in (*schema.system_columns, *(d.column for d in schema.drop_rows)):
+        n = _norm_name(name)
+        (patterns.append(n) if any(ch in n for ch in "*?[") else system_exact.add(n))
+    hits: dict[str, list[str]] = {}
     unknown: list[str] = []
     duplicates: list[tuple[str, str]] = []
     system_found: dict[str, str] = {}
@@ -137,21 +189,55 @@ def map_columns(columns: list[str], table: TableSpec, schema: AreaSchema):
                     break
         if canonical is None and n.endswith(_TEXT_SUFFIX):
             base = n[: -len(_TEXT_SUFFIX)]
-            if base in lookup or base in system or base in {"kon", "lan"}:
+            if (
+                base in lookup
+                or base in profile_bases
+                or _is_system(base, system_exact, patterns)
+                or base in {"kon", "lan"}
+            ):
                 continue  # the text of a list variable: known, not part of the canonical frame
         if canonical is None:
-            if n in system:
+            if _is_system(n, system_exact, patterns):
                 system_found[n] = c
-            elif m and _norm_name(m.group(1)) in system:
+            elif m and _is_system(_norm_name(m.group(1)), system_exact, patterns):
                 pass
             else:
                 unknown.append(c)
             continue
-        if canonical in sources:
-            duplicates.append((c, canonical))
-            continue
-        sources[canonical] = c
-    return sources, unknown, duplicates, system_found
+        hits.setdefault(canonical, []).append(c)
+    sources: dict[str, str] = {}
+    alternates: dict[str, list[str]] = {}
+    for canonical, found in hits.items():
+        spec = table.columns[canonical]
+        if len(found) > 1 and spec.coalesce:
+            order = [_norm_name(a) for a in spec.aliases]
+
+            def rank(name: str, order: list[str] = order) -> int:
+                n = _norm_name(name)
+                for sfx in ("", *_VALUE_SUFFIXES):
+                    base = n[: -len(sfx)] if sfx and n.endswith(sfx) else n
+                    if base in order:
+                        return order.index(base)
+                return len(order)
+
+            found = sorted(found, key=rank)
+            alternates[canonical] = found
+        elif len(found) > 1 and spec.priority:
+            order = [_norm_name(a) for a in spec.priority]
+            ranked = [f for f in found if _norm_name(f) in order]
+            if len(ranked) == len(found):
+                found = sorted(found, key=lambda f: order.index(_norm_name(f)))
+                for other in found[1:]:
+                    system_found[_norm_name(other)] = other
+                found = found[:1]
+        sources[canonical] = found[0]
+        duplicates.extend((c, canonical) for c in found[1:] if canonical not in alternates)
+    absent = {
+        c.name: c.aliases
+        for c in table.columns.values()
+        if c.from_profile and c.name not in sources
+    }
+    return ColumnMap(sources, alternates, unknown, duplicates, system_found, absent)
 
 
 def _case_variants(mapping: dict[str, object]) -> dict[str, object]:
@@ -192,6 +278,93 @@ CONTROL_RE = (
     r"\x{202a}-\x{202e}\x{2066}-\x{2069}]"
 )
 HIDDEN = "__hidden__"  # prefix of the precomputed "has a CONTROL_RE character" flag of a column
+PARTIAL = "__partial__"  # prefix of the precomputed "a date with day or month 00" flag
+SOURCE = "__source__"  # prefix of the input column each row's value came from (priority lists)
+# the date of an ISO date-time text, with named parts (for partial dates: 1985-05-00)
+ISO_PARTS_RE = (
+    r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})"
+    + DATE_TIME_RE[len(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}") :]
+)
+
+
+def _parts_regex(fmt: str) -> str:
+    """The regular expression of a date form with named groups y, m, d."""
+    from nhvmetrics.schema.mapping import format_regex
+
+    return ISO_PARTS_RE if fmt == _DATE_FMT else format_regex(fmt)
+
+
+def _exact_date(col: pl.Expr, fmt: str) -> pl.Expr:
+    """The fast, exact reading of one date form (None where the text is not in that form)."""
+    if fmt == _DATE_FMT:
+        # chrono also reads 2025-1-3 and +2025-01-01: only ten bytes can be YYYY-MM-DD
+        return pl.when(col.str.len_bytes() == 10).then(
+            col.str.strptime(pl.Date, _DATE_FMT, strict=False, exact=True, cache=False)
+        )
+    shape = _parts_regex(fmt)
+    if any(t in fmt for t in ("%H", "%M", "%S")):
+        parsed = col.str.strptime(pl.Datetime, fmt, strict=False, exact=True, cache=False)
+        return pl.when(col.str.contains(shape)).then(parsed.dt.date())
+    return pl.when(col.str.contains(shape)).then(
+        col.str.strptime(pl.Date, fmt, strict=False, exact=True, cache=False)
+    )
+
+
+def partial_flag(col: pl.Expr, spec: ColumnSpec) -> pl.Expr:
+    """True where the text is a date in an accepted form with day or month 00 (``19850500``,
+    ``1985-00-00``): the form is right, a part is unknown."""
+    flags = []
+    for fmt in spec.date_formats:
+        g = col.str.extract_groups(_parts_regex(fmt))
+        y, m, d = (g.struct.field(k).cast(pl.Int32, strict=False) for k in "ymd")
+        flags.append(
+            (y >= MIN_YEAR) & m.is_between(0, 12) & d.is_between(0, 31) & ((m == 0) | (d == 0))
+        )
+    return pl.any_horizontal(flags).fill_null(False)
+
+
+def _partial_date(col: pl.Expr, spec: ColumnSpec) -> pl.Expr:
+    """A partial date made whole as ``dates.partial`` says: ``first`` (1985-05-00 → 1 May,
+    1985-00-00 → 1 January) or ``middle`` (→ 15 May, → 1 July, as RCC's incadata does)."""
+    day_unknown, month_unknown = ("01", "01") if spec.partial == "first" else ("15", "07")
+    out = []
+    for fmt in spec.date_formats:
+        g = col.str.extract_groups(_parts_regex(fmt))
+        y, m, d = (g.struct.field(k) for k in "ymd")
+        text = (
+            pl.when(m == "00")
+            .then(pl.concat_str([y, pl.lit(f"-{month_unknown}-01")]))
+            .when(d == "00")
+            .then(pl.concat_str([y, pl.lit("-"), m, pl.lit(f"-{day_unknown}")]))
+        )
+        whole = text.str.strptime(pl.Date, _DATE_FMT, strict=False, exact=True, cache=False)
+        out.append(pl.when(d.cast(pl.Int32, strict=False).is_between(0, 31)).then(whole))
+    return pl.coalesce(out) if len(out) > 1 else out[0]
+
+
+def _date(col: pl.Expr, spec: ColumnSpec, lenient: bool) -> pl.Expr:
+    """Dates in the accepted forms (``spec.date_formats``, tried in order; ISO by default).
+
+    The fast pass reads each form exactly. The lenient pass reads an ISO date followed by a
+    valid time of day and zone (the date is the text's own) and, with ``dates.partial`` first
+    or middle, makes a partial date whole."""
+    if lenient:
+        parts: list[pl.Expr] = []
+        if _DATE_FMT in spec.date_formats:
+            parts.append(
+                pl.when(col.str.contains(DATE_TIME_RE)).then(
+                    col.str.slice(0, 10).str.strptime(pl.Date, _DATE_FMT, strict=False, cache=False)
+                )
+            )
+        if spec.partial in ("first", "middle"):
+            parts.append(_partial_date(col, spec))
+        if not parts:
+            return pl.lit(None, dtype=pl.Date)
+        d = pl.coalesce(parts) if len(parts) > 1 else parts[0]
+    else:
+        forms = [_exact_date(col, f) for f in spec.date_formats]
+        d = pl.coalesce(forms) if len(forms) > 1 else forms[0]
+    return pl.when(d.dt.year() >= MIN_YEAR).then(d)  # a sign or a year 0025 is no date
 
 
 def _type(col: pl.Expr, spec: ColumnSpec, lenient: bool = False) -> pl.Expr:
@@ -216,16 +389,7 @@ def _type(col: pl.Expr, spec: ColumnSpec, lenient: bool = False) -> pl.Expr:
             return col.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
         return col.cast(pl.Float64, strict=False)
     if spec.type == "date":
-        if lenient:  # a valid time of day (and zone) after the date; the date is the text's own
-            d = pl.when(col.str.contains(DATE_TIME_RE)).then(
-                col.str.slice(0, 10).str.strptime(pl.Date, _DATE_FMT, strict=False, cache=False)
-            )
-        else:
-            # chrono also reads 2025-1-3 and +2025-01-01: only ten bytes can be YYYY-MM-DD
-            d = pl.when(col.str.len_bytes() == 10).then(
-                col.str.strptime(pl.Date, _DATE_FMT, strict=False, exact=True, cache=False)
-            )
-        return pl.when(d.dt.year() >= MIN_YEAR).then(d)  # a sign or a year 0025 is no date
+        return _date(col, spec, lenient)
     if spec.type == "bool":
         if lenient:
             lower = {k.lower(): v for k, v in _BOOL_MAP.items()}
@@ -277,11 +441,23 @@ def _fits(dtype: pl.DataType, ctype: str) -> bool:
     return False
 
 
+def drop_columns(schema: AreaSchema) -> set[str]:
+    return {_norm_name(d.column) for d in schema.drop_rows}
+
+
 def wanted_columns(names: list[str], table: TableSpec, schema: AreaSchema) -> list[str]:
-    """The input columns worth loading: mapped columns, system columns, and unnamed ones."""
-    sources, unknown, _dups, system_found = map_columns(names, table, schema)
-    blank = [c for c in unknown if not c.strip() or c.startswith("unnamed_")]
-    return [*sources.values(), *system_found.values(), *blank]
+    """The input columns worth loading: mapped columns (every column of a priority list), the
+    columns of the drop rules (``MAKULERAD``, ``REGION_NAMN``), and unnamed ones."""
+    cmap = map_columns(names, table, schema)
+    blank = [c for c in cmap.unknown if not c.strip() or c.startswith("unnamed_")]
+    drops = drop_columns(schema)
+    mapped = [n for c in cmap.sources for n in cmap.read(c)]
+    return [*mapped, *(v for k, v in cmap.system.items() if k in drops), *blank]
+
+
+def _recode_map(spec: ColumnSpec) -> dict[str, object]:
+    """A profile's value map with exact-match keys in the usual letter cases."""
+    return _case_variants({k: v for k, v in spec.recode})
 
 
 def normalize_table(
@@ -296,7 +472,10 @@ def normalize_table(
     the batch's rows gives one, so that every batch has the same columns)."""
     frame = raw_table.frame
     rows_read = frame.height
-    sources, unknown, duplicates, system_found = map_columns(raw_table.columns, table, schema)
+    cmap = map_columns(raw_table.columns, table, schema)
+    sources, unknown, duplicates = cmap.sources, cmap.unknown, cmap.duplicates
+    drops = drop_columns(schema)
+    system_found = {k: v for k, v in cmap.system.items() if k in drops and v in frame.columns}
     ignored = [
         c
         for c in unknown
@@ -308,17 +487,21 @@ def normalize_table(
 
     numeric_codes = numeric_code_columns(raw_table, sources, table)
     # Natively typed input (Parquet, frames): use a column as it is where its type fits the
-    # canonical one, else turn it into canonical text and go the way of CSV values.
+    # canonical one, else turn it into canonical text and go the way of CSV values.  A column
+    # the profile recodes or reads as a checkbox, and every column of a priority list, is text.
     native: set[str] = set()
     to_text = []
-    for c, src in sources.items():
-        dtype = frame.schema[src]
-        if dtype == pl.String:
-            continue
-        if _fits(dtype, table.columns[c].type):
-            native.add(c)
-        else:
-            to_text.append(to_string(src, dtype).alias(src))
+    for c in sources:
+        spec = table.columns[c]
+        for name in cmap.read(c):
+            dtype = frame.schema[name]
+            if dtype == pl.String:
+                continue
+            plain = c not in cmap.alternates and not spec.recode and not spec.checkbox
+            if plain and _fits(dtype, spec.type):
+                native.add(c)
+            else:
+                to_text.append(to_string(name, dtype).alias(name))
     for src in system_found.values():
         if frame.schema[src] != pl.String:
             to_text.append(to_string(src, frame.schema[src]).alias(src))
@@ -329,10 +512,10 @@ def normalize_table(
     reasons: list[tuple[str, pl.Expr]] = []
     true_tokens = [k for k, v in _BOOL_MAP.items() if v is True]
     for rule in schema.drop_rows:
-        src = system_found.get(_norm_name(rule.column))
-        if src is None:
+        drop_src = system_found.get(_norm_name(rule.column))
+        if drop_src is None:
             continue
-        v = pl.col(src).str.strip_chars()
+        v = pl.col(drop_src).str.strip_chars()
         if rule.when_true:
             cond = v.is_in(true_tokens)
         else:
@@ -349,8 +532,8 @@ def normalize_table(
     specs = {c: table.columns[c] for c in order}
     probes = []
     for c in order:
-        if c in native:
-            continue
+        if c in native or c in cmap.alternates:
+            continue  # a priority list is always cleaned in full
         s = pl.col(sources[c])
         tokens = coded_tokens if specs[c].is_coded else missing
         probes.append(s.is_in(tokens).any().alias(f"tok:{c}"))
@@ -386,26 +569,58 @@ def normalize_table(
     dropped = {r: dropped[r] for r in sorted(dropped)}
 
     # --- clean ---------------------------------------------------------------------------------
-    raw_exprs = [pl.col(ROW)]
-    for c in order:
-        spec = specs[c]
-        e = pl.col(sources[c])
-        if c in native:
-            raw_exprs.append(e.alias(c))
-            continue
-        excel_text = bool(flags.get(f"eq:{c}"))
+    def clean(name: str, spec: ColumnSpec, full: bool) -> pl.Expr:
+        """The cleaned text of input column ``name`` for canonical column ``spec``; ``full``
+        runs every step (else only those the probes found needed)."""
+        c = spec.name
+        e = pl.col(name)
+        excel_text = full or bool(flags.get(f"eq:{c}"))
         if excel_text:  # ="05101" is the text 05101; what is inside is then cleaned as usual
             inner = e.str.extract(EXCEL_TEXT_RE, 1).str.replace_all('""', '"', literal=True)
             e = pl.when(inner.is_not_null()).then(inner).otherwise(e)
         if flags.get(f"ws:{c}") or excel_text:
             e = e.str.strip_chars()
-        if flags.get(f"tok:{c}") or flags.get(f"ws:{c}") or excel_text:
+        if spec.checkbox:  # True/blank: a blank is false (the profile says so)
+            e = pl.when(e.is_null() | (e == "")).then(pl.lit("false")).otherwise(e)
+        if spec.recode:  # the register's own codes (a profile's values); null is unknown
+            rec = _recode_map(spec)
+            mapped = e.replace_strict(rec, default=None, return_dtype=pl.String)
+            e = pl.when(e.is_in(list(rec))).then(mapped).otherwise(e)
+        if flags.get(f"tok:{c}") or flags.get(f"ws:{c}") or excel_text or spec.recode:
             tokens = coded_tokens if spec.is_coded else missing
             e = pl.when(e.is_in(tokens)).then(None).otherwise(e)
         if spec.zfill and (flags.get(f"z:{c}") or excel_text):
             e = pl.when(e.str.contains(r"^[0-9]+$")).then(e.str.zfill(spec.zfill)).otherwise(e)
-        raw_exprs.append(e.alias(c))
-    raw = frame.lazy().select(raw_exprs).collect()
+        return e
+
+    raw_exprs = [pl.col(ROW)]
+    source_exprs = []
+    for c in order:
+        spec = specs[c]
+        if c in native:
+            raw_exprs.append(pl.col(sources[c]).alias(c))
+            continue
+        names = cmap.read(c)
+        if len(names) == 1:
+            raw_exprs.append(clean(names[0], spec, False).alias(c))
+            continue
+        parts = [clean(n, spec, True) for n in names]
+        raw_exprs.append(pl.coalesce(parts).alias(c))
+        # the column each row's value came from (the first non-empty of the list)
+        which = pl.coalesce(
+            [
+                pl.when(part.is_not_null()).then(pl.lit(n))
+                for n, part in zip(names, parts, strict=True)
+            ]
+            + [pl.lit(names[0])]
+        )
+        source_exprs.append(which.alias(SOURCE + c))
+    cleaned = frame.lazy().select([*raw_exprs, *source_exprs]).collect()
+    raw = cleaned.select(pl.col(ROW), *order)
+    extra: dict[str, pl.Series] = {
+        SOURCE + c: cleaned[SOURCE + c] for c in order if SOURCE + c in cleaned.columns
+    }
+    del cleaned
     raw_table.frame = (
         raw_table.frame.clear()
     )  # the frame as read is done with (memory at 10^7 rows)
@@ -458,12 +673,16 @@ def normalize_table(
     else:
         need = []
 
-    extra: dict[str, pl.Series] = {}
     # a code that did not map may hold an invisible or control character (K + U+200B looks
-    # like K): flag it, so the finding says why (only columns with unmapped values are scanned)
+    # like K): flag it, so the finding says why (only columns with unmapped values are scanned);
+    # a date that did not type may be a partial date (day or month 00)
     for c in need:
         if specs[c].type == "string":
             extra[HIDDEN + c] = raw[c].str.contains(CONTROL_RE).fill_null(False).alias(HIDDEN + c)
+        elif specs[c].type == "date":
+            flag = raw.select(partial_flag(pl.col(c), specs[c]).alias(PARTIAL + c)).to_series()
+            if flag.any():
+                extra[PARTIAL + c] = flag
 
     derived: list[str] = []
     for c in order:
@@ -509,4 +728,6 @@ def normalize_table(
         derived=derived,
         extra=extra,
         numeric_codes=numeric_codes,
+        alternates=cmap.alternates,
+        absent=cmap.absent,
     )

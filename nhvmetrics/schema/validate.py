@@ -4,10 +4,13 @@
     >>> result.has_errors, result.table("cases").accepted.height
 
 ``accepted + quarantined + dropped = rows_read`` holds for every table.  A row with at least
-one *error* finding is quarantined; *warnings* keep the row.  The findings are one polars frame
-(``table, check, severity, column, row, case_id, value, message``) in which no personnummer ever
-appears and no raw control character: every text goes through the output guard
-(:func:`nhvmetrics.io.guard.clean_value`; ``<personnummer>``, ``\x1b``).
+one *error* finding is quarantined; *warnings* keep the row.  A bad value outside the required
+columns is a warning that reads that one cell as unknown (cell-level validation: the row stays,
+``TableResult.unknown_cells`` counts the cells per column).  The findings are one polars frame
+(``table, check, severity, column, row, case_id, value, message, source_column``) in which no
+personnummer ever appears and no raw control character: every text goes through the output guard
+(:func:`nhvmetrics.io.guard.clean_value`; ``<personnummer>``, ``\x1b``).  A mapping profile
+(:mod:`nhvmetrics.schema.mapping`) changes the schema the export is read with.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +37,8 @@ from nhvmetrics.io.readers import (
     stream_table,
 )
 from nhvmetrics.schema.checks import DUPLICATE, RAW, duplicated, row_checks
+from nhvmetrics.schema.draft import rank_candidates
+from nhvmetrics.schema.mapping import MappingProfile, load_profile
 from nhvmetrics.schema.model import CASE_TABLE, AreaSchema, TableSpec, as_schema, load_schema
 
 if TYPE_CHECKING:
@@ -40,7 +46,9 @@ if TYPE_CHECKING:
 
 from nhvmetrics.schema.normalize import (
     BIRTH_REPLACED,
+    SOURCE,
     NormalizedTable,
+    drop_columns,
     map_columns,
     normalize_table,
     wanted_columns,
@@ -55,6 +63,7 @@ FINDINGS_SCHEMA = {
     "case_id": pl.String,
     "value": pl.String,
     "message": pl.String,
+    "source_column": pl.String,  # the export's own column beside the canonical one
 }
 MAX_VALUE_CHARS = 200
 
@@ -79,6 +88,11 @@ class TableResult:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    # canonical -> every export column of a priority list present (the first non-empty wins)
+    alternates: dict[str, list[str]] = field(default_factory=dict)
+    # canonical -> cells of the accepted rows read as unknown because their value failed a check
+    unknown_cells: dict[str, int] = field(default_factory=dict)
+    suggestions: dict[str, str] = field(default_factory=dict)  # missing required -> likeliest
 
     quarantined_count: int | None = None  # set when the quarantined rows themselves are not kept
     _sha256: str | None = field(default=None, repr=False)
@@ -112,6 +126,12 @@ class ValidationResult:
     findings: pl.DataFrame
     extract_date: dt.date
     schema: AreaSchema | None = field(default=None, repr=False)  # the schema validated against
+    profile: MappingProfile | None = None  # the mapping profile the export was read with
+
+    @property
+    def unknown_cells(self) -> int:
+        """Cells read as unknown in every table (values that failed a cell-level check)."""
+        return sum(sum(t.unknown_cells.values()) for t in self.tables.values())
 
     @property
     def has_errors(self) -> bool:
@@ -167,11 +187,18 @@ def validate_export(
     *,
     needs: Needs = EVERYTHING,
     batch_rows: int | None = BATCH_ROWS,
+    mapping: MappingProfile | Path | str | None = None,
 ) -> ValidationResult:
     """Read and validate the files of one export (``{"cases": path, "episodes": path, ...}``).
 
     ``area`` is a shipped area's name, an area folder, an :class:`~nhvmetrics.areas.Area` or a
     loaded schema.
+    ``mapping`` is a mapping profile (a loaded one or its file) saying how the register's
+    export maps onto the canonical columns; a profile that cannot be used raises
+    :class:`~nhvmetrics.schema.mapping.ProfileError` (exit 2).  A workbook given as the case
+    table whose other sheets are named like the area's other tables (``episodes``, ``prem``)
+    is read as the whole export; a visible sheet that no table reads is named in an
+    ``input_note``.
 
     ``extract_date`` is the reference for "date in the future" (default: today).  Unreadable files
     raise :class:`~nhvmetrics.errors.InputError` (exit 2); an unknown table name raises
@@ -186,8 +213,9 @@ def validate_export(
     less when it computes or reports than when it validates, so a large export costs less.
     The checks, the accepted rows and the counts are the same whatever it asks for.
     """
-    schema = as_schema(area)
+    schema = with_profile(as_schema(area), mapping)
     _check_table_names(schema, tables, need_cases=True)
+    tables, notes = export_tables(schema, tables)
     known = _known_names(schema)
     sources: dict[str, RawTable | _Streamed] = {}
     for name, path in tables.items():
@@ -197,13 +225,77 @@ def validate_export(
             return wanted_columns(names, spec, schema)
 
         def read(path=Path(path), name=name, spec=spec, select=select) -> RawTable:
-            return read_table(
+            raw = read_table(
                 path, table=name, sheets=spec.sheets, known_names=known[name], select=select
             )
+            raw.notes.extend(notes.get(name, []))
+            return raw
 
         stream = stream_table(path, select, batch_rows) if batch_rows else None
         sources[name] = _Streamed(stream, read) if stream is not None else read()
     return _validate(schema, sources, extract_date, needs)
+
+
+def with_profile(schema: AreaSchema, mapping: MappingProfile | Path | str | None) -> AreaSchema:
+    """The schema as a mapping profile (loaded, or read from its file) changes it."""
+    if mapping is None:
+        return schema
+    profile = mapping if isinstance(mapping, MappingProfile) else load_profile(mapping, schema)
+    return profile.apply(schema)
+
+
+def export_tables(
+    schema: AreaSchema, tables: Mapping[str, Path | str]
+) -> tuple[dict[str, Path | str], dict[str, list[str]]]:
+    """The tables of an export, and the reader's remarks per table, when the case table is a
+    workbook: its sheets named like the area's other tables (``episodes``/``vardtillfallen``,
+    ``prem``/``enkat``) are those tables unless ``--table`` gives them, and a visible sheet
+    that no table reads is named in a remark (never ignored in silence)."""
+    from nhvmetrics.io.readers import XLSX_SUFFIXES, workbook_sheets
+
+    out = dict(tables)
+    first = Path(out[CASE_TABLE])
+    if first.suffix.lower() not in XLSX_SUFFIXES or not first.is_file():
+        return out, {}
+    sheets = workbook_sheets(first)
+    visible = [title for title, shown in sheets if shown]
+    if not visible:
+        return out, {}  # the reader says so
+
+    def same(p: Path | str) -> bool:
+        try:
+            return Path(p).resolve() == first.resolve()
+        except OSError:  # pragma: no cover - a path the reader words
+            return False
+
+    used: set[str] = set()
+    for name, spec in schema.tables.items():
+        wanted = [s.lower() for s in (*spec.sheets, name)]
+        if name in out and not same(out[name]):
+            continue
+        hit = next((t for t in visible if t.lower() in wanted), None)
+        if hit is None and name == CASE_TABLE:
+            hit = visible[0]
+        if hit is None and name in out and len(visible) == 1:
+            hit = visible[0]
+        if hit is None:
+            continue
+        used.add(hit)
+        out.setdefault(name, first)
+    extra = [t for t in visible if t not in used]
+    if not extra:
+        return out, {}
+    listed = ", ".join(f"'{t}'" for t in extra)
+    note = (
+        f"the workbook also has the sheet(s) {listed}, which no table of the {schema.area} area "
+        "reads, so they were not read: name a sheet like its table (cases, "
+        + ", ".join(n for n in schema.tables if n != CASE_TABLE)
+        + ") or give it with --table, or delete it"
+        if len(schema.tables) > 1
+        else f"the workbook also has the sheet(s) {listed}, which no table of the {schema.area} "
+        "area reads, so they were not read: delete them if they are stale, or check --area"
+    )
+    return out, {CASE_TABLE: [note]}
 
 
 def validate_frames(
@@ -212,13 +304,14 @@ def validate_frames(
     extract_date: dt.date | None = None,
     *,
     needs: Needs = EVERYTHING,
+    mapping: MappingProfile | Path | str | None = None,
 ) -> ValidationResult:
     """Like :func:`validate_export` for frames in memory (any dtypes; names as in an export).
 
     A ``_row`` column is kept as the row number; without it rows are numbered 2, 3, ….
     The case table may be left out (then secondary tables are not checked for orphans).
     """
-    schema = as_schema(area)
+    schema = with_profile(as_schema(area), mapping)
     _check_table_names(schema, frames, need_cases=False)
     return _validate(schema, {n: frame_as_raw(f) for n, f in frames.items()}, extract_date, needs)
 
@@ -305,6 +398,7 @@ def _validate(
         findings=findings_frame,
         extract_date=ctx.ref,
         schema=schema,
+        profile=schema.profile,
     )
 
 
@@ -327,9 +421,11 @@ def _streamed_table(ctx: _Context, name: str, stream: StreamedTable, parent, id_
     batches."""
     schema, spec = ctx.schema, ctx.schema.tables[name]
     dup = None
-    sources, _unknown, dups, system_found = map_columns(stream.meta.columns, spec, schema)
-    if spec.key and spec.key in sources and not dups and ctx.quarantined_rows:
-        sub = stream.read_columns([sources[spec.key], *system_found.values()])
+    cmap = map_columns(stream.meta.columns, spec, schema)
+    drops = drop_columns(schema)
+    if spec.key and spec.key in cmap.sources and not cmap.duplicates and ctx.quarantined_rows:
+        wanted = [*cmap.read(spec.key), *(v for k, v in cmap.system.items() if k in drops)]
+        sub = stream.read_columns(wanted)
         n = normalize_table(RawTable(frame=sub), spec, schema, ctx.today)
         dup = duplicated(n.raw.select(pl.when(pl.lit(n.keep)).then(pl.col(spec.key))).to_series())
         del n, sub
@@ -373,6 +469,9 @@ def _table(
     ignored: set[str] | None = None
     first: NormalizedTable | None = None
     born_given = False
+    unknown_cells: dict[str, int] = {}
+    cell_rows: dict[str, list[pl.Series]] = {}  # deferred duplicates: rows of unknown cells
+    yes_no: dict[str, list[int]] = {}  # bool column -> [true, false, blank, kept rows]
     for raw_b in batches:
         n = normalize_table(raw_b, spec, schema, ctx.today, batch=streamed)
         if first is None:
@@ -395,15 +494,31 @@ def _table(
             id_parts.append(n.raw[id_column].filter(n.keep).drop_nulls().unique())
         if deferred and spec.key in n.raw.columns:
             show = [c for c in dict.fromkeys((ROW, spec.key, "case_id")) if c in n.raw.columns]
+            key_source = (
+                [n.extra[SOURCE + spec.key].alias(SOURCE + spec.key)]
+                if (SOURCE + spec.key) in n.extra
+                else []
+            )
             key_parts.append(
                 n.raw.lazy()
                 .select(show)
-                .with_columns(pl.lit(n.keep).alias("__keep__"))
+                .with_columns(pl.lit(n.keep).alias("__keep__"), *[pl.lit(x) for x in key_source])
                 .filter(pl.col("__keep__") & pl.col(spec.key).is_not_null())
                 .drop("__keep__")
                 .collect()
             )
-        acc, quar, found, nq = _check_batch(ctx, name, n, batch_dup, parent, first)
+        acc, quar, found, nq, cells, bools = _check_batch(
+            ctx, name, n, batch_dup, parent, first, cell_rows=deferred
+        )
+        for c, k in cells.items():
+            if isinstance(k, pl.Series):
+                cell_rows.setdefault(c, []).append(k)
+                k = k.len()
+            unknown_cells[c] = unknown_cells.get(c, 0) + k
+        for c, counts in bools.items():
+            totals = yes_no.setdefault(c, [0, 0, 0, 0])
+            for i, k in enumerate(counts):
+                totals[i] += k
         n_quarantined += nq
         accepted_parts.append(acc)
         quarantined_parts.append(quar)
@@ -423,23 +538,78 @@ def _table(
     present = [c for c in first_cols if c != ROW]
     missing_required = [c for c in spec.required if c not in present]
     # unnamed, wholly empty columns are formatting only if they are empty in every batch
-    unknown = [c for c in map_columns(meta.columns, spec, schema)[1] if c not in (ignored or set())]
+    names = map_columns(meta.columns, spec, schema)
+    unknown = [c for c in names.unknown if c not in (ignored or set())]
     # names, addresses: known to be identifying, never read (map_columns never maps them)
     who = {_norm(c) for c in schema.identifying_columns}
     identifying = [c for c in unknown if _norm(c) in who]
     unknown = [c for c in unknown if _norm(c) not in who]
     findings: list[pl.DataFrame] = []
+    suggestions: dict[str, str] = {}
     for c in missing_required:
+        hint = f"; name its export column in a mapping profile ({MAP_HINT})"
+        if c in first.absent:
+            given = ", ".join(f"'{x}'" for x in first.absent[c])
+            hint = (
+                f"; the mapping profile gives {given} for it, which the export does not have: "
+                "correct the profile"
+            )
+        else:
+            # the export's columns that give no canonical column (register ids such as
+            # R44T139_ID are known system columns, and the likeliest case_id)
+            candidates = [x for x in (*unknown, *names.system.values()) if _norm(x) not in who]
+            ranked = rank_candidates(spec.columns[c], candidates, limit=1)
+            likely = ranked[0].column if ranked else None
+            if likely is not None:
+                suggestions[c] = likely
+                hint = (
+                    f"; the likeliest export column is '{likely}': name it in a mapping profile "
+                    f"({MAP_HINT})"
+                )
         findings.append(
             _table_finding(
                 name,
                 "missing_required_column",
                 "error",
                 c,
-                f"required column {c} is missing (expected e.g. {spec.columns[c].inca_name}); "
-                "every row of the table is quarantined",
+                f"required column {c} is missing (expected e.g. {spec.columns[c].inca_name})"
+                f"{hint}; every row of the table is quarantined",
             )
         )
+    absent = [c for c in first.absent if c not in missing_required]
+    if absent:
+        findings.append(
+            _table_findings(
+                name,
+                "mapping_note",
+                "warning",
+                absent,
+                [
+                    f"the mapping profile gives {', '.join(repr(x) for x in first.absent[c])} "
+                    f"for {c}, which the export does not have; {c} is left out"
+                    for c in absent
+                ],
+            )
+        )
+    for c in [c for c in spec.columns if c in yes_no]:
+        yes, no, blank, kept = yes_no[c]
+        if yes and not no and blank:
+            findings.append(
+                _table_finding(
+                    name,
+                    "checkbox_blank",
+                    "warning",
+                    c,
+                    f"{blank} of {kept} cells blank in a True/blank column: counted as unknown "
+                    f"(they leave the denominators of the indicators that read {c}); a mapping "
+                    "profile's checkboxes: says when blank means false",
+                    source=first.sources.get(c),
+                )
+            )
+    if name == CASE_TABLE:
+        other = _other_area(schema, meta.columns, first.sources)
+        if other is not None:
+            findings.append(_table_finding(name, "other_area", "warning", None, other))
     if unknown:  # one frame for all (a wide export has hundreds)
         findings.append(
             _table_findings(
@@ -451,6 +621,7 @@ def _table(
                     f"column {c!r} is not part of the {schema.area} schema; it is ignored"
                     for c in unknown
                 ],
+                sources=unknown,
             )
         )
     if identifying:
@@ -465,6 +636,7 @@ def _table(
                     "reaches no output"
                     for c in identifying
                 ],
+                sources=identifying,
             )
         )
     for c, canonical in first.duplicate_columns:  # ambiguous: the table is unusable as it is
@@ -475,12 +647,18 @@ def _table(
                 "error",
                 c,
                 _duplicate_message(first.sources.get(canonical), c, canonical),
+                source=c,
             )
         )
     for c, src in first.numeric_codes:
         findings.append(
             _table_finding(
-                name, "code_as_number", "warning", c, _numeric_code_message(spec, c, src)
+                name,
+                "code_as_number",
+                "warning",
+                c,
+                _numeric_code_message(spec, c, src),
+                source=src,
             )
         )
     for note in meta.notes:
@@ -493,7 +671,11 @@ def _table(
         )
     if key_parts:
         found, late = _duplicates_at_the_end(
-            spec, pl.concat(key_parts, how="vertical"), accepted_parts, ctx.row_findings
+            spec,
+            pl.concat(key_parts, how="vertical"),
+            accepted_parts,
+            ctx.row_findings,
+            first.sources,
         )
         del key_parts
         if found is not None:
@@ -505,6 +687,8 @@ def _table(
             ]
         if late.len():
             n_quarantined += late.len()
+            for c, seen in cell_rows.items():  # those rows' cells are no longer accepted cells
+                unknown_cells[c] -= int(pl.concat(seen).is_in(late.implode()).sum())
             for i, part in enumerate(accepted_parts):  # part by part: no second copy of every row
                 out = ~part[ROW].is_in(late.implode())
                 if not out.all():
@@ -548,6 +732,9 @@ def _table(
         encoding=meta.encoding,
         delimiter=meta.delimiter,
         sheet=meta.sheet,
+        alternates={c: list(v) for c, v in first.alternates.items()},
+        unknown_cells={c: unknown_cells[c] for c in spec.columns if unknown_cells.get(c)},
+        suggestions=suggestions,
     )
     return result, table_findings, ids
 
@@ -559,9 +746,16 @@ def _check_batch(
     dup: pl.Series | None,
     parent,
     first: NormalizedTable,
+    cell_rows: bool = False,
 ):
     """The row checks of one batch: (accepted typed rows, quarantined masked rows, findings or
-    None, number quarantined)."""
+    None, number quarantined, cells read as unknown per column, yes/no counts per column).
+
+    A failed cell-level check (a warning with :attr:`RowCheck.unknown`) sets that cell of the
+    accepted row to null. The unknown cells are counted per column, or with ``cell_rows`` given
+    as the ``_row`` numbers of their rows (a batched table whose duplicates are found at the
+    end takes those rows out again). The yes/no counts are ``[true, false, blank, kept]`` of
+    each bool column that is no checkbox (a True/blank column is told at the end)."""
     spec = ctx.schema.tables[name]
     present = [c for c in n.typed.columns if c != ROW]
     missing_required = [c for c in spec.required if c not in present]
@@ -582,8 +776,24 @@ def _check_batch(
         extra.append(dup.alias(DUPLICATE + spec.key))
     work = n.typed.with_columns([n.raw[c].alias(RAW + c) for c in present] + extra)
     case_expr = _case_id_expr(present)
+    sources = _sources_of(n, present)
     findings: list[pl.DataFrame] = []
     qmask = None
+    unknown_masks: dict[str, pl.Series] = {}
+    bools = [c for c in present if spec.columns[c].type == "bool" and not spec.columns[c].checkbox]
+    yes_no: dict[str, list[int]] = {}
+    if bools and n.typed.height:
+        keep = pl.lit(n.keep)
+        got = work.select(
+            pl.concat_list(
+                (pl.col(c) & keep).sum(),
+                (~pl.col(c) & keep).sum(),
+                (pl.col(RAW + c).is_null() & keep).sum(),
+                keep.sum(),
+            ).alias(c)
+            for c in bools
+        ).row(0, named=True)
+        yes_no = {c: [int(x) for x in v] for c, v in got.items()}
     if checks:
         keep = pl.lit(n.keep)  # dropped rows are not checked
         masks = (
@@ -595,7 +805,16 @@ def _check_batch(
         for i, (chk, cnt) in enumerate(zip(checks, counts, strict=True)):
             if not cnt or not ctx.row_findings:
                 continue
-            findings.append(_findings_of(work, name, chk, case_expr, masks[f"__m{i}"].arg_true()))
+            findings.append(
+                _findings_of(work, name, chk, case_expr, masks[f"__m{i}"].arg_true(), sources)
+            )
+        cells: dict[str, list[str]] = {}
+        for i, (chk, cnt) in enumerate(zip(checks, counts, strict=True)):
+            if cnt and chk.unknown is not None and chk.severity != "error":
+                cells.setdefault(chk.unknown, []).append(f"__m{i}")
+        if cells:
+            per_cell = masks.select(pl.any_horizontal(v).alias(c) for c, v in cells.items())
+            unknown_masks = {c: per_cell[c] for c in cells}
         error_masks = [
             f"__m{i}"
             for i, (c, cnt) in enumerate(zip(checks, counts, strict=True))
@@ -616,6 +835,19 @@ def _check_batch(
     n.raw = n.typed = None  # free the cleaned text before copying the accepted rows
     n.extra = {}
     accept = n.keep & ~qmask
+    unknown_cells: dict[str, int | pl.Series] = {}
+    if unknown_masks:
+        blank = []
+        for c, m in unknown_masks.items():
+            m = m & accept
+            if cell_rows:
+                unknown_cells[c] = typed[ROW].filter(m)
+            else:
+                unknown_cells[c] = int(m.sum())
+            blank.append(
+                pl.when(pl.lit(m)).then(None).otherwise(pl.col(c)).alias(c)
+            )  # that one cell is unknown; the row stays
+        typed = typed.with_columns(blank)
     accepted = typed if accept.all() else typed.filter(accept)
     del typed
     if ctx.contract and accepted.height:
@@ -631,20 +863,41 @@ def _check_batch(
     if findings:
         found = pl.concat([f.cast(FINDINGS_SCHEMA) for f in findings], how="vertical")
         found = found.sort(["row", "column", "check"], nulls_last=False, maintain_order=True)
-    return accepted, quarantined, found, nq
+    return accepted, quarantined, found, nq, unknown_cells, yes_no
+
+
+def _sources_of(n: NormalizedTable, present: list[str]) -> dict[str, pl.Expr]:
+    """The export column of each canonical column, as an expression over the work frame: the
+    input name, or per row the column of a priority list the value came from."""
+    out: dict[str, pl.Expr] = {}
+    for c in present:
+        if (SOURCE + c) in n.extra:
+            out[c] = pl.col(SOURCE + c)
+        elif c in n.sources:
+            out[c] = pl.lit(n.sources[c], dtype=pl.String)
+    return out
 
 
 def _findings_of(
-    work: pl.DataFrame, name: str, chk, case_expr: pl.Expr, idx: pl.Series | None = None
+    work: pl.DataFrame,
+    name: str,
+    chk,
+    case_expr: pl.Expr,
+    idx: pl.Series | None = None,
+    sources: Mapping[str, pl.Expr] | None = None,
 ) -> pl.DataFrame:
     """The findings of one check for the rows ``idx`` of the work frame (all rows if None)."""
     value = _value_expr(chk.value, chk.column)
     message = chk.message if isinstance(chk.message, pl.Expr) else pl.lit(chk.message)
+    source = (sources or {}).get(chk.column) if chk.column else None
+    if source is None:
+        source = pl.lit(None, dtype=pl.String)
     needed = {
         ROW,
         *case_expr.meta.root_names(),
         *value.meta.root_names(),
         *message.meta.root_names(),
+        *source.meta.root_names(),
     }
     # gather only what the finding shows, column by column: an eager select over columns of
     # different chunking rechunks all of them (~0.1 s per check at 10^6 rows); the gathered
@@ -659,6 +912,7 @@ def _findings_of(
         case_expr.alias("case_id"),
         value.alias("value"),
         message.cast(pl.String).alias("message"),
+        source.alias("source_column"),
     )
     return _guard_findings(found)
 
@@ -667,7 +921,10 @@ def _guard_findings(found: pl.DataFrame) -> pl.DataFrame:
     """Every text of the findings through the output guard, then values cut (a token is masked
     before the cut, so half a number never shows)."""
     return found.with_columns(
-        *[clean_series(found.get_column(c)).alias(c) for c in ("column", "message")],
+        *[
+            clean_series(found.get_column(c)).alias(c)
+            for c in ("column", "message", "source_column")
+        ],
         *[
             clean_series(found.get_column(c)).str.slice(0, MAX_VALUE_CHARS).alias(c)
             for c in ("case_id", "value")
@@ -676,7 +933,11 @@ def _guard_findings(found: pl.DataFrame) -> pl.DataFrame:
 
 
 def _duplicates_at_the_end(
-    spec: TableSpec, keys: pl.DataFrame, accepted: list[pl.DataFrame], findings: bool = True
+    spec: TableSpec,
+    keys: pl.DataFrame,
+    accepted: list[pl.DataFrame],
+    findings: bool = True,
+    sources: Mapping[str, str] | None = None,
 ):
     """Duplicate ids of a table whose batches went by without a pass over the key column.
 
@@ -684,22 +945,75 @@ def _duplicates_at_the_end(
     ``duplicate_id`` findings (as the row check words them) and the rows to take out of the
     accepted parts."""
     name, key = spec.name, spec.key
+    assert key is not None  # only tables with a key get here
     dup = duplicated(keys[key])
     if not dup.any():
         return None, pl.Series(ROW, [], dtype=pl.Int64)
     rows = keys.filter(dup)
-    present = [c for c in rows.columns if c != ROW]
-    work = rows.select(pl.col(ROW), *[pl.col(c).alias(RAW + c) for c in present])
+    present = [c for c in rows.columns if c != ROW and not c.startswith(SOURCE)]
+    work = rows.select(
+        pl.col(ROW),
+        *[pl.col(c).alias(RAW + c) for c in present],
+        *[pl.col(c) for c in rows.columns if c.startswith(SOURCE)],
+    )
     chk = next(
         c for c in row_checks(spec, [key], dt.date.max, dt.date.max) if c.check == "duplicate_id"
     )
+    where = {key: pl.col(SOURCE + key)} if (SOURCE + key) in rows.columns else {}
+    if not where and sources and key in sources:
+        where = {key: pl.lit(sources[key], dtype=pl.String)}
     found = (
-        _findings_of(work, name, chk, _case_id_expr(present)).cast(FINDINGS_SCHEMA)
+        _findings_of(work, name, chk, _case_id_expr(present), None, where).cast(FINDINGS_SCHEMA)
         if findings
         else None
     )
     late = pl.concat([rows[ROW].filter(rows[ROW].is_in(part[ROW].implode())) for part in accepted])
     return found, late
+
+
+MAP_HINT = "`nhvmetrics map` drafts one, `--mapping` reads it"
+
+
+@cache
+def _area_columns(area: str) -> frozenset[str]:
+    """The case-table columns of a shipped area that not every area has (its own columns)."""
+    from nhvmetrics import AREAS
+
+    every = [set(load_schema(a).tables[CASE_TABLE].columns) for a in AREAS]
+    common = set.intersection(*every)
+    return frozenset(set(load_schema(area).tables[CASE_TABLE].columns) - common)
+
+
+def _other_area(schema: AreaSchema, columns: list[str], sources: Mapping[str, str]) -> str | None:
+    """A sentence when the export's columns fit another area's case table better than the
+    one it is validated as (counting each area's own columns, not the common ones), else None."""
+    from nhvmetrics import AREAS
+
+    if schema.area not in AREAS:
+        return None
+    mine = len(_area_columns(schema.area) & set(sources))
+    best: tuple[str, int] | None = None
+    for area in AREAS:
+        if area == schema.area:
+            continue
+        other = load_schema(area)
+        got = len(
+            set(map_columns(columns, other.tables[CASE_TABLE], other).sources) & _area_columns(area)
+        )
+        if got > mine and got >= 3 and (best is None or got > best[1]):
+            best = (area, got)
+    if best is None:
+        return None
+    area, got = best
+
+    def a(word: str) -> str:
+        return ("an " if word[:1] in "aeiou" else "a ") + word
+
+    own = f"1 is {a(schema.area)} column" if mine == 1 else f"{mine} are {schema.area} columns"
+    return (
+        f"this export looks like {a(area)} export ({got} of its columns are {area} columns, "
+        f"{own}); check --area"
+    )
 
 
 def _norm(name: str) -> str:
@@ -739,7 +1053,12 @@ def _duplicate_message(first: str | None, second: str, canonical: str) -> str:
 
 
 def _table_finding(
-    table: str, check: str, severity: str, column: str | None, message: str
+    table: str,
+    check: str,
+    severity: str,
+    column: str | None,
+    message: str,
+    source: str | None = None,
 ) -> pl.DataFrame:
     return pl.DataFrame(
         {
@@ -751,16 +1070,23 @@ def _table_finding(
             "case_id": [None],
             "value": [None],
             "message": [clean_value(message)],
+            "source_column": [None if source is None else clean_value(source)],
         },
         schema=FINDINGS_SCHEMA,
     )
 
 
 def _table_findings(
-    table: str, check: str, severity: str, columns: list[str], messages: list[str]
+    table: str,
+    check: str,
+    severity: str,
+    columns: list[str],
+    messages: list[str],
+    sources: list[str] | None = None,
 ) -> pl.DataFrame:
     """Several table-level findings at once: the rows of one :func:`_table_finding` per column."""
     n = len(columns)
+    shown = [None] * n if sources is None else sources
     return pl.DataFrame(
         {
             "table": [table] * n,
@@ -771,11 +1097,13 @@ def _table_findings(
             "case_id": [None] * n,
             "value": [None] * n,
             "message": messages,
+            "source_column": shown,
         },
         schema=FINDINGS_SCHEMA,
     ).with_columns(
         clean_series(pl.Series(messages, dtype=pl.String)).alias("message"),
         clean_series(pl.Series(columns, dtype=pl.String)).alias("column"),
+        clean_series(pl.Series(shown, dtype=pl.String)).alias("source_column"),
     )  # a header cell may hold one
 
 
@@ -819,11 +1147,15 @@ def _mask_quarantine(frame: pl.DataFrame) -> pl.DataFrame:
 
 def summary(result: ValidationResult) -> dict:
     """Per-table counts and provenance as plain data (for JSON and the terminal summary)."""
+    profile = result.profile
     return {
         "area": result.area,
         "extract_date": result.extract_date.isoformat(),
         "errors": result.error_count,
         "warnings": result.warning_count,
+        "mapping": None
+        if profile is None
+        else {"file": clean_value(profile.name), "sha256": profile.sha256},
         "tables": {
             n: {
                 "file": clean_value(str(t.path)) if t.path else None,
@@ -833,6 +1165,11 @@ def summary(result: ValidationResult) -> dict:
                 "quarantined": t.n_quarantined,
                 "dropped": t.dropped,
                 "unknown_columns": [clean_value(c) for c in t.unknown_columns],
+                "unknown_cells": dict(t.unknown_cells),
+                "columns": {
+                    c: [clean_value(x) for x in t.alternates.get(c, [src])]
+                    for c, src in t.columns.items()
+                },
             }
             for n, t in result.tables.items()
         },

@@ -98,3 +98,26 @@ def test_convert_several_tables_and_nothing_usable(tmp_path):
     r = nhv("convert", broken, "--area", "acc", "-o", out2)
     assert r.returncode == 1
     assert "no usable rows" in r.stderr and not out2.exists()
+
+
+def test_a_workbook_with_one_sheet_per_table_is_converted_whole(tmp_path, capsys):
+    import openpyxl
+
+    from tests.fixtures.cli import run_cli
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "cases"
+    for r in [HEADER, *GOOD]:
+        ws.append(r)
+    ep = wb.create_sheet("vardtillfallen")
+    for r in [["vardtillfalle_id", "REG_ID", "besoksdatum"], ["E1", "C1", "2025-02-01"]]:
+        ep.append(r)
+    book = tmp_path / "anal.xlsx"
+    wb.save(book)
+    out = tmp_path / "anal.parquet"
+    # no --table: the sheets are the tables
+    code, _, err = run_cli(["convert", book, "--area", "anal", "-o", out], capsys)
+    assert code == 0, err
+    assert pl.read_parquet(tmp_path / "anal.episodes.parquet")["episode_id"].to_list() == ["E1"]
+    assert "episodes: 1 of 1 rows written" in err

@@ -87,11 +87,12 @@ def test_error_findings_exit_1_and_files_hold_no_personnummer(tmp_path):
         "case_id",
         "value",
         "message",
+        "source_column",
     ]
-    assert sorted(zip(f["check"], f["row"])) == [
-        ("date_order", "6"),
-        ("invalid_code", "6"),
-        ("invalid_personnummer", "5"),
+    assert sorted(zip(f["check"], f["severity"], f["row"], f["source_column"], strict=True)) == [
+        ("date_order", "warning", "6", "behandlingsstart"),  # the date is unknown, row kept
+        ("invalid_code", "error", "6", "KON_VALUE"),  # sex is required: the row cannot be used
+        ("invalid_personnummer", "error", "5", "PAT_ID"),
     ]
     q = pl.read_csv(quarantine, infer_schema=False)
     assert q["_row"].to_list() == ["5", "6"]
@@ -111,7 +112,10 @@ def test_json_findings(tmp_path):
     assert data["tables"]["cases"]["rows_read"] == 5
     assert data["tables"]["cases"]["dropped"] == {"makulerad": 1}
     assert data["tables"]["cases"]["accepted"] + data["tables"]["cases"]["quarantined"] == 4
-    assert len(data["findings"]) == 3 and data["errors"] == 3
+    assert len(data["findings"]) == 3 and data["errors"] == 2 and data["warnings"] == 1
+    assert data["tables"]["cases"]["unknown_cells"] == {}  # the row of the unknown date is out
+    assert data["tables"]["cases"]["columns"]["unit"] == ["SjukhusKod"]
+    assert data["mapping"] is None
 
 
 @pytest.mark.parametrize(

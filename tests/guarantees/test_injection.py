@@ -2,7 +2,7 @@
 
 An export whose unit codes and case ids are ``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(...)``,
 ``<script>``, quotes and ``{{ }}`` goes through validate, compute and report (commands run
-in-process); then
+in-process, with a mapping profile whose ``units`` list names those codes); then
 * no workbook cell is a formula and every such text is a string cell;
 * in every CSV a cell a spreadsheet would run starts with an apostrophe;
 * the HTML shows the text escaped, runs no template code from it, and its Content-Security-Policy
@@ -85,13 +85,28 @@ def outputs(tmp_path_factory) -> Path:
     )
     export = folder / "acc_cases.csv"
     df.write_csv(export)
+    # no hospital code looks like that: the units' list of a mapping profile lets them through
+    # (a region's own codes), so that they reach every output
+    import yaml
+
+    units = sorted({u for u in df["unit"].to_list() if u is not None})
+    (folder / "profile.yaml").write_text(
+        yaml.safe_dump({"area": "acc", "units": units}, allow_unicode=True), encoding="utf-8"
+    )
     out = folder / "out"
     out.mkdir()
     return export, out
 
 
 def _run_all(export: Path, out: Path) -> None:
-    common = ["--area", "acc", "--extract-date", "2026-02-15"]
+    common = [
+        "--area",
+        "acc",
+        "--extract-date",
+        "2026-02-15",
+        "--mapping",
+        str(export.with_name("profile.yaml")),
+    ]
     assert (
         run(
             [

@@ -153,6 +153,15 @@ def main(out: Path | None = None) -> Path:
     # --- delimiters, quotes, shape ---------------------------------------------------------
     w("semicolon_ok.csv", good)
     w("comma_ok.csv", csv_text(HEADER, rows(), sep=","))
+    # Excel's declaration of the delimiter on the first line, plain and quoted (Windows-1252, CRLF)
+    w("excel_sep_line.csv", "sep=;\r\n" + csv_text(HEADER, rows(), eol="\r\n"), "cp1252")
+    w("excel_sep_line_quoted.csv", '"sep=;"\n' + good)
+    # INCA's own identity columns: PAT_ID (its integer) beside PERSNR, the normal export
+    both = ["PAT_ID", "PERSNR", *HEADER[1:]]
+    w(
+        "pat_id_beside_persnr.csv",
+        csv_text(both, [[str(7000 + i), *r] for i, r in enumerate(rows())]),
+    )
     w("tab_ok.tsv", csv_text(HEADER, rows(), sep="\t"))
     w(
         "mixed_delimiters.csv",

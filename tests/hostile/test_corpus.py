@@ -157,7 +157,7 @@ def test_huge_cell_is_cut_in_findings_and_summary(corpus: Path, tmp_path: Path, 
         ],
         capsys,
     )
-    assert code == 1
+    assert code == 0  # the 2 MB code is unknown in its cell: a warning, the row stays
     f = pl.read_csv(tmp_path / "f.csv", infer_schema=False)
     assert f["value"].str.len_chars().max() <= 200
     assert len(out) < 20_000  # the 2 MB cell is not echoed

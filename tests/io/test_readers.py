@@ -210,9 +210,13 @@ def test_parquet_keeps_native_types_and_validation_makes_them_canonical(tmp_path
     r = validate_export("acc", {"cases": p}, extract_date=dt.date(2025, 12, 31))
     assert [(k, c, v) for k, c, v in r.findings.select("check", "column", "value").iter_rows()] == [
         ("code_as_number", "case_id", None),  # an id as int64: leading zeros may be lost
+        ("checkbox_blank", "national_mdk", None),  # only true and blank: blank reads unknown
         ("wrong_type", "treatment_start_date", "20250110"),
         ("wrong_type", "treatment_start_date", "20250111"),
     ]
+    # a date that is no date is unknown in that cell: the cases stay
+    assert r.table("cases").n_accepted == 2
+    assert r.table("cases").unknown_cells == {"treatment_start_date": 2}
     r2 = validate_export(
         "acc", {"cases": _drop_col(p, "treatment_start_date")}, extract_date=dt.date(2025, 12, 31)
     )
@@ -372,7 +376,7 @@ def test_parquet_codes_stored_as_numbers_are_warnings_and_county_codes_padded(tm
         {
             "PAT_ID": ["P1", "P2"],
             "REG_ID": ["C1", "C2"],
-            "SjukhusKod": pl.Series([5101, 11001], dtype=pl.Int32),
+            "SjukhusKod": pl.Series([51001, 11001], dtype=pl.Int32),
             "KON_VALUE": [1, 2],
             "remissdatum": ["2025-01-03", "2025-01-04"],
             "LAN_VALUE": pl.Series([4, 25], dtype=pl.UInt8),
@@ -386,7 +390,7 @@ def test_parquet_codes_stored_as_numbers_are_warnings_and_county_codes_padded(tm
     ]
     acc = r.table("cases").accepted
     assert acc["home_region"].to_list() == ["04", "25"]
-    assert acc["unit"].to_list() == ["5101", "11001"]
+    assert acc["unit"].to_list() == ["51001", "11001"]
 
 
 # --- file names that are not UTF-8 -----------------------------------------------------------

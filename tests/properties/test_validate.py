@@ -9,6 +9,9 @@ renamed or removed header, another encoding, BOM, line endings.  Invariants:
 * accepted + quarantined + dropped = rows read;
 * every finding names a row that exists (an accepted or quarantined row of the file), every error
   finding a quarantined row, and no finding shows a personnummer;
+* a cell read as unknown (cell-level validation) is null in its accepted row, and the count per
+  column is the number of accepted rows with such a finding on that column; also for a
+  register-style export read with its mapping profile;
 * the command line exits 0, 1 or 2 only, with one ``error:`` line on stderr for 2.
 """
 
@@ -27,7 +30,9 @@ from nhvmetrics.cli import main
 from nhvmetrics.errors import NhvError
 from nhvmetrics.personnummer import find_personnummer
 from nhvmetrics.personnummer import luhn_digit as _luhn
+from nhvmetrics.schema.checks import UNKNOWN_SUFFIX
 from nhvmetrics.schema.validate import validate_export, validate_frames
+from tests.fixtures import inca_export
 
 EXTRACT = dt.date(2025, 12, 31)
 # The normal test run is deterministic (derandomize: the same examples every run, so CI never
@@ -204,6 +209,18 @@ def check_result(result) -> None:
         if severity == "error":
             assert row in quarantined
     assert not find_personnummer(f.write_csv() + t.quarantined.write_csv())
+    # cell-level: each cell read as unknown is null in its accepted row, and counted once
+    unknown = f.filter(
+        pl.col("row").is_in(list(accepted))
+        & (pl.col("severity") == "warning")
+        & pl.col("message").str.ends_with(UNKNOWN_SUFFIX)
+    )
+    counted: dict[str, int] = {}
+    for column, rows in unknown.group_by("column").agg(pl.col("row").unique()).iter_rows():
+        counted[column] = len(rows)
+        cells = t.accepted.filter(pl.col("_row").is_in(rows))[column]
+        assert cells.null_count() == len(rows), column
+    assert counted == t.unknown_cells
 
 
 @settings(max_examples=250 * SCALE, **SETTINGS)
@@ -378,3 +395,36 @@ def test_date_checks_on_a_table_without_required_columns(tmp_path) -> None:
     r = validate_export("acc", {"cases": p}, extract_date=EXTRACT)
     check_result(r)
     assert {"missing_required_column", "after_death"} <= set(r.findings["check"])
+
+
+@st.composite
+def corrupted_register_exports(draw) -> bytes:
+    """The register-style export of tests/fixtures/inca_export.py (read with its mapping
+    profile), with random cells replaced or blanked and rows duplicated."""
+    records = inca_export.rows(draw(st.integers(1, 10)))
+    header = list(inca_export.HEADER)
+    for _ in range(draw(st.integers(0, 8))):
+        r = draw(st.integers(0, len(records) - 1))
+        op = draw(st.sampled_from(["cell", "cell", "blank", "dup_row"]))
+        if op == "dup_row":
+            records.insert(r, dict(records[r]))
+            continue
+        column = draw(st.sampled_from(header))
+        records[r] = dict(records[r], **{column: "" if op == "blank" else draw(cell_text)})
+    text = inca_export.csv_text(records, header)
+    return ("sep=;\r\n" + text).encode("cp1252", errors="replace")
+
+
+@settings(max_examples=80 * SCALE, **SETTINGS)
+@given(corrupted_register_exports())
+def test_a_register_export_with_its_profile_adds_up(tmp_path_factory, data) -> None:
+    folder = tmp_path_factory.mktemp("r")
+    path = folder / "acc.csv"
+    path.write_bytes(data)
+    profile = inca_export.write_profile(folder / "profile.yaml")
+    try:
+        result = validate_export("acc", {"cases": path}, extract_date=EXTRACT, mapping=profile)
+    except NhvError as exc:
+        assert exc.exit_code == 2 and "\n" not in str(exc).strip()
+        return
+    check_result(result)

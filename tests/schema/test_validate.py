@@ -160,8 +160,11 @@ def test_decimal_comma_and_point_and_range():
             case(REG_ID="C4", mitotan_1ar="0.0"),
         ]
     )
-    assert r.table("cases").accepted["mitotane_level_1y"].to_list() == [14.5, 100.0, 0.0]
+    # out of range is a finding on that one cell: the case stays, its level is unknown
+    assert r.table("cases").accepted["mitotane_level_1y"].to_list() == [14.5, 100.0, None, 0.0]
     assert checks_of(r) == [("out_of_range", "mitotane_level_1y", 4)]
+    assert r.findings["severity"].to_list() == ["warning"]
+    assert r.table("cases").unknown_cells == {"mitotane_level_1y": 1}
 
 
 def test_codes_keep_leading_zeros_and_county_codes_are_padded():
@@ -244,7 +247,7 @@ def test_unknown_column_is_a_warning_and_left_out():
         ({"behandlingsstart": "2025-01-02"}, [("date_order", "treatment_start_date", 2)]),
         (
             {"FODELSEDATUM": "2025-01-05"},
-            [("before_birth", "referral_date", 2), ("implausible_age", "referral_date", 2)],
+            [("before_birth", "referral_date", 2), ("implausible_age", "birth_date", 2)],
         ),
         ({"AVLIDDAT": "2025-01-20"}, [("after_death", "treatment_start_date", 2)]),
         (
@@ -262,8 +265,11 @@ def test_age_bounds():
     ok = run([case(FODELSEDATUM="1914-01-04")])  # 110 on 2025-01-03 (111th birthday the day after)
     assert not ok.has_errors
     bad = run([case(FODELSEDATUM="1914-01-03")])  # 111 on the referral date
-    assert checks_of(bad) == [("implausible_age", "referral_date", 2)]
+    # the birth date is what is implausible: it is read as unknown, the case stays
+    assert checks_of(bad) == [("implausible_age", "birth_date", 2)]
     assert bad.findings["value"].to_list() == ["age 111"]
+    assert bad.table("cases").n_accepted == 1
+    assert bad.table("cases").accepted["birth_date"].to_list() == [None]
 
 
 def test_pelvic_discharge_before_admission():
@@ -276,11 +282,16 @@ def test_pelvic_discharge_before_admission():
     }
     assert not run([case(**base)], area="pelvic").has_errors
     r = run([case(**{**base, "utskrivningsdatum": "2025-01-31"})], area="pelvic")
-    errors = r.findings.filter(pl.col("severity") == "error")
-    assert [(c, col) for c, col in zip(errors["check"], errors["column"], strict=True)] == [
-        ("date_order", "discharge_date")
+    # the discharge date is read as unknown (the row stays); the surgery-after-discharge rule
+    # is a warning of its own
+    found = r.findings.filter(pl.col("column") == "discharge_date")
+    assert found.select("check", "severity").rows() == [
+        ("date_order", "warning"),
+        ("date_order", "warning"),
     ]
-    assert errors["value"].to_list() == ["admission_date=2025-02-01, discharge_date=2025-01-31"]
+    assert "admission_date=2025-02-01, discharge_date=2025-01-31" in found["value"].to_list()
+    assert not r.has_errors
+    assert r.table("cases").accepted["discharge_date"].to_list() == [None]
 
 
 def test_pelvic_indication_range():
@@ -331,7 +342,8 @@ def test_anal_prem_has_no_patient_and_answers_1_to_5():
     r = run(prem, area="anal", table="prem")
     assert checks_of(r) == [("out_of_range", "q1", 3)]
     acc = r.table("prem").accepted
-    assert acc["q2"].to_list() == [None]  # 99 = unknown
+    assert acc["q2"].to_list() == [None, 1]  # 99 = unknown
+    assert acc["q1"].to_list() == [5, None]  # 6 is no answer: unknown, the response stays
     assert r.findings["case_id"].to_list() == [None]
 
 
@@ -344,7 +356,13 @@ def test_duplicate_case_id_quarantines_every_copy():
 def test_invalid_code():
     r = run([case(**{"radikalitet_Värde": "R5"}), case(REG_ID="C2", **{"radikalitet_Värde": "rx"})])
     assert checks_of(r) == [("invalid_code", "resection_margin", 2)]
-    assert r.table("cases").accepted["resection_margin"].to_list() == ["RX"]
+    # a code outside the list: that cell is unknown, the case stays
+    assert r.table("cases").accepted["resection_margin"].to_list() == [None, "RX"]
+    assert r.findings["message"][0].endswith("read as unknown")
+
+    sex = run([case(KON_VALUE="3")])  # a required column: the row cannot be used
+    assert checks_of(sex) == [("invalid_code", "sex", 2)]
+    assert sex.findings["severity"].to_list() == ["error"] and sex.table("cases").n_accepted == 0
 
 
 # --- personnummer ---------------------------------------------------------------------------
@@ -423,23 +441,29 @@ def test_personnummer_in_another_form_is_an_invalid_format_and_masked(written: s
 
 
 @pytest.mark.parametrize(
-    ("column", "value"),
+    ("column", "value", "canonical"),
     [
-        ("SjukhusKod", PNR_A),  # unit
-        ("REG_ID", "500101 2383"),  # case id
-        ("REG_ID", f"remiss {PNR_B.replace('-', '')}"),
-        ("behandlingstyp_Värde", PNR_A),  # a code column
+        ("SjukhusKod", PNR_A, "unit"),
+        ("REG_ID", "500101 2383", "case_id"),
+        ("REG_ID", f"remiss {PNR_B.replace('-', '')}", "case_id"),
+        ("behandlingstyp_Värde", PNR_A, "treatment_type"),  # a code column
     ],
 )
-def test_personnummer_in_a_column_that_must_not_hold_one_is_an_error(
-    column: str, value: str
+def test_personnummer_in_a_column_that_must_not_hold_one_is_a_finding(
+    column: str, value: str, canonical: str
 ) -> None:
     r = run([case(**{column: value}), case(REG_ID="C2")])
     wrong = r.findings.filter(pl.col("check") == "personnummer_in_wrong_column")
-    assert wrong["row"].to_list() == [2] and wrong["severity"].to_list() == ["error"]
     assert not find_personnummer(r.findings.write_csv())
     assert "<personnummer>" in wrong["value"][0]
-    assert r.table("cases").n_quarantined == 1 and r.table("cases").n_accepted == 1
+    t = r.table("cases")
+    if canonical in ("unit", "case_id"):  # required: the row cannot be used
+        assert wrong["row"].to_list() == [2] and wrong["severity"].to_list() == ["error"]
+        assert t.n_quarantined == 1 and t.n_accepted == 1
+    else:  # any other column: that cell is unknown, and the number never reaches a frame
+        assert wrong["row"].to_list() == [2] and wrong["severity"].to_list() == ["warning"]
+        assert t.n_quarantined == 0 and t.accepted[canonical].to_list() == [None, None]
+        assert t.unknown_cells == {canonical: 1}
 
 
 def test_no_false_personnummer_finding_on_codes_dates_and_ids() -> None:
@@ -483,6 +507,7 @@ def test_findings_frame_columns_and_types():
         "case_id",
         "value",
         "message",
+        "source_column",
     ]
     assert r.findings.row(0, named=True) | {"message": ""} == {
         "table": "cases",
@@ -493,6 +518,7 @@ def test_findings_frame_columns_and_types():
         "case_id": "C1",
         "value": "3",
         "message": "",
+        "source_column": "KON_VALUE",
     }
 
 
@@ -572,11 +598,12 @@ def test_unparsable_birth_date_falls_back_to_the_personnummer_with_a_warning():
     f = r.findings
     assert [(c, s, row) for c, s, row in zip(f["check"], f["severity"], f["row"], strict=True)] == [
         ("wrong_type", "warning", 2),
-        ("wrong_type", "error", 3),
-    ]  # a pseudonym has no birth date to fall back on
+        ("wrong_type", "warning", 3),
+    ]  # a pseudonym has no birth date to fall back on: the birth date is unknown
     assert "personnummer" in f["message"][0]
+    assert f["message"][1].endswith("read as unknown")
     acc = r.table("cases").accepted
-    assert acc["birth_date"].to_list() == [dt.date(1950, 1, 1)]
+    assert acc["birth_date"].to_list() == [dt.date(1950, 1, 1), None]
 
 
 # --- values that are findings: control, zero-width and bidi characters -----------------------
@@ -683,13 +710,13 @@ def test_excel_text_formula_is_read_as_its_text():
     r = run(
         [
             case(SjukhusKod='="05101"', LAN_VALUE='="4"', KON_VALUE='= "2"'),
-            case(REG_ID='="C2"', PAT_ID=PNR_B, SjukhusKod='="05""101"', LAN_VALUE='=""'),
+            case(REG_ID='="C""2"', PAT_ID=PNR_B, SjukhusKod='="05101"', LAN_VALUE='=""'),
         ]
     )
     # ="4" is padded like 4; ="" is empty; = "2" is not Excel's form and stays a wrong code
     assert checks_of(r) == [("invalid_code", "sex", 2)]
     acc = r.table("cases").accepted
-    assert acc.select("case_id", "unit", "home_region").rows() == [("C2", '05"101', None)]
+    assert acc.select("case_id", "unit", "home_region").rows() == [('C"2', "05101", None)]
     q = r.table("cases").quarantined
     assert q.select("unit", "home_region").rows() == [("05101", "04")]
 
@@ -725,7 +752,7 @@ def test_ids_and_padded_codes_stored_as_numbers_are_warnings_naming_the_column()
         {
             "PAT_ID": [PNR_A, PNR_B],
             "REG_ID": [101, 102],
-            "SjukhusKod": [5101, 5101],
+            "SjukhusKod": [11001, 51001],
             "KON_VALUE": [1, 2],  # a code list: numbers are how INCA writes it, no warning
             "LAN_VALUE": [4.0, 12.0],
             "remissdatum": [dt.date(2025, 1, 3)] * 2,
@@ -744,4 +771,12 @@ def test_ids_and_padded_codes_stored_as_numbers_are_warnings_naming_the_column()
     assert "padded to 2 digits (4 → 04)" in messages["home_region"]
     acc = r.table("cases").accepted
     assert acc["home_region"].to_list() == ["04", "12"]
-    assert acc["unit"].to_list() == ["5101", "5101"]  # kept as read: a warning, not a guess
+    assert acc["unit"].to_list() == ["11001", "51001"]
+
+    # a unit that lost its leading zero is no hospital code any more: kept as read (no guess),
+    # so the row cannot be placed and is quarantined
+    lost = validate_frames("acc", {"cases": frame.with_columns(SjukhusKod=pl.lit(5101))})
+    unit = lost.findings.filter(pl.col("column") == "unit")
+    assert set(unit["check"]) == {"code_as_number", "invalid_code"}
+    assert lost.table("cases").n_quarantined == 2
+    assert set(lost.table("cases").quarantined["unit"]) == {"5101"}

@@ -30,6 +30,7 @@ def outcome(
     extract: dt.date = EXTRACT,
     quarantined_rows: bool = True,
     row_findings: bool = True,
+    mapping: Path | None = None,
 ):
     """The validation result, or the error message for unreadable input."""
     try:
@@ -41,21 +42,33 @@ def outcome(
             needs=Needs(
                 contract=False, quarantined_rows=quarantined_rows, row_findings=row_findings
             ),
+            mapping=mapping,
         )
     except NhvError as exc:
         return str(exc)
 
 
-def same(area: str, tables: dict[str, Path], batch_rows: int, extract: dt.date = EXTRACT):
+def same(
+    area: str,
+    tables: dict[str, Path],
+    batch_rows: int,
+    extract: dt.date = EXTRACT,
+    mapping: Path | None = None,
+):
     """Whole-file and batched validation agree, with and without keeping the quarantined rows
     (without them, duplicate ids are found at the end instead of in a pass over the keys)."""
-    whole = outcome(area, tables, None, extract)
-    assert_same(whole, outcome(area, tables, batch_rows, extract))
+    m = {"mapping": mapping}
+    whole = outcome(area, tables, None, extract, **m)
+    assert_same(whole, outcome(area, tables, batch_rows, extract, **m))
     assert_same(
-        whole, outcome(area, tables, batch_rows, extract, quarantined_rows=False), rows=False
+        whole,
+        outcome(area, tables, batch_rows, extract, quarantined_rows=False, **m),
+        rows=False,
     )
     # as `compute` asks: also without the row findings (the table-level ones stay)
-    lean = outcome(area, tables, batch_rows, extract, quarantined_rows=False, row_findings=False)
+    lean = outcome(
+        area, tables, batch_rows, extract, quarantined_rows=False, row_findings=False, **m
+    )
     if isinstance(whole, str):
         assert lean == whole
     else:
@@ -92,6 +105,9 @@ def assert_same(a, b, rows: bool = True, row_findings: bool = True) -> None:
             "delimiter",
             "format",
             "sheet",
+            "unknown_cells",
+            "alternates",
+            "suggestions",
         ):
             assert getattr(ta, attr) == getattr(tb, attr), (name, attr)
 
@@ -320,3 +336,50 @@ def test_odd_values_across_batch_borders(tmp_path: Path) -> None:
     assert whole.table("cases").accepted["vital_status_date"].unique().to_list() == [
         dt.date(2025, 6, 1)
     ]
+
+
+def test_a_register_export_with_its_profile_across_batch_borders(tmp_path: Path) -> None:
+    """A register-style export read with its mapping profile (priority list, value maps, a
+    checkbox, compact and partial dates, cells read as unknown), with duplicates, blanks in the
+    first column of the priority list and bad values in some batches only; and without the
+    profile (True/blank blanks counted over every batch, missing columns suggested)."""
+    from tests.fixtures import inca_export
+
+    records = inca_export.rows(30)
+    records[3]["PERSNR"] = ""  # the priority list falls back to PAT_ID in this row only
+    records[20]["PERSNR"] = records[20]["PERSNR"][:-1] + "0"  # a bad check digit, later
+    records[25]["R77T201_ID"] = records[4]["R77T201_ID"]  # a duplicate five batches later
+    records[7]["op_pad_radikalitet_Varde"] = "7"  # no code: unknown in that cell
+    records[11]["a_diadat"] = "20250100"  # partial: made whole (partial: middle)
+    records[16]["mitotan_1ar"] = "250"  # out of range (not in the profile: a built-in alias)
+    records[18]["a_besok"] = "2024-01-01"  # before the referral: the visit date is unknown
+    header = [*inca_export.HEADER, "mitotan_1ar"]
+    path = inca_export.write_csv(tmp_path / "acc.csv", records, header=header, encoding="utf-8")
+    profile = inca_export.write_profile(tmp_path / "profile.yaml")
+    assert stream_table(path, None, 4) is not None  # UTF-8 with a sep= line is streamed
+    whole = same("acc", {"cases": path}, 4, mapping=profile)
+    t = whole.table("cases")
+    assert t.alternates == {"patient_id": ["PERSNR", "PAT_ID"]}
+    assert t.n_quarantined == 3  # the bad personnummer and both copies of the duplicate
+    assert t.unknown_cells == {"first_visit_date": 1, "resection_margin": 1, "mitotane_level_1y": 1}
+    assert "partial_date" in whole.findings["check"].to_list()
+    bare = same("acc", {"cases": path}, 4)
+    assert bare.table("cases").suggestions["referral_date"] == "a_rem_dat"
+
+
+@pytest.mark.parametrize("false_late", [False, True])
+def test_true_blank_columns_are_told_over_every_batch(tmp_path: Path, false_late: bool) -> None:
+    """The checkbox_blank warning counts True and blank over the whole table: batches with only
+    blanks, or a "0" in the last batch (which makes the column a yes/no one), change nothing."""
+    rows = acc_rows(20)
+    for i, r in enumerate(rows):
+        r["hypokortisolism"] = "True" if i in (7, 8) else None
+    if false_late:
+        rows[19]["hypokortisolism"] = "0"
+    path = write_csv(tmp_path / "cases.csv", rows)
+    whole = same("acc", {"cases": path}, 3)
+    found = whole.findings.filter(pl.col("check") == "checkbox_blank")["message"].to_list()
+    if false_late:
+        assert found == []
+    else:
+        assert len(found) == 1 and found[0].startswith("18 of 20 cells blank")
