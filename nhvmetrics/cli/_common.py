@@ -13,7 +13,7 @@ from nhvmetrics.io.guard import echo
 
 if TYPE_CHECKING:
     from nhvmetrics.areas import Area
-    from nhvmetrics.pipeline import Problem, Validated
+    from nhvmetrics.pipeline import Problem, RunOptions, Validated
 
 PathArg = Annotated[
     Path, typer.Argument(help="The case table of the export (CSV, XLSX or Parquet).")
@@ -94,6 +94,26 @@ def area_arg(area: Area) -> str:
     return area.name if area.shipped or area.folder is None else str(area.folder)
 
 
+def validate_command(options: RunOptions) -> str:
+    """The ``nhvmetrics validate`` line that shows the findings of a run with these options:
+    the same tables, area and mapping profile."""
+    import shlex
+
+    parts = [
+        "nhvmetrics",
+        "validate",
+        str(options.tables["cases"]),
+        "--area",
+        area_arg(options.area),
+    ]
+    for name, p in options.tables.items():
+        if name != "cases":
+            parts += ["--table", f"{name}={p}"]
+    if options.mapping is not None:
+        parts += ["--mapping", str(options.mapping)]
+    return shlex.join(parts)
+
+
 def say_extract_date(validated: Validated) -> None:
     """The extract date every command prints, and where it came from."""
     if validated.extract_date is None:
@@ -112,8 +132,7 @@ def say_quarantined(validated: Validated, path: Path) -> None:
     per = ", ".join(f"{n}: {t.n_quarantined}" for n, t in tables.items() if t.n_quarantined)
     echo(
         f"warning: {bad} row{'s' if bad != 1 else ''} quarantined by validation ({per}) and "
-        "left out of the figures; run "
-        f"`nhvmetrics validate {path} --area {area_arg(validated.options.area)}` "
+        f"left out of the figures; run `{validate_command(validated.options)}` "
         "to see and fix them.",
         err=True,
     )

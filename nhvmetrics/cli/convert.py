@@ -53,7 +53,7 @@ def convert(
     Example: nhvmetrics convert sample_data/acc_cases.csv --area acc -o acc.parquet
     """
     from nhvmetrics import pipeline
-    from nhvmetrics.cli._common import area_arg
+    from nhvmetrics.cli._common import validate_command
     from nhvmetrics.errors import EXIT_INVALID, NhvError
 
     options = pipeline.RunOptions(
@@ -80,7 +80,7 @@ def convert(
         cases = validated.result.tables["cases"]
         echo(
             f"error: no usable rows: all {cases.rows_read - cases.n_dropped} case row(s) were "
-            f"quarantined; run nhvmetrics validate {path} --area {area_arg(options.area)} to see why. "
+            f"quarantined; run {validate_command(options)} to see why. "
             "Nothing was written.",
             err=True,
         )

@@ -197,3 +197,33 @@ def test_report_config_takes_the_profile_from_the_config(tmp_path: Path, capsys)
     cfg.write_text("[[report]]\narea = 'acc'\ncases = 'x.csv'\nyears = 2025\n", encoding="utf-8")
     code, _, err = run_cli(["report", "--config", cfg, "--mapping", tmp_path / "p.yaml"], capsys)
     assert code == 2 and "drop --mapping" in err
+
+
+def test_the_validate_line_a_run_points_to_reads_the_export_as_the_run_did(
+    tmp_path: Path, capsys
+) -> None:
+    """A compute that quarantined rows names the validate command that shows them: with the
+    same profile (without it, a register export has no usable row at all)."""
+    import shlex
+
+    records = rows(8)
+    records[0]["a_rem_dat"] = "not a date"  # a required column: the row is quarantined
+    data = write_csv(tmp_path / "acc.csv", records)
+    profile = write_profile(tmp_path / "acc_profile.yaml")
+    out = tmp_path / "o.csv"
+    args = ["compute", data, *COMMON, "--mapping", profile, "--year", "2025", "-o", out]
+    code, _, err = run_cli(args, capsys)
+    assert code == 0, err
+    line = next(x for x in err.splitlines() if "quarantined by validation" in x)
+    command = shlex.split(line.split("`")[1])
+    assert command == [
+        "nhvmetrics",
+        "validate",
+        str(data),
+        "--area",
+        "acc",
+        "--mapping",
+        str(profile),
+    ]
+    code, shown, _ = run_cli(command[1:], capsys)
+    assert code == 1 and "1 row quarantined" in " ".join(shown.split())
