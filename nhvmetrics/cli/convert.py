@@ -57,11 +57,11 @@ def convert(
     from nhvmetrics.errors import EXIT_INVALID, NhvError
 
     options = pipeline.RunOptions(
-        area=area,
         tables=pipeline.parse_tables(path, table),
         definitions=tuple(definitions or ()),
         extract_date=pipeline.parse_date(extract_date),
         mapping=mapping,
+        area=pipeline.known_area(area),  # after the options above, which are checked first
     )
     key = None
     if pseudonymize:
@@ -80,7 +80,8 @@ def convert(
         cases = validated.result.tables["cases"]
         echo(
             f"error: no usable rows: all {cases.rows_read - cases.n_dropped} case row(s) were "
-            f"quarantined; run nhvmetrics validate {path} --area {area_arg(options.area)} to see why. "
+            f"quarantined; run nhvmetrics validate {path} --area {area_arg(options.area)} "
+            "to see why. "
             "Nothing was written.",
             err=True,
         )
