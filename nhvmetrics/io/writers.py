@@ -1,9 +1,9 @@
 """Frame writers on top of :mod:`nhvmetrics.io.atomic`: CSV (spreadsheet-safe), JSON, Parquet.
 
 CSV files are UTF-8 (no BOM), comma-separated, with a header row.  Text cells that a spreadsheet
-would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, unless
-the whole cell is a plain number such as ``-1.5``) are prefixed with an apostrophe, so opening a
-findings or quarantine file in Excel never executes data from the export.
+would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return,
+unless the whole cell is a plain number such as ``-1.5``) are prefixed with an apostrophe, so
+opening a findings or quarantine file in Excel never executes data from the export.
 
 Every frame goes through the output guard first (:func:`nhvmetrics.io.guard.guard_frame`: no
 personnummer and no raw control character in any value or column name), and so does the JSON
