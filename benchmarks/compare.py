@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(df)
         return 1
     print(
-        f"agree: {r['rows_peer']} peer rows match the engine ({r['rows_engine']} engine rows compared)"
+        f"agree: {r['rows_peer']} peer rows match the engine "
+        f"({r['rows_engine']} engine rows compared)"
     )
     return 0
 

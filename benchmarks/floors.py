@@ -2,8 +2,9 @@
 
     python benchmarks/floors.py count  FILE            # polars scan + row count
     python benchmarks/floors.py read   FILE            # polars full read: every column, every row
-    python benchmarks/floors.py read   FILE --batched  # the same in batches of 250 000 rows, each
-                                                       # dropped when read (when the frame cannot fit)
+    python benchmarks/floors.py read   FILE --batched  # the same in batches of 250 000 rows,
+                                                       # each dropped when read (when the frame
+                                                       # cannot fit)
     python benchmarks/floors.py needed FILE --area A   # polars read of the columns the schema knows
 
 CSV is read as exported (``;``, decimal comma, types inferred); Parquet as stored.

@@ -1,8 +1,8 @@
 """Fast generator of large, wide INCA-style exports for the benchmark.
 
-Not the product's ``nhvmetrics sample`` (small, realistic, every edge case): this one is about volume.
-It writes 10^7 rows in well under a minute because every column is built with numpy in bulk and the
-~290 filler columns are zero-copy slices of a handful of pre-built templates.
+Not the product's ``nhvmetrics sample`` (small, realistic, every edge case): this one is about
+volume. It writes 10^7 rows in well under a minute because every column is built with numpy in
+bulk and the ~290 filler columns are zero-copy slices of a handful of pre-built templates.
 
 * the ~25 columns the indicators need carry the INCA export names (the first alias of each column in
   ``schemas/*.yaml`` when those files exist, else the built-in names below) and INCA encodings
@@ -208,7 +208,8 @@ CANONICAL_VALUES = {
 
 def load_naming(area: str, table: str = "cases") -> Naming:
     """INCA names and codes of every canonical column, from ``nhvmetrics.schema.model`` when it can
-    be imported (the first alias is the INCA name; list variables get ``_Värde``/``_Beskrivning``)."""
+    be imported (the first alias is the INCA name; list variables get
+    ``_Värde``/``_Beskrivning``)."""
     naming = Naming()
     try:
         from nhvmetrics.schema.model import load_schema
@@ -433,7 +434,8 @@ def canonical_cases(
 
 
 def _consistent_deaths(c: dict[str, tuple], ext: int) -> None:
-    """Clean rows: nobody dies before the last event of the case (discharge may be the death day)."""
+    """Clean rows: nobody dies before the last event of the case (discharge may be the death
+    day)."""
     for name, (k, v, null) in list(
         c.items()
     ):  # events after the extract date have not happened yet

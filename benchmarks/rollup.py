@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         tc = time.perf_counter() - t
         cases = v.tables["cases"]
         print(
-            f"{area}: {cases.rows_read} rows read, {cases.n_accepted} accepted; validate {tv:.2f}s, "
+            f"{area}: {cases.rows_read} rows read, {cases.n_accepted} accepted; "
+            f"validate {tv:.2f}s, "
             f"compute {a.first_year}-{a.year} {tc:.2f}s",
             flush=True,
         )

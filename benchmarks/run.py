@@ -420,7 +420,8 @@ def main(argv: list[str] | None = None) -> int:
                     log,
                     a.timeout,
                 )
-            # the full read of 325 columns needs ~4.6 GB per 10^6 rows as CSV: skip where it cannot fit
+            # the full read of 325 columns needs ~4.6 GB per 10^6 rows as CSV: skip where it
+            # cannot fit
             est = 5.0 * GiB * rows / 1e6
             if not want("floor_read"):
                 pass
@@ -432,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
                     log,
                     a.timeout,
                 )
-            else:  # every column of every row is still read and decoded, in batches that are dropped
+            else:  # every column of every row is still read and decoded, in batches then dropped
                 r["floor_read"] = measure(
                     f"{fmt} floor: full read, batched",
                     [py, HERE / "floors.py", "read", f, "--batched"],
@@ -558,7 +559,8 @@ def main(argv: list[str] | None = None) -> int:
     if "rollup" not in skip:
         rows = int(a.rollup_rows)
         print(
-            f"national roll-up (4 areas x {rows:,} rows, years {YEAR - 5}-{YEAR}, Parquet, one process):",
+            f"national roll-up (4 areas x {rows:,} rows, years {YEAR - 5}-{YEAR}, Parquet, "
+            "one process):",
             flush=True,
         )
         files = []
@@ -660,7 +662,8 @@ def findings_completeness(path: Path, rows: int, source: Path | None = None) -> 
 
 
 def json_path(a) -> Path:
-    """benchmarks/results.json beside benchmarks/RESULTS.md; X.json beside any other --results X.md."""
+    """benchmarks/results.json beside benchmarks/RESULTS.md; X.json beside any other
+    --results X.md."""
     return (
         HERE / "results.json"
         if a.results == HERE / "RESULTS.md"

@@ -38,10 +38,10 @@ def options(
     (``{"episodes": path, ...}``) and any setting of RunOptions (``unit``, ``ci_method``,
     ``min_count``, ``lang``, ``max_quarantined`` …)."""
     return RunOptions(
-        area=area,
         tables=pipeline.parse_tables(path, tables or {}),
         year=year,
         extract_date=pipeline.parse_date(extract_date),
+        area=pipeline.known_area(area),  # after the options above, which are checked first
         **settings,
     )
 

@@ -29,9 +29,10 @@ import contextlib
 import json
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from nhvmetrics import __version__
 from nhvmetrics.batch_config import (
@@ -190,12 +191,13 @@ def run_batch(
             s = job.settings
             try:
                 options = pipeline.RunOptions(
-                    area=job.area_ref or job.area,
+                    area=pipeline.known_area(job.area_ref or job.area),
                     definitions=job.definitions,
                     coverage=job.coverage,
                     suppress=s.suppress,
                     params=s.params,
-                    targets=s.targets,
+                    # the levels' names are Literal strings: a Mapping of str, read only
+                    targets=cast(Mapping[str, Mapping[str, Any]], s.targets),
                     tables=job.inputs,
                     year=job.year,
                     extract_date=s.extract_date,

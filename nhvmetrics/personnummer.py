@@ -417,7 +417,8 @@ def pseudonymize_frame(frame: pl.DataFrame, key: bytes, column: str = "patient_i
 
 
 def protect_patient_id(frame: pl.DataFrame, key: bytes | None) -> pl.DataFrame:
-    """No personnummer leaves convert: keyed pseudonyms with a key, else first-appearance numbers."""
+    """No personnummer leaves convert: keyed pseudonyms with a key, else first-appearance
+    numbers."""
     import polars as pl
 
     if "patient_id" not in frame.columns:

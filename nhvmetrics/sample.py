@@ -103,6 +103,8 @@ _POLARS_TYPES = {
 }
 
 PLANTED = ("_planted", "_planted_column", "_planted_value")
+# "missing" in an object column for np.where (what a bare None becomes; numpy's stubs want an array)
+_NONE = np.array(None, dtype=object)
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,7 +128,7 @@ def _year_of(days: np.ndarray) -> np.ndarray:
 def _mask(x: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """``x`` where ``keep``, else NaN (floats) / None (objects)."""
     if x.dtype == object:
-        return np.where(keep, x, None)
+        return np.where(keep, x, _NONE)
     return np.where(keep, x, np.nan)
 
 
@@ -288,15 +290,15 @@ def _acc(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     first_visit = b.referral + _gamma(rng, 2.2, 5.0, n)
     diagnosis = first_visit + _gamma(rng, 1.2, 3.0, n)
     ttype = _choice(rng, ["surgery", "medical", "other", None], [0.72, 0.20, 0.03, 0.05], n)
-    ttype = np.where((ttype == "medical") & ~onc_unit, None, ttype)
+    ttype = np.where((ttype == "medical") & ~onc_unit, _NONE, ttype)
     start = np.where(ttype == None, np.nan, diagnosis + _gamma(rng, 1.5, 6.0, n))  # noqa: E711
     is_surg = ttype == "surgery"
     surgery = np.where(is_surg, start, np.nan)
-    intent = np.where(is_surg, _choice(rng, ["curative", "palliative"], [0.85, 0.15], n), None)
+    intent = np.where(is_surg, _choice(rng, ["curative", "palliative"], [0.85, 0.15], n), _NONE)
     m_cur = _choice(rng, ["R0", "R1", "R2", "RX"], [0.72, 0.14, 0.06, 0.08], n)
     m_pal = _choice(rng, ["R0", "R1", "R2", "RX"], [0.15, 0.20, 0.55, 0.10], n)
-    margin = np.where(is_surg, np.where(intent == "curative", m_cur, m_pal), None)
-    margin = np.where(rng.random(n) < 0.04, None, margin)
+    margin = np.where(is_surg, np.where(intent == "curative", m_cur, m_pal), _NONE)
+    margin = np.where(rng.random(n) < 0.04, _NONE, margin)
     hypo = np.where(is_surg, _bool_col(rng, 0.22, n, missing=0.05), np.nan)
     adjuvant = is_surg & onc_unit & (rng.random(n) < 0.55)
     adjuvant_start = np.where(adjuvant, surgery + 14 + _gamma(rng, 3, 10, n), np.nan)
@@ -307,10 +309,10 @@ def _acc(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     diagnosis = _not_after(diagnosis, _EXTRACT)
     pending = start > _EXTRACT
     start = np.where(pending, np.nan, start)
-    ttype = np.where(pending, None, ttype)
+    ttype = np.where(pending, _NONE, ttype)
     surgery = _not_after(surgery, _EXTRACT)
-    intent = np.where(np.isnan(surgery), None, intent)
-    margin = np.where(np.isnan(surgery), None, margin)
+    intent = np.where(np.isnan(surgery), _NONE, intent)
+    margin = np.where(np.isnan(surgery), _NONE, margin)
     hypo = np.where(np.isnan(surgery), np.nan, hypo)
     onc = _not_after(onc, _EXTRACT)
 
@@ -361,7 +363,7 @@ def _net(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     start = np.where(ttype == None, np.nan, start)  # noqa: E711
     pending = start > _EXTRACT
     start = np.where(pending, np.nan, start)
-    ttype = np.where(pending, None, ttype)
+    ttype = np.where(pending, _NONE, ttype)
     first_visit = _not_after(first_visit, _EXTRACT)
     diagnosis = _not_after(diagnosis, _EXTRACT)
     surgery = np.where(ttype == "surgery", start, np.nan)
@@ -383,7 +385,7 @@ def _net(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     severe = _choice(rng, ["II", "IIIa", "IIIb", "IVa"], [0.30, 0.35, 0.25, 0.10], n)
     grade = np.where(leak | fistula, severe, grade)
     # highest grade within 30 days; 0 = no complication, unknown while the window is open
-    clavien = np.where(periop, "V", np.where(comp, grade, np.where(closed, "0", None)))
+    clavien = np.where(periop, "V", np.where(comp, grade, np.where(closed, "0", _NONE)))
 
     last = _max(b.referral, first_visit, diagnosis, start, prrt)
     death = _death(rng, np.fmax(last, diagnosis), 0.45, 4.5)
@@ -399,7 +401,7 @@ def _net(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         complication_30d=np.where(closed & ~unknown, comp, np.nan),
         anastomotic_leak=np.where(closed & ~unknown, leak, np.nan),
         pancreatic_fistula=np.where(closed & ~unknown & (cond == 3), fistula, np.nan),
-        clavien_dindo=np.where(unknown & ~periop, None, clavien),
+        clavien_dindo=np.where(unknown & ~periop, _NONE, clavien),
         prrt_start_date=prrt,
         valve_surgery=np.where(rng.random(n) < 0.02, np.nan, valve),
     )
@@ -426,8 +428,8 @@ def _anal(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     start = np.where(ttype == None, np.nan, start)  # noqa: E711
     pending = start > _EXTRACT
     start = np.where(pending, np.nan, start)
-    ttype = np.where(pending, None, ttype)
-    intent = np.where(pending & (rng.random(n) < 0.5), None, intent)
+    ttype = np.where(pending, _NONE, ttype)
+    intent = np.where(pending & (rng.random(n) < 0.5), _NONE, intent)
     first_visit = _not_after(first_visit, _EXTRACT)
     diagnosis = _not_after(diagnosis, _EXTRACT)
     rt = ttype == "radiotherapy"
@@ -443,7 +445,7 @@ def _anal(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         rng, ["complete", "not_complete", "not_assessed", None], [0.80, 0.11, 0.05, 0.04], n
     )
     resp = np.where(death < assess, "not_assessed", resp)
-    resp = np.where(rt & (intent == "curative") & (assess <= _EXTRACT), resp, None)
+    resp = np.where(rt & (intent == "curative") & (assess <= _EXTRACT), resp, _NONE)
     vital = _vital_status(rng, death, last)
     cols = _case_dict(b, first_visit, diagnosis, start, ttype, death, vital)
     _common_tail(rng, b, cols, 0.30)
@@ -488,19 +490,19 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     ttype = np.where(
         neo & ~np.isnan(neo_start),
         neo_type,
-        np.where(~np.isnan(surgery), "surgery", np.where(~np.isnan(start), "other", None)),
+        np.where(~np.isnan(surgery), "surgery", np.where(~np.isnan(start), "other", _NONE)),
     )
     is_surg = ~np.isnan(surgery)
     units = np.array(UNITS, dtype=object)
     elsewhere = is_surg & (rng.random(n) < 0.15)
     shift = rng.integers(1, len(UNITS), n)
     idx = np.array([UNITS.index(u) for u in b.unit], dtype=int)
-    tunit = np.where(elsewhere, units[(idx + shift) % len(UNITS)], np.where(is_surg, b.unit, None))
+    tunit = np.where(elsewhere, units[(idx + shift) % len(UNITS)], np.where(is_surg, b.unit, _NONE))
     admission = surgery - (rng.random(n) < 0.3)
     los = np.maximum(3, np.round(rng.lognormal(np.log(9), 0.5, n)))
     discharge = surgery + los
     margin = _choice(rng, ["R0", "R1", "R2", "RX", None], [0.78, 0.12, 0.04, 0.04, 0.02], n)
-    margin = np.where(is_surg, margin, None)
+    margin = np.where(is_surg, margin, _NONE)
 
     # 30- and 90-day mortality after surgery, the rest from the disease
     periop30 = is_surg & (rng.random(n) < 0.012)
@@ -522,8 +524,8 @@ def _pelvic(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         n,
     )
     grade = np.where(periop30, "V", grade)
-    grade = np.where(closed, grade, None)
-    grade = np.where(closed & (rng.random(n) < 0.03), None, grade)  # not registered
+    grade = np.where(closed, grade, _NONE)
+    grade = np.where(closed & (rng.random(n) < 0.03), _NONE, grade)  # not registered
     severe = np.isin(grade, ["IIIb", "IVa", "IVb"])
     reop = np.where(severe, rng.random(n) < 0.6, rng.random(n) < 0.02)
     reop = np.where(closed, reop.astype(float), np.nan)
@@ -573,7 +575,7 @@ def _case_dict(
         "first_visit_date": first_visit,
         "diagnosis_date": diagnosis,
         "treatment_start_date": start,
-        "treatment_type": np.where(np.isnan(start), None, ttype),
+        "treatment_type": np.where(np.isnan(start), _NONE, ttype),
         "death_date": death,
         "vital_status_date": vital,
     }
@@ -1032,7 +1034,7 @@ class _Columns:
             if t == pl.String:
                 out.append(pl.Series(c, v.tolist(), dtype=pl.String))
             else:
-                out.append(_series(c, v, self._TYPES[t]))
+                out.append(_series(c, v, self._TYPES[t.base_type()]))
         return out
 
 
@@ -1156,8 +1158,8 @@ def _inca_table(area: str, table: str, df: pl.DataFrame, rng: np.random.Generato
             )
             label = pl.when(v.is_null()).then(unknown_label).otherwise(label)
         exprs.append(code.alias(col.inca_name))
-        if col.list_variable:
-            exprs.append(label.alias(col.inca_description_name))
+        if (description := col.inca_description_name) is not None:  # a list variable
+            exprs.append(label.alias(description))
         if c == "sex":
             exprs.append(label.alias("KON_BESKRIVNING"))
         if c == "home_region":

@@ -467,10 +467,10 @@ def _extra_columns(
             s = age.cast(pl.Int64).cast(pl.String)
         elif ex.kind == "int":
             vals = pl.Series(rng.integers(int(ex.low), int(ex.high) + 1, n)).cast(pl.String)
-            s = vals.set(pl.Series(u < 0.05), None)  # type: ignore[arg-type]
+            s = vals.set(pl.Series(u < 0.05), None)
         elif ex.kind == "float":
             vals = pl.Series(np.round(rng.uniform(ex.low, ex.high, n), 1)).cast(pl.String)
-            s = vals.str.replace(".", ",", literal=True).set(pl.Series(u < 0.1), None)  # type: ignore[arg-type]
+            s = vals.str.replace(".", ",", literal=True).set(pl.Series(u < 0.1), None)
         elif ex.kind == "date":
             days = rng.integers(int(ex.low), int(ex.high) + 1, n)
             base = df["referral_date"].cast(pl.Int32).fill_null(_extract_days() - 60).to_numpy()
@@ -478,14 +478,14 @@ def _extra_columns(
         elif ex.kind == "list":
             pick = rng.integers(0, len(ex.codes), n)
             blank = pl.Series(u < 0.08)
-            s = _pick(tuple(c for c, _ in ex.codes), pick).set(blank, None)  # type: ignore[arg-type]
-            t = _pick(tuple(t for _, t in ex.codes), pick).set(blank, None)  # type: ignore[arg-type]
+            s = _pick(tuple(c for c, _ in ex.codes), pick).set(blank, None)
+            t = _pick(tuple(t for _, t in ex.codes), pick).set(blank, None)
             out.setdefault(ex.after, []).append(s.alias(ex.name + VALUE_SUFFIX))
             out[ex.after].append(t.alias(ex.name + TEXT_SUFFIX))
             continue
         else:  # free text, mostly empty
             pick = rng.integers(0, len(_COMMENTS), n)
-            s = _pick(_COMMENTS, pick).set(pl.Series(u >= 0.12), None)  # type: ignore[arg-type]
+            s = _pick(_COMMENTS, pick).set(pl.Series(u >= 0.12), None)
         out.setdefault(ex.after, []).append(s.alias(ex.name))
     return out
 

@@ -49,6 +49,8 @@ def test_agrees_with_the_personnummer_package() -> None:
     ]
     ours = valid(numbers)
     theirs = [reference.valid(x) for x in numbers]
-    differ = [(x, a, b) for x, a, b in zip(numbers, ours, theirs) if bool(a) != bool(b)]
+    differ = [
+        (x, a, b) for x, a, b in zip(numbers, ours, theirs, strict=True) if bool(a) != bool(b)
+    ]
     assert sum(theirs) > 500 and len(numbers) - sum(theirs) > 500  # both kinds are exercised
     assert not differ, f"{len(differ)} disagreements, e.g. {differ[:5]}"

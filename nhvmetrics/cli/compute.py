@@ -66,7 +66,6 @@ def compute(
     from nhvmetrics.progress import working
 
     options = pipeline.RunOptions(
-        area=area,
         tables=pipeline.parse_tables(path, table),
         definitions=tuple(definitions or ()),
         coverage=coverage,
@@ -77,6 +76,7 @@ def compute(
         max_quarantined=max_quarantined,
         strict=strict,
         mapping=mapping,
+        area=pipeline.known_area(area),  # after the options above, which are checked first
     )
     pipeline.check_outputs(options, {"-o": (output, FORMATS)})
     with working(f"reading and checking {path.name}"):
@@ -103,7 +103,8 @@ def compute(
         echo(f"warning: {row['indicator_id']} {row['note']}.", err=True)
     periods = sorted(set(t["period"].to_list()))
     echo(
-        f"{options.area.name}: {len(res.definitions)} indicators for {', '.join(map(str, periods))}; "
+        f"{options.area.name}: {len(res.definitions)} indicators for "
+        f"{', '.join(map(str, periods))}; "
         f"wrote {t.height} rows to {output}"
     )
     say_problems(computed.problems)

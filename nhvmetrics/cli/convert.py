@@ -57,11 +57,11 @@ def convert(
     from nhvmetrics.errors import EXIT_INVALID, NhvError
 
     options = pipeline.RunOptions(
-        area=area,
         tables=pipeline.parse_tables(path, table),
         definitions=tuple(definitions or ()),
         extract_date=pipeline.parse_date(extract_date),
         mapping=mapping,
+        area=pipeline.known_area(area),  # after the options above, which are checked first
     )
     key = None
     if pseudonymize:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -18,19 +19,23 @@ AREA_HELP = (
     "A shipped area (acc, net, anal, pelvic) or the path of an area folder "
     "(schema.yaml + indicators/)."
 )
-DEFINITIONS_OPT = typer.Option(
-    None,
-    "--definitions",
-    "-d",
-    help="A folder (or file) of a region's own definitions, joined to the area's; an id that "
-    "exists already must say 'replaces: <id>'. Repeatable.",
-)
+DefinitionsOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--definitions",
+        "-d",
+        help="A folder (or file) of a region's own definitions, joined to the area's; an id that "
+        "exists already must say 'replaces: <id>'. Repeatable.",
+    ),
+]
 
 
 @indicators_app.command("list")
 def list_(
-    area: str = typer.Option(None, "--area", "-a", help=f"Only this area. {AREA_HELP}"),
-    definitions: list[Path] = DEFINITIONS_OPT,
+    area: Annotated[
+        str | None, typer.Option("--area", "-a", help=f"Only this area. {AREA_HELP}")
+    ] = None,
+    definitions: DefinitionsOpt = None,
 ) -> None:
     """List every indicator: id, area, type, origin (shipped or own) and title.
 
@@ -50,9 +55,9 @@ def list_(
 
 @indicators_app.command()
 def show(
-    indicator_id: str = typer.Argument(..., help="Indicator id, e.g. acc.visit_within_x."),
-    area: str = typer.Option(None, "--area", "-a", help=AREA_HELP),
-    definitions: list[Path] = DEFINITIONS_OPT,
+    indicator_id: Annotated[str, typer.Argument(help="Indicator id, e.g. acc.visit_within_x.")],
+    area: Annotated[str | None, typer.Option("--area", "-a", help=AREA_HELP)] = None,
+    definitions: DefinitionsOpt = None,
 ) -> None:
     """Show one definition in full, with the file it comes from and its origin.
 
@@ -78,15 +83,18 @@ def show(
 
 @indicators_app.command()
 def check(
-    paths: list[Path] = typer.Argument(
-        None,
-        help="Area folders, or definition files and folders (default: the shipped areas, or "
-        "--area).",
-    ),
-    area: str = typer.Option(
-        None, "--area", "-a", help=f"The area the definition files belong to. {AREA_HELP}"
-    ),
-    definitions: list[Path] = DEFINITIONS_OPT,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Area folders, or definition files and folders (default: the shipped areas, or "
+            "--area).",
+        ),
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option("--area", "-a", help=f"The area the definition files belong to. {AREA_HELP}"),
+    ] = None,
+    definitions: DefinitionsOpt = None,
 ) -> None:
     """Load definitions and run their test cases; exit 1 with findings if any fails.
 

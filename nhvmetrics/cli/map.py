@@ -40,21 +40,21 @@ def map_(
     from nhvmetrics.io.names import check_name
     from nhvmetrics.schema.draft import HIGH, draft_profile, write_profile
 
-    area = pipeline.known_area(area)
+    resolved = pipeline.known_area(area)
     tables = pipeline.parse_tables(path, table)
     check_name(output, "output file")
     if output.suffix.lower() not in (".yaml", ".yml"):
         raise NhvError(f"-o takes a .yaml or .yml file, got '{output.name}'.")
     ensure_not_input(output, tables.values())
-    draft = draft_profile(area, tables)
+    draft = draft_profile(resolved, tables)
     extra = "".join(f" --table {t}={p}" for t, p in tables.items() if t != "cases")
-    command = f"nhvmetrics validate {path} --area {area}{extra} --mapping {output}"
+    command = f"nhvmetrics validate {path} --area {resolved}{extra} --mapping {output}"
     write_profile(draft, output, command=command)
     placed = len(draft.placements)
     unsure = [p.canonical for p in draft.placements.values() if p.score < HIGH]
     for t in draft.tables.values():
         echo(f"read {t.name}: {t.path} ({len(t.columns)} columns, {t.rows} rows looked at)")
-    echo(f"placed {placed} of the {draft.canonical_total} canonical columns of {area}")
+    echo(f"placed {placed} of the {draft.canonical_total} canonical columns of {resolved}")
     missing = draft.missing_required
     if missing:
         echo(f"required columns not placed: {', '.join(missing)} (TODO lines in the draft)")

@@ -143,7 +143,6 @@ def report(
     )
 
     options = pipeline.RunOptions(
-        area=area,
         tables=pipeline.parse_tables(path, table),
         definitions=tuple(definitions or ()),
         coverage=coverage,
@@ -157,6 +156,7 @@ def report(
         max_quarantined=max_quarantined,
         strict=strict,
         mapping=mapping,
+        area=pipeline.known_area(area),  # after the options above, which are checked first
     )
     pipeline.check_outputs(
         options, {"-o": (output, (".html", ".htm")), "--xlsx": (xlsx, (".xlsx",))}

@@ -55,11 +55,11 @@ def validate(
     from nhvmetrics.schema.validate import write_findings, write_quarantine
 
     options = pipeline.RunOptions(
-        area=area,
         tables=pipeline.parse_tables(path, table),
         definitions=tuple(definitions or ()),
         extract_date=pipeline.parse_date(extract_date),
         mapping=mapping,
+        area=pipeline.known_area(area),  # after the options above, which are checked first
     )
     pipeline.check_outputs(
         options, {"--errors": (errors, (".csv", ".json")), "--quarantine": (quarantine, (".csv",))}

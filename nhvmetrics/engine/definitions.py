@@ -761,8 +761,8 @@ def _build(
 
     exclusions = []
     for i, e in enumerate(raw.get("exclusions") or []):
-        text = e.get("condition") if isinstance(e, dict) else e
-        exclusions.append(ctx.expr(f"exclusions[{i + 1}]", text))
+        condition = e.get("condition") if isinstance(e, dict) else e
+        exclusions.append(ctx.expr(f"exclusions[{i + 1}]", condition))
     population = ctx.optional_expr("population")
 
     # the kind's own part: a field of another kind is a mistake, not something to ignore

@@ -261,8 +261,8 @@ def compile_expr(parsed: Parsed, params: Mapping[str, Any], extract_date: dt.dat
         if isinstance(node, ast.Compare):
             result = None
             left_node = node.left
-            for op, right_node in zip(node.ops, node.comparators, strict=True):
-                part = _cmp(left_node, op, right_node)
+            for cmp_op, right_node in zip(node.ops, node.comparators, strict=True):
+                part = _cmp(left_node, cmp_op, right_node)
                 result = part if result is None else (result & part)
                 left_node = right_node
             return result

@@ -148,6 +148,7 @@ def _groups(t) -> list[tuple[list[int], int | None]]:
             index[(*base[i], units[i], strata[i] or "all")] = i
     members: dict[tuple, list[int]] = {}
     totals: dict[tuple, int | None] = {}
+    key: tuple  # ("u", ...) for a unit's row, ("c", ...) for a category's row
     for i in range(t.height):
         if not ok[i]:
             continue

@@ -317,7 +317,7 @@ class GuardedStream(io.TextIOBase):
         pattern = _INVISIBLE_ON_TTY if self._tty else _INVISIBLE_IN_TEXT
         self._stream.write(pattern.sub(_show, masked))
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         self._pending += text

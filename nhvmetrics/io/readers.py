@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nhvmetrics.errors import InputError
 from nhvmetrics.io.names import check_name, printable
@@ -272,7 +272,7 @@ def read_csv(path: Path, select: Selector | None = None) -> RawTable:
 
     def _read(src: Path | bytes, enc: str) -> pl.DataFrame:
         nonlocal all_columns
-        opts = dict(
+        opts: dict[str, Any] = dict(
             separator=delimiter,
             infer_schema=False,
             encoding=enc,
@@ -504,8 +504,8 @@ class StreamedTable:
 
     meta: RawTable  # path, format, encoding, delimiter, notes, all_columns; frame is empty
     batch_rows: int
-    _scan: object = None  # polars LazyFrame over the selected columns (in file order)
-    _finish: object = None  # frame as scanned -> frame as the whole-file reader returns it
+    _scan: pl.LazyFrame  # the selected columns (in file order)
+    _finish: Callable[[pl.DataFrame, int], pl.DataFrame]  # as scanned -> as the whole-file reader
     _offsets: bool = False  # Parquet without kept row numbers: number the rows per batch
 
     def batches(self):
@@ -598,7 +598,9 @@ def _stream_csv(path: Path, select: Selector | None, batch_rows: int) -> Streame
         if not sample.strip():
             return None
     delimiter = declared or sniff_delimiter(sample)
-    opts = dict(separator=delimiter, infer_schema=False, encoding="utf8", skip_rows=skip)
+    opts: dict[str, Any] = dict(
+        separator=delimiter, infer_schema=False, encoding="utf8", skip_rows=skip
+    )
     header = pl.read_csv(path, n_rows=0, raise_if_empty=True, **opts).columns
     scan = pl.scan_csv(
         path, row_index_name=ROW, row_index_offset=FIRST_DATA_ROW, raise_if_empty=True, **opts
@@ -852,7 +854,7 @@ def _xlsx_error(path: Path, exc: BaseException) -> InputError:
     )
 
 
-def _choose_sheet(path: Path, wb, table: str, sheets: Iterable[str]) -> tuple[object, list[str]]:
+def _choose_sheet(path: Path, wb, table: str, sheets: Iterable[str]) -> tuple[Any, list[str]]:
     """The sheet to read for ``table`` and the remarks about the choice.
 
     Visible sheets first: the first visible sheet named like the table (``cases``;

@@ -1,9 +1,9 @@
 """Frame writers on top of :mod:`nhvmetrics.io.atomic`: CSV (spreadsheet-safe), JSON, Parquet.
 
 CSV files are UTF-8 (no BOM), comma-separated, with a header row.  Text cells that a spreadsheet
-would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, unless
-the whole cell is a plain number such as ``-1.5``) are prefixed with an apostrophe, so opening a findings
-or quarantine file in Excel never executes data from the export.
+would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return,
+unless the whole cell is a plain number such as ``-1.5``) are prefixed with an apostrophe, so
+opening a findings or quarantine file in Excel never executes data from the export.
 
 Every frame goes through the output guard first (:func:`nhvmetrics.io.guard.guard_frame`: no
 personnummer and no raw control character in any value or column name), and so does the JSON
@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from nhvmetrics.io.atomic import atomic_path
 from nhvmetrics.io.guard import guard_frame, guard_json
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
+
+# the codecs polars writes Parquet with
+ParquetCompression = Literal["lz4", "uncompressed", "snappy", "gzip", "brotli", "zstd"]
 
 _FORMULA_RE = r"^[=+\-@\t\r]"
 _NUMBER_RE = (
@@ -96,7 +99,9 @@ def write_json(
             f.write("\n}\n")
 
 
-def write_parquet(frame: pl.DataFrame, target: Path | str, compression: str = "zstd") -> None:
+def write_parquet(
+    frame: pl.DataFrame, target: Path | str, compression: ParquetCompression = "zstd"
+) -> None:
     """Write ``frame`` as Parquet (with statistics), through the output guard; a full disk is
     one sentence."""
     import polars as pl

@@ -157,12 +157,9 @@ def stratum_categories(d: Any, area: str | Area) -> tuple[tuple[str, tuple[str, 
     for var in variables:
         values: tuple[str, ...] = ()
         if var == "age_band":
-            try:
-                from nhvmetrics.engine.columns import age_band_labels
+            from nhvmetrics.engine.strata import age_band_labels
 
-                values = tuple(age_band_labels())
-            except ImportError:  # pragma: no cover - the engine is part of the package
-                values = ()
+            values = tuple(age_band_labels())
         elif var in columns:
             spec = columns[var]
             if spec.codes:

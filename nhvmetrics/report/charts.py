@@ -797,7 +797,7 @@ def comparison_svg(
     nat_ok = national is not None and _shown(national, info, data)
     kind = data.kind(info)
     if kind == "proportion" and nat_ok and all(r.denominator for r in units):
-        return _funnel(data, info, units, national.value, lang, layout)  # type: ignore[union-attr]
+        return _funnel(data, info, units, national.value, lang, layout)
     nat_value = national.value if nat_ok and national is not None else None
     return _forest(data, info, units, nat_value, lang, kind, layout)
 

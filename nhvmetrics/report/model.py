@@ -55,7 +55,7 @@ class IndicatorInfo:
     # source types: seed, register, local (not set by Socialstyrelsen), region, override
     param_sources: tuple[tuple[str, str, str], ...] = ()
     # the source of the target levels shown (type, text); empty when none are shown
-    target_source: tuple[str, str] = ()
+    target_source: tuple[str, str] | tuple[()] = ()
     role: str = "indicator"  # or "data_quality": a count the data-quality section shows
     own: bool = False  # the definition came from outside the package (a region's own file)
     table: str = "cases"  # the table whose rows it counts: cases, episodes, prem …

@@ -110,7 +110,7 @@ def is_suppressed(row: IndicatorRow, info: IndicatorInfo, min_count: int) -> boo
         return False
     kind = row_kind(row, info)
     n = row.numerator if kind in ("count", "distribution") else row.denominator
-    if n is None and kind == "count" and row.has_value:
+    if n is None and kind == "count" and row.value is not None and row.has_value:
         n = int(row.value)
     return n is not None and 0 < n < min_count
 
@@ -258,7 +258,7 @@ def is_empty(row: IndicatorRow | None, info: IndicatorInfo) -> bool:
         return False
     kind = row_kind(row, info)
     n = row.numerator if kind in ("count", "distribution") else row.denominator
-    if n is None and kind == "count" and row.has_value:
+    if n is None and kind == "count" and row.value is not None and row.has_value:
         n = int(row.value or 0)
     if n is None:
         return not row.has_value

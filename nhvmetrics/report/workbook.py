@@ -314,12 +314,12 @@ def _quality_sheet(wb, reports: Sequence[ReportData], lang: str, used: set[str])
         t["dropped"],
         t["reason"],
     ]
-    for c, v in enumerate(heads, 1):
-        _put(ws, r, c, v, bold=True)
+    for c, head in enumerate(heads, 1):
+        _put(ws, r, c, head, bold=True)
     for data in reports:
         for q in data.quality:
             r += 1
-            for c, v in enumerate(
+            for c, value in enumerate(
                 [
                     data.area,
                     q.name,
@@ -332,20 +332,20 @@ def _quality_sheet(wb, reports: Sequence[ReportData], lang: str, used: set[str])
                 ],
                 1,
             ):
-                if v is not None:
-                    _put(ws, r, c, v, INT)
+                if value is not None:
+                    _put(ws, r, c, value, INT)
     r += 2
     _put(ws, r, 1, t["completeness"], bold=True)
     r += 1
-    for c, v in enumerate(
+    for c, head in enumerate(
         [t["area"], t["table"], t["variable"], t["filled"], t["rows"], t["share_filled"]], 1
     ):
-        _put(ws, r, c, v, bold=True)
+        _put(ws, r, c, head, bold=True)
     for data in reports:
         for q in data.quality:
             for comp in q.completeness:
                 r += 1
-                for c, (v, f) in enumerate(
+                for c, (cell, fmt) in enumerate(
                     [
                         (data.area, None),
                         (q.name, None),
@@ -356,32 +356,32 @@ def _quality_sheet(wb, reports: Sequence[ReportData], lang: str, used: set[str])
                     ],
                     1,
                 ):
-                    if v is not None:
-                        _put(ws, r, c, v, f)
+                    if cell is not None:
+                        _put(ws, r, c, cell, fmt)
     r += 2
     _put(ws, r, 1, t["findings"], bold=True)
     r += 1
-    for c, v in enumerate(
+    for c, head in enumerate(
         [t["area"], t["table"], t["check"], t["check_code"], t["column"], t["severity"], t["rows"]],
         1,
     ):
-        _put(ws, r, c, v, bold=True)
+        _put(ws, r, c, head, bold=True)
     for data in reports:
-        for f in data.findings:
+        for finding in data.findings:
             r += 1
-            for c, v in enumerate(
+            for c, entry in enumerate(
                 [
                     data.area,
-                    f.table,
-                    check_name(f.check, lang) or f.check,
-                    f.check,
-                    f.column,
-                    t.get(f"severity_{f.severity}", f.severity),
-                    f.count,
+                    finding.table,
+                    check_name(finding.check, lang) or finding.check,
+                    finding.check,
+                    finding.column,
+                    t.get(f"severity_{finding.severity}", finding.severity),
+                    finding.count,
                 ],
                 1,
             ):
-                _put(ws, r, c, v, COUNT)
+                _put(ws, r, c, entry, COUNT)
     for col, w in zip("ABCDEFGH", (10, 12, 30, 26, 24, 22, 12, 30), strict=True):
         ws.column_dimensions[col].width = w
 

@@ -56,6 +56,8 @@ from nhvmetrics.schema.model import AreaSchema, ColumnSpec, TableSpec, load_sche
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
+    from nhvmetrics.areas import Area
+
 SAMPLE_ROWS = 50_000  # rows of each table looked at for value shapes and codes
 MAX_CODES = 60  # more distinct values than this: not a code list
 MIN_SCORE = 0.30  # a candidate below this is not worth naming
@@ -941,7 +943,7 @@ class TableDraft:
 class Draft:
     """A drafted mapping profile (render it with :func:`render_profile`)."""
 
-    area: str
+    area: str | Area  # a shipped area's name, or the area (named by its name)
     tables: dict[str, TableDraft]
     placements: dict[str, Placement]  # canonical -> placement, in schema order
     unknown_codes: list[str]
@@ -1067,7 +1069,7 @@ def _why_unmapped(column: str, ctx: _Context, placed_columns: set[str]) -> str:
 
 
 def draft_profile(
-    area: str, tables: Mapping[str, Path | str], *, sample_rows: int = SAMPLE_ROWS
+    area: str | Area, tables: Mapping[str, Path | str], *, sample_rows: int = SAMPLE_ROWS
 ) -> Draft:
     """Read an export (``{"cases": path, ...}``; CSV, XLSX or Parquet through the project's
     readers) and draft its mapping profile.  Unreadable input raises
@@ -1092,7 +1094,7 @@ def draft_profile(
 
 
 def draft_from_frames(
-    area: str,
+    area: str | Area,
     frames: Mapping[str, pl.DataFrame],
     *,
     paths: Mapping[str, Path] | None = None,

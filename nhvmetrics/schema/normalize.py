@@ -24,13 +24,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
 from nhvmetrics import personnummer
 from nhvmetrics.io.readers import ROW, RawTable, to_string
 from nhvmetrics.schema.model import AreaSchema, ColumnSpec, TableSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from polars.expr.whenthen import ChainedThen, Then
+
+V = TypeVar("V")
 
 POLARS_TYPES = {
     "string": pl.String,
@@ -240,9 +247,9 @@ def map_columns(columns: list[str], table: TableSpec, schema: AreaSchema) -> Col
     return ColumnMap(sources, alternates, unknown, duplicates, system_found, absent)
 
 
-def _case_variants(mapping: dict[str, object]) -> dict[str, object]:
+def _case_variants(mapping: Mapping[str, V]) -> dict[str, V]:
     """Exact-match keys for a case-insensitive map (cheaper than lower-casing every value)."""
-    out: dict[str, object] = {}
+    out: dict[str, V] = {}
     for k, v in mapping.items():
         for variant in (k, k.lower(), k.upper(), k.capitalize(), k.title()):
             out.setdefault(variant, v)
@@ -549,7 +556,7 @@ def normalize_table(
         lf = frame.lazy()
         queries = []
         if reasons:
-            reason_expr = pl.when(reasons[0][1]).then(pl.lit(reasons[0][0]))
+            reason_expr: Then | ChainedThen = pl.when(reasons[0][1]).then(pl.lit(reasons[0][0]))
             for name, cond in reasons[1:]:
                 reason_expr = reason_expr.when(cond).then(pl.lit(name))
             queries.append(lf.select(reason_expr.otherwise(None).alias("r")))

@@ -16,7 +16,7 @@ personnummer ever appears and no raw control character: every text goes through 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -54,17 +54,19 @@ from nhvmetrics.schema.normalize import (
     wanted_columns,
 )
 
-FINDINGS_SCHEMA = {
-    "table": pl.String,
-    "check": pl.String,
-    "severity": pl.String,
-    "column": pl.String,
-    "row": pl.Int64,
-    "case_id": pl.String,
-    "value": pl.String,
-    "message": pl.String,
-    "source_column": pl.String,  # the export's own column beside the canonical one
-}
+FINDINGS_SCHEMA = pl.Schema(
+    {
+        "table": pl.String,
+        "check": pl.String,
+        "severity": pl.String,
+        "column": pl.String,
+        "row": pl.Int64,
+        "case_id": pl.String,
+        "value": pl.String,
+        "message": pl.String,
+        "source_column": pl.String,  # the export's own column beside the canonical one
+    }
+)
 MAX_VALUE_CHARS = 200
 
 
@@ -319,7 +321,7 @@ def validate_frames(
 @dataclass
 class _Streamed:
     stream: StreamedTable
-    read: object  # () -> RawTable: the whole-file reader, if streaming has to give up
+    read: Callable[[], RawTable]  # the whole-file reader, if streaming has to give up
 
 
 def _check_table_names(schema: AreaSchema, tables, need_cases: bool) -> None:
@@ -832,7 +834,7 @@ def _check_batch(
     nq = int(qmask.sum())
     quarantined = _mask_quarantine(n.raw.filter(qmask)) if ctx.quarantined_rows else n.raw.clear()
     typed = n.typed
-    n.raw = n.typed = None  # free the cleaned text before copying the accepted rows
+    n.raw, n.typed = n.raw.clear(), typed.clear()  # free the cleaned text before copying
     n.extra = {}
     accept = n.keep & ~qmask
     unknown_cells: dict[str, int | pl.Series] = {}

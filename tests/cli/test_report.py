@@ -1,4 +1,5 @@
-"""``nhvmetrics report`` end to end on a synthetic export: validate -> compute -> HTML + workbook."""
+"""``nhvmetrics report`` end to end on a synthetic export: validate -> compute -> HTML +
+workbook."""
 
 from __future__ import annotations
 

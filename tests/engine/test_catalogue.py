@@ -11,7 +11,8 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "indicators.md"
 
 def test_catalogue_is_up_to_date():
     assert DOC.read_text(encoding="utf-8") == catalogue_markdown(), (
-        "docs/indicators.md is out of date; run: python -m nhvmetrics.engine.catalogue > docs/indicators.md"
+        "docs/indicators.md is out of date; run: "
+        "python -m nhvmetrics.engine.catalogue > docs/indicators.md"
     )
 
 

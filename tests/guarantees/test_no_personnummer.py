@@ -133,7 +133,8 @@ def test_report_and_multi_table_area_leak_nothing(tmp_path: Path) -> None:
 
 
 def test_personnummer_in_the_wrong_column_is_not_echoed(tmp_path: Path) -> None:
-    """A registrar who puts the personnummer in case_id or a free-text column must not see it echoed."""
+    """A registrar who puts the personnummer in case_id or a free-text column must not see it
+    echoed."""
     src = INCA / "acc_cases.csv"
     text = src.read_bytes().decode("cp1252")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))

@@ -120,3 +120,13 @@ def test_every_shipped_target_level_is_hidden_by_default():
 def test_the_anal_palliative_count_is_marked_for_the_data_quality_section():
     assert indicator_info(DEFS["anal.outside_definition"]).role == "data_quality"
     assert indicator_info(DEFS["anal.patients"]).role == "indicator"
+
+
+def test_an_age_distribution_lists_every_age_band() -> None:
+    """acc.age breaks the cases down by age band: the report names all six bands (empty ones
+    included, so a band without cases can read as hidden), and sex by its code list."""
+    from nhvmetrics.report.build import stratum_categories
+
+    categories = dict(stratum_categories(DEFS["acc.age"], "acc"))
+    assert categories["age_band"] == ("0-39", "40-49", "50-59", "60-69", "70-79", "80+")
+    assert "sex" in categories

@@ -1,4 +1,5 @@
-"""The rendered report and workbook must not drift from tests/report/golden/ (regenerated, never edited).
+"""The rendered report and workbook must not drift from tests/report/golden/ (regenerated,
+never edited).
 
 On drift: look at the change, and if it is intended run ``python scripts/regen_golden.py`` and
 commit the new golden files with the change that caused them.

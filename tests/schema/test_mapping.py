@@ -203,7 +203,7 @@ def test_the_contract_keys_are_those_of_the_spec() -> None:
     assert CONTRACT_KEYS == ("area", "columns", "values", "checkboxes", "unknown_codes", "dates")
 
 
-# --- the likeliest export column (validate's hint, rank_candidates) ----------------------------------------------------
+# --- the likeliest export column (validate's hint, rank_candidates) ---------------------------
 
 
 def _likeliest(column: str, columns: list[str], spec: ColumnSpec | None = None) -> str | None:
