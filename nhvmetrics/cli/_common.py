@@ -110,6 +110,14 @@ def say_quarantined(validated: Validated, path: Path) -> None:
     if not bad:
         return
     per = ", ".join(f"{n}: {t.n_quarantined}" for n, t in tables.items() if t.n_quarantined)
+    if validated.result.stamped:  # the file holds the accepted rows only: see the original
+        echo(
+            f"warning: {bad} row{'s' if bad != 1 else ''} quarantined when the export was "
+            f"converted ({per}; the file's validation stamp) and left out of the figures; run "
+            "`nhvmetrics validate` on the original export to see and fix them.",
+            err=True,
+        )
+        return
     echo(
         f"warning: {bad} row{'s' if bad != 1 else ''} quarantined by validation ({per}) and "
         "left out of the figures; run "

@@ -1,9 +1,9 @@
 """Frame writers on top of :mod:`nhvmetrics.io.atomic`: CSV (spreadsheet-safe), JSON, Parquet.
 
 CSV files are UTF-8 (no BOM), comma-separated, with a header row.  Text cells that a spreadsheet
-would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, unless
-the whole cell is a plain number such as ``-1.5``) are prefixed with an apostrophe, so opening a findings
-or quarantine file in Excel never executes data from the export.
+would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return,
+unless the whole cell is a plain number such as ``-1.5``) are prefixed with an apostrophe, so
+opening a findings or quarantine file in Excel never executes data from the export.
 
 Every frame goes through the output guard first (:func:`nhvmetrics.io.guard.guard_frame`: no
 personnummer and no raw control character in any value or column name), and so does the JSON
@@ -96,14 +96,20 @@ def write_json(
             f.write("\n}\n")
 
 
-def write_parquet(frame: pl.DataFrame, target: Path | str, compression: str = "zstd") -> None:
+def write_parquet(
+    frame: pl.DataFrame,
+    target: Path | str,
+    compression: str = "zstd",
+    metadata: dict[str, str] | None = None,
+) -> None:
     """Write ``frame`` as Parquet (with statistics), through the output guard; a full disk is
-    one sentence."""
+    one sentence. ``metadata`` goes into the file's key-value metadata (through the guard)."""
     import polars as pl
 
     out = guard_frame(frame)
+    meta = guard_json(metadata) if metadata else None
     with atomic_path(target) as tmp:
         try:
-            out.write_parquet(tmp, statistics=True, compression=compression)
+            out.write_parquet(tmp, statistics=True, compression=compression, metadata=meta)
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise _os_error(exc) from None
