@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         default="",
         help="measure only these of floor_count,floor_needed,floor_read,validate,compute,report,"
-        "duckdb,pandas at the sizes (with --merge: the others are kept from the earlier run)",
+        "duckdb,duckdb_checked,pandas at the sizes (with --merge: the others are kept from the earlier run)",
     )
     ap.add_argument(
         "--merge",
@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
                 log,
                 a.timeout,
             )
-            for peer in ("pandas", "duckdb"):
+            for peer in ("pandas", "duckdb", "duckdb_checked"):
                 po = out / f"check_{peer}_{fmt}.csv"
                 run_once(
                     [
@@ -505,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
                     a.timeout,
                 )
             if not a.no_peers:
-                for peer in ("duckdb", "pandas"):
+                for peer in ("duckdb", "duckdb_checked", "pandas"):
                     if not want(peer):
                         continue
                     r[peer] = measure(
@@ -527,7 +527,19 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     # on the dirty export the engine leaves out quarantined rows, the peers do not:
                     # report how far apart the shares are (informational; the exact check is above)
-                    if not r[peer]["failed"] and "compute" in r and not r["compute"]["failed"]:
+                    ran = not r[peer]["failed"] and "compute" in r and not r["compute"]["failed"]
+                    if ran and peer == "duckdb_checked":
+                        # it runs the same checks: exact agreement on the dirty export too
+                        from compare import compare
+
+                        c = compare(o / "engine.csv", o / f"{peer}.csv")
+                        results["checks"][f"{peer}/{fmt} {lab} (1 % dirty)"] = {
+                            "agree": not c["problems"],
+                            "rows": c["rows_peer"],
+                            "engine_rows": c["rows_engine"],
+                            "problems": [(k, str(df)) for k, df in c["problems"]],
+                        }
+                    elif ran:
                         r[peer]["deviation"] = deviation(o / "engine.csv", o / f"{peer}.csv")
             per[fmt] = r
         results["sizes"][lab] = per
