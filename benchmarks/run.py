@@ -5,12 +5,14 @@
     python benchmarks/run.py --sizes 1e5,1e6,1e7 --runs 3
 
 For each size it generates (once, cached under benchmarks/data/) a wide INCA-style pelvic export as
-CSV and Parquet, then times as whole processes — median wall time of --runs runs, peak RSS of the
-process (os.wait4), its CPU time (user + sys) — the product commands (validate, compute, report), the peers (pandas, DuckDB
-SQL) and the floors (polars scan + count, polars read of the schema's columns, polars full read).
-It checks that both peers reproduce the engine's numbers on a clean export (exit 1 if not), and
-measures start-up, a real-size report, validation of an export where every row fails, and a
-national roll-up over all four areas and six years.  Writes benchmarks/RESULTS.md and
+CSV and Parquet, then times as whole processes — median wall time of --runs runs, median CPU time
+(user + sys) and peak RSS of the process (os.wait4) — the product commands (validate, compute,
+report), the peers (pandas, DuckDB SQL, DuckDB SQL running validation's checks) and the floors
+(polars scan + count, polars read of the schema's columns, polars full read).  It checks that the
+peers reproduce the engine's numbers on a clean export, and the checked peer on every dirty export
+too (exit 1 if not), and measures start-up, a 300-row report paired with `import polars`, a
+real-size report, validation of an export where every row fails, and a national roll-up over all
+four areas and six years, validating and from stamped Parquet.  Writes benchmarks/RESULTS.md and
 benchmarks/results.json.
 """
 
