@@ -227,6 +227,9 @@ class Validated:
     extract_date: dt.date | None  # given, else the latest date in the data not in the future
     extract_date_given: bool
     problems: list[Problem] = field(default_factory=list)
+    # one line each to show the user, e.g. a validation stamp that does not hold
+    # ("note: x.parquet: …; validating again"); the commands print them, the batch logs them
+    notes: list[str] = field(default_factory=list)
 
     @property
     def quarantined(self) -> int:
@@ -307,9 +310,9 @@ def validate(options: RunOptions, purpose: Purpose = Purpose.CHECK) -> Validated
             raise InputError(f"the {name} table {p} does not exist; check the path.")
     definitions = load_definitions(options)
     needs = needs_of(purpose, options, definitions)
-    result = None
+    result, notes = None, []
     if purpose is not Purpose.CHECK:  # a file convert stamped is not validated again
-        result = _from_stamps(options, needs)
+        result, notes = _from_stamps(options, needs)
     if result is None:
         result = validate_export(
             options.area, options.tables, options.extract_date, needs=needs, mapping=options.mapping
@@ -327,26 +330,23 @@ def validate(options: RunOptions, purpose: Purpose = Purpose.CHECK) -> Validated
         contract=contract,
         extract_date=extract_date,
         extract_date_given=options.extract_date is not None,
+        notes=notes,
     )
     validated.problems.extend(_data_problems(validated))
     return validated
 
 
-def _from_stamps(options: RunOptions, needs: Needs) -> ValidationResult | None:
+def _from_stamps(options: RunOptions, needs: Needs) -> tuple[ValidationResult | None, list[str]]:
     """The validation of an export of stamped Parquet files whose stamps hold for this run
-    (:mod:`nhvmetrics.schema.stamp`); else None, after a note for each stamp that does not."""
+    (:mod:`nhvmetrics.schema.stamp`), else None; and a note for each stamp that does not."""
     if not any(Path(p).suffix.lower() == ".parquet" for p in options.tables.values()):
-        return None
-    from nhvmetrics.io.guard import echo
+        return None, []
     from nhvmetrics.schema.model import as_schema
     from nhvmetrics.schema.stamp import stamped_result
     from nhvmetrics.schema.validate import with_profile
 
     schema = with_profile(as_schema(options.area), options.mapping)
-    result, notes = stamped_result(schema, options.tables, options.extract_date, needs)
-    for note in notes:
-        echo(note, err=True)
-    return result
+    return stamped_result(schema, options.tables, options.extract_date, needs)
 
 
 def _data_problems(v: Validated) -> list[Problem]:

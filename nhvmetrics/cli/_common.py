@@ -130,6 +130,8 @@ def say_quarantined(validated: Validated, path: Path) -> None:
 def say_notes(validated: Validated) -> None:
     """Warnings about the export as a whole that a run that does not print the findings must
     still say: an export that fits another area better."""
+    for note in validated.notes:  # e.g. a validation stamp that does not hold
+        echo(note, err=True)
     f = validated.result.findings
     for message in f.filter(f["check"] == "other_area")["message"].to_list():
         echo(f"warning: {message}.", err=True)

@@ -118,6 +118,10 @@ def test_a_stamp_that_does_not_hold_is_ignored_with_a_note(stamped, tmp_path, ta
     assert notes[0].startswith("note: acc.parquet: ")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert "quarantined" not in a.stderr  # validated again: the file's own rows all pass
+    # the Python API and the batch get the note with the result (nothing printed)
+    opts = pipeline.RunOptions(area="acc", tables={"cases": bad}, year=2025, extract_date=DATE)
+    validated = pipeline.validate(opts, pipeline.Purpose.COMPUTE)
+    assert validated.notes == notes and not validated.result.stamped
 
 
 def test_validate_always_checks_the_rows(stamped):
