@@ -1,9 +1,11 @@
-"""Run one command; write its wall time, peak RSS and exit code as JSON to the file given first.
+"""Run one command; write its wall time, CPU time, peak RSS and exit code as JSON to the file
+given first.
 
     python benchmarks/_measure.py RESULT.json CMD [ARGS...]
 
-A small, fresh process forks the command, so the peak RSS the kernel reports for the child
-(wait4) is the command's own and not inflated by a large parent (the harness holds data).
+A small, fresh process forks the command, so the peak RSS and the CPU time (user + sys) the
+kernel reports for the child (wait4) are the command's own and not inflated by a large parent
+(the harness holds data).
 """
 
 import json
@@ -19,5 +21,13 @@ _, status, ru = os.wait4(p.pid, 0)
 wall = time.perf_counter() - t0
 with open(out, "w") as fh:
     json.dump(
-        {"wall": wall, "rss": ru.ru_maxrss * 1024, "rc": os.waitstatus_to_exitcode(status)}, fh
+        {
+            "wall": wall,
+            "user": ru.ru_utime,
+            "sys": ru.ru_stime,
+            "cpu": ru.ru_utime + ru.ru_stime,
+            "rss": ru.ru_maxrss * 1024,
+            "rc": os.waitstatus_to_exitcode(status),
+        },
+        fh,
     )

@@ -5,12 +5,14 @@
     python benchmarks/run.py --sizes 1e5,1e6,1e7 --runs 3
 
 For each size it generates (once, cached under benchmarks/data/) a wide INCA-style pelvic export as
-CSV and Parquet, then times as whole processes — median wall time of --runs runs, peak RSS of the
-process (os.wait4) — the product commands (validate, compute, report), the peers (pandas, DuckDB
-SQL) and the floors (polars scan + count, polars read of the schema's columns, polars full read).
-It checks that both peers reproduce the engine's numbers on a clean export (exit 1 if not), and
-measures start-up, a real-size report, validation of an export where every row fails, and a
-national roll-up over all four areas and six years.  Writes benchmarks/RESULTS.md and
+CSV and Parquet, then times as whole processes — median wall time of --runs runs, median CPU time
+(user + sys) and peak RSS of the process (os.wait4) — the product commands (validate, compute,
+report), the peers (pandas, DuckDB SQL, DuckDB SQL running validation's checks) and the floors
+(polars scan + count, polars read of the schema's columns, polars full read).  It checks that the
+peers reproduce the engine's numbers on a clean export, and the checked peer on every dirty export
+too (exit 1 if not), and measures start-up, a 300-row report paired with `import polars`, a
+real-size report, validation of an export where every row fails, and a national roll-up over all
+four areas and six years, validating and from stamped Parquet.  Writes benchmarks/RESULTS.md and
 benchmarks/results.json.
 """
 
@@ -42,8 +44,25 @@ GiB = 1024**3
 
 # ------------------------------------------------------------------------------ measuring
 def nhv() -> list[str]:
-    exe = shutil.which("nhvmetrics")
-    return [exe] if exe else [sys.executable, "-m", "nhvmetrics"]
+    """The ``nhvmetrics`` of the Python that runs the benchmark (its own environment's script,
+    never another install found first on PATH)."""
+    exe = Path(sys.executable).parent / "nhvmetrics"
+    if exe.is_file():
+        return [str(exe)]
+    found = shutil.which("nhvmetrics", path=str(Path(sys.executable).parent))
+    return [found] if found else [sys.executable, "-m", "nhvmetrics"]
+
+
+def byte_compile() -> None:
+    """Byte-compile the nhvmetrics that is measured, as pip does when it installs a package: a
+    process then loads the compiled modules instead of compiling them first (which it would do on
+    every run where bytecode is not written, e.g. with PYTHONDONTWRITEBYTECODE)."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("nhvmetrics")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        compileall.compile_dir(folder, quiet=1)
 
 
 def run_once(cmd: list[str], log: Path, timeout: float) -> dict:
@@ -63,7 +82,13 @@ def run_once(cmd: list[str], log: Path, timeout: float) -> dict:
                 timeout=timeout,
             )
         except subprocess.TimeoutExpired:
-            return {"wall": time.perf_counter() - t0, "rss": 0, "rc": -9, "timeout": True}
+            return {
+                "wall": time.perf_counter() - t0,
+                "cpu": None,
+                "rss": 0,
+                "rc": -9,
+                "timeout": True,
+            }
     r = json.loads(res.read_text())
     r["timeout"] = False
     return r
@@ -76,13 +101,22 @@ def measure(name: str, cmd: list[str], runs: int, log: Path, timeout: float, ok=
         res.append(r)
         if r["timeout"] or r["rc"] not in ok:
             break
+    return summarise(name, cmd, res, ok)
+
+
+def summarise(name: str, cmd: list[str], res: list[dict], ok=(0,)) -> dict:
+    """Median wall and CPU time (user + sys of the process), peak RSS of the runs ``res``."""
     walls = [r["wall"] for r in res]
+    cpus = [r["cpu"] for r in res if r.get("cpu") is not None]
     failed = [r for r in res if r["timeout"] or r["rc"] not in ok]
     out = {
         "name": name,
         "cmd": " ".join(map(str, cmd)),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "runs": len(res),
         "walls": walls,
+        "cpus": cpus,
+        "cpu": statistics.median(cpus) if cpus else None,
         "load": round(os.getloadavg()[0], 1),
         "median": statistics.median(walls),
         "rss": max(r["rss"] for r in res),
@@ -91,12 +125,40 @@ def measure(name: str, cmd: list[str], runs: int, log: Path, timeout: float, ok=
         "timeout": any(r["timeout"] for r in res),
     }
     flag = " FAILED" if failed else ""
+    cpu = f"{out['cpu']:8.2f}s" if out["cpu"] is not None else "       –"
     print(
-        f"  {name:<28} median {out['median']:8.2f}s  peak {out['rss'] / GiB:6.2f} GiB  "
+        f"  {name:<28} median {out['median']:8.2f}s  cpu {cpu}  peak {out['rss'] / GiB:6.2f} GiB  "
         f"runs {len(res)}  load {out['load']:.1f}{flag}",
         flush=True,
     )
     return out
+
+
+def paired(
+    a: tuple[str, list[str]], b: tuple[str, list[str]], runs: int, log: Path, timeout: float
+) -> tuple[dict, dict, dict]:
+    """Two commands in turn, A B A B …: each one's figures and the median of the ratios A/B pair
+    by pair (wall and CPU), so a drift in the machine's speed does not bias the ratio."""
+    ra, rb = [], []
+    for _ in range(runs):
+        ra.append(run_once(a[1], log, timeout))
+        rb.append(run_once(b[1], log, timeout))
+    ma, mb = summarise(a[0], a[1], ra), summarise(b[0], b[1], rb)
+    walls = [x["wall"] / y["wall"] for x, y in zip(ra, rb, strict=True)]
+    cpus = [
+        x["cpu"] / y["cpu"] for x, y in zip(ra, rb, strict=True) if x.get("cpu") and y.get("cpu")
+    ]
+    ratio = {
+        "wall": statistics.median(walls),
+        "cpu": statistics.median(cpus) if cpus else None,
+        "walls": walls,
+        "pairs": runs,
+    }
+    print(
+        f"  ratio {a[0]} / {b[0]}: wall {ratio['wall']:.2f}, cpu {ratio['cpu'] or 0:.2f}",
+        flush=True,
+    )
+    return ma, mb, ratio
 
 
 # ------------------------------------------------------------------------------ data
@@ -189,7 +251,7 @@ def environment() -> dict:
 
 # ------------------------------------------------------------------------------ the run
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="nhvmetrics benchmark (issue 6)")
+    ap = argparse.ArgumentParser(description="nhvmetrics benchmark (issue 15)")
     ap.add_argument("--sizes", default="1e5,1e6", help="rows, comma separated (e.g. 1e5,1e6,1e7)")
     ap.add_argument("--runs", type=int, default=3, help="runs per command (median reported)")
     ap.add_argument(
@@ -215,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         default="",
         help="measure only these of floor_count,floor_needed,floor_read,validate,compute,report,"
-        "duckdb,pandas at the sizes (with --merge: the others are kept from the earlier run)",
+        "duckdb,duckdb_checked,pandas at the sizes (with --merge: the others are kept from the "
+        "earlier run)",
     )
     ap.add_argument(
         "--merge",
@@ -269,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
     N = nhv()
     py = sys.executable
+    byte_compile()
     t_start = time.perf_counter()
 
     # -------- differential check on a clean export (exact agreement expected)
@@ -297,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
                 log,
                 a.timeout,
             )
-            for peer in ("pandas", "duckdb"):
+            for peer in ("pandas", "duckdb", "duckdb_checked"):
                 po = out / f"check_{peer}_{fmt}.csv"
                 run_once(
                     [
@@ -337,6 +401,34 @@ def main(argv: list[str] | None = None) -> int:
             "python -c 'import polars'", [py, "-c", "import polars"], max(5, a.runs), log, 60
         )
     if "realsize" not in skip:
+        print("a registrar's run: report on a 300-row export against `import polars`:", flush=True)
+        m = ensure(AREA, 300, data, stem="pelvic_300", formats=("csv",))
+        rep, imp, ratio = paired(
+            (
+                "report 300 rows csv",
+                [
+                    *N,
+                    "report",
+                    Path(m["files"]["csv"]),
+                    "--area",
+                    AREA,
+                    "--year",
+                    YEAR,
+                    "--extract-date",
+                    EXTRACT,
+                    "-o",
+                    out / "r300.html",
+                    "--xlsx",
+                    out / "r300.xlsx",
+                ],
+            ),
+            ("python -c 'import polars' (paired)", [py, "-c", "import polars"]),
+            max(7, a.runs),
+            log,
+            a.timeout,
+        )
+        results["extra"]["report_300"] = rep | {"vs_import_polars": ratio}
+        results["extra"]["import_polars_paired"] = imp
         print("real-size area export (3 000 rows):", flush=True)
         m = ensure(AREA, 3000, data, stem="pelvic_3000", formats=("csv",))
         f = Path(m["files"]["csv"])
@@ -433,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
                     log,
                     a.timeout,
                 )
-            else:  # every column of every row is still read and decoded, in batches then dropped
+            else:  # every column of every row is still read and decoded, in batches dropped
                 r["floor_read"] = measure(
                     f"{fmt} floor: full read, batched",
                     [py, HERE / "floors.py", "read", f, "--batched"],
@@ -506,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
                     a.timeout,
                 )
             if not a.no_peers:
-                for peer in ("duckdb", "pandas"):
+                for peer in ("duckdb", "duckdb_checked", "pandas"):
                     if not want(peer):
                         continue
                     r[peer] = measure(
@@ -528,7 +620,19 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     # on the dirty export the engine leaves out quarantined rows, the peers do not:
                     # report how far apart the shares are (informational; the exact check is above)
-                    if not r[peer]["failed"] and "compute" in r and not r["compute"]["failed"]:
+                    ran = not r[peer]["failed"] and "compute" in r and not r["compute"]["failed"]
+                    if ran and peer == "duckdb_checked":
+                        # it runs the same checks: exact agreement on the dirty export too
+                        from compare import compare
+
+                        c = compare(o / "engine.csv", o / f"{peer}.csv")
+                        results["checks"][f"{peer}/{fmt} {lab} (1 % dirty)"] = {
+                            "agree": not c["problems"],
+                            "rows": c["rows_peer"],
+                            "engine_rows": c["rows_engine"],
+                            "problems": [(k, str(df)) for k, df in c["problems"]],
+                        }
+                    elif ran:
                         r[peer]["deviation"] = deviation(o / "engine.csv", o / f"{peer}.csv")
             per[fmt] = r
         results["sizes"][lab] = per
@@ -559,8 +663,8 @@ def main(argv: list[str] | None = None) -> int:
     if "rollup" not in skip:
         rows = int(a.rollup_rows)
         print(
-            f"national roll-up (4 areas x {rows:,} rows, years {YEAR - 5}-{YEAR}, Parquet, "
-            "one process):",
+            f"national roll-up (4 areas x {rows:,} rows, years {YEAR - 5}-{YEAR}, Parquet, one "
+            "process):",
             flush=True,
         )
         files = []
@@ -588,6 +692,49 @@ def main(argv: list[str] | None = None) -> int:
         )
         r["rows_total"] = 4 * rows
         results["extra"]["rollup"] = r
+        # the same exports converted once (stamped Parquet): read + aggregate, no re-validation
+        stamped = []
+        for item in files:
+            area, _, src = item.partition("=")
+            dst = out / f"rollup_{area}.stamped.parquet"
+            run_once(
+                [*N, "convert", src, "--area", area, "--extract-date", EXTRACT, "-o", dst],
+                log,
+                a.timeout,
+            )
+            stamped.append(f"{area}={dst}")
+        s = measure(
+            "roll-up, stamped Parquet",
+            [
+                py,
+                HERE / "rollup.py",
+                *stamped,
+                "--stamped",
+                "--first-year",
+                YEAR - 5,
+                "--year",
+                YEAR,
+                "--extract-date",
+                EXTRACT,
+                "-o",
+                out / "rollup_stamped.csv",
+            ],
+            a.runs,
+            log,
+            a.timeout,
+        )
+        s["rows_total"] = 4 * rows
+        if not s["failed"] and not r["failed"]:  # the same indicator rows either way
+            import polars as pl
+
+            same = pl.read_csv(out / "rollup.csv").equals(pl.read_csv(out / "rollup_stamped.csv"))
+            results["checks"]["rollup stamped/parquet (same rows as validating)"] = {
+                "agree": bool(same),
+                "rows": pl.read_csv(out / "rollup_stamped.csv").height,
+                "engine_rows": pl.read_csv(out / "rollup.csv").height,
+                "problems": [] if same else [("table", "the stamped roll-up differs")],
+            }
+        results["extra"]["rollup_stamped"] = s
         save(results, a)
 
     results["elapsed"] = time.perf_counter() - t_start

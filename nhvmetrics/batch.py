@@ -288,7 +288,7 @@ def _what_to_know(rendered: Any, year: int) -> tuple[dict[str, str], list[str]]:
         str(r["indicator_id"]): str(r["note"] or "").removeprefix("not computable: ")
         for r in rows.iter_rows(named=True)
     }
-    warnings = []
+    warnings = [n.removeprefix("note: ") for n in rendered.computed.validated.notes]
     quarantined = rendered.computed.validated.quarantined
     if quarantined:
         warnings.append(

@@ -227,6 +227,9 @@ class Validated:
     extract_date: dt.date | None  # given, else the latest date in the data not in the future
     extract_date_given: bool
     problems: list[Problem] = field(default_factory=list)
+    # one line each to show the user, e.g. a validation stamp that does not hold
+    # ("note: x.parquet: …; validating again"); the commands print them, the batch logs them
+    notes: list[str] = field(default_factory=list)
 
     @property
     def quarantined(self) -> int:
@@ -306,13 +309,15 @@ def validate(options: RunOptions, purpose: Purpose = Purpose.CHECK) -> Validated
         if not Path(p).is_file():
             raise InputError(f"the {name} table {p} does not exist; check the path.")
     definitions = load_definitions(options)
-    result = validate_export(
-        options.area,
-        options.tables,
-        options.extract_date,
-        needs=needs_of(purpose, options, definitions),
-        mapping=options.mapping,
-    )
+    needs = needs_of(purpose, options, definitions)
+    result: ValidationResult | None = None
+    notes: list[str] = []
+    if purpose is not Purpose.CHECK:  # a file convert stamped is not validated again
+        result, notes = _from_stamps(options, needs)
+    if result is None:
+        result = validate_export(
+            options.area, options.tables, options.extract_date, needs=needs, mapping=options.mapping
+        )
     extract_date = options.extract_date
     if extract_date is None:
         try:
@@ -326,9 +331,23 @@ def validate(options: RunOptions, purpose: Purpose = Purpose.CHECK) -> Validated
         contract=contract,
         extract_date=extract_date,
         extract_date_given=options.extract_date is not None,
+        notes=notes,
     )
     validated.problems.extend(_data_problems(validated))
     return validated
+
+
+def _from_stamps(options: RunOptions, needs: Needs) -> tuple[ValidationResult | None, list[str]]:
+    """The validation of an export of stamped Parquet files whose stamps hold for this run
+    (:mod:`nhvmetrics.schema.stamp`), else None; and a note for each stamp that does not."""
+    if not any(Path(p).suffix.lower() == ".parquet" for p in options.tables.values()):
+        return None, []
+    from nhvmetrics.schema.model import as_schema
+    from nhvmetrics.schema.stamp import stamped_result
+    from nhvmetrics.schema.validate import with_profile
+
+    schema = with_profile(as_schema(options.area), options.mapping)
+    return stamped_result(schema, options.tables, options.extract_date, needs)
 
 
 def _data_problems(v: Validated) -> list[Problem]:
@@ -566,6 +585,7 @@ def convert(
     """
     from nhvmetrics.io.writers import write_parquet
     from nhvmetrics.personnummer import protect_patient_id
+    from nhvmetrics.schema.stamp import stamps_of
 
     check_outputs(options, {"-o": (Path(output), (".parquet",))})
     targets = convert_targets(Path(output), list(options.tables))
@@ -576,8 +596,9 @@ def convert(
     # a workbook's other sheets may have given more tables (read as the whole export)
     targets = convert_targets(Path(output), list(validated.result.tables))
     check_outputs(options, {f"-o ({t})": (p, (".parquet",)) for t, p in targets.items()})
+    stamps = stamps_of(validated.result)
     for name, t in validated.result.tables.items():
-        write_parquet(protect_patient_id(t.accepted, key), targets[name])
+        write_parquet(protect_patient_id(t.accepted, key), targets[name], metadata=stamps[name])
     return validated, targets
 
 

@@ -130,6 +130,14 @@ def say_quarantined(validated: Validated, path: Path) -> None:
     if not bad:
         return
     per = ", ".join(f"{n}: {t.n_quarantined}" for n, t in tables.items() if t.n_quarantined)
+    if validated.result.stamped:  # the file holds the accepted rows only: see the original
+        echo(
+            f"warning: {bad} row{'s' if bad != 1 else ''} quarantined when the export was "
+            f"converted ({per}; the file's validation stamp) and left out of the figures; run "
+            "`nhvmetrics validate` on the original export to see and fix them.",
+            err=True,
+        )
+        return
     echo(
         f"warning: {bad} row{'s' if bad != 1 else ''} quarantined by validation ({per}) and "
         f"left out of the figures; run `{validate_command(validated.options)}` "
@@ -141,6 +149,8 @@ def say_quarantined(validated: Validated, path: Path) -> None:
 def say_notes(validated: Validated) -> None:
     """Warnings about the export as a whole that a run that does not print the findings must
     still say: an export that fits another area better."""
+    for note in validated.notes:  # e.g. a validation stamp that does not hold
+        echo(note, err=True)
     f = validated.result.findings
     for message in f.filter(f["check"] == "other_area")["message"].to_list():
         echo(f"warning: {message}.", err=True)

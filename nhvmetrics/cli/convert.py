@@ -49,6 +49,8 @@ def convert(
     usable is left: exit 1 when the case table has no accepted row because of error findings (no
     file is written). A personnummer is never written: patient_id values shaped like one become
     'pnr-000001', … numbered by first appearance (or keyed pseudonyms with --pseudonymize).
+    Each file carries a validation stamp in its metadata, so compute and report read it without
+    validating again (see docs/validation.md).
 
     Example: nhvmetrics convert sample_data/acc_cases.csv --area acc -o acc.parquet
     """

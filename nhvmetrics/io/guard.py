@@ -29,6 +29,7 @@ This module imports only :mod:`nhvmetrics.personnummer`, so ``errors.py`` can us
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import re
 import sys
@@ -144,7 +145,19 @@ def _mask_hidden(text: str, pattern: re.Pattern[str], mask: str) -> str:
 
 def clean_value(text: str, mask: str = MASK) -> str:
     """One value (a cell, a name, a message): personnummer masked, every control shown as text."""
+    if len(text) > _MEMO_CHARS:
+        return _clean_value(text, mask)
+    return _clean_value_memo(text, mask)
+
+
+def _clean_value(text: str, mask: str = MASK) -> str:
     return neutralise(_mask_hidden(text, _INVISIBLE, mask))
+
+
+# A report guards the same short texts (labels, unit codes, periods) thousands of times: they
+# are remembered. The function is pure, so what it returns is the same either way.
+_MEMO_CHARS = 200
+_clean_value_memo = functools.lru_cache(maxsize=8192)(_clean_value)
 
 
 def clean_text(text: str, html: bool = False) -> str:

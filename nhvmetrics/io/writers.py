@@ -100,15 +100,19 @@ def write_json(
 
 
 def write_parquet(
-    frame: pl.DataFrame, target: Path | str, compression: ParquetCompression = "zstd"
+    frame: pl.DataFrame,
+    target: Path | str,
+    compression: ParquetCompression = "zstd",
+    metadata: dict[str, str] | None = None,
 ) -> None:
     """Write ``frame`` as Parquet (with statistics), through the output guard; a full disk is
-    one sentence."""
+    one sentence. ``metadata`` goes into the file's key-value metadata (through the guard)."""
     import polars as pl
 
     out = guard_frame(frame)
+    meta = guard_json(metadata) if metadata else None
     with atomic_path(target) as tmp:
         try:
-            out.write_parquet(tmp, statistics=True, compression=compression)
+            out.write_parquet(tmp, statistics=True, compression=compression, metadata=meta)
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise _os_error(exc) from None

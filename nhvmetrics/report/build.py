@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 MAX_TREND_YEARS = 10
 
 # the order reasons and severities are listed in
-_SEVERITY_ORDER = {"error": 0, "warning": 1}
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 # ---------------------------------------------------------------- definitions
@@ -439,6 +439,10 @@ def report_data_from_results(
     ]
     if validation.profile is not None:  # the file the export was read with, and its digest
         params.append(("mapping", f"{validation.profile.name} ({validation.profile.sha256})"))
+    if validation.stamped:  # the rows were validated when converted, not in this run
+        from nhvmetrics.schema.stamp import provenance_text
+
+        params.append(("validation", provenance_text(validation) or ""))
     prov = Provenance(
         extract_date=computed.extract_date,
         extract_date_source="option" if extract_date_given else "data",

@@ -42,6 +42,7 @@ def environment():
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates are the package's own files: no stat per look-up
     )
 
 

@@ -525,9 +525,11 @@ def _pair(a: str, b: str) -> pl.Expr:
 def _age(birth: pl.Expr, at: pl.Expr) -> pl.Expr:
     """Whole years between two dates (birthday not yet reached → one less)."""
     years = at.dt.year() - birth.dt.year()
-    before_birthday = (at.dt.month() * 100 + at.dt.day()) < (
-        birth.dt.month() * 100 + birth.dt.day()
-    )
+
+    def month_day(d: pl.Expr) -> pl.Expr:  # month and day are Int8: 9 * 100 would wrap around
+        return d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)
+
+    before_birthday = month_day(at) < month_day(birth)
     return years.cast(pl.Int64) - before_birthday.cast(pl.Int64)
 
 

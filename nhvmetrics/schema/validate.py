@@ -129,6 +129,7 @@ class ValidationResult:
     extract_date: dt.date
     schema: AreaSchema | None = field(default=None, repr=False)  # the schema validated against
     profile: MappingProfile | None = None  # the mapping profile the export was read with
+    stamped: bool = False  # read from stamped Parquet files: validated by convert, not again
 
     @property
     def unknown_cells(self) -> int:

@@ -272,6 +272,18 @@ def test_age_bounds():
     assert bad.table("cases").accepted["birth_date"].to_list() == [None]
 
 
+def test_age_with_birthdays_late_in_the_year():
+    # month * 100 + day of a birthday in September or December: no integer wraps around
+    ok = run([case(FODELSEDATUM="1914-09-10")])  # 110 on 2025-01-03, 111 on 2025-09-10
+    assert not checks_of(ok, "implausible_age")
+    assert ok.table("cases").accepted["birth_date"].to_list() == [dt.date(1914, 9, 10)]
+    bad = run([case(FODELSEDATUM="1913-12-31")])  # 111 since 2024-12-31
+    assert checks_of(bad, "implausible_age") == [("implausible_age", "birth_date", 2)]
+    assert bad.findings.filter(pl.col("check") == "implausible_age")["value"].to_list() == [
+        "age 111"
+    ]
+
+
 def test_pelvic_discharge_before_admission():
     base = {
         "indikation_Värde": "3",
