@@ -282,9 +282,9 @@ def guard_workbook(wb: Any) -> None:
 
 def echo(message: str = "", err: bool = False) -> None:
     """Print one line (or a few) to stdout, or stderr with ``err=True``, through the guard."""
-    import click
+    import typer  # typer's own echo: newer typers no longer install click
 
-    click.echo(clean_text(str(message)), err=err)
+    typer.echo(clean_text(str(message)), err=err)
 
 
 class GuardedStream(io.TextIOBase):

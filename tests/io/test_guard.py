@@ -188,14 +188,13 @@ def test_guarded_stream_keeps_colours_on_a_terminal_only() -> None:
     assert tty.getvalue() == f"\x1b[1;31m{MASK}\x1b[0m \\x07\n"
 
 
-def test_click_and_rich_write_through_the_guard(capsys) -> None:
+def test_typer_and_rich_write_through_the_guard(capsys) -> None:
+    import typer
     from rich.console import Console
 
     with guard.guarded_terminal():
         guard.echo(f"wrote {PNR}.html")
-        import click
-
-        click.echo(f"plain {PNR}", err=True)
+        typer.echo(f"plain {PNR}", err=True)
         Console().print(f"rich {PNR} \x1b]0;title\x07")
         print("print 121212 1212")
     out, err = capsys.readouterr()
