@@ -354,6 +354,27 @@ def test_indicators_through_the_profile_equal_the_canonical_ones(tmp_path, capsy
     assert got.equals(want)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("area", AREAS)
+def test_the_draft_of_map_gives_the_canonical_indicators(tmp_path, capsys, area) -> None:
+    """Issue 11's promise end to end: a registrar drafts a profile with ``nhvmetrics map`` from the
+    register export alone and computes through it; the indicator table is the canonical one. The
+    draft leaves only code TODOs (a yes/no list's third answer, a code outside the list), which it
+    reads as unknown until someone decides them, and no required column to fill in."""
+    canonical, reg = _both_samples(tmp_path, area)
+    draft = tmp_path / f"{area}.mapping.yaml"
+    tables = [a for t, p in reg.items() if t != "cases" for a in ("--table", f"{t}={p}")]
+    code, out, err = run_cli(["map", reg["cases"], *tables, "--area", area, "-o", draft], capsys)
+    assert code == 0, err
+    assert "every required column placed" in out.splitlines()
+    todo = [line for line in draft.read_text(encoding="utf-8").splitlines() if "# TODO" in line]
+    assert all(re.match(r'^\s+"?[^:#]+"?: null\s+# TODO ', line) for line in todo), todo
+    want = _compute(canonical, area, tmp_path / "c.csv", capsys)
+    got = _compute(reg, area, tmp_path / "d.csv", capsys, "--mapping", draft)
+    assert want.height > 50 and want["numerator"].drop_nulls().len() > 20
+    assert got.equals(want)
+
+
 def expected_frames_canonical_ids(
     area: str, frames: dict[str, pl.DataFrame]
 ) -> dict[str, pl.DataFrame]:
