@@ -219,7 +219,13 @@ def render(r: dict) -> str:
     )
     a = r.get("args", {})
     L.append(
-        f"* run: {env['date']}, sizes `{a.get('sizes')}`, {a.get('runs')} run(s) per command "
+        f"* run: {env['date']}, sizes `{a.get('sizes')}`, {a.get('runs')} run(s) per command"
+        + (
+            f" ({a['big_runs']} at 5·10^6 rows and more)"
+            if a.get("big_runs") not in (None, a.get("runs"))
+            else ""
+        )
+        + " "
         "(median wall time and median CPU time, user + sys, of whole processes; "
         "peak RSS of the process), "
         f"{r.get('elapsed', 0) / 60:.0f} min in all"
