@@ -142,6 +142,7 @@ ANAL_TABLES = {"cases": "anal_cases.csv", "episodes": "anal_episodes.csv", "prem
     [("acc", {"cases": "acc_cases.csv"}), ("anal", ANAL_TABLES)],
     ids=["acc", "anal"],
 )
+@pytest.mark.slow
 def test_a_copy_of_a_shipped_area_computes_the_same_indicator_table(tmp_path, name, tables):
     folder = copy_shipped_area(name, tmp_path / f"{name}-copy")
     area = resolve_area(folder)

@@ -62,6 +62,7 @@ xlsx = false
 """
 
 
+@pytest.mark.slow
 def test_batch_continues_past_a_failure_and_exits_1(exports: Path, capsys) -> None:
     cfg = _write(exports, GOOD_AND_BAD)
     assert run(["report", "--config", str(cfg)]) == 1

@@ -17,6 +17,7 @@ def test_the_page_has_examples() -> None:
     assert len(EXAMPLES) >= 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", EXAMPLES, ids=[f"example{i + 1}" for i in range(len(EXAMPLES))])
 def test_example_runs(code: str, monkeypatch, capsys) -> None:
     monkeypatch.chdir(ROOT)

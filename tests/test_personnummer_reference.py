@@ -43,6 +43,7 @@ def _numbers(n: int, seed: int) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 def test_agrees_with_the_personnummer_package() -> None:
     numbers = [
         x for x in _numbers(3000, seed=7) if len(x.replace("-", "").replace("+", "")) in (10, 12)

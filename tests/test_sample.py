@@ -139,6 +139,7 @@ def test_clean_data_breaks_no_rule(area, clean) -> None:
             assert df["case_id"].is_unique().all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("area", AREAS)
 def test_personnummer_are_valid_and_agree_with_sex_and_birth_date(area, clean) -> None:
     df = clean[area]["cases"]
@@ -332,6 +333,7 @@ def test_mdk_date_only_for_cases_discussed_at_the_national_mdk(area, clean) -> N
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 @pytest.mark.parametrize("dialect", ["canonical", "aliases", "inca"])
+@pytest.mark.slow
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path, suffix, dialect) -> None:
     def make(seed: int, tag: str) -> list[bytes]:
         written = write_sample(

@@ -176,6 +176,7 @@ def test_inca_files_drop_rows_and_find_the_planted_errors(args) -> None:
         assert not find_personnummer("\n".join(errors[col].drop_nulls().to_list()))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("area", AREAS)
 def test_generated_exports_validate_cleanly_in_every_format(tmp_path, area) -> None:
     from nhvmetrics.sample import write_sample
@@ -269,6 +270,7 @@ def test_register_files_are_windows_1252_with_semicolons_and_crlf() -> None:
         assert text.split("\r\n", 1)[0].count(";") > 40
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("area", AREAS)
 def test_register_exports_read_back_as_the_generated_frames_in_every_format(tmp_path, area) -> None:
     """A clean register export, read with the project's readers and through its profile, is the

@@ -338,6 +338,7 @@ def test_indicators_from_the_register_export_equal_the_canonical_ones(
     assert got.equals(want)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("area", AREAS)
 def test_indicators_through_the_profile_equal_the_canonical_ones(tmp_path, capsys, area) -> None:
     """The same with the register export read through its profile by the independent reading

@@ -70,6 +70,7 @@ def _parts(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.rglob("*.part"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "sig, code, name", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGHUP, 129, "SIGHUP")]
 )

@@ -62,6 +62,7 @@ def test_compute_csv_with_invalid_row_warning(export, tmp_path):
     assert set(surv["computable"].to_list()) == {"false"}
 
 
+@pytest.mark.slow
 def test_same_columns_in_every_format_and_byte_stable(export, tmp_path):
     tables = {}
     for fmt in ("csv", "parquet", "xlsx", "json"):
@@ -105,6 +106,7 @@ def test_usage_errors_exit_2(export, tmp_path, args, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_options_ci_and_min_count(export, tmp_path):
     out1, out2 = tmp_path / "w.csv", tmp_path / "cp.csv"
     assert (

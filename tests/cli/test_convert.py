@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import polars as pl
+import pytest
 
 from nhvmetrics.personnummer import find_personnummer
 from nhvmetrics.personnummer import luhn_digit as _luhn
@@ -52,6 +53,7 @@ def nhv(*args):
     )
 
 
+@pytest.mark.slow
 def test_convert_writes_accepted_rows_canonically_without_personnummer(tmp_path):
     p = _write(tmp_path / "acc.csv", BAD)
     out = tmp_path / "acc.parquet"
@@ -69,6 +71,7 @@ def test_convert_writes_accepted_rows_canonically_without_personnummer(tmp_path)
     assert r2.returncode == 0, r2.stdout
 
 
+@pytest.mark.slow
 def test_convert_with_keyed_pseudonyms(tmp_path, monkeypatch):
     p = _write(tmp_path / "acc.csv", GOOD)
     key = tmp_path / "key"
@@ -80,6 +83,7 @@ def test_convert_with_keyed_pseudonyms(tmp_path, monkeypatch):
     assert all(i.startswith("ps_") for i in ids) and len(set(ids)) == 2
 
 
+@pytest.mark.slow
 def test_convert_several_tables_and_nothing_usable(tmp_path):
     cases = _write(tmp_path / "cases.csv", GOOD)
     ep = _write(

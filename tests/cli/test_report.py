@@ -65,6 +65,7 @@ def _unit(export: Path) -> str:
     return sorted(units.drop_nulls().unique().to_list())[0]
 
 
+@pytest.mark.slow
 def test_same_inputs_give_identical_bytes(reports) -> None:
     assert reports["a.html"].read_bytes() == reports["b.html"].read_bytes()
     assert reports["a.xlsx"].read_bytes() == reports["b.xlsx"].read_bytes()
@@ -175,6 +176,7 @@ def test_strict_exits_1_when_rows_were_quarantined(export, tmp_path, capsys) -> 
     assert "quarantined" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_identical_bytes_across_processes(reports, export, tmp_path) -> None:
     """Another process with another hash seed (set ordering) writes the very same files."""
     import os

@@ -67,6 +67,7 @@ def test_the_stamp_carries_the_accounting_and_no_personnummer(stamped):
         assert pnr.replace("-", "")[2:] not in text.replace("-", "")
 
 
+@pytest.mark.slow
 def test_a_stamped_file_computes_the_same_bytes_without_validating_again(stamped, tmp_path):
     plain = _rewrite(stamped, tmp_path / "plain.parquet", None)
     a, b = _compute(stamped, tmp_path / "a.csv"), _compute(plain, tmp_path / "b.csv")
@@ -85,6 +86,7 @@ def test_a_stamped_file_computes_the_same_bytes_without_validating_again(stamped
     assert not pipeline.validate(opts, pipeline.Purpose.COMPUTE).result.stamped
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("tamper", "said"),
     [
@@ -124,6 +126,7 @@ def test_a_stamp_that_does_not_hold_is_ignored_with_a_note(stamped, tmp_path, ta
     assert validated.notes == notes and not validated.result.stamped
 
 
+@pytest.mark.slow
 def test_validate_always_checks_the_rows(stamped):
     r = nhv("validate", stamped, "--area", "acc", "--extract-date", DATE)
     assert "validation_stamp" not in r.stdout + r.stderr
@@ -150,6 +153,7 @@ def test_the_report_says_validation_came_from_the_stamp(stamped, tmp_path):
     assert (f.severity, f.count) == ("info", 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("area", ["acc", "anal", "net", "pelvic"])
 def test_every_area_round_trips_through_its_stamp(area, tmp_path):
     tables = {"cases": SAMPLES / f"{area}_cases.csv"}

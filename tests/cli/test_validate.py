@@ -134,6 +134,7 @@ def test_json_findings(tmp_path):
         (["convert", "{good}", "--area", "acc", "-o", "{good}"], "-o must end in .parquet"),
     ],
 )
+@pytest.mark.slow
 def test_usage_and_unreadable_input_exit_2_without_traceback(tmp_path, args, fragment):
     good = _write(tmp_path / "acc.csv", GOOD)
     (tmp_path / "empty.csv").write_bytes(b"")

@@ -447,6 +447,7 @@ def test_types_are_checked_and_widened():
 # ---------------------------------------------------------------- the columns compute reads
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("area", AREAS)
 def test_computing_from_only_the_needed_columns_gives_the_same_table(area):
     """``compute`` keeps only ``columns_needed`` of a large export; the result must not change
@@ -484,6 +485,7 @@ def test_computing_from_only_the_needed_columns_gives_the_same_table(area):
         assert_frame_equal(a.table, b.table)
 
 
+@pytest.mark.slow
 def test_every_indicator_case_gives_the_same_table_from_categorical_text():
     """``compute`` hands the engine coded text as Categorical (4 bytes a row instead of 16): every
     definition's own cases must give the same table as from String columns."""

@@ -332,6 +332,7 @@ def test_cli_list_and_show():
     assert r.exit_code != 0
 
 
+@pytest.mark.slow
 def test_cli_check_shipped_ok():
     r = runner.invoke(app, ["indicators", "check"])
     assert r.exit_code == 0, r.output

@@ -55,6 +55,7 @@ def _year(col: str | pl.Expr) -> pl.Expr:
         ("pelvic.referrals", "referral_date"),
     ],
 )
+@pytest.mark.slow
 def test_patients_are_distinct_people(iid, date, dialect):
     t, cases, _ = _run(iid.split(".")[0], dialect)
     y = cases.filter(_year(date))

@@ -201,6 +201,7 @@ def test_the_primitive_refuses_a_fifo_or_a_device(tmp_path: Path) -> None:
     ],
     ids=["errors", "quarantine", "convert", "compute", "report", "report-xlsx", "sample"],
 )
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["fifo", "link to /dev/null", "device"])
 def test_no_command_writes_onto_a_fifo_or_a_device(
     args, kind: str, export: Path, tmp_path: Path, capsys
@@ -264,6 +265,7 @@ def export(tmp_path: Path) -> Path:
     return src
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command, make_outputs",
     [
@@ -331,6 +333,7 @@ def test_a_command_that_fails_while_writing_leaves_previous_outputs(
         ],
     ],
 )
+@pytest.mark.slow
 def test_no_command_overwrites_its_own_input(args, export: Path, tmp_path: Path, capsys) -> None:
     import csv
 
@@ -378,6 +381,7 @@ cases = "pelvic_cases.csv"
 """
 
 
+@pytest.mark.slow
 def test_batch_failure_in_one_area_leaves_the_others_intact(tmp_path: Path, capsys) -> None:
     for name in ("acc_cases.csv", "pelvic_cases.csv"):
         shutil.copy(SAMPLE / name, tmp_path / name)
@@ -404,6 +408,7 @@ def test_batch_failure_in_one_area_leaves_the_others_intact(tmp_path: Path, caps
     assert leftovers(out) == []
 
 
+@pytest.mark.slow
 def test_batch_area_that_crashes_while_writing(tmp_path: Path, capsys, monkeypatch) -> None:
     """An internal error while one area's workbook is written: that area is reported failed with
     no half-written file, the other area is written."""

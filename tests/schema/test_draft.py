@@ -152,6 +152,7 @@ def test_the_draft_is_the_same_for_the_same_export(area) -> None:
 
 
 @pytest.mark.parametrize("area", AREAS)
+@pytest.mark.slow
 def test_the_draft_holds_no_patient_values(area) -> None:
     """Column names and the codes of coded columns only: no personnummer, no name, no date, no
     free text from the data (the sample has all four)."""
