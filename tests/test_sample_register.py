@@ -302,8 +302,13 @@ def test_a_column_and_a_code_added_to_the_schema_just_work(tmp_path, monkeypatch
 # the indicators, once --mapping reads profiles
 
 
+def _table_options(files: dict[str, Path]) -> list[str]:
+    """``--table NAME=PATH`` for every table but the case table."""
+    return [a for t, p in files.items() if t != "cases" for a in ("--table", f"{t}={p}")]
+
+
 def _compute(files: dict[str, Path], area: str, out: Path, capsys, *extra: object) -> pl.DataFrame:
-    tables = [a for t, p in files.items() if t != "cases" for a in ("--table", f"{t}={p}")]
+    tables = _table_options(files)
     code, _, err = run_cli(
         ["compute", files["cases"], *tables, "--area", area, "--year", "2025"]
         + ["--extract-date", EXTRACT_DATE.isoformat(), *extra, "-o", out],
@@ -364,8 +369,9 @@ def test_the_draft_of_map_gives_the_canonical_indicators(tmp_path, capsys, area)
     reads as unknown until someone decides them, and no required column to fill in."""
     canonical, reg = _both_samples(tmp_path, area)
     draft = tmp_path / f"{area}.mapping.yaml"
-    tables = [a for t, p in reg.items() if t != "cases" for a in ("--table", f"{t}={p}")]
-    code, out, err = run_cli(["map", reg["cases"], *tables, "--area", area, "-o", draft], capsys)
+    code, out, err = run_cli(
+        ["map", reg["cases"], *_table_options(reg), "--area", area, "-o", draft], capsys
+    )
     assert code == 0, err
     assert "every required column placed" in out.splitlines()
     todo = [line for line in draft.read_text(encoding="utf-8").splitlines() if "# TODO" in line]
