@@ -603,6 +603,7 @@ def _compute_table(
         which, pl.collect_all(margins) if margins else [], strict=True
     ):
         d = defs[i][0]
+        frame = _as_text(frame)
         rows = plans[i].rows(Margin(frame, plans[i].period, strat, scol))
         if "unit" not in frame.columns:
             rows = rows.with_columns(unit=pl.lit(ALL))
@@ -700,7 +701,6 @@ def _joint_results(
         owners.append(members)
     joints: dict[int, pl.DataFrame] = {}
     for members, res in zip(owners, pl.collect_all(lazies) if lazies else [], strict=True):
-        res = _as_text(res)
         for i in members:
             if not plans[i].fusable:
                 joints[i] = res
