@@ -694,8 +694,18 @@ def normalize_table(
     derived: list[str] = []
     for c in order:
         if table.columns[c].type == "string" and table.columns[c].check != "personnummer":
-            # a personnummer typed into a unit, case id, code or free-text column
-            extra[PNR_INSIDE + c] = personnummer.contains_series(raw[c]).fill_null(False)
+            # a personnummer typed into a unit, case id, code or free-text column; in a coded
+            # column only a value that is no code can be one (the codes are short words)
+            spec = table.columns[c]
+            if (spec.codes is not None or spec.values) and c not in native:
+                odd = raw[c].is_not_null() & typed[c].is_null()
+                found = odd.clone()
+                if odd.any():
+                    inside = personnummer.contains_series(raw[c].filter(odd)).fill_null(False)
+                    found = found.scatter(odd.arg_true(), inside)
+                extra[PNR_INSIDE + c] = found
+            else:
+                extra[PNR_INSIDE + c] = personnummer.contains_series(raw[c]).fill_null(False)
         if table.columns[c].check != "personnummer":
             continue
         pn = personnummer.analyse(raw[c], today)
