@@ -654,7 +654,54 @@ def _base_frame(df: pl.DataFrame, defs: list[Definition]) -> pl.DataFrame:
                 for k in keys
             ]
         ).drop([*ymd.values(), "__ymd_birth"])
-    return blf.collect()
+    out = blf.collect()
+    ids = sorted({c for d in defs for c in d.spec.distinct_columns()} & set(out.columns))
+    return out.with_columns([id_codes(out[c]) for c in ids]) if ids else out
+
+
+def _id_hash(values: pl.Expr) -> pl.Expr:
+    """The hash :func:`id_codes` sorts by (a test gives it one with collisions)."""
+    return values.hash()
+
+
+def id_codes(values: pl.Series) -> pl.Series:
+    """An exact integer code for each distinct value of an id column (null stays null), to
+    count distinct patients with: cheap to group by, and never two values under one code.
+
+    Text is sorted by its 64-bit hash and numbered 1, 2, … by hash (a small code groups
+    faster than the hash itself); the sort also checks that the hash is one-to-one on these
+    values (two different values with one hash would be neighbours), and in the unlikely case
+    that it is not, the code is the value's Categorical dictionary code (exact too, about twice
+    the time at 10^7 patients). A Categorical gives its dictionary code, an integer stays as
+    it is."""
+    name = values.name
+    if values.dtype.is_integer():
+        return values
+    if isinstance(values.dtype, (pl.Categorical, pl.Enum)):
+        return values.to_physical().alias(name)
+    text = values.cast(pl.String)
+    h = pl.col("h")
+    coded = (
+        pl.DataFrame({"v": text})
+        .lazy()
+        .with_row_index("i")
+        .drop_nulls("v")
+        .with_columns(h=_id_hash(pl.col("v")))
+        .sort("h")
+        .select(
+            "i",
+            ((h == h.shift(1)) & (pl.col("v") != pl.col("v").shift(1)))
+            .fill_null(False)
+            .any()
+            .alias("clash"),
+            (h != h.shift(1)).fill_null(True).cum_sum().cast(pl.UInt32).alias("code"),
+        )
+        .collect()
+    )
+    if coded.height and coded["clash"][0]:
+        return text.cast(pl.Categorical).to_physical().alias(name)
+    codes = pl.repeat(None, text.len(), dtype=pl.UInt32, eager=True)
+    return codes.scatter(coded["i"], coded["code"]).alias(name)
 
 
 def _joint_results(

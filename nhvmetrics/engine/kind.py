@@ -88,6 +88,12 @@ class KindSpec:
         """Derived strata (``age_band``) this part reads besides the stratifiers."""
         return frozenset()
 
+    def distinct_columns(self) -> frozenset[str]:
+        """Columns whose distinct values the part counts (``patient_id``).  The runner gives
+        the plan each as an exact integer code (:func:`nhvmetrics.engine.compute.id_codes`),
+        whatever its type in the input."""
+        return frozenset()
+
 
 @dataclass(frozen=True)
 class ParseContext:

@@ -517,6 +517,55 @@ def test_every_indicator_case_gives_the_same_table_from_categorical_text():
     assert checked >= 50
 
 
+def test_id_codes_are_exact_even_when_the_hash_is_not(monkeypatch):
+    """Two ids share a code exactly when they are equal, null stays null, whatever the hash:
+    with a hash that collides (the length of the text) the codes are still exact."""
+    from nhvmetrics.engine import compute as engine
+
+    ids = pl.Series(
+        "patient_id", ["19121212-1212", "p2", None, "p1", "19121212-1212", "p2", "px", None]
+    )
+
+    def same_iff_equal(codes: pl.Series) -> None:
+        assert codes.len() == ids.len() and codes.dtype.is_integer()
+        for i, a in enumerate(ids):
+            assert (codes[i] is None) == (a is None)
+            for j, b in enumerate(ids):
+                if a is not None and b is not None:
+                    assert (codes[i] == codes[j]) == (a == b), (a, b)
+
+    same_iff_equal(engine.id_codes(ids))
+    same_iff_equal(engine.id_codes(ids.cast(pl.Categorical)))
+    monkeypatch.setattr(engine, "_id_hash", lambda e: e.str.len_bytes().cast(pl.UInt64))
+    same_iff_equal(engine.id_codes(ids))
+
+
+def test_distinct_patients_are_counted_exactly_when_ids_share_a_hash(monkeypatch):
+    """Every definition's own cases give the same table when the id hash collides for every
+    pair of ids of the same length (the codes then come from the Categorical dictionary)."""
+    from polars.testing import assert_frame_equal
+
+    from nhvmetrics.engine import compute as engine
+    from nhvmetrics.engine.testing import case_frames, iter_cases
+
+    checked = 0
+    for area in AREAS:
+        for d, _i, case in iter_cases(load_definitions(area)):
+            if not d.spec.distinct_columns():
+                continue
+            frames = case_frames(d, case)
+            ed = case.get("extract_date")
+            ed = dt.date.fromisoformat(ed) if isinstance(ed, str) else ed
+            kw = dict(definitions=[d], params={d.id: dict(case.get("params") or {})})
+            a = compute_area(area, frames, int(case["year"]), ed, **kw)
+            with monkeypatch.context() as m:
+                m.setattr(engine, "_id_hash", lambda e: e.str.len_bytes().cast(pl.UInt64))
+                b = compute_area(area, frames, int(case["year"]), ed, **kw)
+            assert_frame_equal(a.table, b.table)
+            checked += 1
+    assert checked >= 5
+
+
 # ---------------------------------------------------------------- provenance of a run [v2]
 
 

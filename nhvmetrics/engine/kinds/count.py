@@ -82,8 +82,11 @@ class CountSpec(KindSpec):
     def columns(self) -> frozenset[str]:
         cols = set(super().columns()) | {e.date for e in self.events}
         cols |= {c for e in self.events for c, _ in e.sets}
-        cols |= {c for c in [self.distinct, *(m.distinct for m in self.measures)] if c}
+        cols |= self.distinct_columns()
         return frozenset(cols)
+
+    def distinct_columns(self) -> frozenset[str]:
+        return frozenset(c for c in [self.distinct, *(m.distinct for m in self.measures)] if c)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,8 +236,8 @@ class Count(Kind[CountSpec]):
             )
         if len(distinct_cols) > 1:  # pragma: no cover - one id column per area (patient_id)
             raise ValueError("a count may take distinct values of one column only")
-        # one row per distinct value (as a small integer code: exact, and cheap to group by)
-        # in the joint result; each margin counts the values that have cases
+        # one row per distinct value (the runner's exact integer code: cheap to group by) in
+        # the joint result; each margin counts the values that have cases
         key = ctx.name("k")
         margin_aggs: list[pl.Expr] = []
         for (_, col, distinct), when in zip(counters, whens, strict=True):
@@ -245,7 +248,7 @@ class Count(Kind[CountSpec]):
             else:
                 n = pl.col(key).filter(pl.col(col) > 0).n_unique()
             margin_aggs += [n.cast(_I64).alias(col), pl.col(f"{col}_mis").sum().alias(f"{col}_mis")]
-        code = pl.col(distinct_cols[0]).cast(pl.Categorical).to_physical()
+        code = pl.col(distinct_cols[0])
         return CountPlan(
             periods=(ctx.own_period(unknown=True),),
             exprs=(code.alias(key),),

@@ -47,6 +47,9 @@ class DistributionSpec(KindSpec):
         source = DERIVED_STRATIFIERS.get(self.category, self.category)
         return super().columns() | {source} | ({self.distinct} if self.distinct else set())
 
+    def distinct_columns(self) -> frozenset[str]:
+        return frozenset({self.distinct} if self.distinct else ())
+
     def derived(self) -> frozenset[str]:
         return frozenset({self.category} & set(DERIVED_STRATIFIERS))
 
