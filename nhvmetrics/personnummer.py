@@ -226,27 +226,41 @@ def analyse(values: pl.Series, today: dt.date | None = None) -> pl.DataFrame:
     today = today or dt.date.today()
     c = pl.col
     s = values.cast(pl.String)
+    # each text operation once (a repeated string sub-expression costs as much as the rest):
+    # the value stripped, whether it is loosely shaped, and (strict forms) its digits
+    stripped = s.str.strip_chars()
+    loose = stripped.str.contains(LOOSE_SHAPE_RE).fill_null(False)
     # a token inside other text ("P19121212-1212"): personnummer-shaped, and never a valid id
-    loose = s.str.strip_chars().str.contains(LOOSE_SHAPE_RE).fill_null(False)
     inside = pl.repeat(False, len(s), dtype=pl.Boolean, eager=True)
     if (~loose).any():
         other = s.filter(~loose)
         inside = inside.scatter(loose.not_().arg_true(), contains_series(other).fill_null(False))
     lf = (
-        pl.LazyFrame({"v": s, "inside": inside})
-        .with_columns(c("v").str.strip_chars().alias("s"))
+        pl.LazyFrame({"s": stripped, "loose": loose, "inside": inside})
         .with_columns(
             c("s").str.contains(STRICT_SHAPE_RE).fill_null(False).alias("strict"),
-            (c("s").str.contains(LOOSE_SHAPE_RE).fill_null(False) | c("inside")).alias("shaped"),
+            (c("loose") | c("inside")).alias("shaped"),
         )
         .with_columns(
-            pl.when(c("strict")).then(c("s").str.replace_all(r"[-+]", "")).alias("digits"),
+            # a strict form has at most one separator, '-' or '+'; 10 or 12 digits fit an Int64
+            pl.when(c("strict"))
+            .then(
+                c("s")
+                .str.replace("-", "", literal=True)
+                .str.replace("+", "", literal=True)
+                .cast(pl.Int64, strict=False)
+            )
+            .alias("num"),
+            pl.when(c("strict")).then(c("s").str.len_bytes()).alias("width"),
             c("s").str.contains("+", literal=True).fill_null(False).alias("plus"),
+            c("s").str.contains("-", literal=True).fill_null(False).alias("minus"),
         )
         .with_columns(
-            c("digits").str.slice(-10).cast(pl.Int64, strict=False).alias("ten"),
-            (c("digits").str.len_bytes() == 12).fill_null(False).alias("n12"),
-            c("digits").str.slice(0, 2).cast(pl.Int64, strict=False).alias("cc"),
+            (c("num") % 10_000_000_000).alias("ten"),
+            (c("width") - (c("plus") | c("minus")).cast(pl.UInt32) == 12)
+            .fill_null(False)
+            .alias("n12"),
+            (c("num") // 10_000_000_000).alias("cc"),
         )
         .with_columns(
             (luhn_digit_expr(c("ten") // 10) == c("ten") % 10).alias("luhn_ok"),

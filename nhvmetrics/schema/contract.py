@@ -2,8 +2,9 @@
 
 The row findings come from the vectorised checks in :mod:`nhvmetrics.schema.checks` (memory stays
 bounded when every row fails).  The pandera schema is the *contract* of the accepted frame that the
-engine receives: canonical dtypes, code lists and ranges.  :func:`check_contract` runs it on every
-accepted frame; a failure there is a bug in nhvmetrics, not a data error.
+engine receives: canonical dtypes, code lists and ranges.  :func:`check_contract` runs it once
+per table on all its accepted rows (a file read in batches included: pandera's cost is mostly per
+call); a failure there is a bug in nhvmetrics, not a data error.
 """
 
 from __future__ import annotations

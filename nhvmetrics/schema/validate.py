@@ -702,6 +702,10 @@ def _table(
         else pl.concat(accepted_parts, how="vertical", rechunk=False)
     )
     del accepted_parts
+    if ctx.contract and accepted.height:  # once for the table: pandera's cost is per call
+        from nhvmetrics.schema.contract import check_contract
+
+        check_contract(schema.area, spec, accepted)
     rows_found = pl.concat(finding_parts, how="vertical") if finding_parts else None
     if rows_found is not None and len(finding_parts) > 1 and not rows_found["row"].is_sorted():
         rows_found = rows_found.sort(
@@ -853,10 +857,6 @@ def _check_batch(
         typed = typed.with_columns(blank)
     accepted = typed if accept.all() else typed.filter(accept)
     del typed
-    if ctx.contract and accepted.height:
-        from nhvmetrics.schema.contract import check_contract
-
-        check_contract(ctx.schema.area, spec, accepted)
     if ctx.accepted_columns is not None:
         wanted = ctx.accepted_columns.get(name, set())
         accepted = accepted.select([c for c in accepted.columns if c == ROW or c in wanted])

@@ -383,3 +383,36 @@ def test_true_blank_columns_are_told_over_every_batch(tmp_path: Path, false_late
         assert found == []
     else:
         assert len(found) == 1 and found[0].startswith("18 of 20 cells blank")
+
+
+@pytest.mark.slow
+def test_the_contract_checks_every_accepted_row_once_per_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pandera contract runs once per table over all its accepted rows, whether the file is
+    read whole or in batches (pandera's cost is mostly per call), and a breach is an error."""
+    import nhvmetrics.schema.contract as contract
+
+    path = tmp_path / "pelvic_cases.csv"
+    path.write_bytes((ROOT / "sample_data" / "pelvic_cases.csv").read_bytes())
+    seen: list[tuple[str, int]] = []
+    real = contract.check_contract
+
+    def spy(area, spec, frame):
+        seen.append((spec.name, frame.height))
+        real(area, spec, frame)
+
+    monkeypatch.setattr(contract, "check_contract", spy)
+    rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
+    for batch_rows in (None, rows // 3):
+        seen.clear()
+        result = validate_export("pelvic", {"cases": path}, SAMPLE_EXTRACT, batch_rows=batch_rows)
+        assert seen == [("cases", result.table("cases").n_accepted)]
+        assert result.table("cases").n_accepted > 0
+
+    def breach(area, spec, frame):
+        raise RuntimeError("internal error: accepted rows break the schema contract")
+
+    monkeypatch.setattr(contract, "check_contract", breach)
+    with pytest.raises(RuntimeError, match="schema contract"):
+        validate_export("pelvic", {"cases": path}, SAMPLE_EXTRACT, batch_rows=rows // 3)
