@@ -813,7 +813,9 @@ def _check_batch(
             if not cnt or not ctx.row_findings:
                 continue
             findings.append(
-                _findings_of(work, name, chk, case_expr, masks[f"__m{i}"].arg_true(), sources)
+                _findings_of(
+                    work, name, chk, case_expr, masks[f"__m{i}"].arg_true(), sources, guard=False
+                )
             )
         cells: dict[str, list[str]] = {}
         for i, (chk, cnt) in enumerate(zip(checks, counts, strict=True)):
@@ -871,8 +873,8 @@ def _check_batch(
             if t == pl.String and c not in ids
         )
     found = None
-    if findings:
-        found = pl.concat([f.cast(FINDINGS_SCHEMA) for f in findings], how="vertical")
+    if findings:  # guarded here, once for every check of the batch
+        found = _guard_findings(pl.concat([f.cast(FINDINGS_SCHEMA) for f in findings]))
         found = found.sort(["row", "column", "check"], nulls_last=False, maintain_order=True)
     return accepted, quarantined, found, nq, unknown_cells, yes_no
 
@@ -896,8 +898,10 @@ def _findings_of(
     case_expr: pl.Expr,
     idx: pl.Series | None = None,
     sources: Mapping[str, pl.Expr] | None = None,
+    guard: bool = True,
 ) -> pl.DataFrame:
-    """The findings of one check for the rows ``idx`` of the work frame (all rows if None)."""
+    """The findings of one check for the rows ``idx`` of the work frame (all rows if None),
+    through the output guard (``guard=False``: the caller guards them, all checks at once)."""
     value = _value_expr(chk.value, chk.column)
     message = chk.message if isinstance(chk.message, pl.Expr) else pl.lit(chk.message)
     source = (sources or {}).get(chk.column) if chk.column else None
@@ -925,7 +929,7 @@ def _findings_of(
         message.cast(pl.String).alias("message"),
         source.alias("source_column"),
     )
-    return _guard_findings(found)
+    return _guard_findings(found) if guard else found
 
 
 def _guard_findings(found: pl.DataFrame) -> pl.DataFrame:
