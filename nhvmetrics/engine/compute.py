@@ -585,11 +585,22 @@ def _compute_table(
     which: list[tuple[int, str | None, str | None]] = []
     for i, plan in enumerate(plans):
         joint = joints[i].lazy()
+        singles = None
+        if plan.margin_aggs and plan.single_sums:
+            singles, joint = _split_singles(joints[i], plan)
         for strat, scol in strata[i].items():
             for with_unit in (True, False):
                 keys = (["unit"] if with_unit else []) + [plan.period] + ([scol] if scol else [])
                 if plan.margin_aggs:  # the plan aggregates its margins itself, over its keys
                     marg = joint.group_by(keys).agg(list(plan.margin_aggs))
+                    if singles is not None:  # plus the keys of one joint row in the period
+                        outs = [a.meta.output_name() for a in plan.single_sums]
+                        one = singles.group_by(keys).agg(pl.col(outs).sum())
+                        marg = (
+                            pl.concat([one, marg], how="vertical_relaxed")
+                            .group_by(keys)
+                            .agg(pl.col(outs).sum())
+                        )
                 else:
                     marg = joint.group_by([*keys, *plan.keys]).agg(
                         [pl.col(c).sum() for c in plan.sums]
@@ -757,6 +768,34 @@ def _joint_results(
                     + [pl.col(f"d{i}|{c}").alias(c) for c in plans[i].sums]
                 )
     return joints
+
+
+def _split_singles(joint: pl.DataFrame, plan: Plan) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """The joint rows of a plan with ``single_sums`` in two parts: the rows whose ``keys``
+    occur in no other row of their period, added up at once over the keys
+    (:attr:`Plan.single_sums`), and the others, for ``margin_aggs``.  Every margin keeps the
+    period, so a key of the first part is in one row of any margin: the margin is the sum of
+    its margins over the two parts."""
+    keys = [plan.period, *plan.keys]
+    if len(keys) == 2 and all(joint.schema[k] in (pl.Int16, pl.UInt32) for k in keys):
+        # a period and a patient code as one 64-bit integer, sorted: equal ones are neighbours
+        # (a sort of integers is about twice as fast as a hash table over them, or a struct)
+        x = pl.col("x")
+        twice = (
+            joint.lazy()
+            .select(pl.col(keys[0]).cast(pl.Int64) * 2**32 + pl.col(keys[1]).cast(pl.Int64))
+            .rename({keys[0]: "x"})
+            .with_row_index("i")
+            .sort("x")
+            .filter((x == x.shift(1)).fill_null(False) | (x == x.shift(-1)).fill_null(False))
+            .collect()["i"]
+        )
+        once = pl.repeat(True, joint.height, dtype=pl.Boolean, eager=True).scatter(twice, False)
+    else:
+        once = joint.select(~pl.struct(keys).is_duplicated()).to_series()
+    group = [c for c in joint.columns if c not in plan.keys and c not in plan.sums]
+    singles = joint.filter(once).group_by(group).agg(list(plan.single_sums))
+    return singles.lazy(), joint.filter(~once).lazy()
 
 
 def _in_period(column: str, year: int) -> pl.Expr:

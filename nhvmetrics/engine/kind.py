@@ -327,6 +327,12 @@ class Plan(ABC):
     #: dropped keys: aggregations over the margin's keys alone (the plan's ``keys`` are then
     #: aggregated away, e.g. counted as distinct patients)
     margin_aggs: tuple[pl.Expr, ...] = ()
+    #: with ``margin_aggs``: the same aggregations for the joint rows whose ``keys`` occur in
+    #: no other joint row of their period (a patient with one case in the year), as sums that
+    #: add up over any keys, each named as the margin's column.  The runner adds those rows up
+    #: once, and only keys that occur more than once in a period go through ``margin_aggs``
+    #: (``n_unique`` over millions of patients, once per margin, is costly)
+    single_sums: tuple[pl.Expr, ...] = ()
 
     @property
     def period(self) -> str:

@@ -240,14 +240,19 @@ class Count(Kind[CountSpec]):
         # the joint result; each margin counts the values that have cases
         key = ctx.name("k")
         margin_aggs: list[pl.Expr] = []
+        single_sums: list[pl.Expr] = []  # a value in one joint row of the period counts there
         for (_, col, distinct), when in zip(counters, whens, strict=True):
             if not distinct:
-                n = pl.col(col).sum()
+                n = one = pl.col(col).sum()
             elif when is None and not ctx.has_population:
                 n = pl.col(key).n_unique()  # every case of the period counts
+                one = pl.len()
             else:
                 n = pl.col(key).filter(pl.col(col) > 0).n_unique()
-            margin_aggs += [n.cast(_I64).alias(col), pl.col(f"{col}_mis").sum().alias(f"{col}_mis")]
+                one = (pl.col(col) > 0).sum()
+            mis = pl.col(f"{col}_mis").sum().alias(f"{col}_mis")
+            margin_aggs += [n.cast(_I64).alias(col), mis]
+            single_sums += [one.cast(_I64).alias(col), mis]
         code = pl.col(distinct_cols[0])
         return CountPlan(
             periods=(ctx.own_period(unknown=True),),
@@ -255,6 +260,7 @@ class Count(Kind[CountSpec]):
             aggs=tuple(aggs),
             keys=(key,),
             margin_aggs=tuple(margin_aggs),
+            single_sums=tuple(single_sums),
             counters=tuple(counters),
         )
 
