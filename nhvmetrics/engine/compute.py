@@ -584,10 +584,11 @@ def _compute_table(
     margins: list[pl.LazyFrame] = []
     which: list[tuple[int, str | None, str | None]] = []
     for i, plan in enumerate(plans):
-        joint = joints[i].lazy()
         singles = None
         if plan.margin_aggs and plan.single_sums:
-            singles, joint = _split_singles(joints[i], plan)
+            singles, joint = _split_singles(joints.pop(i), plan)  # the whole joint: let go
+        else:
+            joint = joints[i].lazy()
         for strat, scol in strata[i].items():
             for with_unit in (True, False):
                 keys = (["unit"] if with_unit else []) + [plan.period] + ([scol] if scol else [])
@@ -794,7 +795,8 @@ def _split_singles(joint: pl.DataFrame, plan: Plan) -> tuple[pl.LazyFrame, pl.La
     else:
         once = joint.select(~pl.struct(keys).is_duplicated()).to_series()
     group = [c for c in joint.columns if c not in plan.keys and c not in plan.sums]
-    singles = joint.filter(once).group_by(group).agg(list(plan.single_sums))
+    flag = pl.lit(once)
+    singles = joint.lazy().filter(flag).group_by(group).agg(list(plan.single_sums)).collect()
     return singles.lazy(), joint.filter(~once).lazy()
 
 

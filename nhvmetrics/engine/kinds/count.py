@@ -222,6 +222,9 @@ class Count(Kind[CountSpec]):
         distinct_cols = sorted({c for _, _, c in counters if c})
         pop = ctx.population
         aggs: list[pl.Expr] = []
+        # a joint row per distinct value holds counts of a few cases: 4 bytes each is plenty
+        # (millions of rows), the margins are Int64
+        count_type = pl.UInt32 if distinct_cols else _I64
         for (_, col, _), when in zip(counters, whens, strict=True):
             if when is None:
                 inside = pop.sum() if ctx.has_population else pl.len()
@@ -229,7 +232,10 @@ class Count(Kind[CountSpec]):
             else:
                 inside = (pop & when.fill_null(False)).sum()
                 missing = (unknown | (pop & when.is_null())).sum()
-            aggs += [inside.cast(_I64).alias(col), missing.cast(_I64).alias(f"{col}_mis")]
+            aggs += [
+                inside.cast(count_type).alias(col),
+                missing.cast(count_type).alias(f"{col}_mis"),
+            ]
         if not distinct_cols:
             return CountPlan(
                 periods=(ctx.shared_period(),), aggs=tuple(aggs), counters=tuple(counters)
@@ -250,7 +256,7 @@ class Count(Kind[CountSpec]):
             else:
                 n = pl.col(key).filter(pl.col(col) > 0).n_unique()
                 one = (pl.col(col) > 0).sum()
-            mis = pl.col(f"{col}_mis").sum().alias(f"{col}_mis")
+            mis = pl.col(f"{col}_mis").sum().cast(_I64).alias(f"{col}_mis")
             margin_aggs += [n.cast(_I64).alias(col), mis]
             single_sums += [one.cast(_I64).alias(col), mis]
         code = pl.col(distinct_cols[0])
