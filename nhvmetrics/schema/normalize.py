@@ -25,6 +25,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -633,6 +634,28 @@ def normalize_table(
     )  # the frame as read is done with (memory at 10^7 rows)
     del frame
 
+    # The personnummer analysis of the id columns and the scan of the other text columns for
+    # one (a chain of text operations on one column each, so one core each) run in a second
+    # thread while the typing below keeps the other core busy: polars leaves the interpreter
+    # while it computes
+    pnr_columns = [c for c in order if specs[c].check == "personnummer"]
+    scanned = [
+        c
+        for c in order
+        if specs[c].type == "string"
+        and specs[c].check != "personnummer"
+        and not ((specs[c].codes is not None or specs[c].values) and c not in native)
+    ]
+
+    def side() -> tuple[dict[str, pl.DataFrame], dict[str, pl.Series]]:
+        return (
+            {c: personnummer.analyse(raw[c], today) for c in pnr_columns},
+            {c: personnummer.contains_series(raw[c]).fill_null(False) for c in scanned},
+        )
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="nhvmetrics-pnr")
+    pending = pool.submit(side)
+
     # --- type: a fast exact pass, then a lenient pass only for columns that need it --------------
     typed = (
         raw.lazy()
@@ -691,24 +714,26 @@ def normalize_table(
             if flag.any():
                 extra[PARTIAL + c] = flag
 
+    try:
+        analysed, inside_text = pending.result()
+    finally:
+        pool.shutdown()
     derived: list[str] = []
     for c in order:
-        if table.columns[c].type == "string" and table.columns[c].check != "personnummer":
-            # a personnummer typed into a unit, case id, code or free-text column; in a coded
-            # column only a value that is no code can be one (the codes are short words)
-            spec = table.columns[c]
-            if (spec.codes is not None or spec.values) and c not in native:
-                odd = raw[c].is_not_null() & typed[c].is_null()
-                found = odd.clone()
-                if odd.any():
-                    inside = personnummer.contains_series(raw[c].filter(odd)).fill_null(False)
-                    found = found.scatter(odd.arg_true(), inside)
-                extra[PNR_INSIDE + c] = found
-            else:
-                extra[PNR_INSIDE + c] = personnummer.contains_series(raw[c]).fill_null(False)
-        if table.columns[c].check != "personnummer":
+        if c in inside_text:
+            # a personnummer typed into a unit, case id or free-text column
+            extra[PNR_INSIDE + c] = inside_text[c]
+        elif specs[c].type == "string" and specs[c].check != "personnummer":
+            # in a coded column only a value that is no code can be one (codes are short words)
+            odd = raw[c].is_not_null() & typed[c].is_null()
+            found = odd.clone()
+            if odd.any():
+                inside = personnummer.contains_series(raw[c].filter(odd)).fill_null(False)
+                found = found.scatter(odd.arg_true(), inside)
+            extra[PNR_INSIDE + c] = found
+        if c not in analysed:
             continue
-        pn = personnummer.analyse(raw[c], today)
+        pn = analysed[c]
         extra[PNR_REASON + c] = pn["reason"]
         if c != "patient_id" or "birth_date" not in table.columns:
             continue
