@@ -578,17 +578,15 @@ def _compute_table(
     for i, (d, p) in enumerate(defs):
         plans.append(d.kind.plan(d.spec, PlanContext(i, d, p, extract_date, inputs or {})))
         strata.append(_strat_cols(d, schema))
-    joints = _joint_results(lf, plans, strata, year)
+    joints, singles_of = _joint_results(lf, plans, strata, year)
 
     # every unit/ALL x stratum margin of every definition, in one batch
     margins: list[pl.LazyFrame] = []
     which: list[tuple[int, str | None, str | None]] = []
     for i, plan in enumerate(plans):
-        singles = None
-        if plan.margin_aggs and plan.single_sums:
-            singles, joint = _split_singles(joints.pop(i), plan)  # the whole joint: let go
-        else:
-            joint = joints[i].lazy()
+        joint = joints[i].lazy()
+        single = singles_of.get(i)
+        singles = single.lazy() if single is not None else None
         for strat, scol in strata[i].items():
             for with_unit in (True, False):
                 keys = (["unit"] if with_unit else []) + [plan.period] + ([scol] if scol else [])
@@ -721,18 +719,40 @@ def _joint_results(
     plans: list[Plan],
     strata: list[dict[str | None, str | None]],
     year: int,
-) -> dict[int, pl.DataFrame]:
+) -> tuple[dict[int, pl.DataFrame], dict[int, pl.DataFrame]]:
     """Each plan's aggregations over (unit, period, its stratifiers, its keys), for periods up
-    to ``year``: fusable plans over the same period column share one pass."""
+    to ``year``: fusable plans over the same period column share one pass.  For a plan with
+    :attr:`~nhvmetrics.engine.kind.Plan.single_sums` also (second result) the cases of the keys
+    alone in their period, added up over (unit, period, stratifiers); its joint rows are then
+    those of the keys with several cases in a period."""
     lazies: list[pl.LazyFrame] = []
     owners: list[list[int]] = []
     fused: dict[str, list[int]] = defaultdict(list)
+    single_lazies: dict[int, pl.LazyFrame] = {}
     for i, plan in enumerate(plans):
         if plan.fusable:
             fused[plan.period].append(i)
             continue
         group = [c for c in strata[i].values() if c] + list(plan.keys)
         x = lf.with_columns([*plan.exprs, *(p.expr.alias(p.name) for p in plan.periods)])
+        repeated = _repeated(x, plan, year) if plan.single_sums else None
+        if repeated is not None:
+            # the cases of a key (patient) alone in its period are their own joint rows: added
+            # up at once; only the keys with several cases in a period get joint rows
+            p = plan.periods[0]
+            x = x.with_columns(pl.lit(repeated).alias(_REPEATED))
+            cases = x.filter(_in_period(p.name, year)).with_columns(p.columns)
+            single_lazies[i] = (
+                cases.filter(~pl.col(_REPEATED))
+                .with_columns(plan.row_values)
+                .group_by(["unit", p.name, *(c for c in strata[i].values() if c)])
+                .agg(plan.single_sums)
+            )
+            lazies.append(
+                cases.filter(pl.col(_REPEATED)).group_by(["unit", p.name, *group]).agg(plan.aggs)
+            )
+            owners.append([i])
+            continue
         qs = [
             x.filter(_in_period(p.name, year))
             .with_columns(p.columns)
@@ -759,7 +779,10 @@ def _joint_results(
         )
         owners.append(members)
     joints: dict[int, pl.DataFrame] = {}
-    for members, res in zip(owners, pl.collect_all(lazies) if lazies else [], strict=True):
+    single_ids = list(single_lazies)
+    done = pl.collect_all([*lazies, *single_lazies.values()]) if lazies else []
+    singles = dict(zip(single_ids, done[len(lazies) :], strict=True))
+    for members, res in zip(owners, done[: len(lazies)], strict=True):
         for i in members:
             if not plans[i].fusable:
                 joints[i] = res
@@ -768,36 +791,41 @@ def _joint_results(
                     [c for c in res.columns if "|" not in c]
                     + [pl.col(f"d{i}|{c}").alias(c) for c in plans[i].sums]
                 )
-    return joints
+    return joints, singles
 
 
-def _split_singles(joint: pl.DataFrame, plan: Plan) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """The joint rows of a plan with ``single_sums`` in two parts: the rows whose ``keys``
-    occur in no other row of their period, added up at once over the keys
-    (:attr:`Plan.single_sums`), and the others, for ``margin_aggs``.  Every margin keeps the
-    period, so a key of the first part is in one row of any margin: the margin is the sum of
-    its margins over the two parts."""
-    keys = [plan.period, *plan.keys]
-    if len(keys) == 2 and all(joint.schema[k] in (pl.Int16, pl.UInt32) for k in keys):
-        # a period and a patient code as one 64-bit integer, sorted: equal ones are neighbours
-        # (a sort of integers is about twice as fast as a hash table over them, or a struct)
-        x = pl.col("x")
-        twice = (
-            joint.lazy()
-            .select(pl.col(keys[0]).cast(pl.Int64) * 2**32 + pl.col(keys[1]).cast(pl.Int64))
-            .rename({keys[0]: "x"})
-            .with_row_index("i")
-            .sort("x")
-            .filter((x == x.shift(1)).fill_null(False) | (x == x.shift(-1)).fill_null(False))
-            .collect()["i"]
-        )
-        once = pl.repeat(True, joint.height, dtype=pl.Boolean, eager=True).scatter(twice, False)
-    else:
-        once = joint.select(~pl.struct(keys).is_duplicated()).to_series()
-    group = [c for c in joint.columns if c not in plan.keys and c not in plan.sums]
-    flag = pl.lit(once)
-    singles = joint.lazy().filter(flag).group_by(group).agg(list(plan.single_sums)).collect()
-    return singles.lazy(), joint.filter(~once).lazy()
+_REPEATED = "__repeated__"
+
+
+def _repeated(x: pl.LazyFrame, plan: Plan, year: int) -> pl.Series | None:
+    """For a plan with one period and one key (a patient code): True for each case whose key
+    has another case in the same period (up to ``year``), else False; None when the plan's
+    columns are not of that form (then every key gets joint rows).
+
+    The period and the code are one 64-bit integer, sorted: equal ones are neighbours (a sort
+    of integers is about twice as fast as a hash table over them)."""
+    if len(plan.periods) != 1 or len(plan.keys) != 1 or not plan.row_values:
+        return None
+    period, key = plan.periods[0].name, plan.keys[0]
+    schema = x.collect_schema()
+    if schema[period] != pl.Int16 or schema[key] != pl.UInt32:
+        return None
+    v = pl.col("v")
+    packed = (
+        pl.when(_in_period(period, year))
+        .then(pl.col(period).cast(pl.Int64) * 2**32 + pl.col(key).cast(pl.Int64))
+        .alias("v")
+    )
+    twice = (
+        x.select(packed)
+        .with_row_index("i")
+        .drop_nulls("v")
+        .sort("v")
+        .filter((v == v.shift(1)).fill_null(False) | (v == v.shift(-1)).fill_null(False))
+        .collect()["i"]
+    )
+    height = x.select(pl.len()).collect().item()
+    return pl.repeat(False, height, dtype=pl.Boolean, eager=True).scatter(twice, True)
 
 
 def _in_period(column: str, year: int) -> pl.Expr:

@@ -327,12 +327,16 @@ class Plan(ABC):
     #: dropped keys: aggregations over the margin's keys alone (the plan's ``keys`` are then
     #: aggregated away, e.g. counted as distinct patients)
     margin_aggs: tuple[pl.Expr, ...] = ()
-    #: with ``margin_aggs``: the same aggregations for the joint rows whose ``keys`` occur in
-    #: no other joint row of their period (a patient with one case in the year), as sums that
-    #: add up over any keys, each named as the margin's column.  The runner adds those rows up
-    #: once, and only keys that occur more than once in a period go through ``margin_aggs``
-    #: (``n_unique`` over millions of patients, once per margin, is costly)
+    #: with ``margin_aggs`` and one key: the same aggregations over the cases of keys that
+    #: have no other case in their period (a patient with one case in the year), as sums that
+    #: add up over any keys, each named as the margin's column; they read ``row_values``. The
+    #: runner adds those cases up once, and only the keys with several cases in a period get
+    #: joint rows and go through ``margin_aggs`` (a joint row per patient, and ``n_unique``
+    #: over millions of patients once per margin, are costly)
     single_sums: tuple[pl.Expr, ...] = ()
+    #: with ``single_sums``: per case, the value each of ``aggs`` takes over that case alone,
+    #: named as the aggregation
+    row_values: tuple[pl.Expr, ...] = ()
 
     @property
     def period(self) -> str:

@@ -566,40 +566,43 @@ def test_distinct_patients_are_counted_exactly_when_ids_share_a_hash(monkeypatch
     assert checked >= 5
 
 
-def test_the_joint_rows_of_a_key_alone_in_its_period_are_added_up_at_once():
-    """The split of a distinct count's joint rows: a key (patient) in one row of its period is
-    added up at once, a key in two rows of a period stays for ``n_unique``; the packed-integer
-    path (period and patient code) and the general one (any key) give the same parts."""
+def test_the_cases_of_a_key_alone_in_its_period_are_told_apart():
+    """The cases of a distinct count whose key (patient code) has another case in the same
+    period, up to the reporting year, get joint rows; the others are added up at once. A
+    plan without the one key and period of that form gets no split."""
+    import dataclasses
+
     from nhvmetrics.engine import compute as engine
     from nhvmetrics.engine.kind import Period
     from nhvmetrics.engine.kinds.count import CountPlan
 
     plan = CountPlan(
         periods=(Period("p", pl.col("p")),),
-        aggs=(pl.len().cast(pl.Int64).alias("n"), pl.len().cast(pl.Int64).alias("n_mis")),
+        aggs=(pl.len().cast(pl.UInt32).alias("n"),),
         keys=("k",),
-        margin_aggs=(pl.col("k").n_unique().alias("n"), pl.col("n_mis").sum()),
-        single_sums=(pl.len().cast(pl.Int64).alias("n"), pl.col("n_mis").sum()),
+        margin_aggs=(pl.col("k").n_unique().alias("n"),),
+        single_sums=(pl.len().alias("n"),),
+        row_values=(pl.lit(1, dtype=pl.UInt32).alias("n"),),
     )
-    joint = pl.DataFrame(
+    cases = pl.LazyFrame(
         {
-            "unit": ["01", "01", "02", "01", "02", "01"],
-            "p": pl.Series([2023, 2024, 2024, 2024, 2024, 2023], dtype=pl.Int16),
-            "k": pl.Series([1, 1, 1, 2, 3, 3], dtype=pl.UInt32),
-            "n": [1, 1, 1, 1, 1, 1],
-            "n_mis": [0, 0, 0, 1, 0, 0],
+            "p": pl.Series([2023, 2024, 2024, 2024, 2023, None, 2025, 2025], dtype=pl.Int16),
+            "k": pl.Series([1, 1, 1, 2, 3, 3, 4, 4], dtype=pl.UInt32),
         }
     )
-    for frame in (joint, joint.with_columns(pl.col("k").cast(pl.String))):
-        singles, rest = engine._split_singles(frame, plan)
-        rest = rest.collect().sort(["p", "unit"])
-        assert rest.select("p", "unit", "k").cast({"k": pl.Int64}).rows() == [
-            (2024, "01", 1),
-            (2024, "02", 1),
-        ]  # patient 1 twice in 2024
-        got = singles.collect().sort(["p", "unit"]).select("p", "unit", "n", "n_mis").rows()
-        # 2023: patients 1 and 3 at unit 01; 2024: patient 2 at 01 (unknown), 3 at 02
-        assert got == [(2023, "01", 2, 0), (2024, "01", 1, 1), (2024, "02", 1, 0)]
+    # patient 1 twice in 2024; 3 once in 2023 (and once with no period); 4 twice after 2024
+    assert engine._repeated(cases, plan, 2024).to_list() == [
+        False,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]
+    assert engine._repeated(cases.with_columns(pl.col("k").cast(pl.Int64)), plan, 2024) is None
+    assert engine._repeated(cases, dataclasses.replace(plan, row_values=()), 2024) is None
 
 
 # ---------------------------------------------------------------- provenance of a run [v2]

@@ -225,16 +225,22 @@ class Count(Kind[CountSpec]):
         # a joint row per distinct value holds counts of a few cases: 4 bytes each is plenty
         # (millions of rows), the margins are Int64
         count_type = pl.UInt32 if distinct_cols else _I64
+        row_values: list[pl.Expr] = []  # what each aggregation gives over one case
         for (_, col, _), when in zip(counters, whens, strict=True):
             if when is None:
-                inside = pop.sum() if ctx.has_population else pl.len()
-                missing = unknown.sum()
+                one_in = pop if ctx.has_population else pl.lit(True)
+                one_mis = unknown
             else:
-                inside = (pop & when.fill_null(False)).sum()
-                missing = (unknown | (pop & when.is_null())).sum()
+                one_in = pop & when.fill_null(False)
+                one_mis = unknown | (pop & when.is_null())
+            inside = one_in.sum() if when is not None or ctx.has_population else pl.len()
             aggs += [
                 inside.cast(count_type).alias(col),
-                missing.cast(count_type).alias(f"{col}_mis"),
+                one_mis.sum().cast(count_type).alias(f"{col}_mis"),
+            ]
+            row_values += [
+                one_in.cast(count_type).alias(col),
+                one_mis.cast(count_type).alias(f"{col}_mis"),
             ]
         if not distinct_cols:
             return CountPlan(
@@ -246,7 +252,7 @@ class Count(Kind[CountSpec]):
         # the joint result; each margin counts the values that have cases
         key = ctx.name("k")
         margin_aggs: list[pl.Expr] = []
-        single_sums: list[pl.Expr] = []  # a value in one joint row of the period counts there
+        single_sums: list[pl.Expr] = []  # over the cases of keys alone in their period
         for (_, col, distinct), when in zip(counters, whens, strict=True):
             if not distinct:
                 n = one = pl.col(col).sum()
@@ -267,6 +273,7 @@ class Count(Kind[CountSpec]):
             keys=(key,),
             margin_aggs=tuple(margin_aggs),
             single_sums=tuple(single_sums),
+            row_values=tuple(row_values),
             counters=tuple(counters),
         )
 
