@@ -587,13 +587,13 @@ def _compute_table(
         joint = joints[i].lazy()
         single = singles_of.get(i)
         singles = single.lazy() if single is not None else None
+        outs = [a.meta.output_name() for a in plan.single_sums]
         for strat, scol in strata[i].items():
             for with_unit in (True, False):
                 keys = (["unit"] if with_unit else []) + [plan.period] + ([scol] if scol else [])
                 if plan.margin_aggs:  # the plan aggregates its margins itself, over its keys
                     marg = joint.group_by(keys).agg(list(plan.margin_aggs))
-                    if singles is not None:  # plus the keys of one joint row in the period
-                        outs = [a.meta.output_name() for a in plan.single_sums]
+                    if singles is not None:  # plus the keys with one case in the period
                         one = singles.group_by(keys).agg(pl.col(outs).sum())
                         marg = (
                             pl.concat([one, marg], how="vertical_relaxed")
@@ -803,7 +803,8 @@ def _repeated(x: pl.LazyFrame, plan: Plan, year: int) -> pl.Series | None:
     columns are not of that form (then every key gets joint rows).
 
     The period and the code are one 64-bit integer, sorted: equal ones are neighbours (a sort
-    of integers is about twice as fast as a hash table over them)."""
+    of integers is about twice as fast as a hash table over them, and than
+    :func:`nhvmetrics.schema.checks.duplicated`, which hashes and confirms as text needs)."""
     if len(plan.periods) != 1 or len(plan.keys) != 1 or not plan.row_values:
         return None
     period, key = plan.periods[0].name, plan.keys[0]

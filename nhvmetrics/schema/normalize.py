@@ -644,7 +644,8 @@ def normalize_table(
         for c in order
         if specs[c].type == "string"
         and specs[c].check != "personnummer"
-        and not ((specs[c].codes is not None or specs[c].values) and c not in native)
+        and specs[c].codes is None
+        and not specs[c].values  # a coded column: scanned below, where a value is no code
     ]
 
     def side() -> tuple[dict[str, pl.DataFrame], dict[str, pl.Series]]:

@@ -12,20 +12,15 @@ import datetime as dt
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nhvmetrics.engine.compute import compute_area
 from nhvmetrics.engine.definitions import load_definitions
 from nhvmetrics.engine.testing import case_frames
 
-SETTINGS = settings(
-    max_examples=60 * int(os.environ.get("NHV_HYPOTHESIS_SCALE", "1")),
-    deadline=None,
-    derandomize=os.environ.get("NHV_HYPOTHESIS_RANDOM") != "1",
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+# NHV_HYPOTHESIS_SCALE=N runs N× as many examples (the shared settings: conftest.py)
+SETTINGS = settings(max_examples=60 * int(os.environ.get("NHV_HYPOTHESIS_SCALE", "1")))
 YEAR = 2024
 EXTRACT = dt.date(2025, 2, 1)
 

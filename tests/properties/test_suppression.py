@@ -16,19 +16,13 @@ import datetime as dt
 import os
 
 import polars as pl
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nhvmetrics.engine.suppression import NON_PARTITION_VARS, apply_suppression
 
-# deterministic in the normal run; NHV_HYPOTHESIS_RANDOM=1 / NHV_HYPOTHESIS_SCALE=N to explore more
-SETTINGS = settings(
-    max_examples=150 * int(os.environ.get("NHV_HYPOTHESIS_SCALE", "1")),
-    deadline=None,
-    derandomize=os.environ.get("NHV_HYPOTHESIS_RANDOM") != "1",
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+# NHV_HYPOTHESIS_SCALE=N runs N× as many examples (the shared settings: conftest.py)
+SETTINGS = settings(max_examples=150 * int(os.environ.get("NHV_HYPOTHESIS_SCALE", "1")))
 
 
 def _items(stratum: str) -> tuple[tuple[str, str], ...]:

@@ -23,7 +23,7 @@ import os
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nhvmetrics.cli import main
@@ -35,22 +35,8 @@ from nhvmetrics.schema.validate import validate_export, validate_frames
 from tests.fixtures import inca_export
 
 EXTRACT = dt.date(2025, 12, 31)
-# The normal test run is deterministic (derandomize: the same examples every run, so CI never
-# flakes); NHV_HYPOTHESIS_RANDOM=1 explores new examples and NHV_HYPOTHESIS_SCALE=20 runs 20×
-# as many, e.g. before a release:
-#   NHV_HYPOTHESIS_RANDOM=1 NHV_HYPOTHESIS_SCALE=20 python -m pytest -q tests/test_properties_*.py
-RANDOM = os.environ.get("NHV_HYPOTHESIS_RANDOM") == "1"
+# NHV_HYPOTHESIS_SCALE=N runs N× as many examples (the shared settings: conftest.py)
 SCALE = int(os.environ.get("NHV_HYPOTHESIS_SCALE", "1"))
-SETTINGS = dict(
-    deadline=None,
-    derandomize=not RANDOM,
-    database=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.data_too_large,
-    ],
-)
 
 
 PNRS = [
@@ -223,7 +209,7 @@ def check_result(result) -> None:
     assert counted == t.unknown_cells
 
 
-@settings(max_examples=250 * SCALE, **SETTINGS)
+@settings(max_examples=250 * SCALE)
 @given(corrupted_exports())
 def test_corrupted_csv_never_crashes_and_the_rows_add_up(tmp_path_factory, export) -> None:
     _sep, data = export
@@ -239,7 +225,7 @@ def test_corrupted_csv_never_crashes_and_the_rows_add_up(tmp_path_factory, expor
     check_result(result)
 
 
-@settings(max_examples=40 * SCALE, **SETTINGS)
+@settings(max_examples=40 * SCALE)
 @given(corrupted_exports())
 def test_corrupted_csv_on_the_command_line_exits_0_1_or_2(tmp_path_factory, capsys, export) -> None:
     _sep, data = export
@@ -316,7 +302,7 @@ def typed_frames(draw) -> pl.DataFrame:
     return pl.DataFrame(data)
 
 
-@settings(max_examples=100 * SCALE, **SETTINGS)
+@settings(max_examples=100 * SCALE)
 @given(typed_frames(), st.booleans())
 def test_parquet_and_frames_with_any_column_types(tmp_path_factory, frame, via_parquet) -> None:
     try:
@@ -415,7 +401,7 @@ def corrupted_register_exports(draw) -> bytes:
     return ("sep=;\r\n" + text).encode("cp1252", errors="replace")
 
 
-@settings(max_examples=80 * SCALE, **SETTINGS)
+@settings(max_examples=80 * SCALE)
 @given(corrupted_register_exports())
 def test_a_register_export_with_its_profile_adds_up(tmp_path_factory, data) -> None:
     folder = tmp_path_factory.mktemp("r")

@@ -227,13 +227,13 @@ class Count(Kind[CountSpec]):
         count_type = pl.UInt32 if distinct_cols else _I64
         row_values: list[pl.Expr] = []  # what each aggregation gives over one case
         for (_, col, _), when in zip(counters, whens, strict=True):
-            if when is None:
-                one_in = pop if ctx.has_population else pl.lit(True)
+            if when is None and not ctx.has_population:
+                one_in, inside = pl.lit(True), pl.len()  # every case of the period counts
                 one_mis = unknown
             else:
-                one_in = pop & when.fill_null(False)
-                one_mis = unknown | (pop & when.is_null())
-            inside = one_in.sum() if when is not None or ctx.has_population else pl.len()
+                one_in = pop if when is None else pop & when.fill_null(False)
+                inside = one_in.sum()
+                one_mis = unknown if when is None else unknown | (pop & when.is_null())
             aggs += [
                 inside.cast(count_type).alias(col),
                 one_mis.sum().cast(count_type).alias(f"{col}_mis"),
